@@ -1,0 +1,86 @@
+"""One ``Settings`` class for the whole service, and its translation into the library's environment.
+
+Read from ``STAFFEL_*`` environment variables (ADR 0002). The library's own variable names never
+leak into the rest of the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/staffel.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STAFFEL_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    lock_timeout_seconds: int = Field(default=5, ge=1)
+    # base64 AES key (16, 24 or 32 bytes): encrypts every stored event and snapshot at rest
+    cipher_key: SecretStr | None = None
+    compress: bool = False
+    snapshot_interval: int = Field(default=50, ge=0)
+    aggregate_cache_size: int = Field(default=1000, ge=0)
+    handover_working_days: int = Field(default=5, ge=1)
+    postgres_pool_size: int = Field(default=5, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+        return url
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+
+def library_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's environment for ``settings``."""
+    env: dict[str, str] = {
+        "CASE_SNAPSHOT_INTERVAL": str(settings.snapshot_interval),
+        "HANDOVER_WORKING_DAYS": str(settings.handover_working_days),
+    }
+    if settings.snapshot_interval:
+        env["IS_SNAPSHOTTING_ENABLED"] = "y"
+    if settings.aggregate_cache_size:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
+        env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+    if settings.cipher_key is not None:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
+    if settings.compress:
+        env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+    env.update(_postgres_env(settings) if settings.is_postgres else _sqlite_env(settings))
+    return env
+
+
+def _sqlite_env(settings: Settings) -> dict[str, str]:
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+    }
+
+
+def _postgres_env(settings: Settings) -> dict[str, str]:
+    url = urlsplit(settings.database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "staffel",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_PRE_PING": "y",
+        # POSTGRES_ENABLE_DB_FUNCTIONS stays off: with it a tailing reader can miss events.
+    }

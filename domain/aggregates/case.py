@@ -1,0 +1,330 @@
+"""The refugee case: one aggregate per person, one holder at every instant.
+
+Guard, then record: each public method checks the rules against the current state and raises a
+``CaseRuleError``; the event's ``apply`` (in ``case_events``) only assigns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import policy
+from domain.actor import Actor, current_actor
+from domain.aggregates import case_events as ev
+from domain.aggregates.case_errors import (
+    AsylumDecisionError,
+    CaseClosedError,
+    CaseNotClosedError,
+    DuplicateReferenceError,
+    HandoverOpenError,
+    NoOpenHandoverError,
+    NotHolderError,
+    NotOfferedOrganisationError,
+    OfferToHolderError,
+    StaleAcknowledgementError,
+    UnknownReferenceError,
+)
+from domain.chain import GENESIS
+from domain.values import LegalBasis, LegalStatus, OpenHandover, Person, Protection
+
+
+class Case(Aggregate):
+    TOPIC = "staffel:Case"
+    Event = ev.CaseEvent
+    Created = ev.CaseRegistered
+
+    if TYPE_CHECKING:  # state assigned by the events' apply(); not constructor fields
+        holder: str
+        office: str | None
+        legal_status: LegalStatus
+        legal_basis: LegalBasis
+        residence_municipality: str
+        closed: bool
+        switch_due: LegalBasis | None
+        switch_decided_on: date | None
+        handover: OpenHandover | None
+        former_holders: tuple[str, ...]
+        steps: dict[str, bool]
+        measures: dict[str, bool]
+        placements: dict[str, bool]
+        mentors: tuple[str, ...]
+        consents: dict[str, bool]
+        digest: str
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        person: Person,
+        bamf_file_number: str | None,
+        residence_municipality: str,
+        legal_status: LegalStatus,
+        registered_on: date,
+        office: str | None = None,
+        legal_basis: LegalBasis | None = None,
+        case_id: UUID | None = None,
+    ) -> Case:
+        actor = current_actor()
+        return cls._create(
+            ev.CaseRegistered,
+            id=case_id,
+            person=person,
+            bamf_file_number=bamf_file_number,
+            residence_municipality=residence_municipality,
+            legal_status=legal_status,
+            holder=actor.org,
+            office=office,
+            legal_basis=legal_basis or policy.counselling_basis(legal_status),
+            registered_on=registered_on,
+            actor=actor.id,
+            org=actor.org,
+            prev_hash=GENESIS,
+        )
+
+    # -- guards ---------------------------------------------------------------------------
+
+    def _as_holder(self) -> Actor:
+        actor = current_actor()
+        if actor.org != self.holder:
+            raise NotHolderError(actor.org, self.holder)
+        if self.closed:
+            raise CaseClosedError
+        return actor
+
+    def _record(self, event_class: type[ev.CaseEvent], actor: Actor, **fields: Any) -> None:
+        self.trigger_event(
+            event_class, actor=actor.id, org=actor.org, prev_hash=self.digest, **fields
+        )
+
+    def _switch_for(self, status: LegalStatus) -> LegalBasis | None:
+        basis = policy.counselling_basis(status)
+        return None if basis == self.legal_basis else basis
+
+    @staticmethod
+    def _require(refs: dict[str, bool], ref: str, kind: str, *, open_: bool = True) -> None:
+        if refs.get(ref) is not open_:
+            raise UnknownReferenceError(kind, ref)
+
+    @staticmethod
+    def _require_new(refs: dict[str, bool] | tuple[str, ...], ref: str, kind: str) -> None:
+        if ref in refs:
+            raise DuplicateReferenceError(kind, ref)
+
+    def note_switch(self, switch_to: LegalBasis | None, decided_on: date) -> None:
+        """Assignment used by status events' ``apply``: a Rechtskreiswechsel is due or not."""
+        if switch_to is None:
+            self.switch_decided_on = None
+        elif switch_to != self.switch_due:
+            self.switch_decided_on = decided_on
+        self.switch_due = switch_to
+
+    # -- legal status -----------------------------------------------------------------------
+
+    def change_legal_status(
+        self,
+        *,
+        status: LegalStatus,
+        effective_on: date,
+        document: str | None = None,
+        valid_until: date | None = None,
+    ) -> None:
+        actor = self._as_holder()
+        self._record(
+            ev.LegalStatusChanged,
+            actor,
+            status=status,
+            document=document,
+            valid_until=valid_until,
+            effective_on=effective_on,
+            switch_to=self._switch_for(status),
+        )
+
+    def recognize_asylum(self, *, protection: Protection, decided_on: date) -> None:
+        actor = self._as_holder()
+        if self.legal_status.value in Protection.__members__.values():
+            raise AsylumDecisionError(f"protection is already granted ({self.legal_status})")
+        switch_to = self._switch_for(LegalStatus(protection.value))
+        self._record(
+            ev.AsylumRecognized,
+            actor,
+            protection=protection,
+            decided_on=decided_on,
+            switch_to=switch_to,
+        )
+
+    def reject_asylum(self, **fields: Any) -> None:
+        actor = self._as_holder()
+        if self.legal_status != LegalStatus.ASYLUM_SEEKER:
+            raise AsylumDecisionError(
+                f"only a pending asylum application can be rejected, status is {self.legal_status}"
+            )
+        self._record(ev.AsylumRejected, actor, **fields)
+
+    # -- counselling, steps, measures, placements, mentors, consent ---------------------------
+
+    def record_fact(self, event_class: type[ev.CaseEvent], **fields: Any) -> None:
+        """Record an event that no rule beyond holder and open case restricts."""
+        self._record(event_class, self._as_holder(), **fields)
+
+    def agree_step(self, *, step_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require_new(self.steps, step_id, "step")
+        self._record(ev.StepAgreed, actor, step_id=step_id, **fields)
+
+    def complete_step(self, *, step_id: str, completed_on: date) -> None:
+        actor = self._as_holder()
+        self._require(self.steps, step_id, "step", open_=False)
+        self._record(ev.StepCompleted, actor, step_id=step_id, completed_on=completed_on)
+
+    def start_measure(self, *, measure_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require_new(self.measures, measure_id, "measure")
+        self._record(ev.MeasureStarted, actor, measure_id=measure_id, **fields)
+
+    def end_measure(self, *, measure_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require(self.measures, measure_id, "measure", open_=False)
+        self._record(ev.MeasureEnded, actor, measure_id=measure_id, **fields)
+
+    def make_placement(self, *, placement_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require_new(self.placements, placement_id, "placement")
+        self._record(ev.PlacementMade, actor, placement_id=placement_id, **fields)
+
+    def end_placement(self, *, placement_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require(self.placements, placement_id, "placement", open_=False)
+        self._record(ev.PlacementEnded, actor, placement_id=placement_id, **fields)
+
+    def assign_mentor(self, *, volunteer_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require_new(self.mentors, volunteer_id, "mentor")
+        self._record(ev.MentorAssigned, actor, volunteer_id=volunteer_id, **fields)
+
+    def release_mentor(self, *, volunteer_id: str, released_on: date) -> None:
+        actor = self._as_holder()
+        if volunteer_id not in self.mentors:
+            raise UnknownReferenceError("mentor", volunteer_id)
+        self._record(ev.MentorReleased, actor, volunteer_id=volunteer_id, released_on=released_on)
+
+    def give_consent(self, *, consent_id: str, **fields: Any) -> None:
+        actor = self._as_holder()
+        self._require_new(self.consents, consent_id, "consent")
+        self._record(ev.ConsentGiven, actor, consent_id=consent_id, **fields)
+
+    def withdraw_consent(self, *, consent_id: str, withdrawn_on: date) -> None:
+        actor = self._as_holder()
+        self._require(self.consents, consent_id, "consent", open_=True)
+        self._record(ev.ConsentWithdrawn, actor, consent_id=consent_id, withdrawn_on=withdrawn_on)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self, *, reason: str, closed_on: date) -> None:
+        actor = self._as_holder()
+        if self.handover is not None:
+            raise HandoverOpenError(self.handover.to_org)
+        self._record(ev.CaseClosed, actor, reason=reason, closed_on=closed_on)
+
+    def reopen(self, *, reason: str) -> None:
+        actor = current_actor()
+        if actor.org != self.holder:
+            raise NotHolderError(actor.org, self.holder)
+        if not self.closed:
+            raise CaseNotClosedError
+        self._record(ev.CaseReopened, actor, reason=reason)
+
+    # -- the handover ---------------------------------------------------------------------------
+
+    def offer_handover(
+        self, *, to_org: str, reason: str, due_on: date, triggered_by_version: int | None = None
+    ) -> None:
+        actor = self._as_holder()
+        if self.handover is not None:
+            raise HandoverOpenError(self.handover.to_org)
+        if to_org == self.holder:
+            raise OfferToHolderError(to_org)
+        self._record(
+            ev.HandoverOffered,
+            actor,
+            to_org=to_org,
+            reason=reason,
+            legal_basis=self.switch_due or self.legal_basis,
+            offered_version=self.version,
+            offered_digest=self.digest,
+            due_on=due_on,
+            triggered_by_version=triggered_by_version,
+        )
+
+    def _as_receiver(self) -> tuple[Actor, OpenHandover]:
+        actor = current_actor()
+        if self.handover is None:
+            raise NoOpenHandoverError
+        if actor.org != self.handover.to_org:
+            raise NotOfferedOrganisationError(actor.org, self.handover.to_org)
+        return actor, self.handover
+
+    def accept_handover(self, *, version: int, digest: str, accepted_on: date) -> None:
+        """Acknowledge the whole stream up to ``version`` by its ``digest``; take the case over."""
+        actor, handover = self._as_receiver()
+        if version != self.version or digest != self.digest:
+            raise StaleAcknowledgementError(self.version, self.digest)
+        decided_on = self.switch_decided_on
+        if handover.legal_basis != self.legal_basis and decided_on is not None:
+            effective_on = policy.switch_date(decided_on)  # the month rule
+        else:
+            effective_on = accepted_on
+        self._record(ev.HandoverAccepted, actor, version=version, digest=digest)
+        self._record(
+            ev.JurisdictionChanged,
+            actor,
+            from_org=self.holder,
+            to_org=handover.to_org,
+            legal_basis_before=self.legal_basis,
+            legal_basis_after=handover.legal_basis,
+            effective_on=effective_on,
+        )
+
+    def reject_handover(self, *, reason: str) -> None:
+        actor, _ = self._as_receiver()
+        self._record(ev.HandoverRejected, actor, reason=reason)
+
+    def withdraw_handover(self, *, reason: str) -> None:
+        actor = self._as_holder()
+        if self.handover is None:
+            raise NoOpenHandoverError
+        self._record(ev.HandoverWithdrawn, actor, reason=reason)
+
+
+def _fact(event_class: type[ev.CaseEvent]) -> Callable[..., None]:
+    def record(case: Case, **fields: Any) -> None:
+        case.record_fact(event_class, **fields)
+
+    return record
+
+
+# The events staff record through ``POST /cases/{id}/events``: event type -> command.
+STAFF_COMMANDS: dict[str, Callable[..., None]] = {
+    "LegalStatusChanged": Case.change_legal_status,
+    "AsylumRecognized": Case.recognize_asylum,
+    "AsylumRejected": Case.reject_asylum,
+    "CompetenceAssessed": _fact(ev.CompetenceAssessed),
+    "StepAgreed": Case.agree_step,
+    "StepCompleted": Case.complete_step,
+    "MeasureStarted": Case.start_measure,
+    "MeasureEnded": Case.end_measure,
+    "PlacementMade": Case.make_placement,
+    "PlacementEnded": Case.end_placement,
+    "MentorAssigned": Case.assign_mentor,
+    "MentorReleased": Case.release_mentor,
+    "ConsentGiven": Case.give_consent,
+    "ConsentWithdrawn": Case.withdraw_consent,
+    "NoteRecorded": _fact(ev.NoteRecorded),
+    "ResidenceChanged": _fact(ev.ResidenceChanged),
+    "CaseClosed": Case.close,
+    "CaseReopened": Case.reopen,
+}

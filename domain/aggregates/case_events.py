@@ -1,0 +1,366 @@
+"""The events of a case, in the past tense. ``apply`` only assigns: it runs again on every replay.
+
+Every event carries who recorded it (``actor``, ``org``), when (``timestamp``) and the hash of its
+predecessor (``prev_hash``); its own ``hash`` is computed once, when it is first recorded, over
+its canonical form (``domain.chain``) and stored with it. ``TOPIC`` is the stable stored name
+(ADR 0002): moving or renaming a class never breaks a stored log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic, register_topic
+
+from domain.chain import event_hash
+from domain.values import (
+    Cefr,
+    ConsentPurpose,
+    LanguageSkill,
+    LegalBasis,
+    LegalStatus,
+    MeasureKind,
+    MeasureOutcome,
+    NoteCategory,
+    OpenHandover,
+    Person,
+    PlacementKind,
+    Plan,
+    Protection,
+    QualificationRecognition,
+    RejectionKind,
+    VocationalTraining,
+    WageSubsidy,
+    WorkExperience,
+)
+
+if TYPE_CHECKING:
+    from domain.aggregates.case import Case
+
+
+class CaseEvent(Aggregate.Event):
+    TOPIC: ClassVar[str] = ""
+    # Fields that hold personal data: kept separable so a per-case key can seal them (ADR 0003).
+    PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    actor: str
+    org: str
+    prev_hash: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("TOPIC"):
+            register_topic(cls.TOPIC, cls)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        state = dict(vars(self))
+        state.pop("originator_id")
+        state.pop("originator_version")
+        self.__dict__["hash"] = event_hash(
+            self.originator_id,
+            self.originator_version,
+            get_topic(type(self)),
+            getattr(type(self), "class_version", 1),
+            state,
+        )
+
+    @property
+    def hash(self) -> str:
+        return str(self.__dict__["hash"])
+
+    def mutate(self, aggregate: Any) -> Any:
+        case = super().mutate(aggregate)
+        assert case is not None
+        case.digest = self.hash
+        return case
+
+
+class CaseRegistered(CaseEvent, Aggregate.Created):
+    TOPIC = "staffel:Case.CaseRegistered"
+    PERSONAL_FIELDS = ("person",)
+    person: Person
+    bamf_file_number: str | None
+    residence_municipality: str
+    legal_status: LegalStatus
+    holder: str
+    office: str | None
+    legal_basis: LegalBasis
+    registered_on: date
+
+    def apply(self, case: Case) -> None:
+        case.holder = self.holder
+        case.office = self.office
+        case.legal_status = self.legal_status
+        case.legal_basis = self.legal_basis
+        case.residence_municipality = self.residence_municipality
+        case.closed = False
+        case.switch_due = None
+        case.switch_decided_on = None
+        case.handover = None
+        case.former_holders = ()
+        case.steps = {}
+        case.measures = {}
+        case.placements = {}
+        case.mentors = ()
+        case.consents = {}
+
+
+class LegalStatusChanged(CaseEvent):
+    TOPIC = "staffel:Case.LegalStatusChanged"
+    status: LegalStatus
+    document: str | None
+    valid_until: date | None
+    effective_on: date
+    switch_to: LegalBasis | None
+
+    def apply(self, case: Case) -> None:
+        case.legal_status = self.status
+        case.note_switch(self.switch_to, self.effective_on)
+
+
+class AsylumRecognized(CaseEvent):
+    TOPIC = "staffel:Case.AsylumRecognized"
+    protection: Protection
+    decided_on: date
+    switch_to: LegalBasis | None
+
+    def apply(self, case: Case) -> None:
+        case.legal_status = LegalStatus(self.protection.value)
+        case.note_switch(self.switch_to, self.decided_on)
+
+
+class AsylumRejected(CaseEvent):
+    TOPIC = "staffel:Case.AsylumRejected"
+    kind: RejectionKind
+    decided_on: date
+
+
+class CompetenceAssessed(CaseEvent):
+    TOPIC = "staffel:Case.CompetenceAssessed"
+    PERSONAL_FIELDS = ("notes",)
+    instrument: str
+    assessed_on: date
+    german_level: Cefr | None
+    languages: tuple[LanguageSkill, ...]
+    school_years: int | None
+    school_certificate: str | None
+    vocational_training: tuple[VocationalTraining, ...]
+    work_experience: tuple[WorkExperience, ...]
+    qualification_recognition: QualificationRecognition
+    support_need: bool
+    notes: str | None
+
+
+class StepAgreed(CaseEvent):
+    TOPIC = "staffel:Case.StepAgreed"
+    step_id: str
+    description: str
+    due_on: date | None
+    plan: Plan
+
+    def apply(self, case: Case) -> None:
+        case.steps = {**case.steps, self.step_id: False}
+
+
+class StepCompleted(CaseEvent):
+    TOPIC = "staffel:Case.StepCompleted"
+    step_id: str
+    completed_on: date
+
+    def apply(self, case: Case) -> None:
+        case.steps = {**case.steps, self.step_id: True}
+
+
+class MeasureStarted(CaseEvent):
+    TOPIC = "staffel:Case.MeasureStarted"
+    measure_id: str
+    kind: MeasureKind
+    provider: str
+    starts_on: date
+    ends_on: date | None
+
+    def apply(self, case: Case) -> None:
+        case.measures = {**case.measures, self.measure_id: False}
+
+
+class MeasureEnded(CaseEvent):
+    TOPIC = "staffel:Case.MeasureEnded"
+    measure_id: str
+    ended_on: date
+    outcome: MeasureOutcome
+    certificate: str | None
+
+    def apply(self, case: Case) -> None:
+        case.measures = {**case.measures, self.measure_id: True}
+
+
+class PlacementMade(CaseEvent):
+    TOPIC = "staffel:Case.PlacementMade"
+    placement_id: str
+    kind: PlacementKind
+    employer: str
+    starts_on: date
+    wage_subsidy: WageSubsidy | None
+    offer_id: str | None
+
+    def apply(self, case: Case) -> None:
+        case.placements = {**case.placements, self.placement_id: False}
+
+
+class PlacementEnded(CaseEvent):
+    TOPIC = "staffel:Case.PlacementEnded"
+    placement_id: str
+    ended_on: date
+    reason: str
+
+    def apply(self, case: Case) -> None:
+        case.placements = {**case.placements, self.placement_id: True}
+
+
+class MentorAssigned(CaseEvent):
+    TOPIC = "staffel:Case.MentorAssigned"
+    volunteer_id: str
+    organisation: str
+    assigned_on: date
+
+    def apply(self, case: Case) -> None:
+        case.mentors = (*case.mentors, self.volunteer_id)
+
+
+class MentorReleased(CaseEvent):
+    TOPIC = "staffel:Case.MentorReleased"
+    volunteer_id: str
+    released_on: date
+
+    def apply(self, case: Case) -> None:
+        case.mentors = tuple(m for m in case.mentors if m != self.volunteer_id)
+
+
+class ConsentGiven(CaseEvent):
+    TOPIC = "staffel:Case.ConsentGiven"
+    consent_id: str
+    purpose: ConsentPurpose
+    recipient: str
+    scope: tuple[str, ...]
+    given_on: date
+
+    def apply(self, case: Case) -> None:
+        case.consents = {**case.consents, self.consent_id: True}
+
+
+class ConsentWithdrawn(CaseEvent):
+    TOPIC = "staffel:Case.ConsentWithdrawn"
+    consent_id: str
+    withdrawn_on: date
+
+    def apply(self, case: Case) -> None:
+        case.consents = {**case.consents, self.consent_id: False}
+
+
+class NoteRecorded(CaseEvent):
+    TOPIC = "staffel:Case.NoteRecorded"
+    PERSONAL_FIELDS = ("text",)
+    class_version = 2
+    text: str
+    category: NoteCategory
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no category: such notes were general counselling notes."""
+        state["category"] = NoteCategory.GENERAL
+
+
+class ResidenceChanged(CaseEvent):
+    TOPIC = "staffel:Case.ResidenceChanged"
+    municipality: str
+    moved_on: date
+
+    def apply(self, case: Case) -> None:
+        case.residence_municipality = self.municipality
+
+
+class CaseClosed(CaseEvent):
+    TOPIC = "staffel:Case.CaseClosed"
+    reason: str
+    closed_on: date
+
+    def apply(self, case: Case) -> None:
+        case.closed = True
+
+
+class CaseReopened(CaseEvent):
+    TOPIC = "staffel:Case.CaseReopened"
+    reason: str
+
+    def apply(self, case: Case) -> None:
+        case.closed = False
+
+
+class HandoverOffered(CaseEvent):
+    TOPIC = "staffel:Case.HandoverOffered"
+    to_org: str
+    reason: str
+    legal_basis: LegalBasis
+    offered_version: int
+    offered_digest: str
+    due_on: date
+    triggered_by_version: int | None
+
+    def apply(self, case: Case) -> None:
+        case.handover = OpenHandover(
+            to_org=self.to_org,
+            legal_basis=self.legal_basis,
+            offered_by=self.org,
+            offered_version=self.offered_version,
+        )
+
+
+class HandoverAccepted(CaseEvent):
+    TOPIC = "staffel:Case.HandoverAccepted"
+    version: int
+    digest: str
+
+    def apply(self, case: Case) -> None:
+        case.handover = None
+
+
+class HandoverRejected(CaseEvent):
+    TOPIC = "staffel:Case.HandoverRejected"
+    reason: str
+
+    def apply(self, case: Case) -> None:
+        case.handover = None
+
+
+class HandoverWithdrawn(CaseEvent):
+    TOPIC = "staffel:Case.HandoverWithdrawn"
+    reason: str
+
+    def apply(self, case: Case) -> None:
+        case.handover = None
+
+
+class JurisdictionChanged(CaseEvent):
+    TOPIC = "staffel:Case.JurisdictionChanged"
+    from_org: str
+    to_org: str
+    legal_basis_before: LegalBasis
+    legal_basis_after: LegalBasis
+    effective_on: date
+
+    def apply(self, case: Case) -> None:
+        case.former_holders = (*case.former_holders, self.from_org)
+        case.holder = self.to_org
+        case.legal_basis = self.legal_basis_after
+        case.switch_due = None
+        case.switch_decided_on = None
+
+
+CASE_EVENTS: tuple[type[CaseEvent], ...] = tuple(
+    cls
+    for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, CaseEvent) and cls is not CaseEvent
+)

@@ -1,0 +1,177 @@
+"""The case application: repository, unit of work and optimistic concurrency in one (the library's
+``Application``). Entry points set the actor (``domain.actor.acting_as``) and call these methods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Recording, Transcoder
+
+from domain import policy
+from domain.aggregates.bamf_index import BamfFileNumberIndex, normalise
+from domain.aggregates.case import STAFF_COMMANDS, Case
+from domain.aggregates.case_errors import DuplicateBamfFileNumberError
+from domain.transcodings import StaffelTranscoder
+from domain.values import LegalBasis, LegalStatus, Person
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a write returns: where the case stands and where the write sits in the global log."""
+
+    case_id: UUID
+    version: int
+    position: int
+    digest: str
+
+
+class CaseNotFoundError(Exception):
+    def __init__(self, case_id: UUID) -> None:
+        super().__init__(f"no case {case_id}")
+        self.case_id = case_id
+
+
+class UnknownEventTypeError(Exception):
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"'{event_type}' is not an event staff record: {sorted(STAFF_COMMANDS)}")
+        self.event_type = event_type
+
+
+class VersionConflictError(Exception):
+    """The case moved on since the writer read it (a stale ``If-Match`` or a concurrent save)."""
+
+    def __init__(self, case_id: UUID, current_version: int) -> None:
+        super().__init__(f"case {case_id} changed meanwhile (now at version {current_version})")
+        self.case_id, self.current_version = case_id, current_version
+
+
+class CaseApplication(Application[UUID]):
+    name = "Staffel"
+    SNAPSHOT_INTERVAL = "CASE_SNAPSHOT_INTERVAL"
+    HANDOVER_WORKING_DAYS = "HANDOVER_WORKING_DAYS"
+
+    def __init__(
+        self, env: dict[str, str] | None = None, today: Callable[[], date] = date.today
+    ) -> None:
+        super().__init__(env)
+        self.today = today
+        interval = int(self.env.get(self.SNAPSHOT_INTERVAL) or 0)
+        self.snapshotting_intervals = {Case: interval} if interval else {}  # type: ignore[misc]
+        self.handover_working_days = int(self.env.get(self.HANDOVER_WORKING_DAYS) or 5)
+
+    def construct_transcoder(self) -> Transcoder:
+        return StaffelTranscoder()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def register_case(
+        self,
+        *,
+        person: Person,
+        bamf_file_number: str | None,
+        residence_municipality: str,
+        legal_status: LegalStatus,
+        office: str | None = None,
+        legal_basis: LegalBasis | None = None,
+        registered_on: date | None = None,
+    ) -> Recorded:
+        if bamf_file_number is not None:
+            bamf_file_number = normalise(bamf_file_number)
+        case = Case.register(
+            person=person,
+            bamf_file_number=bamf_file_number,
+            residence_municipality=residence_municipality,
+            legal_status=legal_status,
+            office=office,
+            legal_basis=legal_basis,
+            registered_on=registered_on or self.today(),
+        )
+        if bamf_file_number is None:
+            return self._recorded(case, self.save(case))
+        index = BamfFileNumberIndex.point(bamf_file_number, case.id)
+        try:
+            return self._recorded(case, self.save(case, index))
+        except IntegrityError:
+            existing: BamfFileNumberIndex = self.repository.get(index.id)
+            raise DuplicateBamfFileNumberError(bamf_file_number, existing.case_id) from None
+
+    def record(
+        self,
+        case_id: UUID,
+        event_type: str,
+        fields: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record one staff event (``STAFF_COMMANDS``) on a case."""
+        try:
+            command = STAFF_COMMANDS[event_type]
+        except KeyError:
+            raise UnknownEventTypeError(event_type) from None
+        return self._command(case_id, lambda case: command(case, **fields), expected_version)
+
+    def offer_handover(
+        self,
+        case_id: UUID,
+        *,
+        to_org: str,
+        reason: str,
+        triggered_by_version: int | None = None,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        due_on = policy.handover_due_date(self.today(), self.handover_working_days)
+        return self._command(
+            case_id,
+            lambda case: case.offer_handover(
+                to_org=to_org,
+                reason=reason,
+                due_on=due_on,
+                triggered_by_version=triggered_by_version,
+            ),
+            expected_version,
+        )
+
+    def accept_handover(self, case_id: UUID, *, version: int, digest: str) -> Recorded:
+        today = self.today()
+        return self._command(
+            case_id,
+            lambda case: case.accept_handover(version=version, digest=digest, accepted_on=today),
+        )
+
+    def reject_handover(self, case_id: UUID, *, reason: str) -> Recorded:
+        return self._command(case_id, lambda case: case.reject_handover(reason=reason))
+
+    def withdraw_handover(self, case_id: UUID, *, reason: str) -> Recorded:
+        return self._command(case_id, lambda case: case.withdraw_handover(reason=reason))
+
+    # -- reads for deciding ---------------------------------------------------------------------
+
+    def get_case(self, case_id: UUID, version: int | None = None) -> Case:
+        try:
+            case: Case = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(case_id) from None
+        return case
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _command(
+        self, case_id: UUID, command: Callable[[Case], None], expected_version: int | None = None
+    ) -> Recorded:
+        case = self.get_case(case_id)
+        if expected_version is not None and expected_version != case.version:
+            raise VersionConflictError(case_id, case.version)
+        command(case)
+        try:
+            return self._recorded(case, self.save(case))
+        except IntegrityError:
+            raise VersionConflictError(case_id, self.get_case(case_id).version) from None
+
+    @staticmethod
+    def _recorded(case: Case, recordings: Sequence[Recording[UUID]]) -> Recorded:
+        position = max(r.notification.id for r in recordings)
+        return Recorded(case.id, case.version, position, case.digest)

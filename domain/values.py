@@ -1,0 +1,172 @@
+"""Enumerations and value objects of a refugee case.
+
+Values are immutable: enums are ``StrEnum`` (stored as their value), collections are tuples.
+Integers only, never floats, so the canonical form of an event is exact (ADR 0003).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class LegalStatus(StrEnum):
+    ASYLUM_SEEKER = "asylum_seeker"
+    TOLERATED = "tolerated"
+    TRAINING_TOLERATION = "training_toleration"
+    EMPLOYMENT_TOLERATION = "employment_toleration"
+    ASYLUM_ENTITLED = "asylum_entitled"
+    REFUGEE = "refugee"
+    SUBSIDIARY_PROTECTION = "subsidiary_protection"
+    DEPORTATION_BAN = "deportation_ban"
+    TEMPORARY_PROTECTION = "temporary_protection"
+    OTHER_RESIDENCE_PERMIT = "other_residence_permit"
+
+
+class Protection(StrEnum):
+    ASYLUM_ENTITLED = "asylum_entitled"
+    REFUGEE = "refugee"
+    SUBSIDIARY_PROTECTION = "subsidiary_protection"
+    DEPORTATION_BAN = "deportation_ban"
+
+
+class RejectionKind(StrEnum):
+    UNFOUNDED = "unfounded"
+    MANIFESTLY_UNFOUNDED = "manifestly_unfounded"
+    INADMISSIBLE = "inadmissible"
+
+
+class LegalBasis(StrEnum):
+    SGB_III = "sgb_iii"
+    SGB_II = "sgb_ii"
+    ASYLBLG = "asylblg"
+
+
+class Cefr(StrEnum):
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+    C2 = "C2"
+
+
+class QualificationRecognition(StrEnum):
+    NONE = "none"
+    APPLIED = "applied"
+    PARTIAL = "partial"
+    FULL = "full"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Plan(StrEnum):
+    EINGLIEDERUNGSVEREINBARUNG = "eingliederungsvereinbarung"
+    KOOPERATIONSPLAN = "kooperationsplan"
+
+
+class MeasureKind(StrEnum):
+    INTEGRATION_COURSE = "integration_course"
+    JOB_LANGUAGE_COURSE = "job_language_course"
+    QUALIFICATION = "qualification"
+    EINSTIEGSQUALIFIZIERUNG = "einstiegsqualifizierung"
+    EMPLOYER_MEASURE = "employer_measure"
+    PERF = "perf"
+    ASSISTED_TRAINING = "assisted_training"
+
+
+class MeasureOutcome(StrEnum):
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+
+class PlacementKind(StrEnum):
+    INTERNSHIP = "internship"
+    APPRENTICESHIP = "apprenticeship"
+    JOB = "job"
+
+
+class ConsentPurpose(StrEnum):
+    SHARE_WITH_EMPLOYER = "share_with_employer"
+    SHARE_WITH_MENTOR = "share_with_mentor"
+
+
+class NoteCategory(StrEnum):
+    GENERAL = "general"
+    COUNSELLING = "counselling"
+    LANGUAGE = "language"
+    WORK = "work"
+    FAMILY = "family"
+    HEALTH = "health"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Personal data of the case's subject: the separable part of ``CaseRegistered``."""
+
+    given_name: str
+    family_name: str
+    birth_date: date
+    nationality: str
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LanguageSkill:
+    language: str
+    level: Cefr
+
+
+@dataclass(frozen=True)
+class WorkExperience:
+    occupation: str
+    years: int
+
+
+@dataclass(frozen=True)
+class VocationalTraining:
+    occupation: str
+    completed: bool
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class WageSubsidy:
+    """Eingliederungszuschuss: share of the wage in percent, for a number of months."""
+
+    percent: int
+    months: int
+
+
+@dataclass(frozen=True)
+class OpenHandover:
+    """The case's one open handover offer, as the aggregate needs it to decide."""
+
+    to_org: str
+    legal_basis: LegalBasis
+    offered_by: str
+    offered_version: int
+
+
+VALUE_OBJECTS: tuple[type, ...] = (
+    Person,
+    LanguageSkill,
+    WorkExperience,
+    VocationalTraining,
+    WageSubsidy,
+    OpenHandover,
+)
+ENUMS: tuple[type[StrEnum], ...] = (
+    LegalStatus,
+    Protection,
+    RejectionKind,
+    LegalBasis,
+    Cefr,
+    QualificationRecognition,
+    Plan,
+    MeasureKind,
+    MeasureOutcome,
+    PlacementKind,
+    ConsentPurpose,
+    NoteCategory,
+)

@@ -1,0 +1,119 @@
+"""Shared fixtures: the same test runs once per backend (SQLite file, real PostgreSQL).
+
+PostgreSQL: ``STAFFEL_TEST_POSTGRES_URL`` or ``postgresql://postgres@127.0.0.1:5432``. Each run
+creates its own database and drops it at the end. With ``CI=true`` an unreachable server fails the
+run; elsewhere the PostgreSQL tests are skipped and the summary says so loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from adapters.bootstrap import build_case_application
+from adapters.settings import Settings
+from domain.application import CaseApplication
+
+SERVER_URL = os.environ.get("STAFFEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_created: list[str] = []
+_pg_outcomes = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def _server_error() -> str | None:
+    try:
+        with psycopg.connect(SERVER_URL + "/postgres", connect_timeout=3):
+            return None
+    except psycopg.Error as e:
+        return str(e).strip()
+
+
+def create_database(prefix: str = "staffel_test") -> str:
+    """Create a fresh database on the test server; return its URL. Dropped at session end."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(SERVER_URL + "/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _created.append(name)
+    return f"{SERVER_URL}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    error = _server_error()
+    if error is not None:
+        message = f"PostgreSQL at {SERVER_URL} is unreachable: {error}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(message)
+    return SERVER_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> str:
+    """One database for the session; tests use random case ids, never wipe tables."""
+    return create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/staffel.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def make_app(backend: str) -> Iterator[Callable[..., CaseApplication]]:
+    """Build applications on the test's backend; keyword arguments override settings."""
+    apps: list[CaseApplication] = []
+
+    def make(**overrides: object) -> CaseApplication:
+        settings = Settings(database_url=backend, **overrides)  # type: ignore[arg-type]
+        app = build_case_application(settings)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "postgres" in report.keywords and (report.when == "call" or report.outcome == "skipped"):
+        _pg_outcomes[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    ran = _pg_outcomes["passed"] + _pg_outcomes["failed"]
+    line = (
+        f"PostgreSQL ({SERVER_URL}): {ran} tests ran ({_pg_outcomes['passed']} passed, "
+        f"{_pg_outcomes['failed']} failed), {_pg_outcomes['skipped']} skipped"
+    )
+    if _pg_outcomes["skipped"]:
+        terminalreporter.write_sep("!", "POSTGRESQL TESTS SKIPPED: " + line, red=True)
+    else:
+        terminalreporter.write_sep("=", line, green=ran > 0)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not _created:
+        return
+    with psycopg.connect(SERVER_URL + "/postgres", autocommit=True) as conn:
+        for name in _created:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
