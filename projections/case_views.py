@@ -1,0 +1,74 @@
+"""The case projections: what each does with a batch of events. Storage is behind small
+protocols (implemented in ``adapters/views``) so the logic here knows no database.
+
+A batch is applied by the view store in one transaction together with its tracking record:
+every event is applied exactly once, even when the process dies between batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Protocol
+
+from domain.aggregates.case_events import CaseEvent, HandoverOffered
+from projections import summary
+from projections.history import HistoryEntry, entry_for
+
+Batch = Sequence[tuple[Any, int]]  # (domain event, global position); non-case events included
+
+
+class HistoryWriter(Protocol):
+    def insert_history(self, entries: Sequence[HistoryEntry]) -> None: ...
+
+
+class SummaryWriter(Protocol):
+    def load_summaries(self, case_ids: Iterable[str]) -> dict[str, summary.Doc]: ...
+
+    def save_summaries(self, docs: Sequence[summary.Doc], handovers_of: set[str]) -> None: ...
+
+
+class CaseProjection(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[int]
+
+    def process(self, batch: Batch, writer: Any) -> None: ...
+
+
+class CaseHistoryProjection:
+    """One history entry per case event."""
+
+    name: ClassVar[str] = "case_history"
+    version: ClassVar[int] = 1
+
+    def process(self, batch: Batch, writer: HistoryWriter) -> None:
+        entries = [entry_for(e, pos) for e, pos in batch if isinstance(e, CaseEvent)]
+        if entries:
+            writer.insert_history(entries)
+
+
+class CaseSummaryProjection:
+    """The current summary of each case, and its handover offers (the handover queues)."""
+
+    name: ClassVar[str] = "case_summary"
+    version: ClassVar[int] = 1
+
+    def process(self, batch: Batch, writer: SummaryWriter) -> None:
+        events = [e for e, _ in batch if isinstance(e, CaseEvent)]
+        if not events:
+            return
+        ids = {str(e.originator_id) for e in events}
+        docs: dict[str, summary.Doc | None] = {**dict.fromkeys(ids), **writer.load_summaries(ids)}
+        handovers_of: set[str] = set()
+        for event in events:
+            case_id = str(event.originator_id)
+            before = docs[case_id]
+            after = summary.fold(before, event)
+            docs[case_id] = after
+            if isinstance(event, HandoverOffered) or (
+                before is not None and before["handovers"] != after["handovers"]
+            ):
+                handovers_of.add(case_id)
+        writer.save_summaries([d for d in docs.values() if d is not None], handovers_of)
+
+
+PROJECTIONS: tuple[CaseProjection, ...] = (CaseHistoryProjection(), CaseSummaryProjection())

@@ -1,0 +1,178 @@
+"""The case history read model: one entry per event, with a one-line German summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.aggregates import case_events as ev
+from domain.chain import to_canonical
+from domain.values import LegalStatus
+from projections import labels as de
+
+BOOKKEEPING = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor",
+        "org",
+        "prev_hash",
+        "hash",
+    }
+)
+# The field that holds the real-world date of an event, where it has one (bitemporal log).
+OCCURRED_FIELDS = (
+    "registered_on",
+    "decided_on",
+    "effective_on",
+    "assessed_on",
+    "completed_on",
+    "starts_on",
+    "ended_on",
+    "assigned_on",
+    "released_on",
+    "given_on",
+    "withdrawn_on",
+    "moved_on",
+    "closed_on",
+)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    case_id: UUID
+    version: int
+    type: str
+    recorded_at: datetime
+    occurred_on: date | None
+    actor: str
+    org: str
+    summary: str
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
+    position: int
+
+
+def event_data(event: ev.CaseEvent) -> dict[str, Any]:
+    """The event's own facts as JSON values (its canonical form, without bookkeeping)."""
+    return {k: to_canonical(v) for k, v in vars(event).items() if k not in BOOKKEEPING}
+
+
+def occurred_on(event: ev.CaseEvent) -> date | None:
+    for name in OCCURRED_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, date):
+            return value
+    return None
+
+
+def entry_for(event: ev.CaseEvent, position: int) -> HistoryEntry:
+    return HistoryEntry(
+        case_id=event.originator_id,
+        version=event.originator_version,
+        type=type(event).__name__,
+        recorded_at=event.timestamp,
+        occurred_on=occurred_on(event),
+        actor=event.actor,
+        org=event.org,
+        summary=summary(event),
+        data=event_data(event),
+        hash=event.hash,
+        prev_hash=event.prev_hash,
+        position=position,
+    )
+
+
+def summary(event: ev.CaseEvent) -> str:
+    describe = _SUMMARIES.get(type(event))
+    return describe(event) if describe else type(event).__name__
+
+
+def _registered(e: Any) -> str:
+    p = e.person
+    return (
+        f"Fall registriert: {p.given_name} {p.family_name}, geb. {de.day(p.birth_date)} "
+        f"({p.nationality}), {de.LEGAL_STATUS[e.legal_status]}, {de.LEGAL_BASIS[e.legal_basis]}"
+    )
+
+
+def _assessed(e: Any) -> str:
+    parts = [de.german_level(e.german_level)]
+    parts += [f"{de.years(w.years)} Berufserfahrung als {w.occupation}" for w in e.work_experience]
+    parts += [
+        f"Ausbildung {w.occupation}" + ("" if w.completed else " (nicht abgeschlossen)")
+        for w in e.vocational_training
+    ]
+    if e.school_years is not None:
+        parts.append(f"{e.school_years} Schuljahre")
+    if e.support_need:
+        parts.append("besonderer Förderbedarf")
+    return f"Kompetenzfeststellung ({e.instrument}): " + ", ".join(parts)
+
+
+_SUMMARIES: dict[type, Callable[[Any], str]] = {
+    ev.CaseRegistered: _registered,
+    ev.LegalStatusChanged: lambda e: (
+        f"Aufenthaltsstatus: {de.LEGAL_STATUS[e.status]} ab {de.day(e.effective_on)}"
+        + (f" ({e.document}, gültig bis {de.day(e.valid_until)})" if e.document else "")
+    ),
+    ev.AsylumRecognized: lambda e: (
+        f"Asyl anerkannt: {de.LEGAL_STATUS[LegalStatus(e.protection.value)]}, "
+        f"Bescheid vom {de.day(e.decided_on)}"
+        + (f"; Rechtskreiswechsel nach {de.LEGAL_BASIS[e.switch_to]} fällig" if e.switch_to else "")
+    ),
+    ev.AsylumRejected: lambda e: (
+        f"Asylantrag abgelehnt ({de.REJECTION[e.kind]}), Bescheid vom {de.day(e.decided_on)}"
+    ),
+    ev.CompetenceAssessed: _assessed,
+    ev.StepAgreed: lambda e: (
+        f"Schritt vereinbart ({de.PLAN[e.plan]}): {e.description}, fällig {de.day(e.due_on)}"
+    ),
+    ev.StepCompleted: lambda e: f"Schritt {e.step_id} erledigt am {de.day(e.completed_on)}",
+    ev.MeasureStarted: lambda e: (
+        f"{de.MEASURE[e.kind]} bei {e.provider}: {de.day(e.starts_on)} bis {de.day(e.ends_on)}"
+    ),
+    ev.MeasureEnded: lambda e: (
+        f"Maßnahme {e.measure_id} {de.OUTCOME[e.outcome]} am {de.day(e.ended_on)}"
+        + (f", Nachweis: {e.certificate}" if e.certificate else "")
+    ),
+    ev.PlacementMade: lambda e: (
+        f"{de.PLACEMENT[e.kind]} bei {e.employer} ab {de.day(e.starts_on)}"
+        + (
+            f", Eingliederungszuschuss {e.wage_subsidy.percent} % für "
+            f"{e.wage_subsidy.months} Monate"
+            if e.wage_subsidy
+            else ""
+        )
+    ),
+    ev.PlacementEnded: lambda e: f"Vermittlung beendet am {de.day(e.ended_on)}: {e.reason}",
+    ev.MentorAssigned: lambda e: f"Pate zugeordnet ({e.organisation}) ab {de.day(e.assigned_on)}",
+    ev.MentorReleased: lambda e: f"Patenschaft beendet am {de.day(e.released_on)}",
+    ev.ConsentGiven: lambda e: (
+        f"Einwilligung: {de.CONSENT[e.purpose]} an {e.recipient} ({', '.join(e.scope)})"
+    ),
+    ev.ConsentWithdrawn: lambda e: f"Einwilligung {e.consent_id} widerrufen",
+    ev.NoteRecorded: lambda e: f"Vermerk ({de.NOTE[e.category]}): {e.text}",
+    ev.ResidenceChanged: lambda e: f"Umzug nach {e.municipality} am {de.day(e.moved_on)}",
+    ev.CaseClosed: lambda e: f"Fall geschlossen: {e.reason}",
+    ev.CaseReopened: lambda e: f"Fall wieder eröffnet: {e.reason}",
+    ev.HandoverOffered: lambda e: (
+        f"Übergabe an {e.to_org} angeboten ({de.LEGAL_BASIS[e.legal_basis]}): {e.reason}; "
+        f"Antwort bis {de.day(e.due_on)}"
+    ),
+    ev.HandoverAccepted: lambda e: (
+        f"Übergabe angenommen: Stand {e.version} bestätigt (Prüfsumme {e.digest[:12]}…)"
+    ),
+    ev.HandoverRejected: lambda e: f"Übergabe abgelehnt: {e.reason}",
+    ev.HandoverWithdrawn: lambda e: f"Übergabeangebot zurückgezogen: {e.reason}",
+    ev.JurisdictionChanged: lambda e: (
+        f"Rechtskreiswechsel: {e.from_org} ({de.LEGAL_BASIS[e.legal_basis_before]}) → "
+        f"{e.to_org} ({de.LEGAL_BASIS[e.legal_basis_after]}) wirksam ab {de.day(e.effective_on)}"
+    ),
+}

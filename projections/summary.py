@@ -1,0 +1,191 @@
+"""The case summary read model as a pure fold: ``fold(doc, event) -> doc``.
+
+A summary document is plain JSON (str, int, bool, None, lists, objects), so the same fold feeds
+the stored view, a rebuild and the property tests. Lists keep their order of recording.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.aggregates import case_events as ev
+from projections.history import event_data
+
+Doc = dict[str, Any]
+
+
+def _replace(items: list[Doc], key: str, ref: str, **changes: Any) -> list[Doc]:
+    return [{**item, **changes} if item[key] == ref else item for item in items]
+
+
+def _registered(data: Doc, event: ev.CaseEvent) -> Doc:
+    return {
+        "case_id": str(event.originator_id),
+        "person": data["person"],
+        "bamf_file_number": data["bamf_file_number"],
+        "residence_municipality": data["residence_municipality"],
+        "legal_status": data["legal_status"],
+        "legal_basis": data["legal_basis"],
+        "holder": data["holder"],
+        "office": data["office"],
+        "caseworker": event.actor,
+        "registered_on": data["registered_on"],
+        "closed": False,
+        "competences": None,
+        "german_level": None,
+        "support_need": None,
+        "steps": [],
+        "measures": [],
+        "placements": [],
+        "mentors": [],
+        "consents": [],
+        "switch_due": None,
+        "recognized_on": None,
+        "handovers": [],
+        "handover_accepted_on": None,
+        "former_holders": [],
+    }
+
+
+def fold(doc: Doc | None, event: ev.CaseEvent) -> Doc:
+    """The summary after ``event``; ``doc`` is the summary before it (None before registration)."""
+    data = event_data(event)
+    doc = _registered(data, event) if doc is None else {**doc, **_change(doc, data, event)}
+    doc.update(
+        version=event.originator_version,
+        digest=event.hash,
+        last_activity=event.timestamp.isoformat(),
+        last_actor=event.actor,
+        last_org=event.org,
+    )
+    return doc
+
+
+def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
+    match event:
+        case ev.LegalStatusChanged():
+            return {"legal_status": data["status"], "switch_due": data["switch_to"]}
+        case ev.AsylumRecognized():
+            return {
+                "legal_status": data["protection"],
+                "recognized_on": data["decided_on"],
+                "switch_due": data["switch_to"],
+            }
+        case ev.CompetenceAssessed():
+            return {
+                "competences": data,
+                "german_level": data["german_level"],
+                "support_need": data["support_need"],
+            }
+        case ev.StepAgreed():
+            return {"steps": [*doc["steps"], {**data, "completed_on": None}]}
+        case ev.StepCompleted():
+            steps = _replace(
+                doc["steps"], "step_id", data["step_id"], completed_on=data["completed_on"]
+            )
+            return {"steps": steps}
+        case ev.MeasureStarted():
+            return {"measures": [*doc["measures"], {**data, "ended_on": None, "outcome": None}]}
+        case ev.MeasureEnded():
+            measures = _replace(
+                doc["measures"],
+                "measure_id",
+                data["measure_id"],
+                ended_on=data["ended_on"],
+                outcome=data["outcome"],
+            )
+            return {"measures": measures}
+        case ev.PlacementMade():
+            return {"placements": [*doc["placements"], {**data, "ended_on": None}]}
+        case ev.PlacementEnded():
+            placements = _replace(
+                doc["placements"], "placement_id", data["placement_id"], ended_on=data["ended_on"]
+            )
+            return {"placements": placements}
+        case ev.MentorAssigned():
+            return {"mentors": [*doc["mentors"], data]}
+        case ev.MentorReleased():
+            return {
+                "mentors": [m for m in doc["mentors"] if m["volunteer_id"] != data["volunteer_id"]]
+            }
+        case ev.ConsentGiven():
+            return {"consents": [*doc["consents"], data]}
+        case ev.ConsentWithdrawn():
+            return {
+                "consents": [c for c in doc["consents"] if c["consent_id"] != data["consent_id"]]
+            }
+        case ev.ResidenceChanged():
+            return {"residence_municipality": data["municipality"]}
+        case ev.CaseClosed():
+            return {"closed": True}
+        case ev.CaseReopened():
+            return {"closed": False}
+        case ev.HandoverOffered():
+            offer = {
+                "case_id": doc["case_id"],
+                "offer_version": event.originator_version,
+                "state": "offered",
+                "from_org": event.org,
+                "to_org": data["to_org"],
+                "reason": data["reason"],
+                "legal_basis": data["legal_basis"],
+                "offered_at": event.timestamp.isoformat(),
+                "offered_by": event.actor,
+                "due_on": data["due_on"],
+                "triggered_by_version": data["triggered_by_version"],
+                "decided_at": None,
+                "decided_by": None,
+                "decision_reason": None,
+                "accepted_version": None,
+                "accepted_digest": None,
+                "effective_on": None,
+            }
+            return {"handovers": [*doc["handovers"], offer]}
+        case ev.HandoverAccepted() | ev.HandoverRejected() | ev.HandoverWithdrawn():
+            decision = {
+                "state": _OUTCOME[type(event)],
+                "decided_at": event.timestamp.isoformat(),
+                "decided_by": event.actor,
+                "decision_reason": data.get("reason"),
+                "accepted_version": data.get("version"),
+                "accepted_digest": data.get("digest"),
+            }
+            return {"handovers": _update_last(doc["handovers"], decision)}
+        case ev.JurisdictionChanged():
+            return {
+                "holder": data["to_org"],
+                "legal_basis": data["legal_basis_after"],
+                "former_holders": [*doc["former_holders"], data["from_org"]],
+                "caseworker": event.actor,
+                "office": None,
+                "switch_due": None,
+                "handover_accepted_on": event.timestamp.date().isoformat(),
+                "handovers": _update_last(doc["handovers"], {"effective_on": data["effective_on"]}),
+            }
+    return {}
+
+
+_OUTCOME = {
+    ev.HandoverAccepted: "accepted",
+    ev.HandoverRejected: "rejected",
+    ev.HandoverWithdrawn: "withdrawn",
+}
+
+
+def _update_last(handovers: list[Doc], changes: Doc) -> list[Doc]:
+    return [*handovers[:-1], {**handovers[-1], **changes}]
+
+
+def current_handover(doc: Doc) -> Doc | None:
+    handovers: list[Doc] = doc["handovers"]
+    return handovers[-1] if handovers else None
+
+
+def handover_state(doc: Doc) -> str:
+    """``offered``; ``due`` (a switch is due, nothing offered); else the last offer's outcome."""
+    handover = current_handover(doc)
+    if handover and handover["state"] == "offered":
+        return "offered"
+    if doc.get("switch_due"):
+        return "due"
+    return handover["state"] if handover else "none"
