@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -135,11 +135,11 @@ class ViewStoreMixin:
         with self.datastore.transaction(commit=commit) as curs:
             yield curs
 
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the library's tracking recorders
 
-    def max_tracking_id(self, application_name: str) -> int | None:
-        raise NotImplementedError
+        def _insert_tracking(self, curs: Any, tracking: Tracking) -> None: ...
+
+        def max_tracking_id(self, application_name: str) -> int | None: ...
 
     # -- generations ------------------------------------------------------------------------
 

@@ -1,0 +1,293 @@
+"""Running the projections: catch up from the tracking position in batches, then follow live.
+
+Live following pulls from the tracking position whenever it is woken: by PostgreSQL's
+LISTEN/NOTIFY on the events table's channel (the connection is supervised and re-opened when it
+drops: nothing is lost because the pull starts from the tracking record), by the in-process
+writer, or by a short poll interval (SQLite has no notifications). ADR 0004.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import psycopg
+import structlog
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from adapters.views.store import PostgresViewStore, SQLiteViewStore, ViewStoreMixin
+from domain.aggregates.case_events import CaseEvent
+from domain.application import CaseApplication
+from projections.case_views import PROJECTIONS, CaseProjection
+
+log = structlog.get_logger("staffel.projections")
+BATCH_SIZE = 500
+
+
+def build_view_store(app: CaseApplication) -> ViewStoreMixin:
+    recorder_class = (
+        PostgresViewStore
+        if isinstance(app.recorder, PostgresApplicationRecorder)
+        else SQLiteViewStore
+    )
+    store = cast(ViewStoreMixin, app.factory.tracking_recorder(recorder_class))
+    store.ensure_registry()
+    return store
+
+
+@dataclass
+class Lag:
+    projection: str
+    generation: int
+    position: int
+    head: int
+    seconds: float
+
+    @property
+    def behind(self) -> int:
+        return self.head - self.position
+
+
+class ProjectionWorker:
+    """Feeds one generation of one projection, batch by batch, from its tracking position."""
+
+    def __init__(
+        self,
+        app: CaseApplication,
+        store: ViewStoreMixin,
+        projection: CaseProjection,
+        generation: int,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.app, self.store, self.projection = app, store, projection
+        self.generation, self.batch_size = generation, batch_size
+
+    @property
+    def position(self) -> int:
+        return self.store.position(self.projection.name, self.generation)
+
+    def step(self) -> int:
+        """Process the next batch; return how many notifications it covered (0: caught up)."""
+        notifications: Sequence[Notification] = self.app.recorder.select_notifications(
+            start=self.position + 1, limit=self.batch_size
+        )
+        if not notifications:
+            return 0
+        batch = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+        self.store.apply_batch(self.projection, self.generation, batch, notifications[-1].id)
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        total = 0
+        while n := self.step():
+            total += n
+            if progress:
+                progress(n)
+        return total
+
+
+def ensure_generation(store: ViewStoreMixin, projection: CaseProjection) -> tuple[int, int | None]:
+    """The active generation to serve and, when the code's version differs, one to rebuild."""
+    generations = store.generations(projection.name)
+    active = [g for g in generations if g["state"] == "active"]
+    if not active:
+        return store.new_generation(projection.name, projection.version, active=True), None
+    current = active[-1]
+    if current["version"] == projection.version:
+        return int(current["generation"]), None
+    building = [
+        g for g in generations if g["state"] == "building" and g["version"] == projection.version
+    ]
+    rebuild = (
+        int(building[-1]["generation"])
+        if building
+        else store.new_generation(projection.name, projection.version)
+    )
+    return int(current["generation"]), rebuild
+
+
+def lag(app: CaseApplication, store: ViewStoreMixin, projection: CaseProjection) -> Lag:
+    generation = store.active_generation(projection.name) or 0
+    position = store.position(projection.name, generation) if generation else 0
+    head = app.recorder.max_notification_id() or 0
+    seconds = 0.0
+    if head > position:
+        first = app.recorder.select_notifications(start=position + 1, limit=1)
+        if first:
+            event = cast(CaseEvent, app.mapper.to_domain_event(first[0]))
+            recorded_at = event.timestamp
+            seconds = max(0.0, (datetime.now(UTC) - recorded_at).total_seconds())
+    return Lag(projection.name, generation, position, head, seconds)
+
+
+class Waker:
+    """Wakes the runner when new events are recorded; on PostgreSQL through LISTEN/NOTIFY."""
+
+    def __init__(self, app: CaseApplication) -> None:
+        self.event = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        recorder = app.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            self._thread = threading.Thread(
+                target=self._listen,
+                args=(app, recorder.channel_name),
+                daemon=True,
+                name="staffel-listen",
+            )
+            self._thread.start()
+
+    def _listen(self, app: CaseApplication, channel: str) -> None:
+        env = app.env
+        conninfo = psycopg.conninfo.make_conninfo(
+            dbname=env.get("POSTGRES_DBNAME"),
+            host=env.get("POSTGRES_HOST"),
+            port=env.get("POSTGRES_PORT"),
+            user=env.get("POSTGRES_USER"),
+            password=env.get("POSTGRES_PASSWORD") or None,
+        )
+        while not self._stopped.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(
+                        psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel))
+                    )
+                    self.event.set()  # pull once: something may have arrived while disconnected
+                    while not self._stopped.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.event.set()
+            except psycopg.Error as e:
+                log.warning("listen_connection_lost", error=str(e).strip())
+                self.event.set()
+                self._stopped.wait(0.5)
+
+    def wait(self, timeout: float) -> None:
+        self.event.wait(timeout)
+        self.event.clear()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class ProjectionSupervisor:
+    """Keeps every projection current in a background thread; survives database errors by
+    restarting from the tracking position; rebuilds a projection whose version changed and swaps
+    the new generation in when it has caught up."""
+
+    def __init__(
+        self,
+        app: CaseApplication,
+        projections: Sequence[CaseProjection] = PROJECTIONS,
+        poll_interval: float = 0.2,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.app, self.projections = app, projections
+        self.store = build_view_store(app)
+        self.poll_interval, self.batch_size = poll_interval, batch_size
+        self.waker = Waker(app)
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors = 0
+
+    def wake(self) -> None:
+        self.waker.event.set()
+
+    def start(self) -> ProjectionSupervisor:
+        self._thread = threading.Thread(target=self.run, daemon=True, name="staffel-projections")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.waker.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._run_workers()
+            except Exception as e:  # a dropped connection, a locked database: retry from tracking
+                self.errors += 1
+                log.exception("projection_runner_failed", error=str(e))
+                self._stopped.wait(min(5.0, 0.2 * self.errors))
+
+    def _run_workers(self) -> None:
+        workers = self._workers()
+        while not self._stopped.is_set():
+            busy = sum(w.step() for w in workers)
+            if not busy:
+                rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
+                if rebuilt or self._generations_changed(workers):
+                    return  # re-plan the workers against the new generations
+                self.waker.wait(self.poll_interval)
+
+    def _workers(self) -> list[ProjectionWorker]:
+        self._plan: dict[str, int] = {}
+        self._rebuilds: set[tuple[str, int]] = set()
+        workers = []
+        for projection in self.projections:
+            active, rebuild = ensure_generation(self.store, projection)
+            self._plan[projection.name] = active
+            workers.append(
+                ProjectionWorker(self.app, self.store, projection, active, self.batch_size)
+            )
+            if rebuild is not None:
+                self._rebuilds.add((projection.name, rebuild))
+                workers.append(
+                    ProjectionWorker(self.app, self.store, projection, rebuild, self.batch_size)
+                )
+        return workers
+
+    def _is_rebuild(self, worker: ProjectionWorker) -> bool:
+        return (worker.projection.name, worker.generation) in self._rebuilds
+
+    def _activate(self, worker: ProjectionWorker) -> bool:
+        log.info(
+            "projection_swapped", projection=worker.projection.name, generation=worker.generation
+        )
+        self.store.activate(worker.projection.name, worker.generation)
+        return True
+
+    def _generations_changed(self, workers: list[ProjectionWorker]) -> bool:
+        return any(self.store.active_generation(name) != gen for name, gen in self._plan.items())
+
+    def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
+        return wait_for(self.store, position, timeout, names or [p.name for p in self.projections])
+
+
+def wait_for(store: ViewStoreMixin, position: int, timeout: float, names: Sequence[str]) -> bool:
+    """Block until the named projections have processed ``position`` (read-your-writes)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        reached = True
+        for name in names:
+            generation = store.active_generation(name)
+            if generation is None or store.position(name, generation) < position:
+                reached = False
+                break
+        if reached:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.05)
+
+
+def run_once(app: CaseApplication, projection: CaseProjection, store: ViewStoreMixin) -> Any:
+    """Catch one projection up synchronously (tests, replay)."""
+    active, _ = ensure_generation(store, projection)
+    return ProjectionWorker(app, store, projection, active).catch_up()
