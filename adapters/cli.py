@@ -1,15 +1,28 @@
-"""The ``staffel`` command. Subcommands arrive with the issues that need them."""
+"""The ``staffel`` command. Exit codes: 0 done, 1 the work found a problem, 2 bad usage or
+settings, 130 interrupted (safe to run again: every command resumes from what is stored)."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from adapters.bootstrap import build_case_application
+from adapters.progress import Progress
+from adapters.projection_runner import (
+    ProjectionSupervisor,
+    ProjectionWorker,
+    build_view_store,
+    lag,
+)
 from adapters.settings import Settings
+from projections.case_views import PROJECTIONS
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _info(_: argparse.Namespace) -> int:
@@ -18,18 +31,82 @@ def _info(_: argparse.Namespace) -> int:
     try:
         backend = "PostgreSQL" if settings.is_postgres else "SQLite"
         name = app.env.get("POSTGRES_DBNAME") or app.env.get("SQLITE_DBNAME")
-        print(f"store:     {backend} ({name})")
-        print(f"position:  {app.recorder.max_notification_id() or 0}")
-        print(f"encrypted: {'yes' if settings.cipher_key else 'no'}")
+        print(f"store:      {backend} ({name})")
+        print(f"position:   {app.recorder.max_notification_id() or 0}")
+        print(f"encrypted:  {'yes' if settings.cipher_key else 'no'}")
         print(f"compressed: {'yes' if settings.compress else 'no'}")
-        print(
-            f"snapshots: every {settings.snapshot_interval} events"
-            if settings.snapshot_interval
-            else "snapshots: off"
-        )
+        interval = settings.snapshot_interval
+        print(f"snapshots:  {f'every {interval} events' if interval else 'off'}")
     finally:
         app.close()
-    return 0
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    app = build_case_application(Settings())
+    try:
+        store = build_view_store(app)
+        header = ("projection", "gen", "position", "head", "behind", "seconds")
+        print("{:<14} {:>4} {:>10} {:>10} {:>8} {:>8}".format(*header))
+        worst = 0
+        for projection in PROJECTIONS:
+            lg = lag(app, store, projection)
+            worst = max(worst, lg.behind)
+            print(
+                f"{lg.projection:<14} {lg.generation:>4} {lg.position:>10} {lg.head:>10}"
+                f" {lg.behind:>8} {lg.seconds:>8.1f}"
+            )
+    finally:
+        app.close()
+    return EXIT_PROBLEM if args.max_behind is not None and worst > args.max_behind else EXIT_OK
+
+
+def _project(args: argparse.Namespace) -> int:
+    app = build_case_application(Settings())
+    supervisor = ProjectionSupervisor(app, poll_interval=args.poll_interval).start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print("projections running; Ctrl-C to stop", file=sys.stderr)
+    stop.wait()
+    supervisor.stop()
+    app.close()
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace) -> int:
+    chosen = [p for p in PROJECTIONS if args.projection in (None, p.name)]
+    if not chosen:
+        print(f"staffel: no projection '{args.projection}'", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_case_application(Settings())
+    try:
+        store = build_view_store(app)
+        head = app.recorder.max_notification_id() or 0
+        for projection in chosen:
+            building = [
+                g["generation"] for g in store.generations(projection.name)
+                if g["state"] == "building" and g["version"] == projection.version
+            ]  # fmt: skip
+            generation = (
+                building[-1]
+                if building
+                else store.new_generation(projection.name, projection.version)
+            )
+            worker = ProjectionWorker(app, store, projection, generation)
+            with Progress(f"replay {projection.name} (g{generation})", head) as bar:
+                bar.advance(worker.position)
+                worker.catch_up(bar.advance)
+            retired = store.activate(projection.name, generation)
+            print(
+                f"{projection.name}: generation {generation} active (replaced {retired or 'none'})"
+            )
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        app.close()
+    return EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,12 +116,32 @@ def parser() -> argparse.ArgumentParser:
         epilog="Settings come from STAFFEL_* environment variables (see README).",
     )
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    info = commands.add_parser(
-        "info",
-        help="show the configured event store and its global position",
-        description="Show the configured event store and its global position.",
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=text, description=text)
+
+    command("info", "Show the configured event store and its global position.").set_defaults(
+        run=_info
     )
-    info.set_defaults(run=_info)
+    status = command("status", "Show each projection's position and lag behind the event store.")
+    status.add_argument(
+        "--max-behind",
+        type=int,
+        default=None,
+        metavar="N",
+        help="exit 1 when a projection is more than N events behind (for monitoring)",
+    )
+    status.set_defaults(run=_status)
+    project = command("project", "Run the projections as a worker process until stopped.")
+    project.add_argument("--poll-interval", type=float, default=0.5, metavar="SECONDS")
+    project.set_defaults(run=_project)
+    replay = command(
+        "replay",
+        "Rebuild projections into fresh tables from position 0 and swap them in when caught up;"
+        " reads keep being served meanwhile. Interrupted, it resumes where it stopped.",
+    )
+    replay.add_argument("--projection", choices=[p.name for p in PROJECTIONS], default=None)
+    replay.set_defaults(run=_replay)
     return root
 
 
@@ -54,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ValidationError as e:
         print(f"staffel: invalid settings:\n{e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,0 +1,248 @@
+"""Reads from the read models: what the API and the web interface show. Never from the aggregate.
+
+Lists use keyset pagination: the cursor is the sort key of the last item, opaque to clients.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from adapters.views import schema
+from adapters.views.store import ViewStoreMixin, name_key
+from projections.summary import Doc
+
+MAX_LIMIT = 200
+
+
+class BadCursorError(ValueError):
+    pass
+
+
+def encode_cursor(*key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parts: int) -> list[Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as e:
+        raise BadCursorError("cursor is not one this service issued") from e
+    if not isinstance(key, list) or len(key) != parts:
+        raise BadCursorError("cursor is not one this service issued")
+    return key
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    case_id: str
+    version: int
+    digest: str
+    entries: list[dict[str, Any]]
+
+
+class CaseQueries:
+    def __init__(self, store: ViewStoreMixin) -> None:
+        self.store = store
+
+    def _table(self, projection: str, base: str) -> str | None:
+        generation = self.store.active_generation(projection)
+        return schema.table(base, generation) if generation else None
+
+    def _rows(self, statement: str, params: tuple[Any, ...] | list[Any]) -> list[dict[str, Any]]:
+        with self.store.cursor() as curs:
+            curs.execute(self.store.sql(statement), params)
+            return [dict(row) for row in curs.fetchall()]
+
+    def history(self, case_id: str) -> History | None:
+        table = self._table("case_history", "case_history")
+        if table is None:
+            return None
+        rows = self._rows(
+            f"SELECT version, type, recorded_at, occurred_on, actor, org, summary, data, hash,"
+            f" prev_hash, position FROM {table} WHERE case_id = %s ORDER BY version",
+            (case_id,),
+        )
+        if not rows:
+            return None
+        entries = [{**row, "data": json.loads(row["data"])} for row in rows]
+        return History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
+
+    def summary(self, case_id: str) -> Doc | None:
+        table = self._table("case_summary", "case_summary")
+        if table is None:
+            return None
+        rows = self._rows(f"SELECT doc FROM {table} WHERE case_id = %s", (case_id,))
+        return json.loads(rows[0]["doc"]) if rows else None
+
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        holder: str | None = None,
+        office: str | None = None,
+        legal_status: str | None = None,
+        handover: str | None = None,
+        bamf_file_number: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Cases by name (prefix of family or given name), BAMF file number, holder, office,
+        legal status and handover state, ordered by name."""
+        table = self._table("case_summary", "case_summary")
+        if table is None:
+            return Page([], None)
+        where, params = ["1 = 1"], []
+        for column, value in (
+            ("holder", holder),
+            ("office", office),
+            ("legal_status", legal_status),
+            ("handover_state", handover),
+            ("bamf_file_number", bamf_file_number),
+        ):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if q:
+            needle = q.strip().casefold()
+            where.append("(name_key LIKE %s OR name_key LIKE %s OR bamf_file_number = %s)")
+            params += [f"{_like(needle)}%", f"% {_like(needle)}%", q.strip().upper()]
+        if cursor:
+            last_name, last_id = decode_cursor(cursor, 2)
+            where.append("(name_key > %s OR (name_key = %s AND case_id > %s))")
+            params += [last_name, last_name, last_id]
+        limit = max(1, min(limit, MAX_LIMIT))
+        rows = self._rows(
+            f"SELECT case_id, doc, name_key FROM {table} WHERE {' AND '.join(where)}"
+            f" ORDER BY name_key, case_id LIMIT {limit + 1}",
+            params,
+        )
+        items = [json.loads(r["doc"]) for r in rows[:limit]]
+        more = len(rows) > limit
+        last = rows[limit - 1] if more else None
+        return Page(items, encode_cursor(last["name_key"], last["case_id"]) if last else None)
+
+    def handovers(
+        self,
+        *,
+        org: str,
+        direction: str,
+        state: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        overdue_only: bool = False,
+        now: datetime | None = None,
+    ) -> Page:
+        """Offers to (incoming) or from (outgoing) ``org``, oldest first, with age and overdue."""
+        table = self._table("case_summary", "handovers")
+        if table is None:
+            return Page([], None)
+        column = "to_org" if direction == "incoming" else "from_org"
+        where, params = [f"{column} = %s"], [org]
+        if state is not None:
+            where.append("state = %s")
+            params.append(state)
+        if overdue_only:
+            today = (now or datetime.now(UTC)).date().isoformat()
+            where.append("state = 'offered' AND due_on < %s")
+            params.append(today)
+        if cursor:
+            last_at, last_id, last_version = decode_cursor(cursor, 3)
+            where.append(
+                "(offered_at > %s OR (offered_at = %s AND (case_id > %s"
+                " OR (case_id = %s AND offer_version > %s))))"
+            )
+            params += [last_at, last_at, last_id, last_id, last_version]
+        limit = max(1, min(limit, MAX_LIMIT))
+        rows = self._rows(
+            f"SELECT doc FROM {table} WHERE {' AND '.join(where)}"
+            f" ORDER BY offered_at, case_id, offer_version LIMIT {limit + 1}",
+            params,
+        )
+        docs = [json.loads(r["doc"]) for r in rows]
+        items = [with_age(d, now) for d in docs[:limit]]
+        last = docs[limit - 1] if len(docs) > limit else None
+        next_cursor = (
+            encode_cursor(last["offered_at"], last["case_id"], last["offer_version"])
+            if last
+            else None
+        )
+        return Page(items, next_cursor)
+
+    def handovers_due(self, *, holder: str, limit: int = 50, cursor: str | None = None) -> Page:
+        """Cases whose Rechtskreiswechsel is due and that nobody has been offered yet."""
+        return self.search(holder=holder, handover="due", limit=limit, cursor=cursor)
+
+    def statistics(self, *, org: str, now: datetime | None = None) -> dict[str, Any]:
+        """Caseload and statistics for the working group or a team lead, from the summaries."""
+        table = self._table("case_summary", "case_summary")
+        rows = self._rows(f"SELECT doc FROM {table} WHERE holder = %s", (org,)) if table else []
+        docs = [json.loads(r["doc"]) for r in rows]
+        return case_statistics(docs, now or datetime.now(UTC))
+
+
+def with_age(handover: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    offered_at = datetime.fromisoformat(handover["offered_at"])
+    overdue = handover["state"] == "offered" and date.fromisoformat(handover["due_on"]) < now.date()
+    return {**handover, "age_days": (now - offered_at).days, "overdue": overdue}
+
+
+def case_statistics(docs: list[Doc], now: datetime) -> dict[str, Any]:
+    active = [d for d in docs if not d["closed"]]
+    by_office: dict[str, int] = {}
+    by_caseworker: dict[str, int] = {}
+    for d in active:
+        by_office[d["office"] or "-"] = by_office.get(d["office"] or "-", 0) + 1
+        by_caseworker[d["caseworker"] or "-"] = by_caseworker.get(d["caseworker"] or "-", 0) + 1
+    weeks: dict[str, int] = {}
+    for d in docs:
+        year, week, _ = date.fromisoformat(d["registered_on"]).isocalendar()
+        weeks[f"{year}-W{week:02d}"] = weeks.get(f"{year}-W{week:02d}", 0) + 1
+    assessed = [d for d in active if d["support_need"] is not None]
+    placements: dict[str, int] = {}
+    for d in docs:
+        for p in d["placements"]:
+            placements[p["kind"]] = placements.get(p["kind"], 0) + 1
+    days = [
+        (_day(d["handover_accepted_on"]) - _day(d["recognized_on"])).days
+        for d in docs if d["recognized_on"] and d["handover_accepted_on"]
+    ]  # fmt: skip
+    return {
+        "active_cases": len(active),
+        "by_office": dict(sorted(by_office.items())),
+        "by_caseworker": dict(sorted(by_caseworker.items())),
+        "registrations_per_week": dict(sorted(weeks.items())),
+        "support_need_share": (
+            round(sum(1 for d in assessed if d["support_need"]) / len(assessed), 3)
+            if assessed
+            else None
+        ),
+        "measures_in_progress": sum(
+            1 for d in active for m in d["measures"] if m["ended_on"] is None
+        ),
+        "placements_by_kind": dict(sorted(placements.items())),
+        "median_days_recognition_to_acceptance": statistics.median(days) if days else None,
+        "as_of": now.isoformat(),
+    }
+
+
+def _day(iso: str) -> date:
+    return date.fromisoformat(iso)
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "").replace("%", "").replace("_", "")
+
+
+__all__ = ["BadCursorError", "CaseQueries", "History", "Page", "name_key"]
