@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
+from eventsourcing.utils import Environment, EnvType
 
 from domain import policy
 from domain.aggregates.bamf_index import BamfFileNumberIndex, normalise
@@ -63,6 +64,11 @@ class CaseApplication(Application[UUID]):
         interval = int(self.env.get(self.SNAPSHOT_INTERVAL) or 0)
         self.snapshotting_intervals = {Case: interval} if interval else {}  # type: ignore[misc]
         self.handover_working_days = int(self.env.get(self.HANDOVER_WORKING_DAYS) or 5)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the given settings, never the process environment: the library would otherwise
+        read ``STAFFEL_CIPHER_KEY`` and the like as its own prefixed variables."""
+        return Environment(name, dict(env or {}))
 
     def construct_transcoder(self) -> Transcoder:
         return StaffelTranscoder()
