@@ -65,6 +65,7 @@ def _sqlite_env(settings: Settings) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "APPLICATION_RECORDER_TOPIC": "adapters.recorders:SQLiteStaffelRecorder",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
     }
@@ -74,6 +75,7 @@ def _postgres_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "adapters.recorders:PostgresStaffelRecorder",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "staffel",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),

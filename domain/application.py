@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,6 +29,35 @@ class Recorded:
     version: int
     position: int
     digest: str
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key for one request, and a hash of what the request asked for."""
+
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """Stored with the events a request produced, in the same transaction."""
+
+    key: str
+    request_hash: str
+    case_id: UUID
+    version: int
+    digest: str
+
+
+class IdempotencyStore(Protocol):
+    def find_idempotent(self, key: str) -> tuple[str, Recorded] | None: ...
+
+
+class IdempotencyKeyReusedError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key '{key}' was already used for a different request")
+        self.key = key
 
 
 class CaseNotFoundError(Exception):
@@ -85,7 +114,10 @@ class CaseApplication(Application[UUID]):
         office: str | None = None,
         legal_basis: LegalBasis | None = None,
         registered_on: date | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
+        if (replayed := self._replayed(idempotency)) is not None:
+            return replayed
         if bamf_file_number is not None:
             bamf_file_number = normalise(bamf_file_number)
         case = Case.register(
@@ -97,12 +129,18 @@ class CaseApplication(Application[UUID]):
             legal_basis=legal_basis,
             registered_on=registered_on or self.today(),
         )
-        if bamf_file_number is None:
-            return self._recorded(case, self.save(case))
-        index = BamfFileNumberIndex.point(bamf_file_number, case.id)
+        index = (
+            None
+            if bamf_file_number is None
+            else BamfFileNumberIndex.point(bamf_file_number, case.id)
+        )
         try:
-            return self._recorded(case, self.save(case, index))
+            return self._save(case, index, idempotency=idempotency)
         except IntegrityError:
+            if (replayed := self._replayed(idempotency)) is not None:
+                return replayed
+            if index is None or bamf_file_number is None:
+                raise
             existing: BamfFileNumberIndex = self.repository.get(index.id)
             raise DuplicateBamfFileNumberError(bamf_file_number, existing.case_id) from None
 
@@ -112,13 +150,16 @@ class CaseApplication(Application[UUID]):
         event_type: str,
         fields: dict[str, Any],
         expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
         """Record one staff event (``STAFF_COMMANDS``) on a case."""
         try:
             command = STAFF_COMMANDS[event_type]
         except KeyError:
             raise UnknownEventTypeError(event_type) from None
-        return self._command(case_id, lambda case: command(case, **fields), expected_version)
+        return self._command(
+            case_id, lambda case: command(case, **fields), expected_version, idempotency
+        )
 
     def offer_handover(
         self,
@@ -166,16 +207,46 @@ class CaseApplication(Application[UUID]):
     # -- internals --------------------------------------------------------------------------------
 
     def _command(
-        self, case_id: UUID, command: Callable[[Case], None], expected_version: int | None = None
+        self,
+        case_id: UUID,
+        command: Callable[[Case], None],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
+        if (replayed := self._replayed(idempotency)) is not None:
+            return replayed
         case = self.get_case(case_id)
         if expected_version is not None and expected_version != case.version:
             raise VersionConflictError(case_id, case.version)
         command(case)
         try:
-            return self._recorded(case, self.save(case))
+            return self._save(case, idempotency=idempotency)
         except IntegrityError:
+            if (replayed := self._replayed(idempotency)) is not None:
+                return replayed
             raise VersionConflictError(case_id, self.get_case(case_id).version) from None
+
+    def _save(
+        self, case: Case, *others: Any, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        kwargs: dict[str, Any] = {}
+        if idempotency is not None:
+            kwargs["idempotency"] = IdempotencyRecord(
+                idempotency.key, idempotency.request_hash, case.id, case.version, case.digest
+            )
+        return self._recorded(case, self.save(case, *others, **kwargs))
+
+    def _replayed(self, idempotency: IdempotencyKey | None) -> Recorded | None:
+        """The first response to a request with this key, or None if there was none."""
+        if idempotency is None:
+            return None
+        found = cast(IdempotencyStore, self.recorder).find_idempotent(idempotency.key)
+        if found is None:
+            return None
+        request_hash, recorded = found
+        if request_hash != idempotency.request_hash:
+            raise IdempotencyKeyReusedError(idempotency.key)
+        return recorded
 
     @staticmethod
     def _recorded(case: Case, recordings: Sequence[Recording[UUID]]) -> Recorded:
