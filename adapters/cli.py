@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from adapters.auth import Role
 from adapters.bootstrap import build_case_application
 from adapters.progress import Progress
 from adapters.projection_runner import (
@@ -109,6 +110,49 @@ def _replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from adapters.demo.seed import DEMO_USERS
+    from adapters.logging import configure_logging
+    from adapters.services import StartupError, check_production
+    from api.app import create_app
+
+    settings = Settings(demo=True) if args.demo else Settings()
+    configure_logging(settings.log_format)
+    try:
+        check_production(settings)
+    except StartupError as e:
+        print(f"staffel: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if settings.demo:
+        url = f"http://{args.host}:{args.port}"
+        print(f"Staffel demo on {url} (API docs: {url}/docs), data in {settings.data_dir}/")
+        print("Tokens for the demo users (run in this folder):")
+        for sub, name, org, role in DEMO_USERS:
+            print(f"  {name:<16} .venv/bin/staffel token --sub {sub} --org {org} --role {role}")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    return EXIT_OK
+
+
+def _token(args: argparse.Namespace) -> int:
+    from adapters.auth import mint
+    from adapters.services import jwt_secret
+
+    settings = Settings()
+    if settings.jwt_secret is None:
+        settings = Settings(demo=True)  # the demo secret in the data directory
+    secret = jwt_secret(settings)
+    assert secret is not None
+    roles = [Role(r).value for r in args.role]
+    print(
+        f"token for {args.sub} ({args.org}, {', '.join(roles)}), valid {args.ttl} s:",
+        file=sys.stderr,
+    )
+    print(mint(secret, sub=args.sub, org=args.org, roles=roles, name=args.name, ttl=args.ttl))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="staffel",
@@ -142,6 +186,36 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--projection", choices=[p.name for p in PROJECTIONS], default=None)
     replay.set_defaults(run=_replay)
+    serve = command(
+        "serve",
+        "Serve the HTTP API. Production needs STAFFEL_DATABASE_URL, STAFFEL_ORGS_FILE and"
+        " STAFFEL_JWT_SECRET (or STAFFEL_JWT_PUBLIC_KEY_FILE); --demo needs nothing.",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="embedded SQLite store under ./var, demo organisations and data, demo token secret",
+    )
+    serve.set_defaults(run=_serve)
+    token = command(
+        "token",
+        "Print a bearer token (alone on the last line) signed with STAFFEL_JWT_SECRET, or with"
+        " the demo secret in the data directory when no secret is set.",
+    )
+    token.add_argument("--sub", required=True, help="the user's id")
+    token.add_argument("--org", required=True, help="the organisation id")
+    token.add_argument(
+        "--role",
+        required=True,
+        action="append",
+        choices=[r.value for r in Role],
+        help="repeat for several roles",
+    )
+    token.add_argument("--name", default=None, help="display name (default: the sub)")
+    token.add_argument("--ttl", type=int, default=8 * 3600, metavar="SECONDS")
+    token.set_defaults(run=_token)
     return root
 
 

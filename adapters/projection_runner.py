@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import psycopg
 import structlog
@@ -51,6 +51,10 @@ class Lag:
     @property
     def behind(self) -> int:
         return self.head - self.position
+
+
+class Stepper(Protocol):
+    def step(self) -> int: ...
 
 
 class ProjectionWorker:
@@ -188,9 +192,13 @@ class ProjectionSupervisor:
         projections: Sequence[CaseProjection] = PROJECTIONS,
         poll_interval: float = 0.2,
         batch_size: int = BATCH_SIZE,
+        store: ViewStoreMixin | None = None,
+        processes: Sequence[Stepper] = (),
     ) -> None:
+        """``processes``: further followers of the log (process managers) stepped alongside."""
         self.app, self.projections = app, projections
-        self.store = build_view_store(app)
+        self.store = store or build_view_store(app)
+        self.processes = processes
         self.poll_interval, self.batch_size = poll_interval, batch_size
         self.waker = Waker(app)
         self._stopped = threading.Event()
@@ -227,7 +235,7 @@ class ProjectionSupervisor:
     def _run_workers(self) -> None:
         workers = self._workers()
         while not self._stopped.is_set():
-            busy = sum(w.step() for w in workers)
+            busy = sum(w.step() for w in workers) + sum(p.step() for p in self.processes)
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
                 if rebuilt or self._generations_changed(workers):

@@ -7,6 +7,7 @@ leak into the rest of the code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=1000, ge=0)
     handover_working_days: int = Field(default=5, ge=1)
     postgres_pool_size: int = Field(default=5, ge=1)
+    # the HTTP service
+    data_dir: Path = Path("var")
+    demo: bool = False
+    orgs_file: Path | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_public_key_file: Path | None = None
+    log_format: Literal["auto", "json", "console"] = "auto"
+    read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
 
     @field_validator("database_url")
     @classmethod

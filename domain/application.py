@@ -169,6 +169,7 @@ class CaseApplication(Application[UUID]):
         reason: str,
         triggered_by_version: int | None = None,
         expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
         due_on = policy.handover_due_date(self.today(), self.handover_working_days)
         return self._command(
@@ -180,6 +181,7 @@ class CaseApplication(Application[UUID]):
                 triggered_by_version=triggered_by_version,
             ),
             expected_version,
+            idempotency,
         )
 
     def accept_handover(self, case_id: UUID, *, version: int, digest: str) -> Recorded:

@@ -1,0 +1,96 @@
+"""Everything one process needs, built once from settings: the application, the read models and
+their runner, the access log, the organisations and the token verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from adapters.access_log import AccessLog
+from adapters.auth import TokenVerifier, demo_secret
+from adapters.bootstrap import build_case_application
+from adapters.orgs import Organisations
+from adapters.policy_runner import PolicyWorker
+from adapters.projection_runner import ProjectionSupervisor, build_view_store
+from adapters.settings import Settings
+from adapters.views.queries import CaseQueries
+from domain.application import CaseApplication
+
+
+class StartupError(RuntimeError):
+    """A setting production needs is missing or wrong: the service does not start."""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    cases: CaseApplication
+    supervisor: ProjectionSupervisor
+    queries: CaseQueries
+    access_log: AccessLog
+    orgs: Organisations
+    verifier: TokenVerifier
+
+    def close(self) -> None:
+        self.supervisor.stop()
+        self.cases.close()
+
+
+def jwt_secret(settings: Settings) -> str | None:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    return demo_secret(settings.data_dir) if settings.demo else None
+
+
+def check_production(settings: Settings) -> None:
+    missing = []
+    if not settings.demo:
+        if "database_url" not in settings.model_fields_set:
+            missing.append("STAFFEL_DATABASE_URL")
+        if settings.orgs_file is None:
+            missing.append("STAFFEL_ORGS_FILE")
+        if settings.jwt_secret is None and settings.jwt_public_key_file is None:
+            missing.append("STAFFEL_JWT_SECRET or STAFFEL_JWT_PUBLIC_KEY_FILE")
+    if missing:
+        raise StartupError(
+            "missing production settings: "
+            + ", ".join(missing)
+            + " (or run the demo: staffel serve --demo)"
+        )
+    if settings.orgs_file is not None and not Path(settings.orgs_file).is_file():
+        raise StartupError(f"STAFFEL_ORGS_FILE {settings.orgs_file} does not exist")
+
+
+def build_services(
+    settings: Settings, *, start_projections: bool = True, today: Callable[[], date] = date.today
+) -> Services:
+    check_production(settings)
+    orgs = Organisations.load(settings.orgs_file)
+    public_key = (
+        Path(settings.jwt_public_key_file).read_text("utf-8")
+        if settings.jwt_public_key_file
+        else None
+    )
+    verifier = TokenVerifier(secret=jwt_secret(settings), public_key=public_key)
+    cases = build_case_application(settings, today=today)
+    store = build_view_store(cases)
+    policy = PolicyWorker(
+        cases,
+        store,
+        orgs.jobcenter_for,
+        lambda org_id: bool((o := orgs.get(org_id)) and o.is_jobcenter),
+    )
+    supervisor = ProjectionSupervisor(cases, store=store, processes=[policy])
+    if start_projections:
+        supervisor.start()
+    return Services(
+        settings=settings,
+        cases=cases,
+        supervisor=supervisor,
+        queries=CaseQueries(supervisor.store),
+        access_log=AccessLog(supervisor.store),
+        orgs=orgs,
+        verifier=verifier,
+    )

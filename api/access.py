@@ -1,0 +1,48 @@
+"""Who may read and write what. Every denial is a 403 that says why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.auth import STAFF_ROLES, Principal, Role
+from api.problems import ApiError
+
+
+def forbidden(why: str) -> ApiError:
+    return ApiError(403, "forbidden", "Not allowed", why)
+
+
+def require_staff(principal: Principal) -> None:
+    """Only caseworkers, team leads and admins record events; auditors read, never write."""
+    if not principal.has(*STAFF_ROLES):
+        raise forbidden(
+            f"role(s) {sorted(principal.roles)} may not record case events"
+            " (caseworker, team_lead or admin needed)"
+        )
+
+
+def read_scope(principal: Principal, summary: dict[str, Any]) -> str:
+    """``full``, ``own_events`` (a former holder: what it recorded itself) or a 403."""
+    if principal.has(Role.AUDITOR):
+        return "full"
+    if not principal.has(*STAFF_ROLES):
+        raise forbidden("volunteers and employers see people only through their consent")
+    if summary["holder"] == principal.org:
+        return "full"
+    open_offer = [h for h in summary["handovers"] if h["state"] == "offered"]
+    if open_offer and open_offer[-1]["to_org"] == principal.org:
+        return "full"
+    if principal.org in summary["former_holders"]:
+        return "own_events"
+    raise forbidden(f"'{principal.org}' neither holds this case nor has been offered it")
+
+
+def list_scope(principal: Principal, holder: str | None) -> str:
+    """The holder a caller may list: its own organisation, or any for auditors."""
+    if principal.has(Role.AUDITOR):
+        return holder or ""
+    if not principal.has(*STAFF_ROLES):
+        raise forbidden("volunteers and employers cannot list cases")
+    if holder not in (None, principal.org):
+        raise forbidden(f"'{principal.org}' may only list its own cases")
+    return principal.org

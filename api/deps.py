@@ -1,0 +1,117 @@
+"""Dependencies: services, the caller, read-your-writes, request fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from adapters.auth import Principal, TokenError
+from adapters.services import Services
+from api.problems import ApiError
+from domain.actor import Actor
+from domain.application import CaseApplication, IdempotencyKey
+
+bearer = HTTPBearer(auto_error=False, description="JWT issued by the agency's identity provider")
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_cases(services: ServicesDep) -> CaseApplication:
+    return services.cases
+
+
+CasesDep = Annotated[CaseApplication, Depends(get_cases)]
+
+
+def get_principal(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise TokenError("send 'Authorization: Bearer <token>'")
+    principal = services.verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.sub, principal.org)
+
+
+def read_your_writes(
+    request: Request,
+    services: ServicesDep,
+    principal: Annotated[Principal, Depends(get_principal)],
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, description="wait until the read models have processed this position"),
+    ] = None,
+) -> None:
+    """Reads wait for ``min_position`` and, in this process, for the caller's own last write:
+    a caseworker always sees what they just recorded."""
+    own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
+    position = max(min_position or 0, own)
+    if not position:
+        return
+    if not services.supervisor.wait_for(position, services.settings.read_wait_seconds):
+        raise ApiError(
+            503,
+            "read-model-behind",
+            "The read models have not caught up yet",
+            f"position {position} not yet processed; retry shortly",
+            min_position=position,
+        )
+
+
+ReadYourWrites = Annotated[None, Depends(read_your_writes)]
+
+
+def expected_version(
+    if_match: Annotated[str | None, Header(description="the case version you read")] = None,
+) -> int | None:
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ApiError(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            "If-Match: must be the case version you read, e.g. 7",
+            errors=[{"field": "If-Match", "message": "must be a version number"}],
+        )
+    return int(value)
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="repeat-safe request key"),
+]
+
+
+def idempotency_key(
+    principal: Principal, key: str | None, method: str, path: str, body: Any
+) -> IdempotencyKey | None:
+    if key is None:
+        return None
+    fingerprint = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return IdempotencyKey(
+        f"{principal.org}:{principal.sub}:{key}", hashlib.sha256(fingerprint.encode()).hexdigest()
+    )

@@ -1,0 +1,156 @@
+"""Errors as ``application/problem+json`` (RFC 9457): every refusal names the field or the rule.
+The only place that maps domain exceptions to status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.auth import TokenError
+from adapters.views.queries import BadCursorError
+from domain.aggregates import case_errors as ce
+from domain.aggregates.case import STAFF_COMMANDS
+from domain.application import (
+    CaseNotFoundError,
+    IdempotencyKeyReusedError,
+    UnknownEventTypeError,
+    VersionConflictError,
+)
+
+log = structlog.get_logger("staffel.api")
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://staffel.example/problems/"
+
+
+class ApiError(Exception):
+    """A refusal decided in the API layer (access, read-model readiness)."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail, self.extra = (
+            status,
+            slug,
+            title,
+            detail,
+            extra,
+        )
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+# exception class -> (status, slug, title)
+DOMAIN: dict[type[Exception], tuple[int, str, str]] = {
+    ce.NotHolderError: (403, "not-holder", "Only the holder records events on this case"),
+    ce.NotOfferedOrganisationError: (403, "not-offered", "The handover was offered elsewhere"),
+    ce.CaseClosedError: (409, "case-closed", "The case is closed"),
+    ce.CaseNotClosedError: (409, "case-not-closed", "The case is not closed"),
+    ce.HandoverOpenError: (409, "handover-open", "A handover is already open"),
+    ce.NoOpenHandoverError: (409, "no-open-handover", "No handover is open"),
+    ce.OfferToHolderError: (409, "offer-to-holder", "The organisation already holds the case"),
+    ce.StaleAcknowledgementError: (409, "stale-acknowledgement", "The case has moved on"),
+    ce.UnknownReferenceError: (409, "unknown-reference", "No such open item on the case"),
+    ce.DuplicateReferenceError: (409, "duplicate-reference", "The item already exists"),
+    ce.AsylumDecisionError: (409, "asylum-decision", "The decision does not fit the status"),
+    ce.DuplicateBamfFileNumberError: (409, "duplicate-bamf-file-number", "Already registered"),
+    VersionConflictError: (409, "version-conflict", "The case changed meanwhile"),
+    CaseNotFoundError: (404, "case-not-found", "No such case"),
+    UnknownEventTypeError: (422, "unknown-event-type", "Unknown event type"),
+    IdempotencyKeyReusedError: (422, "idempotency-key-reused", "Idempotency-Key reused"),
+}
+
+
+def _extra(exc: Exception) -> dict[str, Any]:
+    match exc:
+        case ce.StaleAcknowledgementError():
+            return {"current_version": exc.version, "current_digest": exc.digest}
+        case ce.DuplicateBamfFileNumberError():
+            return {"existing_case_id": str(exc.existing_case_id), "field": "bamf_file_number"}
+        case VersionConflictError():
+            return {"current_version": exc.current_version}
+        case UnknownEventTypeError():
+            return {"field": "type"}
+        case IdempotencyKeyReusedError():
+            return {"field": "Idempotency-Key"}
+    return {}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    # drop the location's source and the tag a discriminated union adds (the event type)
+    skip = {"body", "query", "path", "header", *STAFF_COMMANDS}
+    return ".".join(str(p) for p in loc if p not in skip) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "invalid-request", "The request is not valid", detail, errors=errors)
+
+    @app.exception_handler(ApiError)
+    async def api_problem(request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        return problem(exc.status, exc.slug, exc.title, exc.detail, headers, **exc.extra)
+
+    @app.exception_handler(TokenError)
+    async def unauthenticated(request: Request, exc: TokenError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        return problem(401, "unauthenticated", "Authentication required", str(exc), headers)
+
+    @app.exception_handler(BadCursorError)
+    async def bad_cursor(request: Request, exc: BadCursorError) -> JSONResponse:
+        return problem(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            f"cursor: {exc}",
+            errors=[{"field": "cursor", "message": str(exc)}],
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(
+            exc.status_code,
+            "http-error",
+            str(exc.detail),
+            str(exc.detail),
+            dict(exc.headers) if exc.headers else None,
+        )
+
+    for exc_class, (status, slug, title) in DOMAIN.items():
+
+        async def domain_error(
+            request: Request,
+            exc: Exception,
+            status: int = status,
+            slug: str = slug,
+            title: str = title,
+        ) -> JSONResponse:
+            return problem(status, slug, title, str(exc), **_extra(exc))
+
+        app.add_exception_handler(exc_class, domain_error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected_error", error_type=type(exc).__name__)
+        return problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the request failed on our side; it was logged with its request id",
+        )

@@ -1,0 +1,193 @@
+"""Cases: register, list, read the summary and the history, record events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+
+from api import access
+from api.deps import (
+    CasesDep,
+    ExpectedVersion,
+    IdempotencyHeader,
+    PrincipalDep,
+    ReadYourWrites,
+    ServicesDep,
+    actor_of,
+    idempotency_key,
+)
+from api.problems import ApiError
+from api.schemas import CaseOut, HistoryOut, Page, Recorded, RegisterCase, StaffEvent
+from domain.actor import acting_as
+from domain.application import Recorded as RecordedResult
+from domain.values import LegalStatus
+from projections.summary import current_handover, handover_state
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "recorded"},
+    409: {"description": "conflict (duplicate BAMF file number, version, rule)"},
+    403: {"description": "not allowed"},
+}
+
+
+def created(result: RecordedResult, request: Request) -> JSONResponse:
+    principal = request.state.principal
+    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
+    request.app.state.metrics.recorded()
+    request.app.state.services.supervisor.wake()
+    body = Recorded(**vars(result)).model_dump(mode="json")
+    return JSONResponse(body, status_code=201, headers={"ETag": f'"{result.version}"'})
+
+
+@router.post("", status_code=201, response_model=Recorded, responses=CREATED)
+def register_case(
+    body: RegisterCase,
+    request: Request,
+    cases: CasesDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: IdempotencyHeader = None,
+) -> JSONResponse:
+    access.require_staff(principal)
+    org = services.orgs.get(principal.org)
+    if body.office is not None and (org is None or body.office not in org.offices):
+        raise ApiError(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            f"office: '{body.office}' is not an office of '{principal.org}'",
+            errors=[{"field": "office", "message": "not an office of your organisation"}],
+        )
+    idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
+    with acting_as(actor_of(principal)):
+        result = cases.register_case(
+            person=body.person.to_value(),
+            bamf_file_number=body.bamf_file_number,
+            residence_municipality=body.residence_municipality,
+            legal_status=body.legal_status,
+            office=body.office,
+            legal_basis=body.legal_basis,
+            idempotency=idem,
+        )
+    return created(result, request)
+
+
+@router.get("", response_model=Page)
+def list_cases(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    _: ReadYourWrites,
+    q: Annotated[
+        str | None, Query(max_length=100, description="name prefix or BAMF number")
+    ] = None,
+    holder: Annotated[str | None, Query(max_length=64)] = None,
+    office: Annotated[str | None, Query(max_length=100)] = None,
+    legal_status: LegalStatus | None = None,
+    handover: Annotated[
+        str | None, Query(pattern="^(none|due|offered|accepted|rejected|withdrawn)$")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page:
+    scoped = access.list_scope(principal, holder)
+    page = services.queries.search(
+        q=q,
+        holder=scoped or None,
+        office=office,
+        legal_status=legal_status.value if legal_status else None,
+        handover=handover,
+        limit=limit,
+        cursor=cursor,
+    )
+    services.access_log.record(
+        actor=principal.sub,
+        org=principal.org,
+        case_ids=[d["case_id"] for d in page.items],
+        endpoint="GET /cases",
+    )
+    return Page(items=[case_view(d) for d in page.items], next_cursor=page.next_cursor)
+
+
+def case_view(doc: dict[str, Any]) -> dict[str, Any]:
+    handover = current_handover(doc)
+    state = handover_state(doc)
+    return {
+        **{k: v for k, v in doc.items() if k != "handovers"},
+        "handover": None if state == "none" else {**(handover or {}), "state": state},
+        "handovers": doc["handovers"],
+    }
+
+
+def summary_for(services: Any, case_id: UUID) -> dict[str, Any]:
+    doc = services.queries.summary(str(case_id))
+    if doc is None:
+        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    return dict(doc)
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(
+    case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
+) -> Any:
+    doc = summary_for(services, case_id)
+    if access.read_scope(principal, doc) != "full":
+        raise access.forbidden(
+            f"'{principal.org}' handed this case over; it may read only the events it recorded"
+            " (GET /cases/{case_id}/history)"
+        )
+    services.access_log.record(
+        actor=principal.sub, org=principal.org, case_ids=[str(case_id)], endpoint="GET /cases/{id}"
+    )
+    return case_view(doc)
+
+
+@router.get("/{case_id}/history", response_model=HistoryOut)
+def get_history(
+    case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
+) -> HistoryOut:
+    doc = summary_for(services, case_id)
+    scope = access.read_scope(principal, doc)
+    history = services.queries.history(str(case_id))
+    if history is None:
+        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    entries = history.entries
+    if scope == "own_events":
+        entries = [e for e in entries if e["org"] == principal.org]
+    services.access_log.record(
+        actor=principal.sub,
+        org=principal.org,
+        case_ids=[str(case_id)],
+        endpoint="GET /cases/{id}/history",
+    )
+    return HistoryOut.model_validate(
+        {
+            "case_id": case_id,
+            "version": history.version,
+            "digest": history.digest,
+            "entries": entries,
+            "filtered": scope != "full",
+        }
+    )
+
+
+@router.post("/{case_id}/events", status_code=201, response_model=Recorded, responses=CREATED)
+def record_event(
+    case_id: UUID,
+    request: Request,
+    cases: CasesDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersion,
+    event: Annotated[StaffEvent, Body()],
+    key: IdempotencyHeader = None,
+) -> JSONResponse:
+    access.require_staff(principal)
+    idem = idempotency_key(
+        principal, key, "POST", f"/cases/{case_id}/events", event.model_dump(mode="json")
+    )
+    with acting_as(actor_of(principal)):
+        result = cases.record(case_id, event.type, event.to_fields(), expected, idem)
+    return created(result, request)

@@ -1,0 +1,41 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from adapters.projection_runner import lag
+from api.deps import ServicesDep
+from projections.case_views import PROJECTIONS
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(services: ServicesDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        services.cases.recorder.max_notification_id()
+        checks["database"] = "ok"
+    except Exception as e:
+        checks["database"] = f"unreachable: {type(e).__name__}"
+    checks["projections"] = "running" if services.supervisor.running else "stopped"
+    ready = checks["database"] == "ok" and checks["projections"] == "running"
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(request: Request, services: ServicesDep) -> PlainTextResponse:
+    lags = []
+    for projection in PROJECTIONS:
+        lg = lag(services.cases, services.supervisor.store, projection)
+        lags.append((lg.projection, lg.behind, lg.seconds))
+    return PlainTextResponse(
+        request.app.state.metrics.render(lags), media_type="text/plain; version=0.0.4"
+    )
