@@ -119,6 +119,8 @@ def _serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = Settings(demo=True) if args.demo else Settings()
+    if args.demo and "database_url" not in Settings().model_fields_set:
+        settings = Settings(demo=True, database_url=f"sqlite:///{settings.data_dir}/staffel.db")
     configure_logging(settings.log_format)
     try:
         check_production(settings)
@@ -151,6 +153,14 @@ def _token(args: argparse.Namespace) -> int:
     )
     print(mint(secret, sub=args.sub, org=args.org, roles=roles, name=args.name, ttl=args.ttl))
     return EXIT_OK
+
+
+def _demo_federation(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from adapters.demo.federation import run
+
+    return run(Path(args.dir), args.port_a, args.port_b)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -216,6 +226,15 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default=None, help="display name (default: the sub)")
     token.add_argument("--ttl", type=int, default=8 * 3600, metavar="SECONDS")
     token.set_defaults(run=_token)
+    federation = command(
+        "demo-federation",
+        "Scenario 1 across two deployments on loopback: the Agentur's Staffel and the municipal"
+        " Jobcenter St. Wendel's own, handing cases over by signed bundles and receipts.",
+    )
+    federation.add_argument("--dir", default="var/federation", help="data of both deployments")
+    federation.add_argument("--port-a", type=int, default=8000)
+    federation.add_argument("--port-b", type=int, default=8001)
+    federation.set_defaults(run=_demo_federation)
     return root
 
 

@@ -27,6 +27,12 @@ class Organisation:
     kind: OrgKind
     offices: tuple[str, ...] = ()
     serves: tuple[str, ...] = ()  # municipalities a Jobcenter is responsible for
+    peer_url: str | None = None  # set when the organisation runs its own Staffel deployment
+    public_key: str | None = None  # that deployment's Ed25519 key (base64), for bundles/receipts
+
+    @property
+    def is_remote(self) -> bool:
+        return self.peer_url is not None
 
     @property
     def is_jobcenter(self) -> bool:
@@ -73,11 +79,13 @@ class Organisations:
                         kind=OrgKind(o["kind"]),
                         offices=tuple(o.get("offices", ())),
                         serves=tuple(o.get("serves", ())),
+                        peer_url=o.get("peer_url"),
+                        public_key=o.get("public_key"),
                     )
                     for o in data.get("organisation", [])
                 ]
             )
-        except (tomllib.TOMLDecodeError, KeyError, ValueError) as e:
+        except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as e:
             raise OrgsFileError(f"invalid organisations file: {e}") from e
 
     @classmethod

@@ -8,9 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from adapters.access_log import AccessLog
 from adapters.auth import TokenVerifier, demo_secret
 from adapters.bootstrap import build_case_application
+from adapters.federation.outbox import Outbox
+from adapters.federation.signing import load_or_create_key
+from adapters.federation.transfer import ensure_tables
 from adapters.orgs import Organisations
 from adapters.policy_runner import PolicyWorker
 from adapters.projection_runner import ProjectionSupervisor, build_view_store
@@ -32,6 +37,8 @@ class Services:
     access_log: AccessLog
     orgs: Organisations
     verifier: TokenVerifier
+    signing_key: Ed25519PrivateKey
+    outbox: Outbox
 
     def close(self) -> None:
         self.supervisor.stop()
@@ -82,7 +89,10 @@ def build_services(
         orgs.jobcenter_for,
         lambda org_id: bool((o := orgs.get(org_id)) and o.is_jobcenter),
     )
-    supervisor = ProjectionSupervisor(cases, store=store, processes=[policy])
+    signing_key = load_or_create_key(settings.signing_key_path)
+    ensure_tables(store)
+    outbox = Outbox(cases, store, orgs, signing_key)
+    supervisor = ProjectionSupervisor(cases, store=store, processes=[policy, outbox])
     if start_projections:
         supervisor.start()
     return Services(
@@ -93,4 +103,6 @@ def build_services(
         access_log=AccessLog(supervisor.store),
         orgs=orgs,
         verifier=verifier,
+        signing_key=signing_key,
+        outbox=outbox,
     )

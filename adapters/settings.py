@@ -31,11 +31,18 @@ class Settings(BaseSettings):
     # the HTTP service
     data_dir: Path = Path("var")
     demo: bool = False
+    seed: bool = True  # in demo mode, load the demo data set into an empty store
     orgs_file: Path | None = None
     jwt_secret: SecretStr | None = None
     jwt_public_key_file: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # this deployment's Ed25519 key for handover bundles and receipts (default: in data_dir)
+    signing_key_file: Path | None = None
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
 
     @field_validator("database_url")
     @classmethod

@@ -16,7 +16,7 @@ from adapters.services import Services, build_services
 from adapters.settings import Settings
 from api import problems
 from api.metrics import Metrics
-from api.routers import cases, handovers, health
+from api.routers import cases, federation, handovers, health
 
 log = structlog.get_logger("staffel.http")
 
@@ -26,7 +26,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
-        if settings.demo and own:
+        if settings.demo and settings.seed and own:
             from adapters.demo.seed import seed_if_empty
 
             seed_if_empty(app.state.services)
@@ -47,6 +47,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(handovers.router)
+    app.include_router(federation.router)
     app.include_router(health.router)
     app.middleware("http")(request_context)
     return app

@@ -184,11 +184,19 @@ class CaseApplication(Application[UUID]):
             idempotency,
         )
 
-    def accept_handover(self, case_id: UUID, *, version: int, digest: str) -> Recorded:
+    def accept_handover(
+        self,
+        case_id: UUID,
+        *,
+        version: int,
+        digest: str,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
         today = self.today()
         return self._command(
             case_id,
             lambda case: case.accept_handover(version=version, digest=digest, accepted_on=today),
+            idempotency=idempotency,
         )
 
     def reject_handover(self, case_id: UUID, *, reason: str) -> Recorded:
@@ -252,5 +260,9 @@ class CaseApplication(Application[UUID]):
 
     @staticmethod
     def _recorded(case: Case, recordings: Sequence[Recording[UUID]]) -> Recorded:
-        position = max(r.notification.id for r in recordings)
+        # the case's own newest event: what a replayed Idempotency-Key answers with too (the
+        # BAMF index event saved in the same transaction is not part of the case)
+        position = max(
+            r.notification.id for r in recordings if r.domain_event.originator_id == case.id
+        )
         return Recorded(case.id, case.version, position, case.digest)

@@ -75,13 +75,19 @@ def seed_if_empty(services: Services) -> None:
         ("agentur-aachen-dueren", "jobcenter-heinsberg", HEINSBERG),
         ("agentur-saarland", "jobcenter-st-wendel", SAARLAND),
     ):
+        receiver = services.orgs.get(jobcenter)
+        remote = receiver is not None and receiver.is_remote
         for row in region:
-            _walk(cases, agentur, jobcenter, row)
+            _walk(cases, agentur, jobcenter, row, remote=remote)
     services.supervisor.wake()
     log.info("demo_seeded", cases=len(HEINSBERG) + len(SAARLAND))
 
 
-def _walk(cases: CaseApplication, agentur: str, jobcenter: str, row: tuple[Any, ...]) -> None:
+def _walk(
+    cases: CaseApplication, agentur: str, jobcenter: str, row: tuple[Any, ...], *, remote: bool
+) -> None:
+    """Record one person's case up to its stage; with a ``remote`` Jobcenter (another
+    deployment) stop at the offer: the outbox delivers the bundle, acceptance happens there."""
     given, family, birth, nationality, languages, municipality, office, bamf, stage = row
     counsellor = Actor("a.schmitz" if agentur == "agentur-aachen-dueren" else "s.klein", agentur)
     receiver = Actor("j.hoffmann" if jobcenter == "jobcenter-heinsberg" else "t.weber", jobcenter)
@@ -147,6 +153,8 @@ def _walk(cases: CaseApplication, agentur: str, jobcenter: str, row: tuple[Any, 
         offered = cases.offer_handover(
             case_id, to_org=jobcenter, reason="Asyl anerkannt: Rechtskreiswechsel"
         )
+    if remote:
+        return
     with acting_as(receiver):
         if stage == "rejected":
             cases.reject_handover(

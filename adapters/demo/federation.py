@@ -1,0 +1,99 @@
+"""Scenario 1 across two deployments on loopback: the Agentur's Staffel (with Kreis Heinsberg)
+and the municipal Jobcenter St. Wendel's own Staffel. Each gets its own data directory, SQLite
+store, signing key and organisations file naming the other as a peer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib import resources
+from pathlib import Path
+
+from adapters.federation.signing import load_or_create_key, public_key_text
+
+REMOTE = "jobcenter-st-wendel"
+
+
+def _orgs(peer_ids: set[str], peer_url: str, peer_key: str) -> str:
+    """The demo organisations, with the peer's organisations marked remote."""
+    text = resources.files("adapters.demo").joinpath("orgs.toml").read_text("utf-8")
+    blocks = text.split("[[organisation]]")
+    out = [blocks[0]]
+    for block in blocks[1:]:
+        org_id = block.split('id = "', 1)[1].split('"', 1)[0]
+        if org_id in peer_ids:
+            block = block.rstrip() + f'\npeer_url = "{peer_url}"\npublic_key = "{peer_key}"\n\n'
+        out.append(block)
+    return "[[organisation]]".join(out)
+
+
+def prepare(base: Path, port_a: int, port_b: int) -> tuple[dict[str, str], dict[str, str]]:
+    dirs = {"a": base / "agentur", "b": base / "st-wendel"}
+    keys = {name: load_or_create_key(d / "signing-key.pem") for name, d in dirs.items()}
+    local_a = {"agentur-aachen-dueren", "jobcenter-heinsberg", "drk-heinsberg", "agentur-saarland",
+               "auslaenderbehoerde-heinsberg", "audit-office"}  # fmt: skip
+    (dirs["a"] / "orgs.toml").write_text(
+        _orgs({REMOTE}, f"http://127.0.0.1:{port_b}", public_key_text(keys["b"])), "utf-8"
+    )
+    (dirs["b"] / "orgs.toml").write_text(
+        _orgs(local_a, f"http://127.0.0.1:{port_a}", public_key_text(keys["a"])), "utf-8"
+    )
+    envs = {}
+    for name, d in dirs.items():
+        envs[name] = {
+            **os.environ,
+            "STAFFEL_DEMO": "true",
+            "STAFFEL_DATA_DIR": str(d),
+            "STAFFEL_DATABASE_URL": f"sqlite:///{d}/staffel.db",
+            "STAFFEL_ORGS_FILE": str(d / "orgs.toml"),
+            "STAFFEL_SEED": "true" if name == "a" else "false",
+        }
+    return envs["a"], envs["b"]
+
+
+def run(base: Path, port_a: int = 8000, port_b: int = 8001) -> int:
+    env_a, env_b = prepare(base, port_a, port_b)
+    staffel = str(Path(sys.executable).with_name("staffel"))
+    procs = [
+        subprocess.Popen([staffel, "serve", "--port", str(port_a)], env=env_a),  # noqa: S603
+        subprocess.Popen([staffel, "serve", "--port", str(port_b)], env=env_b),  # noqa: S603
+    ]
+    for port in (port_a, port_b):
+        _wait_ready(port)
+    print(
+        f"\nDeployment A (Agentur für Arbeit Saarland, Kreis Heinsberg): http://127.0.0.1:{port_a}"
+    )
+    print(f"Deployment B (Kommunale Arbeitsförderung St. Wendel):       http://127.0.0.1:{port_b}")
+    print(
+        "Tokens: in A's data dir, STAFFEL_DATA_DIR="
+        + env_a["STAFFEL_DATA_DIR"]
+        + " staffel token ..."
+    )
+    print("        in B's data dir, STAFFEL_DATA_DIR=" + env_b["STAFFEL_DATA_DIR"]
+          + " staffel token --sub t.weber --org jobcenter-st-wendel --role caseworker")  # fmt: skip
+    print("Ctrl-C stops both.")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        p.wait(timeout=15)
+    return 0
+
+
+def _wait_ready(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"deployment on port {port} did not become ready")

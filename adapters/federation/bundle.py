@@ -1,0 +1,185 @@
+"""Handover bundles and receipts between two Staffel deployments (docs/bundle.md, protocol
+``staffel-bundle/1``): the case's events 1..N in canonical form with their hashes, signed by the
+sending deployment; a receipt (case id, N, digest) signed by the receiving one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from adapters.chain_check import stored_state
+from adapters.federation.signing import sign, verify
+from domain.application import CaseApplication
+from domain.chain import GENESIS, event_hash, to_canonical
+
+BUNDLE_PROTOCOL = "staffel-bundle/1"
+RECEIPT_PROTOCOL = "staffel-receipt/1"
+
+
+class BundleError(ValueError):
+    """A bundle or receipt is refused; ``version`` names the first bad event where there is one."""
+
+    def __init__(self, reason: str, version: int | None = None) -> None:
+        super().__init__(f"event {version}: {reason}" if version is not None else reason)
+        self.reason, self.version = reason, version
+
+
+@dataclass(frozen=True)
+class VerifiedEvent:
+    version: int
+    topic: str
+    class_version: int
+    state: dict[str, Any]  # decoded (typed) state, as stored, with its hash
+    hash: str
+
+
+def build_bundle(
+    app: CaseApplication, case_id: UUID, sender: str, key: Ed25519PrivateKey
+) -> dict[str, Any]:
+    """A signed bundle of the case's whole stream, for its open handover offer."""
+    case = app.get_case(case_id)
+    if case.handover is None:
+        raise BundleError("the case has no open handover offer")
+    events = []
+    for stored in app.recorder.select_events(case_id):
+        class_version, state = stored_state(app.mapper, stored)
+        encoded_state = dict(state)
+        if class_version > 1:
+            encoded_state["class_version"] = class_version
+        events.append({
+            "version": stored.originator_version,
+            "topic": stored.topic,
+            "class_version": class_version,
+            "state": {k: to_canonical(v) for k, v in state.items() if k != "hash"},
+            "encoded": app.mapper.transcoder.encode(encoded_state).decode("utf-8"),
+            "hash": state["hash"],
+        })  # fmt: skip
+    return sign(
+        {
+            "protocol": BUNDLE_PROTOCOL,
+            "case_id": str(case_id),
+            "sender": sender,
+            "receiver": case.handover.to_org,
+            "version": case.version,
+            "digest": case.digest,
+            "created_at": datetime.now(UTC).isoformat(),
+            "events": events,
+        },
+        key,
+    )
+
+
+def parse(raw: bytes | str) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BundleError(f"not valid JSON (truncated?): {e}") from e
+    if not isinstance(document, dict):
+        raise BundleError("not a JSON object")
+    return document
+
+
+def verify_bundle(
+    app: CaseApplication, bundle: dict[str, Any], sender_key: Ed25519PublicKey
+) -> list[VerifiedEvent]:
+    """Check protocol, signature and the whole chain; return the events, typed, in order."""
+    if bundle.get("protocol") != BUNDLE_PROTOCOL:
+        raise BundleError(
+            f"unknown protocol {bundle.get('protocol')!r}, expected {BUNDLE_PROTOCOL}"
+        )
+    if not verify(bundle, sender_key):
+        raise BundleError(f"the signature does not verify with the key of {bundle.get('sender')!r}")
+    try:
+        case_id = UUID(str(bundle["case_id"]))
+        raw_events = list(bundle["events"])
+        version, digest = int(bundle["version"]), str(bundle["digest"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise BundleError(f"missing or malformed field: {e}") from e
+    verified: list[VerifiedEvent] = []
+    head = GENESIS
+    for position, raw in enumerate(raw_events, start=1):
+        event = _verify_event(app, case_id, raw, position, head)
+        verified.append(event)
+        head = event.hash
+    if len(verified) != version:
+        raise BundleError(
+            f"the bundle names version {version} but holds {len(verified)} events",
+            len(verified) + 1,
+        )
+    if head != digest:
+        raise BundleError("the last event's hash is not the bundle's digest", version)
+    return verified
+
+
+def _verify_event(
+    app: CaseApplication, case_id: UUID, raw: Any, position: int, head: str
+) -> VerifiedEvent:
+    try:
+        version, topic = int(raw["version"]), str(raw["topic"])
+        class_version, claimed = int(raw["class_version"]), str(raw["hash"])
+        canonical_state, encoded = dict(raw["state"]), str(raw["encoded"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise BundleError(f"malformed event: {e}", position) from e
+    if version != position:
+        what = "missing" if version > position else "out of order"
+        raise BundleError(
+            f"expected version {position}, found {version}: an event is {what}", position
+        )
+    if event_hash(case_id, version, topic, class_version, canonical_state) != claimed:
+        raise BundleError("content does not match its hash (changed)", version)
+    if canonical_state.get("prev_hash") != head:
+        raise BundleError("prev_hash does not link to the previous event", version)
+    try:
+        state: dict[str, Any] = app.mapper.transcoder.decode(encoded.encode("utf-8"))
+    except Exception as e:
+        raise BundleError(f"encoded form cannot be read: {e}", version) from e
+    state.pop("class_version", None)
+    if {k: to_canonical(v) for k, v in state.items() if k != "hash"} != canonical_state:
+        raise BundleError("encoded form differs from the canonical state", version)
+    if state.get("hash") != claimed:
+        raise BundleError("encoded hash differs from the event's hash", version)
+    return VerifiedEvent(version, topic, class_version, state, claimed)
+
+
+def build_receipt(
+    case_id: UUID,
+    version: int,
+    digest: str,
+    receiver: str,
+    accepted_by: str,
+    key: Ed25519PrivateKey,
+) -> dict[str, Any]:
+    return sign(
+        {
+            "protocol": RECEIPT_PROTOCOL,
+            "case_id": str(case_id),
+            "version": version,
+            "digest": digest,
+            "receiver": receiver,
+            "accepted_by": accepted_by,
+            "accepted_at": datetime.now(UTC).isoformat(),
+        },
+        key,
+    )
+
+
+def verify_receipt(
+    receipt: dict[str, Any], receiver_key: Ed25519PublicKey
+) -> tuple[UUID, int, str]:
+    if receipt.get("protocol") != RECEIPT_PROTOCOL:
+        raise BundleError(
+            f"unknown protocol {receipt.get('protocol')!r}, expected {RECEIPT_PROTOCOL}"
+        )
+    if not verify(receipt, receiver_key):
+        raise BundleError(
+            f"the receipt's signature does not verify for {receipt.get('receiver')!r}"
+        )
+    try:
+        return UUID(str(receipt["case_id"])), int(receipt["version"]), str(receipt["digest"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise BundleError(f"missing or malformed field: {e}") from e

@@ -1,0 +1,64 @@
+"""Ed25519 keys and signatures over canonical JSON (sorted keys, compact, UTF-8)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+def canonical(document: Any) -> bytes:
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return loaded
+
+
+def public_key_text(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def public_key_from_text(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+
+
+def sign(document: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """``document`` with a ``signature`` over the canonical JSON of everything else."""
+    body = {k: v for k, v in document.items() if k != "signature"}
+    value = base64.b64encode(key.sign(canonical(body))).decode()
+    return {**body, "signature": {"alg": "Ed25519", "value": value}}
+
+
+def verify(document: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    signature = document.get("signature")
+    if not isinstance(signature, dict) or signature.get("alg") != "Ed25519":
+        return False
+    body = {k: v for k, v in document.items() if k != "signature"}
+    try:
+        public_key.verify(base64.b64decode(str(signature.get("value", ""))), canonical(body))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
