@@ -155,6 +155,80 @@ def _token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _handover_export(args: argparse.Namespace) -> int:
+    import json
+    from uuid import UUID
+
+    from adapters.federation.bundle import BundleError
+    from adapters.federation.bundle import build_bundle as build
+    from adapters.services import build_services
+
+    services = build_services(Settings(), start_projections=False)
+    try:
+        case = services.cases.get_case(UUID(args.case_id))
+        bundle = build(services.cases, case.id, case.holder, services.signing_key)
+    except (BundleError, ValueError) as e:
+        print(f"staffel: {e}", file=sys.stderr)
+        return EXIT_PROBLEM
+    finally:
+        services.close()
+    json.dump(bundle, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    summary = f"{len(bundle['events'])} events, digest {bundle['digest']}"
+    print(f"bundle of case {args.case_id}: {summary}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _handover_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from adapters.federation.bundle import BundleError, parse, verify_receipt
+    from adapters.federation.signing import public_key_from_text
+    from adapters.federation.transfer import import_bundle
+    from adapters.services import build_services
+    from domain.actor import Actor, acting_as
+    from domain.application import IdempotencyKey
+
+    services = build_services(Settings(), start_projections=False)
+    try:
+        document = parse(Path(args.file).read_bytes())
+        is_receipt = str(document.get("protocol", "")).startswith("staffel-receipt")
+        peer_id = str(document.get("receiver" if is_receipt else "sender"))
+        peer = services.orgs.get(peer_id)
+        if peer is None or not peer.public_key:
+            raise BundleError(f"{peer_id!r} has no public key in the organisations file")
+        key = public_key_from_text(peer.public_key)
+        if is_receipt:
+            case_id, version, digest = verify_receipt(document, key)
+            with acting_as(Actor(str(document.get("accepted_by", "peer")), peer_id)):
+                services.cases.accept_handover(
+                    case_id,
+                    version=version,
+                    digest=digest,
+                    idempotency=IdempotencyKey(f"receipt:{case_id}:{version}", digest),
+                )
+            print(f"receipt recorded: case {case_id} accepted by {peer_id} at version {version}")
+        else:
+            result = import_bundle(services.cases, services.supervisor.store, document, key)
+            print(f"case {result.case_id}: {result.new_events} new events imported, "
+                  f"version {result.version}, digest {result.digest}")  # fmt: skip
+    except (BundleError, OSError) as e:
+        print(f"staffel: refused: {e}", file=sys.stderr)
+        return EXIT_PROBLEM
+    finally:
+        services.close()
+    return EXIT_OK
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from adapters.federation.signing import load_or_create_key, public_key_text
+
+    settings = Settings()
+    print(f"# public key of this deployment ({settings.signing_key_path}); give it to peers as")
+    print(f'public_key = "{public_key_text(load_or_create_key(settings.signing_key_path))}"')
+    return EXIT_OK
+
+
 def _demo_federation(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -235,6 +309,27 @@ def parser() -> argparse.ArgumentParser:
     federation.add_argument("--port-a", type=int, default=8000)
     federation.add_argument("--port-b", type=int, default=8001)
     federation.set_defaults(run=_demo_federation)
+    handover = command("handover", "Hand a case over to a peer deployment by file (offline).")
+    steps = handover.add_subparsers(dest="step", required=True, metavar="STEP")
+    export = steps.add_parser(
+        "export",
+        help="print the signed bundle of a case's open offer (JSON) on stdout",
+        description="Print the signed bundle of a case's open handover offer on stdout.",
+    )
+    export.add_argument("case_id")
+    export.set_defaults(run=_handover_export)
+    imp = steps.add_parser(
+        "import",
+        help="verify and import a bundle, or record a receipt, from a file",
+        description="Verify and import a peer's bundle, or record a peer's receipt. Importing"
+        " the same file twice changes nothing; a bad file is refused naming the first bad event"
+        " and leaves nothing behind (exit 1).",
+    )
+    imp.add_argument("file")
+    imp.set_defaults(run=_handover_import)
+    command(
+        "keys", "Print this deployment's public signing key for peers' organisations files."
+    ).set_defaults(run=_keys)
     return root
 
 

@@ -87,13 +87,11 @@ def parse(raw: bytes | str) -> dict[str, Any]:
 def verify_bundle(
     app: CaseApplication, bundle: dict[str, Any], sender_key: Ed25519PublicKey
 ) -> list[VerifiedEvent]:
-    """Check protocol, signature and the whole chain; return the events, typed, in order."""
+    """Check protocol, the whole chain and the signature; return the events, typed, in order."""
     if bundle.get("protocol") != BUNDLE_PROTOCOL:
         raise BundleError(
             f"unknown protocol {bundle.get('protocol')!r}, expected {BUNDLE_PROTOCOL}"
         )
-    if not verify(bundle, sender_key):
-        raise BundleError(f"the signature does not verify with the key of {bundle.get('sender')!r}")
     try:
         case_id = UUID(str(bundle["case_id"]))
         raw_events = list(bundle["events"])
@@ -102,7 +100,14 @@ def verify_bundle(
         raise BundleError(f"missing or malformed field: {e}") from e
     verified: list[VerifiedEvent] = []
     head = GENESIS
+    versions = {raw.get("version") for raw in raw_events if isinstance(raw, dict)}
     for position, raw in enumerate(raw_events, start=1):
+        if isinstance(raw, dict) and raw.get("version") != position:
+            what = "out of order" if position in versions else "missing"
+            found = raw.get("version")
+            raise BundleError(
+                f"event {position} is {what} (version {found} at its place)", position
+            )
         event = _verify_event(app, case_id, raw, position, head)
         verified.append(event)
         head = event.hash
@@ -113,6 +118,9 @@ def verify_bundle(
         )
     if head != digest:
         raise BundleError("the last event's hash is not the bundle's digest", version)
+    # the chain first, so a damaged bundle names its first bad event; then who signed it
+    if not verify(bundle, sender_key):
+        raise BundleError(f"the signature does not verify with the key of {bundle.get('sender')!r}")
     return verified
 
 

@@ -19,9 +19,12 @@ from projections.case_views import Batch, CaseProjection
 from projections.history import HistoryEntry
 from projections.summary import Doc, current_handover, handover_state
 
+# One encoder for every row: ``json.dumps`` with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def tracking_key(name: str, generation: int) -> str:
@@ -43,23 +46,7 @@ class TxWriter:
                 f"INSERT INTO {self.t('case_history')} VALUES "
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             ),
-            [
-                (
-                    str(e.case_id),
-                    e.version,
-                    e.type,
-                    e.recorded_at.isoformat(),
-                    e.occurred_on.isoformat() if e.occurred_on else None,
-                    e.actor,
-                    e.org,
-                    e.summary,
-                    dumps(e.data),
-                    e.hash,
-                    e.prev_hash,
-                    e.position,
-                )
-                for e in entries
-            ],
+            [history_row(e) for e in entries],
         )
 
     def load_summaries(self, case_ids: Iterable[str]) -> dict[str, Doc]:
@@ -103,6 +90,40 @@ class TxWriter:
         )
 
 
+class PostgresTxWriter(TxWriter):
+    """On PostgreSQL, history rows go in with one ``COPY`` per batch: the same rows and the same
+    constraint checks as the INSERTs, in the same transaction, at a fraction of the round trips."""
+
+    def insert_history(self, entries: Sequence[HistoryEntry]) -> None:
+        statement = f"COPY {self.t('case_history')} ({HISTORY_COLUMNS}) FROM STDIN"
+        with self.curs.copy(statement) as copy:
+            for e in entries:
+                copy.write_row(history_row(e))
+
+
+HISTORY_COLUMNS = (
+    "case_id, version, type, recorded_at, occurred_on, actor, org, summary, data, hash,"
+    " prev_hash, position"
+)
+
+
+def history_row(e: HistoryEntry) -> tuple[Any, ...]:
+    return (
+        str(e.case_id),
+        e.version,
+        e.type,
+        e.recorded_at.isoformat(),
+        e.occurred_on.isoformat() if e.occurred_on else None,
+        e.actor,
+        e.org,
+        e.summary,
+        dumps(e.data),
+        e.hash,
+        e.prev_hash,
+        e.position,
+    )
+
+
 def summary_row(doc: Doc) -> tuple[Any, ...]:
     person = doc["person"]
     handover = current_handover(doc)
@@ -126,6 +147,7 @@ class ViewStoreMixin:
 
     datastore: Any
     PLACEHOLDER = "%s"
+    TX_WRITER: type[TxWriter] = TxWriter
 
     def sql(self, statement: str) -> str:
         return statement if self.PLACEHOLDER == "%s" else statement.replace("%s", self.PLACEHOLDER)
@@ -229,7 +251,7 @@ class ViewStoreMixin:
     ) -> None:
         """Apply ``batch`` and record ``position`` as processed, in one transaction."""
         with self.cursor(commit=True) as curs:
-            projection.process(batch, TxWriter(curs, generation, self.sql))
+            projection.process(batch, self.TX_WRITER(curs, generation, self.sql))
             self._insert_tracking(
                 curs, Tracking(tracking_key(projection.name, generation), position)
             )
@@ -243,7 +265,7 @@ class SQLiteViewStore(ViewStoreMixin, SQLiteTrackingRecorder):
 
 
 class PostgresViewStore(ViewStoreMixin, PostgresTrackingRecorder):
-    pass
+    TX_WRITER = PostgresTxWriter
 
 
 def _now() -> str:
