@@ -105,9 +105,7 @@ def verify_bundle(
         if isinstance(raw, dict) and raw.get("version") != position:
             what = "out of order" if position in versions else "missing"
             found = raw.get("version")
-            raise BundleError(
-                f"event {position} is {what} (version {found} at its place)", position
-            )
+            raise BundleError(f"{what} (version {found} stands in its place)", position)
         event = _verify_event(app, case_id, raw, position, head)
         verified.append(event)
         head = event.hash
