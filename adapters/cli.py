@@ -180,35 +180,25 @@ def _handover_export(args: argparse.Namespace) -> int:
 
 
 def _handover_import(args: argparse.Namespace) -> int:
+    import json
     from pathlib import Path
 
-    from adapters.federation.bundle import BundleError, parse, verify_receipt
-    from adapters.federation.signing import public_key_from_text
+    from adapters.federation.answers import peer_key, record_receipt
+    from adapters.federation.bundle import BundleError, parse
     from adapters.federation.transfer import import_bundle
     from adapters.services import build_services
-    from domain.actor import Actor, acting_as
-    from domain.application import IdempotencyKey
 
     services = build_services(Settings(), start_projections=False)
     try:
         document = parse(Path(args.file).read_bytes())
-        is_receipt = str(document.get("protocol", "")).startswith("staffel-receipt")
-        peer_id = str(document.get("receiver" if is_receipt else "sender"))
-        peer = services.orgs.get(peer_id)
-        if peer is None or not peer.public_key:
-            raise BundleError(f"{peer_id!r} has no public key in the organisations file")
-        key = public_key_from_text(peer.public_key)
-        if is_receipt:
-            case_id, version, digest = verify_receipt(document, key)
-            with acting_as(Actor(str(document.get("accepted_by", "peer")), peer_id)):
-                services.cases.accept_handover(
-                    case_id,
-                    version=version,
-                    digest=digest,
-                    idempotency=IdempotencyKey(f"receipt:{case_id}:{version}", digest),
-                )
-            print(f"receipt recorded: case {case_id} accepted by {peer_id} at version {version}")
+        if str(document.get("protocol", "")).startswith("staffel-receipt"):
+            recorded, bundle = record_receipt(services, document)
+            print(f"receipt recorded: case {recorded.case_id} now at version {recorded.version}")
+            if args.answer:
+                Path(args.answer).write_text(json.dumps(bundle, ensure_ascii=False), "utf-8")
+                print(f"the confirming bundle for the peer is in {args.answer}")
         else:
+            key = peer_key(services, str(document.get("sender")))
             result = import_bundle(services.cases, services.supervisor.store, document, key)
             print(f"case {result.case_id}: {result.new_events} new events imported, "
                   f"version {result.version}, digest {result.digest}")  # fmt: skip
@@ -217,6 +207,31 @@ def _handover_import(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     finally:
         services.close()
+    return EXIT_OK
+
+
+def _handover_answer(args: argparse.Namespace) -> int:
+    import json
+    from uuid import UUID
+
+    from adapters.federation.answers import prepare_answer
+    from adapters.services import build_services
+    from domain.actor import Actor
+
+    services = build_services(Settings(), start_projections=False)
+    try:
+        answer = prepare_answer(
+            services, Actor(args.sub, args.org), UUID(args.case_id),
+            decision="rejected" if args.reject else "accepted",
+            version=args.version, digest=args.digest, reason=args.reject,
+        )  # fmt: skip
+    except Exception as e:
+        print(f"staffel: refused: {e}", file=sys.stderr)
+        return EXIT_PROBLEM
+    finally:
+        services.close()
+    json.dump(answer.receipt, sys.stdout, ensure_ascii=False, indent=1)
+    print()
     return EXIT_OK
 
 
@@ -326,7 +341,23 @@ def parser() -> argparse.ArgumentParser:
         " and leaves nothing behind (exit 1).",
     )
     imp.add_argument("file")
+    imp.add_argument(
+        "--answer", metavar="FILE", help="for a receipt: write the confirming bundle here"
+    )
     imp.set_defaults(run=_handover_import)
+    answer = steps.add_parser(
+        "answer",
+        help="print a signed receipt answering a peer's offer (accept, or --reject REASON)",
+        description="Check an answer to a peer's offer against the imported case and print it"
+        " as a signed receipt for the sender (offline transfer). The sender's log records it.",
+    )
+    answer.add_argument("case_id")
+    answer.add_argument("--sub", required=True, help="the caseworker answering")
+    answer.add_argument("--org", required=True, help="the receiving organisation")
+    answer.add_argument("--version", type=int, default=None, help="version acknowledged")
+    answer.add_argument("--digest", default=None, help="digest acknowledged")
+    answer.add_argument("--reject", metavar="REASON", default=None)
+    answer.set_defaults(run=_handover_answer)
     command(
         "keys", "Print this deployment's public signing key for peers' organisations files."
     ).set_defaults(run=_keys)

@@ -95,7 +95,7 @@ def build_services(
     supervisor = ProjectionSupervisor(cases, store=store, processes=[policy, outbox])
     if start_projections:
         supervisor.start()
-    return Services(
+    services = Services(
         settings=settings,
         cases=cases,
         supervisor=supervisor,
@@ -106,3 +106,7 @@ def build_services(
         signing_key=signing_key,
         outbox=outbox,
     )
+    from adapters.federation.answers import import_confirmation  # it needs the services
+
+    outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
+    return services

@@ -89,8 +89,13 @@ def _extra(exc: Exception) -> dict[str, Any]:
     return {}
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+def _field(loc: tuple[Any, ...], error: Any = None) -> str:
     # drop the location's source and the tag a discriminated union adds (the event type)
+    kind = error.get("type") if isinstance(error, dict) else None
+    if kind == "json_invalid":  # the location's last part is a character offset, not a field
+        return "body"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):  # a missing or unknown event type
+        loc = (*loc, str(error.get("ctx", {}).get("discriminator", "type")).strip("'"))
     skip = {"body", "query", "path", "header", *STAFF_COMMANDS}
     return ".".join(str(p) for p in loc if p not in skip) or "body"
 
@@ -98,7 +103,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        errors = [{"field": _field(tuple(e["loc"]), e), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "invalid-request", "The request is not valid", detail, errors=errors)
 

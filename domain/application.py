@@ -199,8 +199,12 @@ class CaseApplication(Application[UUID]):
             idempotency=idempotency,
         )
 
-    def reject_handover(self, case_id: UUID, *, reason: str) -> Recorded:
-        return self._command(case_id, lambda case: case.reject_handover(reason=reason))
+    def reject_handover(
+        self, case_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._command(
+            case_id, lambda case: case.reject_handover(reason=reason), idempotency=idempotency
+        )
 
     def withdraw_handover(self, case_id: UUID, *, reason: str) -> Recorded:
         return self._command(case_id, lambda case: case.withdraw_handover(reason=reason))

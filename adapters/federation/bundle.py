@@ -39,12 +39,18 @@ class VerifiedEvent:
 
 
 def build_bundle(
-    app: CaseApplication, case_id: UUID, sender: str, key: Ed25519PrivateKey
+    app: CaseApplication,
+    case_id: UUID,
+    sender: str,
+    key: Ed25519PrivateKey,
+    receiver: str | None = None,
 ) -> dict[str, Any]:
-    """A signed bundle of the case's whole stream, for its open handover offer."""
+    """A signed bundle of the case's whole stream, for the organisation it is offered to (or
+    ``receiver``: a peer that must learn of the answer to its offer)."""
     case = app.get_case(case_id)
-    if case.handover is None:
-        raise BundleError("the case has no open handover offer")
+    receiver = receiver or (case.handover.to_org if case.handover else None)
+    if receiver is None:
+        raise BundleError("the case has no open handover offer: name the receiving organisation")
     events = []
     for stored in app.recorder.select_events(case_id):
         class_version, state = stored_state(app.mapper, stored)
@@ -64,7 +70,7 @@ def build_bundle(
             "protocol": BUNDLE_PROTOCOL,
             "case_id": str(case_id),
             "sender": sender,
-            "receiver": case.handover.to_org,
+            "receiver": receiver,
             "version": case.version,
             "digest": case.digest,
             "created_at": datetime.now(UTC).isoformat(),
@@ -152,14 +158,30 @@ def _verify_event(
     return VerifiedEvent(version, topic, class_version, state, claimed)
 
 
+@dataclass(frozen=True)
+class Receipt:
+    case_id: UUID
+    version: int
+    digest: str
+    decision: str  # accepted | rejected
+    receiver: str
+    decided_by: str
+    reason: str | None
+
+
 def build_receipt(
     case_id: UUID,
     version: int,
     digest: str,
     receiver: str,
-    accepted_by: str,
+    decided_by: str,
     key: Ed25519PrivateKey,
+    *,
+    decision: str = "accepted",
+    reason: str | None = None,
 ) -> dict[str, Any]:
+    """The receiving organisation's signed answer to an offer: it acknowledges the stream up to
+    ``version`` by its ``digest`` and accepts, or rejects with a reason."""
     return sign(
         {
             "protocol": RECEIPT_PROTOCOL,
@@ -167,16 +189,16 @@ def build_receipt(
             "version": version,
             "digest": digest,
             "receiver": receiver,
-            "accepted_by": accepted_by,
-            "accepted_at": datetime.now(UTC).isoformat(),
+            "decision": decision,
+            "decided_by": decided_by,
+            "reason": reason,
+            "decided_at": datetime.now(UTC).isoformat(),
         },
         key,
     )
 
 
-def verify_receipt(
-    receipt: dict[str, Any], receiver_key: Ed25519PublicKey
-) -> tuple[UUID, int, str]:
+def verify_receipt(receipt: dict[str, Any], receiver_key: Ed25519PublicKey) -> Receipt:
     if receipt.get("protocol") != RECEIPT_PROTOCOL:
         raise BundleError(
             f"unknown protocol {receipt.get('protocol')!r}, expected {RECEIPT_PROTOCOL}"
@@ -186,6 +208,17 @@ def verify_receipt(
             f"the receipt's signature does not verify for {receipt.get('receiver')!r}"
         )
     try:
-        return UUID(str(receipt["case_id"])), int(receipt["version"]), str(receipt["digest"])
+        decision = str(receipt["decision"])
+        if decision not in ("accepted", "rejected"):
+            raise ValueError(f"decision must be accepted or rejected, not {decision!r}")
+        return Receipt(
+            UUID(str(receipt["case_id"])),
+            int(receipt["version"]),
+            str(receipt["digest"]),
+            decision,
+            str(receipt["receiver"]),
+            str(receipt["decided_by"]),
+            None if receipt.get("reason") is None else str(receipt["reason"]),
+        )
     except (KeyError, ValueError, TypeError) as e:
         raise BundleError(f"missing or malformed field: {e}") from e

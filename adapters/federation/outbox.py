@@ -1,8 +1,10 @@
 """The outbox: bundles and receipts for peer deployments, delivered with retries and backoff.
 
-Jobs are derived from the event log with tracking (enqueued in the same transaction as the
-tracking record, so each is enqueued exactly once); delivery is at-least-once, which is safe
-because importing a bundle or a receipt twice changes nothing.
+Bundle jobs are derived from the event log with tracking (enqueued in the same transaction as
+the tracking record, so each is enqueued exactly once): on an offer to a peer, on every later
+event of that case while the offer is open, and on its answer, the peer gets the whole stream
+as it then stands. Receipt jobs are queued when a receipt could not be delivered at once.
+Delivery is at least once, which is safe: importing a bundle or a receipt twice changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Tracking
 
-from adapters.federation.bundle import build_bundle, build_receipt
+from adapters.federation.bundle import build_bundle
 from adapters.orgs import Organisations
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
@@ -27,13 +29,17 @@ from domain.application import CaseApplication
 
 log = structlog.get_logger("staffel.outbox")
 TRACKING_KEY = "outbox"
-OUTBOX = (
+TABLES = (
     "CREATE TABLE IF NOT EXISTS outbox (kind TEXT NOT NULL, case_id TEXT NOT NULL,"
     " version INTEGER NOT NULL, peer TEXT NOT NULL, attempts INTEGER NOT NULL,"
-    " next_attempt_at TEXT NOT NULL, state TEXT NOT NULL, last_error TEXT,"
-    " PRIMARY KEY (kind, case_id, version))"
+    " next_attempt_at TEXT NOT NULL, state TEXT NOT NULL, last_error TEXT, payload TEXT,"
+    " PRIMARY KEY (kind, case_id, version))",
+    "CREATE TABLE IF NOT EXISTS remote_offers (case_id TEXT PRIMARY KEY, peer TEXT NOT NULL,"
+    " open INTEGER NOT NULL)",
 )
+ANSWERS = (ev.JurisdictionChanged, ev.HandoverRejected, ev.HandoverWithdrawn)
 MAX_BACKOFF = 300.0
+Post = Callable[[str, dict[str, Any]], tuple[int, bytes]]
 
 
 def _now() -> datetime:
@@ -47,72 +53,101 @@ class Outbox:
         store: ViewStoreMixin,
         orgs: Organisations,
         key: Ed25519PrivateKey,
-        post: Callable[[str, dict[str, Any]], int] | None = None,
+        post: Post | None = None,
+        on_receipt_answer: Callable[[bytes], Any] | None = None,
     ) -> None:
         self.app, self.store, self.orgs, self.key = app, store, orgs, key
-        self.post = post or http_post
+        self.post: Post = post or http_post
+        self.on_receipt_answer = on_receipt_answer  # imports the bundle a peer answers with
         with store.cursor(commit=True) as curs:
-            curs.execute(OUTBOX)
+            for statement in TABLES:
+                curs.execute(statement)
 
     # -- following the log ------------------------------------------------------------------
 
     def step(self) -> int:
         position = self.store.max_tracking_id(TRACKING_KEY) or 0
         notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
-        jobs: list[tuple[str, str, int, str]] = []
-        for n in notifications:
-            event = self.app.mapper.to_domain_event(n)
-            if isinstance(event, ev.CaseEvent):
-                jobs += self._jobs_for(event)
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
         if notifications:
             with self.store.cursor(commit=True) as curs:
-                curs.executemany(
-                    self.store.sql(
-                        "INSERT INTO outbox VALUES (%s, %s, %s, %s, 0, %s, 'pending', NULL)"
-                        " ON CONFLICT DO NOTHING"
-                    ),
-                    [(*job, _now().isoformat()) for job in jobs],
-                )
+                self._enqueue(curs, case_events)
                 self.store._insert_tracking(curs, Tracking(TRACKING_KEY, notifications[-1].id))
         return len(notifications) + self.deliver_due()
 
-    def _jobs_for(self, event: ev.CaseEvent) -> list[tuple[str, str, int, str]]:
-        case_id = str(event.originator_id)
-        if isinstance(event, ev.HandoverAccepted):
-            # accepted here, for a case that came from a peer: the peer needs our receipt
-            sender = self._imported_from(event.originator_id)
-            if sender is not None and self._remote(sender) and not self._remote(event.org):
-                return [("receipt", case_id, event.version, sender)]
-            return []
-        if isinstance(event, ev.HandoverOffered) and self._remote(event.to_org):
-            return [("bundle", case_id, event.originator_version, event.to_org)]
-        return []
+    def _enqueue(self, curs: Any, events: list[ev.CaseEvent]) -> None:
+        sql = self.store.sql
+        ids = sorted({str(e.originator_id) for e in events})
+        open_offers: dict[str, str] = {}
+        if ids:
+            curs.execute(
+                sql(f"SELECT case_id, peer FROM remote_offers WHERE open = 1 AND case_id IN "  # noqa: S608
+                    f"({', '.join(['%s'] * len(ids))})"),
+                ids,
+            )  # fmt: skip
+            open_offers = {row["case_id"]: row["peer"] for row in curs.fetchall()}
+        for event in events:
+            case_id = str(event.originator_id)
+            if isinstance(event, ev.HandoverOffered) and self._remote(event.to_org):
+                open_offers[case_id] = event.to_org
+                curs.execute(
+                    sql("INSERT INTO remote_offers VALUES (%s, %s, 1) ON CONFLICT (case_id)"
+                        " DO UPDATE SET peer = excluded.peer, open = 1"),
+                    (case_id, event.to_org),
+                )  # fmt: skip
+            peer = open_offers.get(case_id)
+            if peer is None:
+                continue
+            curs.execute(
+                sql("INSERT INTO outbox VALUES (%s, %s, %s, %s, 0, %s, 'pending', NULL, NULL)"
+                    " ON CONFLICT DO NOTHING"),
+                ("bundle", case_id, event.originator_version, peer, _now().isoformat()),
+            )  # fmt: skip
+            if isinstance(event, ANSWERS):
+                del open_offers[case_id]
+                curs.execute(
+                    sql("UPDATE remote_offers SET open = 0 WHERE case_id = %s"), (case_id,)
+                )
+
+    def queue_receipt(
+        self, case_id: UUID, version: int, peer: str, receipt: dict[str, Any]
+    ) -> None:
+        with self.store.cursor(commit=True) as curs:
+            curs.execute(
+                self.store.sql(
+                    "INSERT INTO outbox VALUES (%s, %s, %s, %s, 0, %s, 'pending', NULL, %s)"
+                    " ON CONFLICT (kind, case_id, version) DO UPDATE SET state = 'pending',"
+                    " payload = excluded.payload, attempts = 0,"
+                    " next_attempt_at = excluded.next_attempt_at"
+                ),
+                ("receipt", str(case_id), version, peer, _now().isoformat(), json.dumps(receipt)),
+            )
 
     def _remote(self, org_id: str) -> bool:
         org = self.orgs.get(org_id)
         return org is not None and org.is_remote
 
-    def _imported_from(self, case_id: UUID) -> str | None:
-        from adapters.federation.transfer import imported_from
-
-        found = imported_from(self.store, case_id)
-        return found[0] if found else None
-
     # -- delivering ---------------------------------------------------------------------------
 
-    def pending(self) -> list[dict[str, Any]]:
+    def jobs(self, state: str | None = None) -> list[dict[str, Any]]:
         with self.store.cursor() as curs:
-            curs.execute("SELECT * FROM outbox WHERE state = 'pending' ORDER BY next_attempt_at")
+            if state is None:
+                curs.execute("SELECT * FROM outbox ORDER BY next_attempt_at")
+            else:
+                curs.execute(
+                    self.store.sql(
+                        "SELECT * FROM outbox WHERE state = %s ORDER BY next_attempt_at"
+                    ),
+                    (state,),
+                )
             return [dict(r) for r in curs.fetchall()]
 
     def deliver_due(self) -> int:
         now = _now().isoformat()
-        delivered = 0
-        for job in self.pending():
-            if job["next_attempt_at"] > now:
-                continue
-            delivered += self._deliver(job)
-        return delivered
+        return sum(
+            self._deliver(job) for job in self.jobs("pending") if job["next_attempt_at"] <= now
+        )
 
     def _deliver(self, job: dict[str, Any]) -> int:
         peer = self.orgs.get(job["peer"])
@@ -121,7 +156,9 @@ class Outbox:
             return 0
         try:
             path, payload = self._payload(job)
-            status = self.post(peer.peer_url.rstrip("/") + path, payload)
+            status, body = self.post(peer.peer_url.rstrip("/") + path, payload)
+            if 200 <= status < 300 and job["kind"] == "receipt" and self.on_receipt_answer:
+                self.on_receipt_answer(body)
         except Exception as e:
             self._retry(job, f"{type(e).__name__}: {e}")
             return 0
@@ -132,24 +169,17 @@ class Outbox:
         if status in (408, 429) or status >= 500:
             self._retry(job, f"HTTP {status}")
         else:
-            self._finish(job, "refused", f"HTTP {status}")
+            self._finish(job, "refused", f"HTTP {status}: {body[:300].decode('utf-8', 'replace')}")
             log.warning("outbox_refused", kind=job["kind"], case_id=job["case_id"], status=status)
         return 0
 
     def _payload(self, job: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if job["kind"] == "receipt":
+            return "/handovers/receipts", json.loads(job["payload"])
         case_id = UUID(job["case_id"])
-        if job["kind"] == "bundle":
-            case = self.app.get_case(case_id)
-            return "/handovers/inbox", build_bundle(self.app, case_id, case.holder, self.key)
-        # the HandoverAccepted event recorded right after the acknowledged version
-        accepted = next(
-            iter(self.app.events.get(case_id, gt=job["version"], lte=job["version"] + 1))
-        )
-        assert isinstance(accepted, ev.HandoverAccepted)
-        receipt = build_receipt(
-            case_id, accepted.version, accepted.digest, accepted.org, accepted.actor, self.key
-        )
-        return "/handovers/receipts", receipt
+        case = self.app.get_case(case_id)
+        sender = case.former_holders[-1] if case.holder == job["peer"] else case.holder
+        return "/handovers/inbox", build_bundle(self.app, case_id, sender, self.key, job["peer"])
 
     def _retry(self, job: dict[str, Any], error: str) -> None:
         attempts = int(job["attempts"]) + 1
@@ -175,7 +205,7 @@ class Outbox:
             )
 
 
-def http_post(url: str, payload: dict[str, Any]) -> int:
+def http_post(url: str, payload: dict[str, Any]) -> tuple[int, bytes]:
     request = urllib.request.Request(  # noqa: S310 - peer URLs come from the operator's config
         url,
         data=json.dumps(payload).encode(),
@@ -184,6 +214,6 @@ def http_post(url: str, payload: dict[str, Any]) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return int(response.status)
+            return int(response.status), response.read()
     except urllib.error.HTTPError as e:
-        return int(e.code)
+        return int(e.code), e.read()

@@ -54,10 +54,7 @@ def import_bundle(
                 "this deployment holds a different event at this version: the streams diverged",
                 incoming.version,
             )
-    if len(existing) > len(events):
-        raise BundleError(
-            f"this deployment already holds {len(existing)} events of the case, more than sent"
-        )
+    # an older bundle delivered late is a consistent prefix of what is held: nothing to do
     new = events[len(existing) :]
     position = 0
     if new:

@@ -249,12 +249,16 @@ class ViewStoreMixin:
     def apply_batch(
         self, projection: CaseProjection, generation: int, batch: Batch, position: int
     ) -> None:
-        """Apply ``batch`` and record ``position`` as processed, in one transaction."""
+        """Apply ``batch`` and record ``position`` as processed, in one transaction.
+
+        The tracking record is written first: on SQLite a transaction that reads before it
+        writes cannot wait for another process's write lock ("database is locked" at once,
+        whatever the lock timeout), so the write lock is taken before the summaries are read."""
         with self.cursor(commit=True) as curs:
-            projection.process(batch, self.TX_WRITER(curs, generation, self.sql))
             self._insert_tracking(
                 curs, Tracking(tracking_key(projection.name, generation), position)
             )
+            projection.process(batch, self.TX_WRITER(curs, generation, self.sql))
 
     def position(self, name: str, generation: int) -> int:
         return self.max_tracking_id(tracking_key(name, generation)) or 0

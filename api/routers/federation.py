@@ -8,28 +8,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
-from adapters.federation.bundle import BundleError, verify_receipt
-from adapters.federation.signing import public_key_from_text
+from adapters.federation import answers
+from adapters.federation.answers import record_receipt
+from adapters.federation.bundle import BundleError
 from adapters.federation.transfer import import_bundle
 from adapters.services import Services
 from api.deps import ServicesDep
 from api.problems import ApiError
-from domain.actor import Actor, acting_as
-from domain.application import IdempotencyKey
 
 router = APIRouter(prefix="/handovers", tags=["federation"])
 
 
 def peer_key(services: Services, org_id: Any, role: str) -> Any:
-    org = services.orgs.get(str(org_id))
-    if org is None or not org.is_remote or not org.public_key:
-        raise ApiError(
-            403,
-            "unknown-peer",
-            "Unknown peer",
-            f"{role} {org_id!r} is not a peer deployment with a key in the organisations file",
-        )
-    return public_key_from_text(org.public_key)
+    try:
+        return answers.peer_key(services, str(org_id))
+    except BundleError as e:
+        raise ApiError(403, "unknown-peer", "Unknown peer", f"{role}: {e}") from e
 
 
 def refused(e: BundleError) -> ApiError:
@@ -64,21 +58,15 @@ def inbox(
 def receipts(
     request: Request, services: ServicesDep, body: Annotated[dict[str, Any], Body()]
 ) -> JSONResponse:
-    """Record a peer's signed receipt: the receiver accepted version N with its digest."""
+    """Record a peer's signed answer to our offer (accepted at version N with its digest, or
+    rejected); answer with the signed bundle of the whole stream as it now stands."""
     try:
-        case_id, version, digest = verify_receipt(
-            body, peer_key(services, body.get("receiver"), "receiver")
-        )
+        recorded, bundle = record_receipt(services, body)
     except BundleError as e:
         raise refused(e) from e
-    key = IdempotencyKey(f"receipt:{case_id}:{version}", digest)
-    with acting_as(Actor(str(body.get("accepted_by", "peer")), str(body["receiver"]))):
-        result = services.cases.accept_handover(
-            case_id, version=version, digest=digest, idempotency=key
-        )
     services.supervisor.wake()
     return JSONResponse(
-        {"case_id": str(case_id), "version": result.version, "digest": result.digest,
-         "position": result.position},
+        {"case_id": str(recorded.case_id), "version": recorded.version,
+         "digest": recorded.digest, "position": recorded.position, "bundle": bundle},
         status_code=201,
     )  # fmt: skip

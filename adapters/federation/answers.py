@@ -1,0 +1,154 @@
+"""Answering an offer across deployments. The sender's log decides: the receiver never records
+its own acceptance; it sends a signed receipt, the sender records ``HandoverAccepted`` +
+``JurisdictionChanged`` (or ``HandoverRejected``) and answers with a bundle of the whole stream,
+which the receiver imports. So there is never a moment with two holders, and both deployments
+hold the same events up to the switch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from adapters.federation.bundle import (
+    BundleError,
+    build_bundle,
+    build_receipt,
+    parse,
+    verify_receipt,
+)
+from adapters.federation.signing import public_key_from_text
+from adapters.federation.transfer import Imported, import_bundle
+from adapters.services import Services
+from domain.actor import Actor, acting_as
+from domain.application import IdempotencyKey, Recorded
+
+
+class PeerUnreachableError(Exception):
+    pass
+
+
+class PeerRefusedError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def peer_key(services: Services, org_id: str) -> Any:
+    org = services.orgs.get(org_id)
+    if org is None or not org.is_remote or not org.public_key:
+        raise BundleError(
+            f"{org_id!r} is not a peer deployment with a key in the organisations file"
+        )
+    return public_key_from_text(org.public_key)
+
+
+def is_remote(services: Services, org_id: str) -> bool:
+    org = services.orgs.get(org_id)
+    return org is not None and org.is_remote
+
+
+# -- the sender's side --------------------------------------------------------------------------
+
+
+def record_receipt(
+    services: Services, receipt_document: dict[str, Any]
+) -> tuple[Recorded, dict[str, Any]]:
+    """Record a peer's answer to our offer; return what was recorded and the confirming bundle."""
+    receipt = verify_receipt(
+        receipt_document, peer_key(services, str(receipt_document.get("receiver")))
+    )
+    key = IdempotencyKey(
+        f"receipt:{receipt.case_id}:{receipt.version}", receipt.digest + receipt.decision
+    )
+    offered_by = services.cases.get_case(receipt.case_id).holder
+    with acting_as(Actor(receipt.decided_by, receipt.receiver)):
+        if receipt.decision == "accepted":
+            recorded = services.cases.accept_handover(
+                receipt.case_id, version=receipt.version, digest=receipt.digest, idempotency=key
+            )
+        else:
+            recorded = services.cases.reject_handover(
+                receipt.case_id, reason=receipt.reason or "abgelehnt", idempotency=key
+            )
+    holder = services.cases.get_case(receipt.case_id).holder
+    sender = offered_by if holder == receipt.receiver else holder
+    bundle = build_bundle(
+        services.cases, receipt.case_id, sender, services.signing_key, receipt.receiver
+    )
+    return recorded, bundle
+
+
+# -- the receiver's side ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    receipt: dict[str, Any]
+    peer: str
+
+
+def prepare_answer(
+    services: Services,
+    actor: Actor,
+    case_id: UUID,
+    *,
+    decision: str,
+    version: int | None = None,
+    digest: str | None = None,
+    reason: str | None = None,
+) -> Answer:
+    """Check the answer against our copy of the case (as if we recorded it), then sign it."""
+    case = services.cases.get_case(case_id)
+    sender = case.holder
+    version = case.version if version is None else version
+    digest = case.digest if digest is None else digest
+    with acting_as(actor):
+        if decision == "accepted":
+            case.accept_handover(version=version, digest=digest, accepted_on=date.today())
+        else:
+            case.reject_handover(reason=reason or "abgelehnt")
+    receipt = build_receipt(
+        case_id, version, digest, actor.org, actor.id, services.signing_key,
+        decision=decision, reason=reason,
+    )  # fmt: skip
+    return Answer(receipt, sender)
+
+
+def deliver_answer(services: Services, answer: Answer) -> Imported:
+    """Send the receipt now; import the sender's confirming bundle. Raises PeerUnreachableError
+    (the caller queues the receipt in the outbox) or PeerRefusedError."""
+    org = services.orgs.get(answer.peer)
+    if org is None or org.peer_url is None:
+        raise BundleError(f"{answer.peer!r} is not a peer deployment")
+    try:
+        status, body = services.outbox.post(
+            org.peer_url.rstrip("/") + "/handovers/receipts", answer.receipt
+        )
+    except OSError as e:
+        raise PeerUnreachableError(str(e)) from e
+    if status >= 500 or status in (408, 429):
+        raise PeerUnreachableError(f"HTTP {status}")
+    if not 200 <= status < 300:
+        try:
+            detail = str(json.loads(body).get("detail", body[:300]))
+        except ValueError:
+            detail = body[:300].decode("utf-8", "replace")
+        raise PeerRefusedError(status, detail)
+    return import_confirmation(services, body)
+
+
+def import_confirmation(services: Services, body: bytes) -> Imported:
+    bundle = parse(body).get("bundle")
+    if not isinstance(bundle, dict):
+        raise BundleError("the peer's answer holds no bundle")
+    result = import_bundle(
+        services.cases,
+        services.supervisor.store,
+        bundle,
+        peer_key(services, str(bundle.get("sender"))),
+    )
+    services.supervisor.wake()
+    return result
