@@ -15,7 +15,6 @@ from adapters.auth import Role
 from adapters.bootstrap import build_case_application
 from adapters.progress import Progress
 from adapters.projection_runner import (
-    ProjectionSupervisor,
     ProjectionWorker,
     build_view_store,
     lag,
@@ -63,15 +62,20 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _project(args: argparse.Namespace) -> int:
-    app = build_case_application(Settings())
-    supervisor = ProjectionSupervisor(app, poll_interval=args.poll_interval).start()
+    from adapters.logging import configure_logging
+    from adapters.services import build_services
+
+    settings = Settings()
+    configure_logging(settings.log_format)
+    services = build_services(settings, start_projections=False)
+    services.supervisor.poll_interval = args.poll_interval
+    services.supervisor.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print("projections running; Ctrl-C to stop", file=sys.stderr)
+    print("projections, handover policy and outbox running; Ctrl-C to stop", file=sys.stderr)
     stop.wait()
-    supervisor.stop()
-    app.close()
+    services.close()
     return EXIT_OK
 
 
@@ -275,7 +279,10 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 when a projection is more than N events behind (for monitoring)",
     )
     status.set_defaults(run=_status)
-    project = command("project", "Run the projections as a worker process until stopped.")
+    project = command(
+        "project",
+        "Run the projections, the handover policy and the outbox as a worker process until stopped.",
+    )
     project.add_argument("--poll-interval", type=float, default=0.5, metavar="SECONDS")
     project.set_defaults(run=_project)
     replay = command(
