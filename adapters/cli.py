@@ -281,7 +281,7 @@ def parser() -> argparse.ArgumentParser:
     status.set_defaults(run=_status)
     project = command(
         "project",
-        "Run the projections, the handover policy and the outbox as a worker process until stopped.",
+        "Run the projections, the handover policy and the outbox as a worker until stopped.",
     )
     project.add_argument("--poll-interval", type=float, default=0.5, metavar="SECONDS")
     project.set_defaults(run=_project)
