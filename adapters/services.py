@@ -36,7 +36,7 @@ class Services:
     queries: CaseQueries
     access_log: AccessLog
     orgs: Organisations
-    verifier: TokenVerifier
+    verifier: TokenVerifier | None  # None in worker processes that serve no HTTP
     signing_key: Ed25519PrivateKey
     outbox: Outbox
 
@@ -73,14 +73,16 @@ def check_production(settings: Settings) -> None:
 def build_services(
     settings: Settings, *, start_projections: bool = True, today: Callable[[], date] = date.today
 ) -> Services:
-    check_production(settings)
+    """Build a process's services; ``staffel serve`` checks production settings first
+    (``check_production``), workers such as ``staffel project`` need only the store."""
     orgs = Organisations.load(settings.orgs_file)
     public_key = (
         Path(settings.jwt_public_key_file).read_text("utf-8")
         if settings.jwt_public_key_file
         else None
     )
-    verifier = TokenVerifier(secret=jwt_secret(settings), public_key=public_key)
+    secret = jwt_secret(settings)
+    verifier = TokenVerifier(secret=secret, public_key=public_key) if secret or public_key else None
     cases = build_case_application(settings, today=today)
     store = build_view_store(cases)
     policy = PolicyWorker(

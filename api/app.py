@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request, Response
 
-from adapters.services import Services, build_services
+from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
 from api import problems
 from api.metrics import Metrics
@@ -25,6 +25,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
+        if own:
+            check_production(settings)
         app.state.services = services or build_services(settings)
         if settings.demo and settings.seed and own:
             from adapters.demo.seed import seed_if_empty

@@ -40,6 +40,8 @@ def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise TokenError("send 'Authorization: Bearer <token>'")
+    if services.verifier is None:
+        raise TokenError("this process is configured to verify no tokens")
     principal = services.verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal
@@ -67,6 +69,16 @@ def read_your_writes(
     position = max(min_position or 0, own)
     if not position:
         return
+    if min_position and min_position > own:
+        head = services.cases.recorder.max_notification_id() or 0
+        if min_position > head:  # no write ever returned it: waiting would not help (not a 503)
+            raise ApiError(
+                422,
+                "invalid-request",
+                "The request is not valid",
+                f"min_position: nothing has been recorded at {min_position} (the latest is {head})",
+                errors=[{"field": "min_position", "message": "beyond the latest recorded event"}],
+            )
     if not services.supervisor.wait_for(position, services.settings.read_wait_seconds):
         raise ApiError(
             503,
