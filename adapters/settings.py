@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(default=50, ge=0)
     aggregate_cache_size: int = Field(default=1000, ge=0)
     handover_working_days: int = Field(default=5, ge=1)
-    postgres_pool_size: int = Field(default=5, ge=1)
+    postgres_pool_size: int = Field(default=10, ge=1)
     # the HTTP service
     data_dir: Path = Path("var")
     demo: bool = False

@@ -6,11 +6,12 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
@@ -51,7 +52,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(handovers.router)
     app.include_router(federation.router)
     app.include_router(health.router)
-    app.middleware("http")(request_context)
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 
 
@@ -74,30 +75,47 @@ class LastWrites:
             return self._positions.get(who, default)
 
 
-async def request_context(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-    structlog.contextvars.clear_contextvars()
-    case_id = request.path_params.get("case_id") if request.path_params else None
-    structlog.contextvars.bind_contextvars(request_id=request_id[:64])
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-    finally:
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        principal = getattr(request.state, "principal", None)
-        parts = request.url.path.split("/")
-        if case_id is None and len(parts) > 2 and parts[1] == "cases":
-            case_id = parts[2]
-        request.app.state.metrics.observe(request.method, template, status, elapsed)
+class RequestContext:
+    """Plain ASGI middleware (cheaper than ``BaseHTTPMiddleware``): a request id for the logs and
+    the response, one structured log line and the metrics per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = (headers.get(b"x-request-id", b"").decode("latin-1") or uuid.uuid4().hex)[:64]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._log(scope, status, time.perf_counter() - started)
+
+    def _log(self, scope: Scope, status: int, elapsed: float) -> None:
+        template = getattr(scope.get("route"), "path", "unmatched")
+        principal = (scope.get("state") or {}).get("principal")
+        parts = str(scope.get("path", "")).split("/")
+        case_id = parts[2] if len(parts) > 2 and parts[1] in ("cases", "audit") else None
+        self.metrics.observe(scope["method"], template, status, elapsed)
         log.info(
             "request",
-            method=request.method,
+            method=scope["method"],
             path=template,
             status=status,
             duration_ms=round(elapsed * 1000, 1),
@@ -105,5 +123,3 @@ async def request_context(
             actor=principal.sub if principal else None,
             org=principal.org if principal else None,
         )
-    response.headers["X-Request-ID"] = request_id[:64]
-    return response
