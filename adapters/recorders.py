@@ -78,12 +78,16 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
     ) -> None:
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
-            curs.execute(
-                SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s, %s, %s)").format(
-                    Identifier(self.datastore.schema), Identifier(TABLE)
-                ),
-                _row(record),
-            )
+            # Synced at once (a nested pipeline): a concurrent duplicate's unique violation is
+            # raised here, as an IntegrityError. Raised later, while the library still sends the
+            # events, it would leave the pipeline aborted: an OperationalError, retried, a 500.
+            with curs.connection.pipeline():
+                curs.execute(
+                    SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s, %s, %s)").format(
+                        Identifier(self.datastore.schema), Identifier(TABLE)
+                    ),
+                    _row(record),
+                )
         super()._insert_events(curs, stored_events, **kwargs)
 
     def find_idempotent(self, key: str) -> tuple[str, Recorded] | None:

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.auth import TokenError
@@ -39,6 +40,37 @@ class ApiError(Exception):
             detail,
             extra,
         )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details. Further members name the field or the rule: ``errors`` (one
+    ``{field, message}`` per invalid input), ``field``, ``existing_case_id``, ``current_version``,
+    ``current_digest``, ``min_position``."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response documented as ``application/problem+json``."""
+    return {"description": description, "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
+
+
+PROBLEM_SCHEMA = Problem.model_json_schema()
+# the refusals every case and handover endpoint may answer with
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: problem_response("the body could not be read (not UTF-8 JSON)"),
+    401: problem_response("no valid bearer token"),
+    403: problem_response("not allowed; the detail says why"),
+    404: problem_response("no such case"),
+    409: problem_response("conflict: a duplicate, a stale version, a rule of the case"),
+    422: problem_response("invalid input; errors name the fields"),
+    503: problem_response("the read models have not reached min_position yet; retry"),
+}
 
 
 def problem(

@@ -19,18 +19,18 @@ from api.deps import (
     actor_of,
     idempotency_key,
 )
-from api.problems import ApiError
+from api.problems import PROBLEMS, ApiError, problem_response
 from api.schemas import CaseOut, HistoryOut, Page, Recorded, RegisterCase, StaffEvent
 from domain.actor import acting_as
 from domain.application import Recorded as RecordedResult
 from domain.values import LegalStatus
 from projections.summary import current_handover, handover_state
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEMS)
 CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "recorded"},
-    409: {"description": "conflict (duplicate BAMF file number, version, rule)"},
-    403: {"description": "not allowed"},
+    409: problem_response("conflict (duplicate BAMF file number, version, rule)"),
+    403: problem_response("not allowed; the detail says why"),
 }
 
 

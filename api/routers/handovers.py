@@ -20,13 +20,13 @@ from adapters.federation.bundle import BundleError
 from adapters.services import Services
 from api import access
 from api.deps import CasesDep, PrincipalDep, ReadYourWrites, ServicesDep, actor_of
-from api.problems import ApiError
+from api.problems import PROBLEMS, ApiError
 from api.routers.cases import CREATED, created
 from api.schemas import AcceptHandover, OfferHandover, Page, Reason, Recorded
 from domain.actor import acting_as
 from domain.application import Recorded as RecordedResult
 
-router = APIRouter(tags=["handovers"])
+router = APIRouter(tags=["handovers"], responses=PROBLEMS)
 
 
 @router.post(

@@ -1,0 +1,244 @@
+"""End-to-end fixtures: the real FastAPI app over real services, once per backend.
+
+Each test gets its own ``Services`` (projections and the handover policy running in their
+background thread) and a ``TestClient`` on the app ``create_app`` builds. The organisations are the
+packaged demo file, but nothing is seeded: every case a test sees, it registered itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+
+import adapters
+from adapters.auth import mint
+from adapters.services import Services, build_services
+from adapters.settings import Settings
+from api.app import create_app
+
+SECRET = "test-secret-e2e-" + "0123456789abcdef" * 3  # HS256 wants at least 32 bytes
+ORGS_FILE = Path(adapters.__file__).parent / "demo" / "orgs.toml"
+
+AGENTUR = "agentur-aachen-dueren"
+JOBCENTER = "jobcenter-heinsberg"
+DRK = "drk-heinsberg"
+SAARLAND = "agentur-saarland"
+ST_WENDEL = "jobcenter-st-wendel"
+AUDIT = "audit-office"
+
+PROBLEM = "application/problem+json"
+
+
+def token(sub: str, org: str, role: str | list[str], *, ttl: int = 3600) -> str:
+    """A bearer token the test app accepts."""
+    roles = [role] if isinstance(role, str) else role
+    return mint(SECRET, sub=sub, org=org, roles=roles, ttl=ttl)
+
+
+def auth(sub: str, org: str, role: str | list[str] = "caseworker") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(sub, org, role)}"}
+
+
+def unique_bamf() -> str:
+    """A BAMF file number no other test uses (the PostgreSQL database is shared per session)."""
+    return f"{secrets.randbelow(9 * 10**7) + 10**7}-{secrets.randbelow(900) + 100}"
+
+
+def person(**overrides: Any) -> dict[str, Any]:
+    return {
+        "given_name": "Rahel",
+        "family_name": "Tesfaye",
+        "birth_date": "1994-03-07",
+        "nationality": "ER",
+        **overrides,
+    }
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    return {
+        "person": person(),
+        "bamf_file_number": unique_bamf(),
+        "residence_municipality": "Erkelenz",
+        "legal_status": "asylum_seeker",
+        **overrides,
+    }
+
+
+ASSESSED: dict[str, Any] = {
+    "type": "CompetenceAssessed",
+    "instrument": "MYSKILLS",
+    "assessed_on": "2026-02-10",
+    "german_level": "A2",
+    "languages": [{"language": "ti", "level": "C2"}],
+    "school_years": 9,
+    "school_certificate": None,
+    "vocational_training": [],
+    "work_experience": [{"occupation": "Schneiderin", "years": 4}],
+    "qualification_recognition": "not_applicable",
+    "support_need": True,
+    "notes": None,
+}
+RECOGNIZED: dict[str, Any] = {
+    "type": "AsylumRecognized",
+    "protection": "refugee",
+    "decided_on": "2026-04-20",
+}
+
+
+def note(text: str = "Termin vereinbart") -> dict[str, Any]:
+    return {"type": "NoteRecorded", "text": text}
+
+
+@dataclass
+class Api:
+    """The app under test, its services and a client; helpers for the common steps."""
+
+    app: FastAPI
+    services: Services
+    client: TestClient
+    agentur: dict[str, str] = field(default_factory=lambda: auth("cw-agentur", AGENTUR))
+    jobcenter: dict[str, str] = field(default_factory=lambda: auth("cw-jobcenter", JOBCENTER))
+
+    def head(self) -> int:
+        """The store's last notification id: unchanged means nothing was written."""
+        return self.services.cases.recorder.max_notification_id() or 0
+
+    def recorded_since(self, head: int) -> int:
+        """How many events were recorded after ``head`` (PostgreSQL's ids may have gaps: a
+        transaction that lost a race still used up a sequence number)."""
+        return len(self.services.cases.recorder.select_notifications(start=head + 1, limit=10_000))
+
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the projections and the policy have processed everything recorded."""
+        deadline = time.monotonic() + timeout
+        while True:
+            head = self.head()
+            policy = self.services.supervisor.processes[0]
+            done = (
+                self.services.supervisor.wait_for(head, 0.05)
+                and getattr(policy, "position", head) >= head
+                and self.head() == head
+            )
+            if done:
+                return
+            assert time.monotonic() < deadline, f"projections did not reach {head}"
+            time.sleep(0.02)
+
+    def register(self, headers: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+        r = self.client.post(
+            "/cases", json=registration(**overrides), headers=headers or self.agentur
+        )
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def record(
+        self, case_id: str, event: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        r = self.client.post(
+            f"/cases/{case_id}/events", json=event, headers=headers or self.agentur
+        )
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def wait_for_offer(
+        self, case_id: str, headers: dict[str, str] | None = None, timeout: float = 20.0
+    ) -> dict[str, Any]:
+        """Poll the receiver's incoming queue until the policy's offer for ``case_id`` shows."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.client.get(
+                "/handovers",
+                params={"direction": "incoming", "state": "offered", "limit": 200},
+                headers=headers or self.jobcenter,
+            )
+            assert r.status_code == 200, r.text
+            found = [i for i in r.json()["items"] if i["case_id"] == case_id]
+            if found:
+                item: dict[str, Any] = found[0]
+                return item
+            assert time.monotonic() < deadline, f"no offer for {case_id} in the queue"
+            time.sleep(0.05)
+
+    def offered_case(self) -> str:
+        """A case the Agentur holds, recognised, with the policy's offer to the Jobcenter open."""
+        case_id = str(self.register()["case_id"])
+        self.record(case_id, RECOGNIZED)
+        self.wait_for_offer(case_id)
+        return case_id
+
+    def history(
+        self, case_id: str, headers: dict[str, str] | None = None, min_position: int = 0
+    ) -> dict[str, Any]:
+        """The case's history as ``headers`` (default: the Jobcenter) reads it; ``min_position``
+        waits for another caller's write (a caller's own writes are waited for anyway)."""
+        r = self.client.get(
+            f"/cases/{case_id}/history",
+            params={"min_position": min_position} if min_position else None,
+            headers=headers or self.jobcenter,
+        )
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+
+def problem_of(response: Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem with ``status``; return its body."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"], body
+    assert str(body["type"]).startswith("https://")
+    return body
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_secret=SECRET,  # type: ignore[arg-type]
+        orgs_file=ORGS_FILE,
+        demo=False,
+        **overrides,
+    )
+
+
+@pytest.fixture
+def make_api(backend: str, tmp_path: Path) -> Iterator[Callable[..., Api]]:
+    """Build the app on the test's backend; keyword arguments override settings."""
+    built: list[tuple[Services, TestClient]] = []
+
+    def make(**overrides: Any) -> Api:
+        settings = settings_for(backend, data_dir=tmp_path / "data", **overrides)
+        services = build_services(settings)
+        app = create_app(settings, services)
+        client = TestClient(app)
+        client.__enter__()
+        built.append((services, client))
+        return Api(app=app, services=services, client=client)
+
+    yield make
+    for services, client in reversed(built):
+        client.__exit__(None, None, None)
+        services.close()
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
