@@ -203,7 +203,8 @@ class ProjectionSupervisor:
         self.waker = Waker(app)
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
-        self.errors = 0
+        self.errors = 0  # since the start, for metrics
+        self._failures = 0  # in a row: the backoff grows with these, not with ``errors``
 
     def wake(self) -> None:
         self.waker.event.set()
@@ -229,13 +230,15 @@ class ProjectionSupervisor:
                 self._run_workers()
             except Exception as e:  # a dropped connection, a locked database: retry from tracking
                 self.errors += 1
+                self._failures += 1
                 log.exception("projection_runner_failed", error=str(e))
-                self._stopped.wait(min(5.0, 0.2 * self.errors))
+                self._stopped.wait(min(5.0, 0.2 * self._failures))
 
     def _run_workers(self) -> None:
         workers = self._workers()
         while not self._stopped.is_set():
             busy = sum(w.step() for w in workers) + sum(p.step() for p in self.processes)
+            self._failures = 0
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
                 if rebuilt or self._generations_changed(workers):

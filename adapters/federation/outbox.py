@@ -72,8 +72,10 @@ class Outbox:
         case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
         if notifications:
             with self.store.cursor(commit=True) as curs:
-                self._enqueue(curs, case_events)
+                # tracking first: on SQLite a transaction that reads before it writes cannot
+                # upgrade its lock when another process wrote meanwhile ("database is locked")
                 self.store._insert_tracking(curs, Tracking(TRACKING_KEY, notifications[-1].id))
+                self._enqueue(curs, case_events)
         return len(notifications) + self.deliver_due()
 
     def _enqueue(self, curs: Any, events: list[ev.CaseEvent]) -> None:

@@ -6,17 +6,24 @@ Lists use keyset pagination: the cursor is the sort key of the last item, opaque
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+
+from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
 from adapters.views.store import ViewStoreMixin, name_key
+from domain.aggregates.bamf_index import normalise
 from projections.summary import Doc
 
 MAX_LIMIT = 200
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class BadCursorError(ValueError):
@@ -27,12 +34,18 @@ def encode_cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, parts: int) -> list[Any]:
+def decode_cursor(cursor: str, *kinds: type) -> list[Any]:
+    """The sort key in ``cursor``: one value of each of ``kinds`` (a key of other types would
+    reach the database and fail there, or compare text with numbers on SQLite)."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as e:
         raise BadCursorError("cursor is not one this service issued") from e
-    if not isinstance(key, list) or len(key) != parts:
+    if (
+        not isinstance(key, list)
+        or len(key) != len(kinds)
+        or any(type(value) is not kind for value, kind in zip(key, kinds, strict=True))
+    ):
         raise BadCursorError("cursor is not one this service issued")
     return key
 
@@ -51,6 +64,21 @@ class History:
     entries: list[dict[str, Any]]
 
 
+def _survives_swap(read: Callable[P, R]) -> Callable[P, R]:
+    """A generation swapped in (``staffel replay``, a new projection version) drops the tables it
+    replaces, so a read that looked the old generation up just before the swap finds its table
+    gone ("no such table"): it reads again, once, from the generation now active."""
+
+    @functools.wraps(read)
+    def read_again_after_a_swap(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read(*args, **kwargs)
+        except (OperationalError, ProgrammingError):
+            return read(*args, **kwargs)
+
+    return read_again_after_a_swap
+
+
 class CaseQueries:
     def __init__(self, store: ViewStoreMixin) -> None:
         self.store = store
@@ -64,6 +92,7 @@ class CaseQueries:
             curs.execute(self.store.sql(statement), params)
             return [dict(row) for row in curs.fetchall()]
 
+    @_survives_swap
     def history(self, case_id: str) -> History | None:
         table = self._table("case_history", "case_history")
         if table is None:
@@ -78,6 +107,7 @@ class CaseQueries:
         entries = [{**row, "data": json.loads(row["data"])} for row in rows]
         return History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
 
+    @_survives_swap
     def summary(self, case_id: str) -> Doc | None:
         table = self._table("case_summary", "case_summary")
         if table is None:
@@ -85,6 +115,7 @@ class CaseQueries:
         rows = self._rows(f"SELECT doc FROM {table} WHERE case_id = %s", (case_id,))
         return json.loads(rows[0]["doc"]) if rows else None
 
+    @_survives_swap
     def search(
         self,
         *,
@@ -108,7 +139,7 @@ class CaseQueries:
             ("office", office),
             ("legal_status", legal_status),
             ("handover_state", handover),
-            ("bamf_file_number", bamf_file_number),
+            ("bamf_file_number", bamf_file_number and normalise(bamf_file_number)),
         ):
             if value is not None:
                 where.append(f"{column} = %s")
@@ -116,9 +147,9 @@ class CaseQueries:
         if q:
             needle = q.strip().casefold()
             where.append("(name_key LIKE %s OR name_key LIKE %s OR bamf_file_number = %s)")
-            params += [f"{_like(needle)}%", f"% {_like(needle)}%", q.strip().upper()]
+            params += [f"{_like(needle)}%", f"% {_like(needle)}%", normalise(q)]
         if cursor:
-            last_name, last_id = decode_cursor(cursor, 2)
+            last_name, last_id = decode_cursor(cursor, str, str)
             where.append("(name_key > %s OR (name_key = %s AND case_id > %s))")
             params += [last_name, last_name, last_id]
         limit = max(1, min(limit, MAX_LIMIT))
@@ -132,6 +163,7 @@ class CaseQueries:
         last = rows[limit - 1] if more else None
         return Page(items, encode_cursor(last["name_key"], last["case_id"]) if last else None)
 
+    @_survives_swap
     def handovers(
         self,
         *,
@@ -157,7 +189,7 @@ class CaseQueries:
             where.append("state = 'offered' AND due_on < %s")
             params.append(today)
         if cursor:
-            last_at, last_id, last_version = decode_cursor(cursor, 3)
+            last_at, last_id, last_version = decode_cursor(cursor, str, str, int)
             where.append(
                 "(offered_at > %s OR (offered_at = %s AND (case_id > %s"
                 " OR (case_id = %s AND offer_version > %s))))"
@@ -183,6 +215,7 @@ class CaseQueries:
         """Cases whose Rechtskreiswechsel is due and that nobody has been offered yet."""
         return self.search(holder=holder, handover="due", limit=limit, cursor=cursor)
 
+    @_survives_swap
     def statistics(self, *, org: str, now: datetime | None = None) -> dict[str, Any]:
         """Caseload and statistics for the working group or a team lead, from the summaries."""
         table = self._table("case_summary", "case_summary")
