@@ -50,7 +50,7 @@ class PolicyWorker:
                 self.store._insert_tracking(curs, Tracking(TRACKING_KEY, notifications[-1].id))
         return len(notifications)
 
-    def _react(self, event: Any) -> None:
+    def _react(self, event: Any, attempts: int = 3) -> None:
         case = self.app.get_case(event.originator_id)
         offer = decide(case, event, self.receiver_for, self.is_jobcenter)
         if offer is None:
@@ -65,7 +65,14 @@ class PolicyWorker:
                     triggered_by_version=cast(int, event.originator_version),
                     idempotency=key,
                 )
-        except (CaseRuleError, VersionConflictError) as e:
+        except VersionConflictError:
+            # the holder wrote meanwhile: decide again on the case as it is now (never drop the
+            # offer; after the last attempt the runner retries the batch from its tracking)
+            if attempts <= 1:
+                raise
+            self._react(event, attempts - 1)
+            return
+        except CaseRuleError as e:
             log.info("policy_offer_skipped", case_id=str(case.id), reason=type(e).__name__)
             return
         log.info(

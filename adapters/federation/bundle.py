@@ -5,15 +5,19 @@ sending deployment; a receipt (case id, N, digest) signed by the receiving one."
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import types
+import typing
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.utils import resolve_topic
 
 from adapters.chain_check import stored_state
 from adapters.federation.signing import sign, verify
+from domain.aggregates.case_events import CaseEvent
 from domain.application import CaseApplication
 from domain.chain import GENESIS, event_hash, to_canonical
 
@@ -104,6 +108,8 @@ def verify_bundle(
         version, digest = int(bundle["version"]), str(bundle["digest"])
     except (KeyError, ValueError, TypeError) as e:
         raise BundleError(f"missing or malformed field: {e}") from e
+    if not raw_events:
+        raise BundleError("the bundle holds no events", 1)
     verified: list[VerifiedEvent] = []
     head = GENESIS
     versions = {raw.get("version") for raw in raw_events if isinstance(raw, dict)}
@@ -148,9 +154,14 @@ def _verify_event(
         raise BundleError("prev_hash does not link to the previous event", version)
     try:
         state: dict[str, Any] = app.mapper.transcoder.decode(encoded.encode("utf-8"))
+        event_class = resolve_topic(topic)
     except Exception as e:
         raise BundleError(f"encoded form cannot be read: {e}", version) from e
     state.pop("class_version", None)
+    if not (isinstance(event_class, type) and issubclass(event_class, CaseEvent)):
+        raise BundleError(f"{topic} is not an event of a case", version)
+    if wrong := _wrongly_typed(state, typing.get_type_hints(event_class)):
+        raise BundleError(f"encoded form gives {wrong} another type than the event's", version)
     if {k: to_canonical(v) for k, v in state.items() if k != "hash"} != canonical_state:
         raise BundleError("encoded form differs from the canonical state", version)
     if state.get("hash") != claimed:
@@ -167,6 +178,33 @@ class Receipt:
     receiver: str
     decided_by: str
     reason: str | None
+
+
+def _wrongly_typed(state: dict[str, Any], hints: dict[str, Any]) -> str | None:
+    """The first field whose decoded value is not of the type the event class declares: the
+    canonical form cannot tell a date from its ISO string, nor an enum from its value."""
+    for name, value in state.items():
+        if name in hints and not _is_a(value, hints[name]):
+            return name
+    return None
+
+
+def _is_a(value: Any, hint: Any) -> bool:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_is_a(value, arg) for arg in typing.get_args(hint))
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        return isinstance(value, tuple) and all(_is_a(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    if not isinstance(hint, type):
+        return True  # a type variable (the originator id): checked by the hash
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        return False
+    if is_dataclass(hint):
+        nested = typing.get_type_hints(hint)
+        return all(_is_a(getattr(value, f.name), nested[f.name]) for f in fields(hint))
+    return True
 
 
 def build_receipt(

@@ -114,9 +114,9 @@ def history_row(e: HistoryEntry) -> tuple[Any, ...]:
         e.type,
         e.recorded_at.isoformat(),
         e.occurred_on.isoformat() if e.occurred_on else None,
-        e.actor,
-        e.org,
-        e.summary,
+        text(e.actor),
+        text(e.org),
+        text(e.summary),
         dumps(e.data),
         e.hash,
         e.prev_hash,
@@ -139,7 +139,13 @@ def summary_row(doc: Doc) -> tuple[Any, ...]:
 
 
 def name_key(family_name: str, given_name: str) -> str:
-    return f"{family_name} {given_name}".casefold()
+    return text(f"{family_name} {given_name}".casefold())
+
+
+def text(value: str) -> str:
+    """A plain-text column's value: PostgreSQL refuses NUL in text, and one such event would stop
+    the projection for good. The JSON columns keep the exact value (``dumps`` escapes NUL)."""
+    return value.replace("\x00", "\ufffd")
 
 
 class ViewStoreMixin:

@@ -1,0 +1,22 @@
+"""Fixtures of the handover tests: a fresh database per test, once per backend.
+
+Overrides the session-wide ``backend`` of ``tests/conftest.py``: these tests count events in the
+whole store (offers, acceptances, notifications), so each gets a database of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import create_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/staffel.db"
+    request.getfixturevalue("postgres_server")  # skips (or fails under CI) when unreachable
+    return create_database("staffel_handover")
