@@ -1,46 +1,131 @@
 """Who read which case when: an append-only table beside the events (written on every read of a
-case's personal data; auditors list it)."""
+case's personal data; auditors list it).
+
+The log is a hash chain in insertion order, like a case's events: each row carries the hash of
+the row before it (``prev_hash``) and its own ``hash``, the SHA-256 of the canonical JSON of
+``{"at", "actor", "org", "case_id", "endpoint", "prev_hash"}``. Writers take turns on the one row
+of ``access_log_head`` (which also counts the rows), so the chain has no forks. ``verify`` names a
+row whose content no longer matches its hash (``access_log_changed``) and a row whose predecessor
+is gone or was rewritten (``access_log_missing``).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.audit_verify import GENESIS, Problem, canonical
 from adapters.views.store import ViewStoreMixin
 
 CREATE = {
     "sqlite": (
         "CREATE TABLE IF NOT EXISTS access_log (id INTEGER PRIMARY KEY AUTOINCREMENT,"
         " at TEXT NOT NULL, actor TEXT NOT NULL, org TEXT NOT NULL, case_id TEXT NOT NULL,"
-        " endpoint TEXT NOT NULL)"
+        " endpoint TEXT NOT NULL, prev_hash TEXT, hash TEXT)"
     ),
     "postgres": (
         "CREATE TABLE IF NOT EXISTS access_log (id BIGSERIAL PRIMARY KEY,"
         " at TEXT NOT NULL, actor TEXT NOT NULL, org TEXT NOT NULL, case_id TEXT NOT NULL,"
-        " endpoint TEXT NOT NULL)"
+        " endpoint TEXT NOT NULL, prev_hash TEXT, hash TEXT)"
     ),
 }
+HEAD = (
+    "CREATE TABLE IF NOT EXISTS access_log_head (one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " written BIGINT NOT NULL)"
+)
+COLUMNS = "id, at, actor, org, case_id, endpoint, prev_hash, hash"
+HASHED = ("at", "actor", "org", "case_id", "endpoint")
+
+
+def row_hash(row: dict[str, Any], prev_hash: str) -> str:
+    body = {k: row[k] for k in HASHED} | {"prev_hash": prev_hash}
+    return hashlib.sha256(canonical(body)).hexdigest()
 
 
 class AccessLog:
     def __init__(self, store: ViewStoreMixin) -> None:
         self.store = store
-        dialect = "sqlite" if store.PLACEHOLDER == "?" else "postgres"
+        self.dialect = "sqlite" if store.PLACEHOLDER == "?" else "postgres"
         with store.cursor(commit=True) as curs:
-            curs.execute(CREATE[dialect])
+            curs.execute(HEAD)
+            curs.execute(CREATE[self.dialect])
             curs.execute("CREATE INDEX IF NOT EXISTS access_log_case ON access_log (case_id, id)")
+        if self._columns() != {"prev_hash", "hash"} or self._unchained():
+            self._migrate()
+
+    def _columns(self) -> set[str]:
+        with self.store.cursor() as curs:
+            if self.dialect == "sqlite":
+                curs.execute("PRAGMA table_info(access_log)")
+            else:
+                curs.execute(
+                    "SELECT column_name AS name FROM information_schema.columns"
+                    " WHERE table_name = 'access_log' AND table_schema = current_schema()"
+                )
+            return {r["name"] for r in curs.fetchall()} & {"prev_hash", "hash"}
+
+    def _unchained(self) -> bool:
+        """No head row yet, or rows but none hashed: a log from before the chain existed."""
+        with self.store.cursor() as curs:
+            curs.execute("SELECT COUNT(*) AS n FROM access_log_head")
+            if not int(curs.fetchone()["n"]):
+                return True
+            curs.execute("SELECT COUNT(*) AS n, COUNT(hash) AS hashed FROM access_log")
+            counted = curs.fetchone()
+            return bool(int(counted["n"]) and not int(counted["hashed"]))
+
+    def _migrate(self) -> None:
+        """Chain a log from before the chain existed: add the columns, hash its rows in order.
+        Writes first (SQLite: a transaction that reads first cannot wait for the write lock)."""
+        with self.store.cursor(commit=True) as curs:
+            curs.execute("UPDATE access_log SET id = id WHERE id < 0")  # the write lock, first
+            curs.execute("INSERT INTO access_log_head VALUES (1, 0) ON CONFLICT (one) DO NOTHING")
+            if self.dialect == "postgres":
+                for column in ("prev_hash", "hash"):
+                    curs.execute(f"ALTER TABLE access_log ADD COLUMN IF NOT EXISTS {column} TEXT")
+            else:
+                curs.execute("PRAGMA table_info(access_log)")
+                if "hash" not in {r["name"] for r in curs.fetchall()}:
+                    curs.execute("ALTER TABLE access_log ADD COLUMN prev_hash TEXT")
+                    curs.execute("ALTER TABLE access_log ADD COLUMN hash TEXT")
+            curs.execute(f"SELECT {COLUMNS} FROM access_log ORDER BY id")  # noqa: S608
+            prev, rows = GENESIS, [dict(r) for r in curs.fetchall()]
+            if not rows or any(r["hash"] for r in rows):
+                return
+            for row in rows:
+                row["prev_hash"], row["hash"] = prev, row_hash(row, prev)
+                prev = row["hash"]
+            sql = self.store.sql("UPDATE access_log SET prev_hash = %s, hash = %s WHERE id = %s")
+            curs.executemany(sql, [(r["prev_hash"], r["hash"], r["id"]) for r in rows])
+            sql = self.store.sql("UPDATE access_log_head SET written = %s")
+            curs.execute(sql, (len(rows),))
 
     def record(self, *, actor: str, org: str, case_ids: list[str], endpoint: str) -> None:
         if not case_ids:
             return
         at = datetime.now(UTC).isoformat()
         with self.store.cursor(commit=True) as curs:
+            # the write lock first: concurrent writers queue here, then each extends the chain
+            sql = self.store.sql("UPDATE access_log_head SET written = written + %s WHERE one = 1")
+            curs.execute(sql, (len(case_ids),))
+            curs.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1")
+            last = curs.fetchone()
+            prev = (last["hash"] if last else None) or GENESIS
+            rows = []
+            for case_id in case_ids:
+                row = {"at": at, "actor": actor, "org": org, "case_id": case_id}
+                row |= {"endpoint": endpoint}
+                digest = row_hash(row, prev)
+                rows.append((at, actor, org, case_id, endpoint, prev, digest))
+                prev = digest
             curs.executemany(
                 self.store.sql(
-                    "INSERT INTO access_log (at, actor, org, case_id, endpoint)"
-                    " VALUES (%s, %s, %s, %s, %s)"
+                    "INSERT INTO access_log (at, actor, org, case_id, endpoint, prev_hash, hash)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
                 ),
-                [(at, actor, org, case_id, endpoint) for case_id in case_ids],
+                rows,
             )
 
     def entries(
@@ -65,9 +150,66 @@ class AccessLog:
         with self.store.cursor() as curs:
             curs.execute(
                 self.store.sql(
-                    f"SELECT id, at, actor, org, case_id, endpoint FROM access_log"  # noqa: S608
+                    f"SELECT {COLUMNS} FROM access_log"  # noqa: S608
                     f" WHERE {' AND '.join(where)} ORDER BY id LIMIT {int(limit)}"
                 ),
                 params,
             )
             return [dict(row) for row in curs.fetchall()]
+
+    # -- verification ------------------------------------------------------------------------
+
+    def rows(self, up_to: int, page: int = 5000) -> Iterator[dict[str, Any]]:
+        after = 0
+        while batch := self.entries(after=after, limit=page):
+            yield from (row for row in batch if row["id"] <= up_to)
+            if batch[-1]["id"] >= up_to:
+                return
+            after = batch[-1]["id"]
+
+    def head(self) -> dict[str, Any]:
+        """What a checkpoint signs of the log: the rows written and the last one (read at once:
+        writers take turns, so every row up to the last is committed)."""
+        with self.store.cursor() as curs:
+            curs.execute(
+                "SELECT h.written, a.id, a.hash FROM access_log_head h LEFT JOIN access_log a"
+                " ON a.id = (SELECT MAX(id) FROM access_log)"
+            )
+            found = curs.fetchone()
+        return {
+            "rows": int(found["written"]) if found else 0,
+            "last_id": int(found["id"]) if found and found["id"] is not None else 0,
+            "last_hash": (found["hash"] if found else None) or GENESIS,
+        }
+
+    def verify(self, signed: dict[str, Any] | None = None) -> list[Problem]:
+        """Recompute the chain; with a checkpoint's ``signed`` head, check it is still there."""
+        head = self.head()
+        problems: list[Problem] = []
+        prev, count, seen = GENESIS, 0, None
+        for row in self.rows(head["last_id"]):
+            count += 1
+            if row["hash"] != row_hash(row, row["prev_hash"] or ""):
+                problems.append(_problem(row, "access_log_changed", "content does not match hash"))
+            elif row["prev_hash"] != prev:
+                problems.append(_problem(row, "access_log_missing", "the row before it is gone"))
+            if signed and row["id"] == signed.get("last_id"):
+                seen = row
+            prev = row["hash"] or ""
+        if head["rows"] != count:
+            kind = "access_log_missing" if head["rows"] > count else "access_log_changed"
+            detail = f"{count} rows where {head['rows']} were written"
+            problems.append(Problem(None, None, kind, detail))
+        if signed and signed.get("last_id"):
+            detail = "the checkpoint's last access-log row"
+            if seen is None:
+                problems.append(
+                    Problem(None, None, "access_log_missing", detail, signed["last_id"])
+                )
+            elif seen["hash"] != signed.get("last_hash"):
+                problems.append(_problem(seen, "access_log_changed", detail + " differs"))
+        return problems
+
+
+def _problem(row: dict[str, Any], kind: str, detail: str) -> Problem:
+    return Problem(row["case_id"], None, kind, detail, int(row["id"]))

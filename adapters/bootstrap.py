@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import date
 
 from adapters.settings import Settings, library_env
-from domain.application import CaseApplication
+from domain.placements import StaffelApplication
 
 
 def build_case_application(
     settings: Settings | None = None, today: Callable[[], date] = date.today
-) -> CaseApplication:
-    return CaseApplication(env=library_env(settings or Settings()), today=today)
+) -> StaffelApplication:
+    """The case application with employers, offers and volunteers (one store)."""
+    return StaffelApplication(env=library_env(settings or Settings()), today=today)

@@ -2,7 +2,7 @@
 
 Reads the stored records through the application's mapper (deciphering and decompressing as
 configured) but decodes them *without* upcasting: the hash covers an event as it was stored, at
-its own class version.
+its own class version. ``verify_case`` judges one case, ``adapters.audit`` the whole store.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from adapters.audit.verify import case_records
+from adapters.audit_verify import case_problems
 from domain.application import CaseApplication
-from domain.chain import GENESIS, event_hash
+from domain.chain import event_hash
 
 
 @dataclass(frozen=True)
 class ChainProblem:
     case_id: UUID
     version: int
-    kind: str  # changed | missing | broken_link
+    kind: str  # changed | missing | reordered | inserted | broken_link
     detail: str
 
 
@@ -53,22 +55,9 @@ def recomputed_hashes(app: CaseApplication, case_id: UUID) -> Iterator[tuple[int
 
 
 def verify_case(app: CaseApplication, case_id: UUID) -> list[ChainProblem]:
-    problems: list[ChainProblem] = []
-    expected_version, head = 1, GENESIS
-    for version, stored_hash, recomputed, prev_hash in recomputed_hashes(app, case_id):
-        if version != expected_version:
-            problems.append(
-                ChainProblem(
-                    case_id, expected_version, "missing", f"next stored version is {version}"
-                )
-            )
-        if recomputed != stored_hash:
-            problems.append(
-                ChainProblem(case_id, version, "changed", "content does not match its hash")
-            )
-        if prev_hash != head:
-            problems.append(
-                ChainProblem(case_id, version, "broken_link", "prev_hash does not match")
-            )
-        expected_version, head = version + 1, stored_hash
-    return problems
+    """Every problem of the case's stored chain, as ``staffel audit verify`` names them
+    (``audit_verify.case_problems``): changed, missing, reordered, inserted, broken_link."""
+    return [
+        ChainProblem(case_id, p.version or 0, p.kind, p.detail)
+        for p in case_problems(str(case_id), case_records(app, case_id))
+    ]

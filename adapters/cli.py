@@ -7,7 +7,8 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from uuid import UUID
 
 from pydantic import ValidationError
 
@@ -256,6 +257,59 @@ def _demo_federation(args: argparse.Namespace) -> int:
     return run(Path(args.dir), args.port_a, args.port_b)
 
 
+def _audit(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from adapters.audit import commands
+
+        return int(getattr(commands, name)(args))
+
+    return run
+
+
+def _audit_commands(audit: argparse.ArgumentParser) -> None:
+    steps = audit.add_subparsers(dest="step", required=True, metavar="STEP")
+    verify = steps.add_parser(
+        "verify",
+        help="recompute every hash chain (events and access log); exit 1 naming each problem",
+        description="Recompute every case's hash chain from the stored events and the access"
+        " log's chain, and print each problem with its case id and version: changed, missing,"
+        " reordered, inserted, broken_link, broken_checkpoint_link, access_log_changed,"
+        " access_log_missing. Exit 1 when there is any (docs/audit.md).",
+    )
+    verify.add_argument("--case", type=UUID, metavar="ID", help="only this case")
+    verify.add_argument(
+        "--since-checkpoint",
+        metavar="FILE",
+        help="also prove nothing before this checkpoint was changed or removed since",
+    )
+    verify.add_argument(
+        "--public-key", metavar="BASE64", help="the checkpoint's signer (default: this deployment)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(run=_audit("verify"))
+    checkpoint = steps.add_parser(
+        "checkpoint",
+        help="print a signed checkpoint of every case's head (keep it outside the database)",
+        description="Verify the store and print a checkpoint on stdout: the global position,"
+        " the time, the head (version, digest) of every case there and their Merkle root, the"
+        " access log's head, signed with this deployment's Ed25519 key. Run it from cron and"
+        " keep the files elsewhere. A store with problems gets none (exit 1) unless --force.",
+    )
+    checkpoint.add_argument(
+        "--force", action="store_true", help="sign even with problems (listed in the file)"
+    )
+    checkpoint.set_defaults(run=_audit("checkpoint"))
+    export = steps.add_parser(
+        "export",
+        help="print every stored case event as JSON lines, for python -m adapters.audit_verify",
+        description="Print each stored case event as one JSON line: position, case_id,"
+        " version, topic, class_version, state (canonical values) and hash. Check it offline"
+        " with: python -m adapters.audit_verify FILE [--checkpoint FILE].",
+    )
+    export.add_argument("--case", type=UUID, metavar="ID", help="only this case")
+    export.set_defaults(run=_audit("export_log"))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="staffel",
@@ -368,6 +422,7 @@ def parser() -> argparse.ArgumentParser:
     command(
         "keys", "Print this deployment's public signing key for peers' organisations files."
     ).set_defaults(run=_keys)
+    _audit_commands(command("audit", "Verify, checkpoint and export the log for auditors."))
     return root
 
 

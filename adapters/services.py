@@ -21,7 +21,7 @@ from adapters.policy_runner import PolicyWorker
 from adapters.projection_runner import ProjectionSupervisor, build_view_store
 from adapters.settings import Settings
 from adapters.views.queries import CaseQueries
-from domain.application import CaseApplication
+from domain.placements import StaffelApplication
 
 
 class StartupError(RuntimeError):
@@ -31,7 +31,7 @@ class StartupError(RuntimeError):
 @dataclass
 class Services:
     settings: Settings
-    cases: CaseApplication
+    cases: StaffelApplication  # the case application with employers, offers and volunteers
     supervisor: ProjectionSupervisor
     queries: CaseQueries
     access_log: AccessLog

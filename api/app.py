@@ -15,9 +15,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
-from api import problems
+from api import problems, web
 from api.metrics import Metrics
-from api.routers import cases, federation, handovers, health
+from api.routers import (
+    audit,
+    cases,
+    employers,
+    federation,
+    handovers,
+    health,
+    matching,
+    offers,
+    volunteers,
+)
 
 log = structlog.get_logger("staffel.http")
 
@@ -51,7 +61,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(handovers.router)
     app.include_router(federation.router)
+    app.include_router(employers.router)
+    app.include_router(offers.router)
+    app.include_router(matching.router)
+    app.include_router(volunteers.router)
     app.include_router(health.router)
+    app.include_router(audit.router)
+    web.install(app, settings)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 
@@ -112,6 +128,8 @@ class RequestContext:
         principal = (scope.get("state") or {}).get("principal")
         parts = str(scope.get("path", "")).split("/")
         case_id = parts[2] if len(parts) > 2 and parts[1] in ("cases", "audit") else None
+        if "case_id" in (params := scope.get("path_params") or {}):  # the web pages' too
+            case_id = str(params["case_id"])
         self.metrics.observe(scope["method"], template, status, elapsed)
         log.info(
             "request",

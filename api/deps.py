@@ -11,10 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.auth import Principal, TokenError
 from adapters.services import Services
+from api.operations import actor_of
 from api.problems import ApiError
-from domain.actor import Actor
 from domain.application import CaseApplication, IdempotencyKey
 
+__all__ = ["actor_of"]  # re-exported: the actor of a principal's commands
 bearer = HTTPBearer(auto_error=False, description="JWT issued by the agency's identity provider")
 
 
@@ -50,10 +51,6 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def actor_of(principal: Principal) -> Actor:
-    return Actor(principal.sub, principal.org)
-
-
 def read_your_writes(
     request: Request,
     services: ServicesDep,
@@ -65,6 +62,12 @@ def read_your_writes(
 ) -> None:
     """Reads wait for ``min_position`` and, in this process, for the caller's own last write:
     a caseworker always sees what they just recorded."""
+    wait_for_reads(request, services, principal, min_position)
+
+
+def wait_for_reads(
+    request: Request, services: Services, principal: Principal, min_position: int | None = None
+) -> None:
     own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
     position = max(min_position or 0, own)
     if not position:

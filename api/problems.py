@@ -15,6 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.auth import TokenError
 from adapters.views.queries import BadCursorError
 from domain.aggregates import case_errors as ce
+from domain.aggregates import employer_errors as ee
+from domain.aggregates import offer_errors as oe
+from domain.aggregates import volunteer_errors as ve
 from domain.aggregates.case import STAFF_COMMANDS
 from domain.application import (
     CaseNotFoundError,
@@ -22,6 +25,12 @@ from domain.application import (
     UnknownEventTypeError,
     VersionConflictError,
 )
+from domain.partner_application import (
+    EmployerNotFoundError,
+    OfferNotFoundError,
+    VolunteerNotFoundError,
+)
+from domain.placements import ConcurrentChangeError, ReferenceMismatchError
 
 log = structlog.get_logger("staffel.api")
 PROBLEM = "application/problem+json"
@@ -103,6 +112,25 @@ DOMAIN: dict[type[Exception], tuple[int, str, str]] = {
     CaseNotFoundError: (404, "case-not-found", "No such case"),
     UnknownEventTypeError: (422, "unknown-event-type", "Unknown event type"),
     IdempotencyKeyReusedError: (422, "idempotency-key-reused", "Idempotency-Key reused"),
+    # employers, offers, volunteers (issue 7)
+    ee.NotEmployerManagerError: (403, "not-employer-manager", "Not this employer's manager"),
+    ee.EmployerInactiveError: (409, "employer-inactive", "The employer is deactivated"),
+    ee.DuplicateEmployerError: (409, "duplicate-employer", "Already registered"),
+    oe.InvalidOfferError: (422, "invalid-request", "The request is not valid"),
+    oe.OfferStateError: (409, "offer-state", "The offer's state does not allow this"),
+    oe.AlreadyPlacedError: (409, "already-placed", "The person holds a position of this offer"),
+    oe.WrongEmployerError: (403, "wrong-employer", "Not an offer of this employer"),
+    ve.NotVolunteerManagerError: (403, "not-volunteer-manager", "Not the volunteer's organisation"),
+    ve.VolunteerStateError: (409, "volunteer-state", "The volunteer's state does not allow this"),
+    ve.VolunteerAtCapacityError: (409, "volunteer-at-capacity", "The volunteer is at capacity"),
+    ve.AlreadyMenteeError: (409, "duplicate-reference", "The volunteer already mentors the case"),
+    ve.InvalidCapacityError: (422, "invalid-request", "The request is not valid"),
+    ve.DuplicateVolunteerError: (409, "duplicate-volunteer", "Already registered"),
+    EmployerNotFoundError: (404, "employer-not-found", "No such employer"),
+    OfferNotFoundError: (404, "offer-not-found", "No such offer"),
+    VolunteerNotFoundError: (404, "volunteer-not-found", "No such volunteer"),
+    ReferenceMismatchError: (422, "reference-mismatch", "The event contradicts its reference"),
+    ConcurrentChangeError: (409, "concurrent-change", "Changed meanwhile, try again"),
 }
 
 
@@ -118,6 +146,16 @@ def _extra(exc: Exception) -> dict[str, Any]:
             return {"field": "type"}
         case IdempotencyKeyReusedError():
             return {"field": "Idempotency-Key"}
+        case ee.DuplicateEmployerError():
+            return {"existing_employer_id": str(exc.existing_employer_id), "field": "account"}
+        case ve.DuplicateVolunteerError():
+            return {"existing_volunteer_id": str(exc.existing_volunteer_id), "field": "login"}
+        case oe.InvalidOfferError() | ReferenceMismatchError():
+            return {"field": exc.field, "errors": [{"field": exc.field, "message": str(exc)}]}
+        case ve.InvalidCapacityError():
+            return {"field": "capacity", "errors": [{"field": "capacity", "message": str(exc)}]}
+        case oe.OfferStateError() | ve.VolunteerStateError():
+            return {"state": exc.state.value}
     return {}
 
 

@@ -73,7 +73,7 @@ STAFFEL_ONLY_KEYS = ("CASE_SNAPSHOT_INTERVAL", "HANDOVER_WORKING_DAYS")
 @dataclass(frozen=True)
 class Mode:
     name: str
-    target_seconds: float  # aim for one timed repetition of the bare side to take this long
+    target_seconds: float  # aim for one timed repetition of the faster side to take this long
     warmup: int
     min_ops: int
     max_record_ops: int

@@ -1,4 +1,5 @@
-"""Enumerations and value objects of a refugee case.
+"""Enumerations and value objects of a refugee case, and of the employers, offers and volunteers
+around it.
 
 Values are immutable: enums are ``StrEnum`` (stored as their value), collections are tuples.
 Integers only, never floats, so the canonical form of an event is exact (ADR 0003).
@@ -81,14 +82,30 @@ class MeasureOutcome(StrEnum):
 
 
 class PlacementKind(StrEnum):
+    """The kind of post: of a placement on a case, and of an employer's offer."""
+
     INTERNSHIP = "internship"
     APPRENTICESHIP = "apprenticeship"
     JOB = "job"
+    EINSTIEGSQUALIFIZIERUNG = "einstiegsqualifizierung"  # § 54a SGB III, 6 to 12 months
 
 
 class ConsentPurpose(StrEnum):
     SHARE_WITH_EMPLOYER = "share_with_employer"
     SHARE_WITH_MENTOR = "share_with_mentor"
+
+
+class OfferState(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    FILLED = "filled"
+    WITHDRAWN = "withdrawn"
+
+
+class VolunteerState(StrEnum):
+    AVAILABLE = "available"
+    PAUSED = "paused"
+    LEFT = "left"
 
 
 class NoteCategory(StrEnum):
@@ -139,6 +156,15 @@ class WageSubsidy:
 
 
 @dataclass(frozen=True)
+class ContactPerson:
+    """An employer's contact for placements."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class OpenHandover:
     """The case's one open handover offer, as the aggregate needs it to decide."""
 
@@ -155,6 +181,7 @@ VALUE_OBJECTS: tuple[type, ...] = (
     VocationalTraining,
     WageSubsidy,
     OpenHandover,
+    ContactPerson,
 )
 ENUMS: tuple[type[StrEnum], ...] = (
     LegalStatus,
@@ -169,4 +196,6 @@ ENUMS: tuple[type[StrEnum], ...] = (
     PlacementKind,
     ConsentPurpose,
     NoteCategory,
+    OfferState,
+    VolunteerState,
 )

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 from domain.aggregates.case_events import CaseEvent, HandoverOffered
 from projections import summary
 from projections.history import HistoryEntry, entry_for
+from projections.matching_view import MatchingProjection
 
 Batch = Sequence[tuple[Any, int]]  # (domain event, global position); non-case events included
 
@@ -71,4 +72,8 @@ class CaseSummaryProjection:
         writer.save_summaries([d for d in docs.values() if d is not None], handovers_of)
 
 
-PROJECTIONS: tuple[CaseProjection, ...] = (CaseHistoryProjection(), CaseSummaryProjection())
+PROJECTIONS: tuple[CaseProjection, ...] = (
+    CaseHistoryProjection(),
+    CaseSummaryProjection(),
+    MatchingProjection(),
+)

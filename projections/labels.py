@@ -65,6 +65,7 @@ PLACEMENT = {
     PlacementKind.INTERNSHIP: "Praktikum",
     PlacementKind.APPRENTICESHIP: "Ausbildung",
     PlacementKind.JOB: "Arbeitsstelle",
+    PlacementKind.EINSTIEGSQUALIFIZIERUNG: "Einstiegsqualifizierung",
 }
 CONSENT = {
     ConsentPurpose.SHARE_WITH_EMPLOYER: "Weitergabe an Arbeitgeber",

@@ -35,7 +35,8 @@ def prepare(base: Path, port_a: int, port_b: int) -> tuple[dict[str, str], dict[
     dirs = {"a": base / "agentur", "b": base / "st-wendel"}
     keys = {name: load_or_create_key(d / "signing-key.pem") for name, d in dirs.items()}
     local_a = {"agentur-aachen-dueren", "jobcenter-heinsberg", "drk-heinsberg", "agentur-saarland",
-               "auslaenderbehoerde-heinsberg", "audit-office"}  # fmt: skip
+               "auslaenderbehoerde-heinsberg", "audit-office",
+               "integration-reutlingen"}  # fmt: skip
     (dirs["a"] / "orgs.toml").write_text(
         _orgs({REMOTE}, f"http://127.0.0.1:{port_b}", public_key_text(keys["b"])), "utf-8"
     )

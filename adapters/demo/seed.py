@@ -6,15 +6,18 @@ so the log, hash chains and read models are real. Seeded once, into an empty sto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import structlog
 
+from adapters.demo import partners, walks
 from adapters.services import Services
 from domain.actor import Actor, acting_as
-from domain.application import CaseApplication
+from domain.aggregates.case_errors import HandoverOpenError
+from domain.application import CaseApplication, Recorded, VersionConflictError
 from domain.values import (
     Cefr,
     LanguageSkill,
@@ -41,6 +44,10 @@ DEMO_USERS = [
     ("s.klein", "Sabine Klein", "agentur-saarland", "caseworker"),
     ("t.weber", "Thomas Weber", "jobcenter-st-wendel", "caseworker"),
     ("p.lang", "Petra Lang", "drk-heinsberg", "volunteer"),
+    ("h.vogel", "Heike Vogel", "drk-heinsberg", "team_lead"),
+    ("s.bader", "Simone Bader", "integration-reutlingen", "caseworker"),
+    ("h.dahmen", "Heinz Dahmen", "elektro-dahmen", "employer"),
+    ("b.kaechele", "Birgit Kächele", "textilwerk-metzingen-ag", "employer"),
     ("r.prueferin", "Renate Prüfer", "audit-office", "auditor"),
 ]
 
@@ -71,6 +78,7 @@ def seed_if_empty(services: Services) -> None:
     cases = services.cases
     if cases.recorder.max_notification_id():
         return
+    employers, offers, volunteers = partners.seed_partners(cases)  # first: the cases refer to them
     for agentur, jobcenter, region in (
         ("agentur-aachen-dueren", "jobcenter-heinsberg", HEINSBERG),
         ("agentur-saarland", "jobcenter-st-wendel", SAARLAND),
@@ -79,8 +87,15 @@ def seed_if_empty(services: Services) -> None:
         remote = receiver is not None and receiver.is_remote
         for row in region:
             _walk(cases, agentur, jobcenter, row, remote=remote)
+    people = walks.seed_walks(cases)
     services.supervisor.wake()
-    log.info("demo_seeded", cases=len(HEINSBERG) + len(SAARLAND))
+    log.info(
+        "demo_seeded",
+        cases=len(HEINSBERG) + len(SAARLAND) + people,
+        employers=employers,
+        offers=offers,
+        volunteers=volunteers,
+    )
 
 
 def _walk(
@@ -142,17 +157,18 @@ def _walk(
         )
         if not reaches("offered"):
             return  # Aachen: no Jobcenter of this deployment serves it
-        cases.record(
-            case_id,
-            "NoteRecorded",
-            {
-                "text": "Bescheid liegt vor; Übergabe an das Jobcenter vorbereitet.",
-                "category": NoteCategory.COUNSELLING,
-            },
-        )
-        offered = cases.offer_handover(
-            case_id, to_org=jobcenter, reason="Asyl anerkannt: Rechtskreiswechsel"
-        )
+        # the handover policy reacts to the recognition meanwhile: it may write first
+        _again(lambda: cases.record(case_id, "NoteRecorded", {
+            "text": "Bescheid liegt vor; Übergabe an das Jobcenter vorbereitet.",
+            "category": NoteCategory.COUNSELLING,
+        }))  # fmt: skip
+        try:
+            offered = _again(lambda: cases.offer_handover(
+                case_id, to_org=jobcenter, reason="Asyl anerkannt: Rechtskreiswechsel"
+            ))  # fmt: skip
+        except HandoverOpenError:  # the policy's offer came first: answer that one
+            case = cases.get_case(case_id)
+            offered = Recorded(case.id, case.version, 0, case.digest)
     if remote:
         return
     with acting_as(receiver):
@@ -176,18 +192,28 @@ def _walk(
                 "employer": "Elektro Dahmen GmbH, Wassenberg",
                 "starts_on": date(2026, 6, 1),
                 "wage_subsidy": WageSubsidy(30, 6),
-                "offer_id": None,
+                "offer_id": str(partners.DAHMEN_JOB),  # takes one of the offer's positions
             },
         )
         cases.record(
             case_id,
             "MentorAssigned",
             {
-                "volunteer_id": "p.lang",
+                "volunteer_id": partners.MENTOR,  # Petra Lang, within her capacity
                 "organisation": "drk-heinsberg",
                 "assigned_on": date(2026, 6, 1),
             },
         )
+
+
+def _again(command: Callable[[], Recorded]) -> Recorded:
+    for attempt in range(5):
+        try:
+            return command()
+        except VersionConflictError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _tolerate(cases: CaseApplication, case_id: UUID) -> None:

@@ -266,6 +266,7 @@ def case_statistics(docs: list[Doc], now: datetime) -> dict[str, Any]:
         ),
         "placements_by_kind": dict(sorted(placements.items())),
         "median_days_recognition_to_acceptance": statistics.median(days) if days else None,
+        "days_recognition_to_acceptance": sorted(days),
         "as_of": now.isoformat(),
     }
 

@@ -3,6 +3,8 @@ rebuild writes fresh tables beside the live ones and swaps them in when it has c
 
 from __future__ import annotations
 
+from adapters.views import matching_schema
+
 TABLES: dict[str, dict[str, str]] = {
     "case_history": {
         "case_history": (
@@ -30,6 +32,7 @@ TABLES: dict[str, dict[str, str]] = {
             " due_on TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (case_id, offer_version))"
         ),
     },
+    **matching_schema.TABLES,
 }
 
 INDEXES: dict[str, tuple[str, ...]] = {
@@ -43,6 +46,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS {t}_to ON {t} (to_org, state, offered_at)",
         "CREATE INDEX IF NOT EXISTS {t}_from ON {t} (from_org, state, offered_at)",
     ),
+    **matching_schema.INDEXES,
 }
 
 # state: building -> active -> retired -> dropped

@@ -15,6 +15,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from adapters.views import schema
+from adapters.views.matching_store import MatchingRows
 from projections.case_views import Batch, CaseProjection
 from projections.history import HistoryEntry
 from projections.summary import Doc, current_handover, handover_state
@@ -31,8 +32,8 @@ def tracking_key(name: str, generation: int) -> str:
     return f"{name}@g{generation}"
 
 
-class TxWriter:
-    """Writes of one batch, inside the batch's transaction."""
+class TxWriter(MatchingRows):
+    """Writes of one batch, inside the batch's transaction (the matching rows: ``MatchingRows``)."""
 
     def __init__(self, curs: Any, generation: int, sql: Any) -> None:
         self.curs, self.generation, self.sql = curs, generation, sql

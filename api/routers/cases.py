@@ -8,20 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import access
+from api import access, operations
 from api.deps import (
-    CasesDep,
     ExpectedVersion,
     IdempotencyHeader,
     PrincipalDep,
     ReadYourWrites,
     ServicesDep,
-    actor_of,
     idempotency_key,
 )
-from api.problems import PROBLEMS, ApiError, problem_response
+from api.problems import PROBLEMS, problem_response
 from api.schemas import CaseOut, HistoryOut, Page, Recorded, RegisterCase, StaffEvent
-from domain.actor import acting_as
 from domain.application import Recorded as RecordedResult
 from domain.values import LegalStatus
 from projections.summary import current_handover, handover_state
@@ -35,10 +32,7 @@ CREATED: dict[int | str, dict[str, Any]] = {
 
 
 def created(result: RecordedResult, request: Request) -> JSONResponse:
-    principal = request.state.principal
-    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
-    request.app.state.metrics.recorded()
-    request.app.state.services.supervisor.wake()
+    operations.after_write(request, result)
     body = Recorded(**vars(result)).model_dump(mode="json")
     return JSONResponse(body, status_code=201, headers={"ETag": f'"{result.version}"'})
 
@@ -47,32 +41,12 @@ def created(result: RecordedResult, request: Request) -> JSONResponse:
 def register_case(
     body: RegisterCase,
     request: Request,
-    cases: CasesDep,
     services: ServicesDep,
     principal: PrincipalDep,
     key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    access.require_staff(principal)
-    org = services.orgs.get(principal.org)
-    if body.office is not None and (org is None or body.office not in org.offices):
-        raise ApiError(
-            422,
-            "invalid-request",
-            "The request is not valid",
-            f"office: '{body.office}' is not an office of '{principal.org}'",
-            errors=[{"field": "office", "message": "not an office of your organisation"}],
-        )
     idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
-    with acting_as(actor_of(principal)):
-        result = cases.register_case(
-            person=body.person.to_value(),
-            bamf_file_number=body.bamf_file_number,
-            residence_municipality=body.residence_municipality,
-            legal_status=body.legal_status,
-            office=body.office,
-            legal_basis=body.legal_basis,
-            idempotency=idem,
-        )
+    result = operations.register(services, principal, body, idem)
     return created(result, request)
 
 
@@ -93,21 +67,17 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page:
-    scoped = access.list_scope(principal, holder)
-    page = services.queries.search(
+    page = operations.search(
+        services,
+        principal,
+        holder,
+        "GET /cases",
         q=q,
-        holder=scoped or None,
         office=office,
         legal_status=legal_status.value if legal_status else None,
         handover=handover,
         limit=limit,
         cursor=cursor,
-    )
-    services.access_log.record(
-        actor=principal.sub,
-        org=principal.org,
-        case_ids=[d["case_id"] for d in page.items],
-        endpoint="GET /cases",
     )
     return Page(items=[case_view(d) for d in page.items], next_cursor=page.next_cursor)
 
@@ -123,10 +93,7 @@ def case_view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary_for(services: Any, case_id: UUID) -> dict[str, Any]:
-    doc = services.queries.summary(str(case_id))
-    if doc is None:
-        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
-    return dict(doc)
+    return operations.find_case(services, case_id)
 
 
 @router.get("/{case_id}", response_model=CaseOut)
@@ -139,9 +106,7 @@ def get_case(
             f"'{principal.org}' handed this case over; it may read only the events it recorded"
             " (GET /cases/{case_id}/history)"
         )
-    services.access_log.record(
-        actor=principal.sub, org=principal.org, case_ids=[str(case_id)], endpoint="GET /cases/{id}"
-    )
+    operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}")
     return case_view(doc)
 
 
@@ -151,24 +116,14 @@ def get_history(
 ) -> HistoryOut:
     doc = summary_for(services, case_id)
     scope = access.read_scope(principal, doc)
-    history = services.queries.history(str(case_id))
-    if history is None:
-        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
-    entries = history.entries
-    if scope == "own_events":
-        entries = [e for e in entries if e["org"] == principal.org]
-    services.access_log.record(
-        actor=principal.sub,
-        org=principal.org,
-        case_ids=[str(case_id)],
-        endpoint="GET /cases/{id}/history",
-    )
+    history = operations.history_of(services, principal, case_id, scope)
+    operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}/history")
     return HistoryOut.model_validate(
         {
             "case_id": case_id,
             "version": history.version,
             "digest": history.digest,
-            "entries": entries,
+            "entries": history.entries,
             "filtered": scope != "full",
         }
     )
@@ -178,16 +133,14 @@ def get_history(
 def record_event(
     case_id: UUID,
     request: Request,
-    cases: CasesDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     expected: ExpectedVersion,
     event: Annotated[StaffEvent, Body()],
     key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    access.require_staff(principal)
     idem = idempotency_key(
         principal, key, "POST", f"/cases/{case_id}/events", event.model_dump(mode="json")
     )
-    with acting_as(actor_of(principal)):
-        result = cases.record(case_id, event.type, event.to_fields(), expected, idem)
+    result = operations.record(services, principal, case_id, event.type, event, expected, idem)
     return created(result, request)

@@ -1,0 +1,118 @@
+"""How the matching projection's documents are written: one row per document (its ``doc`` and the
+columns queries filter on), plus, for a person, one row per open consent (``match_shares``) and
+per mentor (``match_mentors``). Mixed into ``TxWriter``: inside the batch's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from domain.matching import occupation_key
+
+Doc = dict[str, Any]
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "\ufffd")  # PostgreSQL refuses NUL in text columns
+
+
+def _bars(values: Iterable[str]) -> str:
+    """``|a|b|``: a list a ``LIKE '%|a|%'`` finds exactly."""
+    return "|" + "|".join(_text(v).replace("|", "/") for v in values) + "|"
+
+
+def _case(d: Doc) -> tuple[Any, ...]:
+    return (d["case_id"], _text(d["holder"]), int(d["closed"]), _text(d["municipality"]),
+            d["legal_status"], d["german_level"], _ENCODER.encode(d["occupations"]))  # fmt: skip
+
+
+def _offer(d: Doc) -> tuple[Any, ...]:
+    return (d["offer_id"], d["employer_id"], d["state"], d["kind"], _text(d["municipality"]),
+            _text(occupation_key(d["occupation"])), d["published_at"])  # fmt: skip
+
+
+def _employer(d: Doc) -> tuple[Any, ...]:
+    return (d["employer_id"], _text(d["account"]), _text(d["caring_org"]), int(d["active"]),
+            _text(d["name"].casefold()), _bars(d["locations"]))  # fmt: skip
+
+
+def _volunteer(d: Doc) -> tuple[Any, ...]:
+    return (d["volunteer_id"], _text(d["organisation"]), _text(d["login"]), d["state"],
+            _text(d["municipality"]), _bars(d["languages"]), d["capacity"], len(d["mentees"]),
+            _text(d["name"].casefold()))  # fmt: skip
+
+
+# kind -> (table, key column, other columns, their values)
+ROWS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Doc], tuple[Any, ...]]]] = {
+    "cases": ("match_cases", "case_id",
+              ("holder", "closed", "municipality", "legal_status", "german_level", "occupations"),
+              _case),
+    "offers": ("match_offers", "offer_id",
+               ("employer_id", "state", "kind", "municipality", "occupation_key", "published_at"),
+               _offer),
+    "employers": ("match_employers", "employer_id",
+                  ("account", "caring_org", "active", "name_key", "locations"), _employer),
+    "volunteers": ("match_volunteers", "volunteer_id",
+                   ("organisation", "login", "state", "municipality", "languages", "capacity",
+                    "mentees", "name_key"), _volunteer),
+}  # fmt: skip
+
+
+class MatchingRows:
+    """``load_docs`` / ``save_docs`` for ``MatchingProjection``; needs ``curs``, ``sql``, ``t``."""
+
+    curs: Any
+    sql: Callable[[str], str]
+
+    def t(self, base: str) -> str:
+        raise NotImplementedError
+
+    def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]:
+        table, key, _, _ = ROWS[kind]
+        wanted = list(ids)
+        marks = ", ".join(["%s"] * len(wanted))
+        self.curs.execute(
+            self.sql(f"SELECT {key}, doc FROM {self.t(table)} WHERE {key} IN ({marks})"), wanted
+        )
+        return {row[key]: json.loads(row["doc"]) for row in self.curs.fetchall()}
+
+    def save_docs(self, kind: str, docs: Sequence[Doc]) -> None:
+        table, key, columns, values = ROWS[kind]
+        names = (key, *columns, "doc")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
+        self.curs.executemany(
+            self.sql(
+                f"INSERT INTO {self.t(table)} ({', '.join(names)})"
+                f" VALUES ({', '.join(['%s'] * len(names))})"
+                f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            ),
+            [(*values(d), _ENCODER.encode(d)) for d in docs],
+        )
+        if kind == "cases":
+            self._save_links(docs)
+
+    def _save_links(self, docs: Sequence[Doc]) -> None:
+        """A person's open consents and mentors, as rows the shared queries join on."""
+        ids = [d["case_id"] for d in docs]
+        marks = ", ".join(["%s"] * len(ids))
+        for table in ("match_shares", "match_mentors"):
+            self.curs.execute(
+                self.sql(f"DELETE FROM {self.t(table)} WHERE case_id IN ({marks})"), ids
+            )
+        shares = [
+            (d["case_id"], _text(c["consent_id"]), c["purpose"], _text(c["recipient"]),
+             _ENCODER.encode(c["scope"]))
+            for d in docs for c in d["consents"]
+        ]  # fmt: skip
+        if shares:
+            self.curs.executemany(
+                self.sql(f"INSERT INTO {self.t('match_shares')} VALUES (%s, %s, %s, %s, %s)"),
+                shares,
+            )
+        mentors = {(_text(m["volunteer_id"]), d["case_id"]) for d in docs for m in d["mentors"]}
+        if mentors:
+            self.curs.executemany(
+                self.sql(f"INSERT INTO {self.t('match_mentors')} VALUES (%s, %s)"), sorted(mentors)
+            )

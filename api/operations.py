@@ -1,0 +1,225 @@
+"""What a signed-in caller does with cases, shared by the JSON routers and the web pages: the access
+rules, the actor on every command, the access log and read-your-writes bookkeeping. One path to
+the data, whichever edge the request came through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request
+
+from adapters.auth import Principal
+from adapters.federation.answers import (
+    PeerRefusedError,
+    PeerUnreachableError,
+    deliver_answer,
+    is_remote,
+    prepare_answer,
+)
+from adapters.federation.bundle import BundleError
+from adapters.services import Services
+from adapters.views.queries import History, Page
+from api import access
+from api.problems import ApiError
+from api.schemas import EventIn, OfferHandover, RegisterCase
+from domain.actor import Actor, acting_as
+from domain.application import IdempotencyKey, Recorded
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.sub, principal.org)
+
+
+def after_write(request: Request, result: Recorded) -> None:
+    """The caller's own reads wait for this write; the projections wake up for it."""
+    principal = request.state.principal
+    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
+    request.app.state.metrics.recorded()
+    request.app.state.services.supervisor.wake()
+
+
+def invalid(field: str, message: str, detail: str) -> ApiError:
+    return ApiError(
+        422,
+        "invalid-request",
+        "The request is not valid",
+        f"{field}: {detail}",
+        errors=[{"field": field, "message": message}],
+    )
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+def register(
+    services: Services, principal: Principal, body: RegisterCase, idem: IdempotencyKey | None
+) -> Recorded:
+    access.require_staff(principal)
+    org = services.orgs.get(principal.org)
+    if body.office is not None and (org is None or body.office not in org.offices):
+        raise invalid(
+            "office",
+            "not an office of your organisation",
+            f"'{body.office}' is not an office of '{principal.org}'",
+        )
+    with acting_as(actor_of(principal)):
+        return services.cases.register_case(
+            person=body.person.to_value(),
+            bamf_file_number=body.bamf_file_number,
+            residence_municipality=body.residence_municipality,
+            legal_status=body.legal_status,
+            office=body.office,
+            legal_basis=body.legal_basis,
+            idempotency=idem,
+        )
+
+
+def record(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    event_type: str,
+    event: EventIn,
+    expected: int | None,
+    idem: IdempotencyKey | None = None,
+) -> Recorded:
+    access.require_staff(principal)
+    with acting_as(actor_of(principal)):
+        return services.cases.record(case_id, event_type, event.to_fields(), expected, idem)
+
+
+def offer(services: Services, principal: Principal, case_id: UUID, body: OfferHandover) -> Recorded:
+    access.require_staff(principal)
+    if body.to_org not in services.orgs:
+        detail = f"'{body.to_org}' is not a known organisation"
+        raise invalid("to_org", "unknown organisation", detail)
+    with acting_as(actor_of(principal)):
+        return services.cases.offer_handover(case_id, to_org=body.to_org, reason=body.reason)
+
+
+def withdraw(services: Services, principal: Principal, case_id: UUID, reason: str) -> Recorded:
+    access.require_staff(principal)
+    with acting_as(actor_of(principal)):
+        return services.cases.withdraw_handover(case_id, reason=reason)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An answer to another deployment's offer that could not be delivered yet (queued)."""
+
+    case_id: UUID
+    peer: str
+    detail: str
+
+
+def answer(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    decision: str,
+    *,
+    version: int | None = None,
+    digest: str | None = None,
+    reason: str | None = None,
+) -> Recorded | Pending:
+    """Accept (acknowledging ``version`` and ``digest``) or reject an offer. For a case offered
+    by another deployment the answer goes to the sender, whose log records it."""
+    access.require_staff(principal)
+    if not is_remote(services, services.cases.get_case(case_id).holder):
+        with acting_as(actor_of(principal)):
+            if decision == "accepted":
+                if version is None or digest is None:
+                    raise invalid("version", "required", "name the version and digest you read")
+                return services.cases.accept_handover(case_id, version=version, digest=digest)
+            return services.cases.reject_handover(case_id, reason=reason or "abgelehnt")
+    prepared = prepare_answer(
+        services, actor_of(principal), case_id, decision=decision, version=version,
+        digest=digest, reason=reason,
+    )  # fmt: skip
+    try:
+        imported = deliver_answer(services, prepared)
+    except PeerUnreachableError as e:
+        services.outbox.queue_receipt(
+            case_id, prepared.receipt["version"], prepared.peer, prepared.receipt
+        )
+        detail = f"{prepared.peer} is unreachable ({e}); the answer is queued and retried"
+        return Pending(case_id, prepared.peer, detail)
+    except PeerRefusedError as e:
+        raise ApiError(
+            409 if e.status == 409 else 502,
+            "peer-refused",
+            "The sending deployment refused",
+            f"{prepared.peer} answered {e.status}: {e.detail}",
+        ) from e
+    except BundleError as e:
+        raise ApiError(502, "peer-bundle-refused", "The sender's answer was refused", str(e)) from e
+    return Recorded(imported.case_id, imported.version, imported.position, imported.digest)
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+
+def log_reads(services: Services, principal: Principal, case_ids: list[str], endpoint: str) -> None:
+    services.access_log.record(
+        actor=principal.sub, org=principal.org, case_ids=case_ids, endpoint=endpoint
+    )
+
+
+def find_case(services: Services, case_id: UUID) -> dict[str, Any]:
+    doc = services.queries.summary(str(case_id))
+    if doc is None:
+        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    return dict(doc)
+
+
+def history_of(services: Services, principal: Principal, case_id: UUID, scope: str) -> History:
+    """The case's history as ``scope`` lets the caller see it (a former holder: its own)."""
+    history = services.queries.history(str(case_id))
+    if history is None:
+        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    if scope == "own_events":
+        entries = [e for e in history.entries if e["org"] == principal.org]
+        return History(history.case_id, history.version, history.digest, entries)
+    return history
+
+
+def search(
+    services: Services, principal: Principal, holder: str | None, endpoint: str, **filters: Any
+) -> Page:
+    scoped = access.list_scope(principal, holder)
+    page = services.queries.search(holder=scoped or None, **filters)
+    log_reads(services, principal, [d["case_id"] for d in page.items], endpoint)
+    return page
+
+
+def queue(
+    services: Services,
+    principal: Principal,
+    direction: str,
+    state: str | None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Handovers of the caller's organisation, oldest first, with ``age_days`` and ``overdue``;
+    ``receiver_unknown``: cases whose switch is due but whose municipality no Jobcenter serves."""
+    access.list_scope(principal, None)
+    if state == "receiver_unknown":
+        page = services.queries.handovers_due(holder=principal.org, limit=limit, cursor=cursor)
+        items = [
+            {"case_id": d["case_id"], "from_org": d["holder"], "to_org": None,
+             "state": "receiver_unknown", "residence_municipality": d["residence_municipality"],
+             "switch_to": d["switch_due"], "offered_at": None, "age_days": None, "overdue": False}
+            for d in page.items
+            if services.orgs.jobcenter_for(d["residence_municipality"]) is None
+        ]  # fmt: skip
+        return Page(items, page.next_cursor)
+    return services.queries.handovers(
+        org=principal.org,
+        direction=direction,
+        state="offered" if state == "overdue" else state,
+        overdue_only=state == "overdue",
+        limit=limit,
+        cursor=cursor,
+    )

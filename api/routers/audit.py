@@ -1,0 +1,236 @@
+"""Audit (issue 6): the global log, cases as they were, verification, the access log. Auditors
+only; every case whose data an answer shows is logged as read (docs/audit.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from adapters.audit import timetravel as tt
+from adapters.audit.events import EventFilter, events_page
+from adapters.audit.verify import verify_one, verify_store
+from adapters.auth import Principal, Role
+from api.access import forbidden
+from api.deps import CasesDep, PrincipalDep, ServicesDep
+from api.problems import PROBLEMS, ApiError
+from api.schemas import HistoryEntryOut
+from projections.history import entry_for
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEMS)
+
+
+class AuditEvent(BaseModel):
+    position: int
+    case_id: UUID
+    version: int
+    type: str
+    recorded_at: str | None
+    actor: str | None
+    org: str | None
+    hash: str | None
+    prev_hash: str | None
+    data: dict[str, Any] | None  # None: the stored event cannot be read (see /audit/verify)
+
+
+class AuditEventsOut(BaseModel):
+    events: list[AuditEvent]
+    next_after: int | None
+
+
+class AcceptedOut(BaseModel):
+    version: int  # the HandoverAccepted event's own version
+    acknowledged_version: int
+    digest: str
+    org: str
+    recorded_at: str
+
+
+class CaseStateOut(BaseModel):
+    case_id: UUID
+    version: int
+    digest: str
+    recorded_at: str
+    state: dict[str, Any]
+    events: list[HistoryEntryOut]
+    accepted: AcceptedOut | None = None
+
+
+class ProblemOut(BaseModel):
+    case_id: str | None
+    version: int | None
+    kind: str
+    detail: str
+    row: int | None = None
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    cases_checked: int
+    events_checked: int
+    position: int
+    problems: list[ProblemOut]
+
+
+class AccessEntry(BaseModel):
+    id: int
+    at: str
+    actor: str
+    org: str
+    case_id: str
+    endpoint: str
+    prev_hash: str | None
+    hash: str | None
+
+
+class AccessLogOut(BaseModel):
+    entries: list[AccessEntry]
+    next_after: int | None
+
+
+def require_auditor(principal: Principal) -> None:
+    if not principal.has(Role.AUDITOR):
+        raise forbidden(f"role(s) {sorted(principal.roles)} may not use the audit endpoints")
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def invalid(field: str, message: str) -> ApiError:
+    return ApiError(
+        422,
+        "invalid-request",
+        "The request is not valid",
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+    )
+
+
+@router.get("/events", response_model=AuditEventsOut)
+def audit_events(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    after: Annotated[int, Query(ge=0, description="the position to continue after")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    case_id: UUID | None = None,
+    event_type: Annotated[str | None, Query(alias="type", max_length=100)] = None,
+    org: Annotated[str | None, Query(max_length=100)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AuditEventsOut:
+    require_auditor(principal)
+    wanted = EventFilter(case_id, event_type, org, since, until)
+    events, next_after = events_page(services.cases, after, limit, wanted)
+    services.access_log.record(
+        actor=principal.sub,
+        org=principal.org,
+        case_ids=list(dict.fromkeys(e["case_id"] for e in events)),
+        endpoint="GET /audit/events",
+    )
+    return AuditEventsOut.model_validate({"events": events, "next_after": next_after})
+
+
+@router.get("/cases/{case_id}/state", response_model=CaseStateOut)
+def case_state(
+    case_id: UUID,
+    cases: CasesDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    at: Annotated[datetime | None, Query(description="ISO 8601; naive times are UTC")] = None,
+    as_accepted: Annotated[
+        bool, Query(description="as the receiver acknowledged it in the last acceptance")
+    ] = False,
+) -> CaseStateOut:
+    require_auditor(principal)
+    try:
+        found = tt.case_as_of(cases, case_id, version=version, at=at, as_accepted=as_accepted)
+    except tt.TimeTravelError as e:
+        raise invalid(e.field, e.message) from None
+    except tt.LogUnreadableError as e:
+        raise ApiError(409, "log-unreadable", "The case's log does not replay", str(e)) from None
+    services.access_log.record(
+        actor=principal.sub,
+        org=principal.org,
+        case_ids=[str(case_id)],
+        endpoint="GET /audit/cases/{id}/state",
+    )
+    return CaseStateOut.model_validate(state_body(found))
+
+
+def state_body(found: tt.CaseAsOf) -> dict[str, Any]:
+    case, last = found.case, found.log[-1][1]
+    body: dict[str, Any] = {
+        "case_id": case.id,
+        "version": case.version,
+        "digest": case.digest,
+        "recorded_at": last.timestamp.isoformat(),
+        "state": tt.decision_state(case),
+        "events": [entry_out(entry_for(e, p)) for p, e in found.log],
+    }
+    if found.accepted is not None:
+        a = found.accepted
+        body["accepted"] = {
+            "version": a.originator_version,
+            "acknowledged_version": a.version,
+            "digest": a.digest,
+            "org": a.org,
+            "recorded_at": a.timestamp.isoformat(),
+        }
+    return body
+
+
+def entry_out(e: Any) -> dict[str, Any]:
+    return {
+        **{k: getattr(e, k) for k in ("version", "type", "actor", "org", "summary", "data")},
+        **{k: getattr(e, k) for k in ("hash", "prev_hash", "position")},
+        "recorded_at": e.recorded_at.isoformat(),
+        "occurred_on": e.occurred_on.isoformat() if e.occurred_on else None,
+    }
+
+
+@router.get("/verify", response_model=VerifyOut)
+def verify(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    case_id: Annotated[
+        UUID | None, Query(description="only this case (default: everything)")
+    ] = None,
+) -> VerifyOut:
+    """Recompute every case's hash chain from the stored events, and the access log's chain
+    (the whole store can take a while: ``staffel audit verify`` shows progress)."""
+    require_auditor(principal)
+    if case_id is not None:
+        result = verify_one(services.cases, case_id)
+        if not result["events_checked"]:
+            raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    else:
+        result, _ = verify_store(services.cases, services.access_log)
+    return VerifyOut.model_validate(result)
+
+
+@router.get("/access-log", response_model=AccessLogOut)
+def access_log(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    case_id: UUID | None = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    since: datetime | None = None,
+    after: Annotated[int, Query(ge=0, description="the row id to continue after")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AccessLogOut:
+    """Who read which case when, oldest first."""
+    require_auditor(principal)
+    entries = services.access_log.entries(
+        case_id=str(case_id) if case_id else None,
+        actor=actor,
+        since=utc(since).isoformat() if since else None,
+        after=after,
+        limit=limit,
+    )
+    next_after = entries[-1]["id"] if len(entries) == limit else None
+    return AccessLogOut.model_validate({"entries": entries, "next_after": next_after})

@@ -1,0 +1,23 @@
+"""The web interface for staff and auditors: German, server-rendered pages under ``/ui`` over the
+same operations as the JSON API (``api/operations.py``), no JavaScript."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from adapters.settings import Settings
+from api.web import audit, case_page, cases, handovers, signin, statistics
+from api.web.core import HERE
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    for module in (signin, cases, case_page, handovers, statistics, audit):
+        app.include_router(module.router)
+    app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
+    if settings.demo:
+
+        @app.get("/", include_in_schema=False)
+        def home() -> RedirectResponse:
+            return RedirectResponse("/ui", status_code=307)

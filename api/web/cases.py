@@ -1,0 +1,188 @@
+"""My caseload (search and filters, handovers waiting with the overdue first) and registering a
+person."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from adapters.auth import STAFF_ROLES
+from api import access, operations
+from api.deps import wait_for_reads
+from api.problems import ApiError
+from api.schemas import RegisterCase
+from api.web import forms
+from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from api.web.text import domain_error
+from domain.aggregates.case_errors import DuplicateBamfFileNumberError
+from domain.values import LegalStatus
+from projections import labels as de
+from projections.summary import handover_state
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+PAGE_SIZE = 25
+HANDOVER_FILTERS = {
+    "offered": "Übergabe angeboten",
+    "due": "Wechsel fällig, nicht angeboten",
+    "accepted": "Übergabe angenommen",
+    "rejected": "Übergabe abgelehnt",
+    "none": "keine Übergabe",
+}
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+def overdue_steps(doc: dict[str, Any], today: date) -> int:
+    return sum(
+        1
+        for s in doc["steps"]
+        if s["completed_on"] is None and s["due_on"] and date.fromisoformat(s["due_on"]) < today
+    )
+
+
+def waiting(services: Any, principal: Any) -> list[dict[str, Any]]:
+    """Offers to my organisation, the overdue first, then the oldest; with the person's name."""
+    items = operations.queue(services, principal, "incoming", "offered", limit=200).items
+    items.sort(key=lambda h: (not h["overdue"], h["offered_at"]))
+    return with_people(services, principal, items, "GET /ui/cases")
+
+
+def with_people(
+    services: Any, principal: Any, items: list[dict[str, Any]], endpoint: str
+) -> list[dict[str, Any]]:
+    """Each item with the person it is about (a read of personal data: logged)."""
+    shown = []
+    for item in items:
+        doc = services.queries.summary(item["case_id"])
+        shown.append(
+            {**item, "person": doc["person"] if doc and readable(principal, doc) else None}
+        )
+    operations.log_reads(
+        services, principal, [i["case_id"] for i in shown if i["person"]], endpoint
+    )
+    return shown
+
+
+def readable(principal: Any, doc: dict[str, Any]) -> bool:
+    try:
+        access.read_scope(principal, doc)
+    except ApiError:
+        return False
+    return True
+
+
+@router.get("/cases")
+def caseload(
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    q: Text = None,
+    office: Text = None,
+    legal_status: Text = None,
+    handover: Text = None,
+    holder: Text = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    wait_for_reads(request, services, principal)
+    status = legal_status if legal_status in {s.value for s in LegalStatus} else None
+    state = handover if handover in HANDOVER_FILTERS else None
+    staff = principal.has(*STAFF_ROLES)
+    page = operations.search(
+        services, principal, None if staff else (holder or None), "GET /ui/cases",
+        q=q or None, office=office or None, legal_status=status, handover=state,
+        limit=PAGE_SIZE, cursor=cursor,
+    )  # fmt: skip
+    today = date.today()
+    rows = [
+        {**d, "handover_state": handover_state(d), "overdue_steps": overdue_steps(d, today)}
+        for d in page.items
+    ]
+    filters = {"q": q, "office": office, "legal_status": status, "handover": state}
+    if not staff:
+        filters["holder"] = holder
+    kept = {k: v for k, v in filters.items() if v}
+    org = services.orgs.get(principal.org)
+    return render(
+        request,
+        "caseload.html",
+        title="Meine Fälle" if staff else "Alle Fälle",
+        nav="cases",
+        rows=rows,
+        filters=filters,
+        next_url=f"/ui/cases?{urlencode({**kept, 'cursor': page.next_cursor})}"
+        if page.next_cursor
+        else None,
+        offices=org.offices if org and staff else (),
+        orgs=[o for o in services.orgs if o.kind != "audit"],
+        statuses=[(s.value, label) for s, label in de.LEGAL_STATUS.items()],
+        handover_filters=HANDOVER_FILTERS,
+        waiting=waiting(services, principal) if staff else [],
+        receiver_unknown=operations.queue(
+            services, principal, "outgoing", "receiver_unknown", limit=200
+        ).items
+        if staff
+        else [],
+        overdue_out=operations.queue(services, principal, "outgoing", "overdue", limit=200).items
+        if staff
+        else [],
+    )
+
+
+def register_page(
+    request: Request,
+    services: Any,
+    principal: Any,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    existing: str | None = None,
+) -> Response:
+    org = services.orgs.get(principal.org)
+    return render(
+        request,
+        "register.html",
+        status_code=status_code,
+        title="Person registrieren",
+        nav="new",
+        form=forms.REGISTER,
+        values=values or {},
+        errors=errors or {},
+        choices={"offices": tuple((o, o) for o in (org.offices if org else ()))},
+        existing=existing,
+    )
+
+
+@router.get("/cases/new")
+def new_case(request: Request, services: ServicesDep, principal: WebPrincipal) -> Response:
+    access.require_staff(principal)
+    return register_page(request, services, principal)
+
+
+@router.post("/cases/new")
+def register(
+    request: Request, services: ServicesDep, principal: WebPrincipal, form: FormDep
+) -> Response:
+    body, errors = forms.validate(forms.REGISTER, form)
+    if not errors:
+        assert isinstance(body, RegisterCase)
+        try:
+            result = operations.register(services, principal, body, None)
+        except DuplicateBamfFileNumberError as e:
+            errors = {"bamf_file_number": domain_error(e)}
+            return register_page(
+                request, services, principal, form, errors, 409, str(e.existing_case_id)
+            )
+        except ApiError as e:
+            if e.status != 422:
+                raise
+            errors = {
+                x["field"]: "Bitte eine Dienststelle Ihrer Organisation wählen."
+                for x in e.extra["errors"]
+            }
+        else:
+            operations.after_write(request, result)
+            return redirect(f"/ui/cases/{result.case_id}?saved=register")
+    return register_page(request, services, principal, form, errors, 422)

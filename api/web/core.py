@@ -1,0 +1,175 @@
+"""The web pages' plumbing: templates, the session cookie, CSRF, security headers, and a route
+class that turns every refusal into a German HTML page instead of ``problem+json``."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from adapters.auth import STAFF_ROLES, Principal, Role, TokenError
+from adapters.services import Services
+from api.deps import get_services
+from api.problems import DOMAIN, ApiError
+from api.web import forms, text
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "staffel_session"
+CSRF_COOKIE = "staffel_csrf"
+COOKIE_PATH = "/ui"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",  # the pages hold personal data
+}
+
+templates = Jinja2Templates(directory=HERE / "templates")
+text.install_filters(templates.env)
+templates.env.filters["groupby_order"] = forms.groups
+templates.env.globals["form_label"] = forms.label_of
+
+
+class SignInRequiredError(Exception):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CsrfError(Exception):
+    pass
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def csrf_token(request: Request) -> str:
+    """The double-submit token: the value of the CSRF cookie, created on the first page."""
+    token = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    request.state.csrf = token
+    return str(token)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, **kw: Any) -> None:
+    response.set_cookie(
+        name, value, path=COOKIE_PATH, httponly=True, secure=is_https(request), **kw
+    )
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Security headers on every page; a new CSRF cookie where a page issued a token."""
+    response.headers.update(SECURITY_HEADERS)
+    new = getattr(request.state, "new_csrf", None)
+    if new:
+        set_cookie(response, request, CSRF_COOKIE, new, samesite="strict")
+    return response
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    context.setdefault("principal", principal)
+    context.setdefault("csrf", csrf_token(request))
+    context.setdefault("services", getattr(request.app.state, "services", None))
+    context.setdefault("is_staff", bool(principal and principal.has(*STAFF_ROLES)))
+    context.setdefault("is_auditor", bool(principal and principal.has(Role.AUDITOR)))
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def web_principal(request: Request, services: Annotated[Services, Depends(get_services)]) -> Any:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise SignInRequiredError
+    if services.verifier is None:
+        raise SignInRequiredError("Dieser Dienst prüft keine Anmeldungen.")
+    try:
+        principal = services.verifier.verify(token)
+    except TokenError as e:
+        raise SignInRequiredError("Ihre Anmeldung ist abgelaufen oder ungültig.") from e
+    request.state.principal = principal
+    return principal
+
+
+WebPrincipal = Annotated[Principal, Depends(web_principal)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form, after the double-submit check: its ``csrf`` field must equal the CSRF
+    cookie (which another site can neither read nor send: SameSite=Strict, HttpOnly)."""
+    form = await request.form()
+    sent, expected = form.get("csrf"), request.cookies.get(CSRF_COOKIE)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise CsrfError
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+
+
+FormDep = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        title=title or text.STATUS_TITLES.get(status, "Fehler"),
+        message=message,
+    )
+
+
+def status_of(error: Exception) -> int:
+    """The status the API answers a refused rule with (``api/problems.py``)."""
+    return next((s for cls, (s, _, _) in DOMAIN.items() if isinstance(error, cls)), 409)
+
+
+class WebRoute(APIRoute):
+    """Pages answer in HTML: a missing session redirects to the sign-in, every refusal is a page
+    in German with the status code the API would give; security headers on all of them."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequiredError as e:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                url = "/ui/sign-in?next=" + quote(target, safe="")
+                if e.message:
+                    url += "&reason=expired"
+                response = redirect(url)
+            except CsrfError:
+                response = error_page(request, 403, text.CSRF_REFUSED, "Formular abgelehnt")
+            except RequestValidationError:
+                response = error_page(request, 404, text.NOT_FOUND)
+            except HTTPException as e:
+                message = text.NOT_FOUND if e.status_code == 404 else str(e.detail)
+                response = error_page(request, e.status_code, message)
+            except ApiError as e:
+                response = error_page(request, e.status, text.api_error(e))
+            except tuple(DOMAIN) as e:
+                response = error_page(request, status_of(e), text.domain_error(e))
+            return finish(request, response)
+
+        return handle

@@ -1,0 +1,406 @@
+"""The forms of the web pages, described once: their fields with German labels, and how a posted
+form becomes the API's own input model (``api/schemas.py``), so a form is validated exactly as a
+JSON request is. Validation errors come back per field, in German."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from api import schemas as s
+from domain.values import (
+    Cefr,
+    LegalStatus,
+    MeasureKind,
+    NoteCategory,
+    Plan,
+    Protection,
+    QualificationRecognition,
+)
+from projections import labels as de
+
+Options = tuple[tuple[str, str], ...]
+
+
+def options(labels: dict[Any, str]) -> Options:
+    return tuple((str(k.value if isinstance(k, StrEnum) else k), v) for k, v in labels.items())
+
+
+PROTECTION = tuple((p.value, de.LEGAL_STATUS[LegalStatus(p.value)]) for p in Protection)
+CEFR = tuple((c.value, c.value) for c in Cefr)
+BAMF_HINT = "Aktenzeichen des BAMF, z. B. 7654321-423"
+COUNTRY_HINT = "Ländercode aus 2 oder 3 Großbuchstaben, z. B. SY"
+REF_HINT = "Kurze Kennung aus Buchstaben, Ziffern und . _ : -"
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str  # the field of the input model; dots for nested fields and list rows
+    label: str
+    kind: str = "text"  # text | date | number | select | textarea | checkbox | list | hidden
+    required: bool = False
+    hint: str | None = None
+    options: Options = ()
+    choices: str | None = None  # options from the case: see ``page_choices``
+    default: str | None = None  # a default from the case, or a literal value
+    group: str | None = None  # inputs of one group share a fieldset with this legend
+
+    @property
+    def html_id(self) -> str:
+        return self.name.replace(".", "-")
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    title: str
+    model: type[BaseModel]
+    inputs: tuple[Input, ...]
+    button: str = "Speichern"
+    event: str | None = None  # the staff event type this form records
+    shown: Callable[[dict[str, Any]], bool] = field(default=lambda doc: True)
+
+
+def _on(name: str, label: str, required: bool = True) -> Input:
+    return Input(name, label, "date", required, "TT.MM.JJJJ")
+
+
+def _id(name: str, default: str) -> Input:
+    return Input(name, "Kennung", required=True, hint=REF_HINT, default=default)
+
+
+def _pick(name: str, label: str, choices: str) -> Input:
+    return Input(name, label, "select", True, choices=choices)
+
+
+def _open(doc: dict[str, Any], key: str, ended: str) -> bool:
+    return any(item.get(ended) is None for item in doc[key])
+
+
+def _protected(doc: dict[str, Any]) -> bool:
+    return doc["legal_status"] in {p.value for p in Protection}
+
+
+def _handover_open(doc: dict[str, Any]) -> bool:
+    return bool(doc["handovers"]) and doc["handovers"][-1]["state"] == "offered"
+
+
+_EXPERIENCE = tuple(
+    i
+    for n in (0, 1)
+    for i in (
+        Input(f"work_experience.{n}.occupation", f"Beruf {n + 1}", group="Berufserfahrung"),
+        Input(f"work_experience.{n}.years", f"Jahre im Beruf {n + 1}", "number", group="Berufserfahrung"),
+    )
+)  # fmt: skip
+_LANGUAGES = tuple(
+    i
+    for n in (0, 1)
+    for i in (
+        Input(f"languages.{n}.language", f"Sprache {n + 1}", hint="ISO-Code, z. B. ar", group="Weitere Sprachen"),
+        Input(f"languages.{n}.level", f"Niveau Sprache {n + 1}", "select", options=CEFR, group="Weitere Sprachen"),
+    )
+)  # fmt: skip
+
+EVENT_FORMS: tuple[Form, ...] = (
+    Form("CompetenceAssessed", "Kompetenzfeststellung", s.CompetenceAssessedIn, (
+        Input("instrument", "Verfahren", required=True, hint="z. B. MYSKILLS, Kompetenzkarten"),
+        _on("assessed_on", "Durchgeführt am"),
+        Input("german_level", "Deutschkenntnisse", "select", options=CEFR),
+        *_LANGUAGES,
+        Input("school_years", "Schuljahre", "number", group="Schule und Ausbildung"),
+        Input("school_certificate", "Schulabschluss", group="Schule und Ausbildung"),
+        Input("vocational_training.0.occupation", "Ausbildungsberuf", group="Schule und Ausbildung"),
+        Input("vocational_training.0.completed", "Ausbildung abgeschlossen", "checkbox", group="Schule und Ausbildung"),
+        Input("vocational_training.0.country", "Land der Ausbildung", hint=COUNTRY_HINT, group="Schule und Ausbildung"),
+        *_EXPERIENCE,
+        Input("qualification_recognition", "Anerkennung der Qualifikation", "select",
+              options=options(de.RECOGNITION), default=QualificationRecognition.NOT_APPLICABLE.value),
+        Input("support_need", "Besonderer Förderbedarf", "checkbox"),
+        Input("notes", "Bemerkungen", "textarea"),
+    ), event="CompetenceAssessed"),
+    Form("AsylumRecognized", "Asyl anerkannt", s.AsylumRecognizedIn, (
+        Input("protection", "Schutzstatus", "select", True, options=PROTECTION),
+        _on("decided_on", "Bescheid vom"),
+    ), event="AsylumRecognized", shown=lambda doc: not _protected(doc)),
+    Form("AsylumRejected", "Asylantrag abgelehnt", s.AsylumRejectedIn, (
+        Input("kind", "Art der Ablehnung", "select", True, options=options(de.REJECTION)),
+        _on("decided_on", "Bescheid vom"),
+    ), event="AsylumRejected", shown=lambda doc: doc["legal_status"] == LegalStatus.ASYLUM_SEEKER),
+    Form("LegalStatusChanged", "Aufenthaltsstatus geändert", s.LegalStatusChangedIn, (
+        Input("status", "Neuer Aufenthaltsstatus", "select", True, options=options(de.LEGAL_STATUS)),
+        _on("effective_on", "Gültig ab"),
+        Input("document", "Dokument", hint="z. B. Ausbildungsduldung § 60c AufenthG"),
+        _on("valid_until", "Gültig bis", required=False),
+    ), event="LegalStatusChanged"),
+    Form("StepAgreed", "Schritt vereinbart", s.StepAgreedIn, (
+        _id("step_id", "next_step"),
+        Input("description", "Was wurde vereinbart?", required=True),
+        Input("plan", "Grundlage", "select", True, options=options(de.PLAN),
+              default=Plan.EINGLIEDERUNGSVEREINBARUNG.value),
+        _on("due_on", "Fällig am", required=False),
+    ), event="StepAgreed"),
+    Form("StepCompleted", "Schritt erledigt", s.StepCompletedIn, (
+        _pick("step_id", "Schritt", "open_steps"),
+        _on("completed_on", "Erledigt am"),
+    ), event="StepCompleted", shown=lambda doc: _open(doc, "steps", "completed_on")),
+    Form("MeasureStarted", "Maßnahme begonnen", s.MeasureStartedIn, (
+        _id("measure_id", "next_measure"),
+        Input("kind", "Art der Maßnahme", "select", True, options=options(de.MEASURE)),
+        Input("provider", "Träger", required=True),
+        _on("starts_on", "Beginn"),
+        _on("ends_on", "Geplantes Ende", required=False),
+    ), event="MeasureStarted"),
+    Form("MeasureEnded", "Maßnahme beendet", s.MeasureEndedIn, (
+        _pick("measure_id", "Maßnahme", "open_measures"),
+        _on("ended_on", "Beendet am"),
+        Input("outcome", "Ergebnis", "select", True, options=options(de.OUTCOME)),
+        Input("certificate", "Nachweis"),
+    ), event="MeasureEnded", shown=lambda doc: _open(doc, "measures", "ended_on")),
+    Form("PlacementMade", "Vermittlung", s.PlacementMadeIn, (
+        _id("placement_id", "next_placement"),
+        Input("kind", "Art", "select", True, options=options(de.PLACEMENT)),
+        Input("employer", "Arbeitgeber", required=True),
+        _on("starts_on", "Beginn"),
+        Input("wage_subsidy.percent", "Eingliederungszuschuss in Prozent", "number", group="Eingliederungszuschuss"),
+        Input("wage_subsidy.months", "Dauer in Monaten", "number", group="Eingliederungszuschuss"),
+    ), event="PlacementMade"),
+    Form("PlacementEnded", "Vermittlung beendet", s.PlacementEndedIn, (
+        _pick("placement_id", "Vermittlung", "open_placements"),
+        _on("ended_on", "Beendet am"),
+        Input("reason", "Grund", required=True),
+    ), event="PlacementEnded", shown=lambda doc: _open(doc, "placements", "ended_on")),
+    Form("MentorAssigned", "Pate zugeordnet", s.MentorAssignedIn, (
+        Input("volunteer_id", "Kennung des Paten", required=True, hint=REF_HINT),
+        Input("organisation", "Organisation des Paten", required=True),
+        _on("assigned_on", "Ab"),
+    ), event="MentorAssigned"),
+    Form("MentorReleased", "Patenschaft beendet", s.MentorReleasedIn, (
+        _pick("volunteer_id", "Pate", "mentors"),
+        _on("released_on", "Beendet am"),
+    ), event="MentorReleased", shown=lambda doc: bool(doc["mentors"])),
+    Form("ConsentGiven", "Einwilligung erteilt", s.ConsentGivenIn, (
+        _id("consent_id", "next_consent"),
+        Input("purpose", "Zweck", "select", True, options=options(de.CONSENT)),
+        Input("recipient", "Empfänger", required=True),
+        Input("scope", "Umfang", "list", True, hint="Angaben, durch Komma getrennt, z. B. Sprachen, Berufserfahrung"),
+        _on("given_on", "Erteilt am"),
+    ), event="ConsentGiven"),
+    Form("ConsentWithdrawn", "Einwilligung widerrufen", s.ConsentWithdrawnIn, (
+        _pick("consent_id", "Einwilligung", "consents"),
+        _on("withdrawn_on", "Widerrufen am"),
+    ), event="ConsentWithdrawn", shown=lambda doc: bool(doc["consents"])),
+    Form("NoteRecorded", "Vermerk", s.NoteRecordedIn, (
+        Input("text", "Vermerk", "textarea", True),
+        Input("category", "Kategorie", "select", True, options=options(de.NOTE),
+              default=NoteCategory.GENERAL.value),
+    ), event="NoteRecorded"),
+    Form("ResidenceChanged", "Umzug", s.ResidenceChangedIn, (
+        Input("municipality", "Neuer Wohnort", required=True),
+        _on("moved_on", "Umgezogen am"),
+    ), event="ResidenceChanged"),
+    Form("CaseClosed", "Fall schließen", s.CaseClosedIn, (
+        Input("reason", "Grund", required=True),
+        _on("closed_on", "Geschlossen am"),
+    ), "Fall schließen", event="CaseClosed", shown=lambda doc: not _handover_open(doc)),
+)  # fmt: skip
+REOPEN = Form("CaseReopened", "Fall wieder eröffnen", s.CaseReopenedIn, (
+    Input("reason", "Grund", required=True),
+), "Wieder eröffnen", event="CaseReopened")  # fmt: skip
+OFFER = Form("offer", "Übergabe anbieten", s.OfferHandover, (
+    _pick("to_org", "An", "orgs"),
+    Input("reason", "Grund", required=True, default="Asyl anerkannt: Rechtskreiswechsel"),
+), "Übergabe anbieten", shown=lambda doc: not _handover_open(doc))  # fmt: skip
+WITHDRAW = Form("withdraw", "Übergabeangebot zurückziehen", s.Reason, (
+    Input("reason", "Grund", required=True),
+), "Angebot zurückziehen")  # fmt: skip
+ACCEPT = Form("accept", "Übergabe annehmen", s.AcceptHandover, (
+    Input("version", "Bestätigter Stand", "hidden", True),
+    Input("digest", "Bestätigte Prüfsumme", "hidden", True),
+), "Übergabe annehmen")  # fmt: skip
+REJECT = Form("reject", "Übergabe ablehnen", s.Reason, (
+    Input("reason", "Begründung der Ablehnung", "textarea", True),
+), "Übergabe ablehnen")  # fmt: skip
+REGISTER = Form("register", "Person registrieren", s.RegisterCase, (
+    Input("person.given_name", "Vorname", required=True, group="Person"),
+    Input("person.family_name", "Familienname", required=True, group="Person"),
+    Input("person.birth_date", "Geburtsdatum", "date", True, "TT.MM.JJJJ", group="Person"),
+    Input("person.nationality", "Staatsangehörigkeit", required=True, hint=COUNTRY_HINT, group="Person"),
+    Input("person.languages", "Sprachen", "list", hint="ISO-Codes, durch Komma getrennt, z. B. ar, en", group="Person"),
+    Input("bamf_file_number", "BAMF-Aktenzeichen", hint=BAMF_HINT, group="Verfahren"),
+    Input("residence_municipality", "Wohnort (Gemeinde)", required=True, group="Verfahren"),
+    Input("legal_status", "Aufenthaltsstatus", "select", True, options=options(de.LEGAL_STATUS),
+          default=LegalStatus.ASYLUM_SEEKER.value, group="Verfahren"),
+    Input("office", "Dienststelle", "select", choices="offices", group="Verfahren"),
+    Input("legal_basis", "Rechtskreis", "select", options=options(de.LEGAL_BASIS),
+          hint="leer lassen: ergibt sich aus dem Aufenthaltsstatus", group="Verfahren"),
+), "Registrieren")  # fmt: skip
+CASE_FORMS = {f.key: f for f in (*EVENT_FORMS, REOPEN, OFFER, WITHDRAW, ACCEPT, REJECT)}
+
+
+# -- from a posted form to the input model ------------------------------------------------------
+
+_GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def iso_day(value: str) -> str:
+    """DD.MM.YYYY (or ISO) as ISO; anything else unchanged, for the model to refuse."""
+    found = _GERMAN_DAY.match(value)
+    if not found:
+        return value
+    d, m, y = (int(g) for g in found.groups())
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return value
+
+
+def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.0.b`` in nested dicts; numeric parts are list rows, gathered in ``_rows``."""
+    *path, last = dotted.split(".")
+    node = data
+    for part in path:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def _rows(node: Any) -> Any:
+    """Turn dicts keyed by row numbers into lists (rows left empty are absent already)."""
+    if not isinstance(node, dict):
+        return node
+    if node and all(k.isdigit() for k in node):
+        return [_rows(node[k]) for k in sorted(node, key=int)]
+    return {k: _rows(v) for k, v in node.items()}
+
+
+def to_input(form: Form, posted: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": form.event} if form.event else {}
+    for spec in form.inputs:
+        raw = posted.get(spec.name, "").strip()
+        if spec.kind == "checkbox":
+            _put(data, spec.name, bool(raw))
+            continue
+        if not raw:
+            continue
+        value: Any = raw
+        if spec.kind == "date":
+            value = iso_day(raw)
+        elif spec.kind == "list":
+            value = [v.strip() for v in raw.split(",") if v.strip()]
+        _put(data, spec.name, value)
+    rows = _rows(data)
+    vt = rows.get("vocational_training")
+    if isinstance(vt, list):  # a training row needs its occupation; the checkbox alone is no row
+        rows["vocational_training"] = [r for r in vt if set(r) - {"completed"}]
+    return dict(rows)
+
+
+def validate(form: Form, posted: dict[str, str]) -> tuple[BaseModel | None, dict[str, str]]:
+    """The input model, or German messages keyed by form field name."""
+    try:
+        return form.model.model_validate(to_input(form, posted)), {}
+    except ValidationError as e:
+        errors: dict[str, str] = {}
+        for error in e.errors():
+            spec = _spec(form, ".".join(str(p) for p in error["loc"]))
+            errors.setdefault(spec.name if spec else "form", german(error, spec))
+        return None, errors
+
+
+def _spec(form: Form, name: str) -> Input | None:
+    """The input an error location is about: the field itself or the list input holding it."""
+    while name:
+        found = next((i for i in form.inputs if i.name == name), None)
+        if found is not None:
+            return found
+        name = name.rpartition(".")[0]
+    return None
+
+
+def groups(inputs: tuple[Input, ...]) -> list[tuple[str | None, list[Input]]]:
+    """Consecutive inputs of one group together, in the form's order."""
+    out: list[tuple[str | None, list[Input]]] = []
+    for spec in inputs:
+        if out and out[-1][0] == spec.group:
+            out[-1][1].append(spec)
+        else:
+            out.append((spec.group, [spec]))
+    return out
+
+
+def label_of(form: Form, name: str) -> str:
+    spec = _spec(form, name)
+    return spec.label if spec else name
+
+
+def german(error: Any, spec: Input | None) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return "Bitte ausfüllen."
+    if kind == "too_short":
+        return "Bitte mindestens einen Eintrag angeben."
+    if kind == "string_too_short":
+        return f"Bitte mindestens {ctx['min_length']} Zeichen angeben."
+    if kind == "string_too_long":
+        return f"Bitte höchstens {ctx['max_length']} Zeichen angeben."
+    if kind == "string_pattern_mismatch":
+        return "Das Format stimmt nicht" + (f": {spec.hint}." if spec and spec.hint else ".")
+    if kind.startswith("date_"):
+        return "Bitte ein Datum im Format TT.MM.JJJJ angeben."
+    if kind.startswith("int_"):
+        return "Bitte eine ganze Zahl angeben."
+    if kind == "greater_than_equal":
+        return f"Der Wert muss mindestens {ctx['ge']} sein."
+    if kind == "less_than_equal":
+        return f"Der Wert darf höchstens {ctx['le']} sein."
+    if kind == "greater_than":
+        bound = ctx["gt"]
+        return (
+            f"Das Datum muss nach dem {bound:%d.%m.%Y} liegen."
+            if isinstance(bound, date)
+            else f"Der Wert muss größer als {bound} sein."
+        )
+    if kind in ("enum", "literal_error"):
+        return "Bitte einen Wert aus der Liste wählen."
+    if kind == "value_error" and "future" in str(error.get("msg", "")):
+        return "Das Datum darf nicht in der Zukunft liegen."
+    return "Diese Angabe ist ungültig."
+
+
+# -- what a form offers on a case page ------------------------------------------------------------
+
+
+def next_id(prefix: str, items: list[dict[str, Any]], key: str) -> str:
+    taken = {i[key] for i in items}
+    n = len(items) + 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
+    """Options and defaults a case page's forms take from the case as it stands."""
+
+    def open_items(
+        key: str, ref: str, ended: str, label: Callable[[dict[str, Any]], str]
+    ) -> Options:
+        return tuple((i[ref], label(i)) for i in doc[key] if i.get(ended) is None)
+
+    return {
+        "open_steps": open_items("steps", "step_id", "completed_on", lambda i: f"{i['step_id']}: {i['description']}"),
+        "open_measures": open_items("measures", "measure_id", "ended_on", lambda i: f"{i['measure_id']}: {de.MEASURE[MeasureKind(i['kind'])]} ({i['provider']})"),
+        "open_placements": open_items("placements", "placement_id", "ended_on", lambda i: f"{i['placement_id']}: {i['employer']}"),
+        "mentors": tuple((m["volunteer_id"], f"{m['volunteer_id']} ({m['organisation']})") for m in doc["mentors"]),
+        "consents": tuple((c["consent_id"], f"{c['consent_id']}: {c['recipient']}") for c in doc["consents"]),
+        "orgs": tuple((o.id, o.name) for o in orgs if o.id != holder and o.kind != "audit"),
+        "next_step": next_id("s", doc["steps"], "step_id"),
+        "next_measure": next_id("m", doc["measures"], "measure_id"),
+        "next_placement": next_id("p", doc["placements"], "placement_id"),
+        "next_consent": next_id("c", doc["consents"], "consent_id"),
+    }  # fmt: skip

@@ -1,0 +1,54 @@
+"""The handover inbox and outbox: age, the overdue flag, and the way to each decision."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api import operations
+from api.deps import wait_for_reads
+from api.web.case_page import SAVED
+from api.web.cases import with_people
+from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+STATES = {
+    "offered": "offen",
+    "overdue": "überfällig",
+    "accepted": "angenommen",
+    "rejected": "abgelehnt",
+    "withdrawn": "zurückgezogen",
+    "receiver_unknown": "Empfänger unbekannt",
+}
+
+
+@router.get("/handovers")
+def handovers(
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    direction: Literal["incoming", "outgoing"] = "incoming",
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    saved: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    wait_for_reads(request, services, principal)
+    chosen = state if state in STATES else None
+    if direction == "incoming" and chosen == "receiver_unknown":
+        chosen = None
+    items = operations.queue(services, principal, direction, chosen, limit=200).items
+    items.sort(key=lambda h: (not h["overdue"], h["offered_at"] or ""))
+    return render(
+        request,
+        "handovers.html",
+        title="Übergaben: Eingang" if direction == "incoming" else "Übergaben: Ausgang",
+        nav=direction,
+        direction=direction,
+        state=chosen,
+        states={
+            k: v for k, v in STATES.items() if direction == "outgoing" or k != "receiver_unknown"
+        },
+        items=with_people(services, principal, items, "GET /ui/handovers"),
+        saved=SAVED.get(saved or ""),
+    )

@@ -1,0 +1,113 @@
+"""Signing in: the identity provider's token pasted into a form, or (demo) a demo user picked from
+a list, whose token is minted here. The session cookie holds the signed token."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from adapters.auth import STAFF_ROLES, Role, TokenError, mint
+from adapters.demo.seed import DEMO_USERS
+from adapters.services import jwt_secret
+from api.web.core import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    FormDep,
+    ServicesDep,
+    WebPrincipal,
+    WebRoute,
+    redirect,
+    render,
+    set_cookie,
+)
+from api.web.text import ROLES
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+TOKEN_TTL = 8 * 3600
+INVALID_TOKEN = "Dieser Zugangstoken ist ungültig oder abgelaufen."  # noqa: S105 (a message)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a page of this interface: never another site (``//host``, ``https://...``)."""
+    if target and target.startswith("/ui") and not target.startswith("//"):
+        return target
+    return "/ui"
+
+
+def signed_in(request: Request, token: str, target: str | None) -> Response:
+    response = redirect(safe_next(target))
+    set_cookie(response, request, SESSION_COOKIE, token, samesite="lax")
+    # a fresh CSRF token for the new session
+    set_cookie(response, request, CSRF_COOKIE, secrets.token_urlsafe(32), samesite="strict")
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_page(
+    request: Request,
+    services: ServicesDep,
+    next: Annotated[str | None, Query(max_length=500)] = None,  # the query parameter's name
+    reason: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    users = [
+        {"sub": sub, "name": name, "org": org, "role": ROLES[Role(role)]}
+        for sub, name, org, role in DEMO_USERS
+    ]
+    return render(
+        request,
+        "sign_in.html",
+        title="Anmelden",
+        demo=services.settings.demo,
+        users=users,
+        next=safe_next(next),
+        expired=reason == "expired",
+    )
+
+
+@router.post("/sign-in")
+def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    token = form.get("token", "").strip().removeprefix("Bearer ").strip()
+    try:
+        if services.verifier is None:
+            raise TokenError("no verifier")
+        services.verifier.verify(token)
+    except TokenError:
+        return render(
+            request,
+            "sign_in.html",
+            status_code=401,
+            title="Anmelden",
+            demo=services.settings.demo,
+            users=[],
+            next=safe_next(form.get("next")),
+            token_error=INVALID_TOKEN,
+        )
+    return signed_in(request, token, form.get("next"))
+
+
+@router.post("/sign-in/demo")
+def sign_in_demo(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    secret = jwt_secret(services.settings)
+    user = next((u for u in DEMO_USERS if u[0] == form.get("sub")), None)
+    if not services.settings.demo or secret is None or user is None:
+        return redirect("/ui/sign-in")
+    sub, name, org, role = user
+    token = mint(secret, sub=sub, org=org, roles=[role], name=name, ttl=TOKEN_TTL)
+    return signed_in(request, token, form.get("next"))
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, form: FormDep) -> Response:
+    response = redirect("/ui/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/ui")
+    return response
+
+
+@router.get("")
+def start(request: Request, principal: WebPrincipal) -> Response:
+    if principal.has(*STAFF_ROLES, Role.AUDITOR):
+        return redirect("/ui/cases")
+    return render(request, "start.html", title="Willkommen")

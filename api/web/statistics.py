@@ -1,0 +1,73 @@
+"""Figures for a team lead or the working group, as charts: intake per week, caseload per office
+and counsellor, the share needing support, placements, days from recognition to acceptance."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api import access
+from api.deps import wait_for_reads
+from api.web import charts
+from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
+from api.web.text import actor, day
+from domain.values import PlacementKind
+from projections import labels as de
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+TITLES = {
+    "weeks": "Neue Registrierungen je Kalenderwoche",
+    "offices": "Laufende Fälle je Dienststelle",
+    "counsellors": "Laufende Fälle je Fallbearbeitung",
+    "support": "Anteil mit besonderem Förderbedarf",
+    "placements": "Vermittlungen nach Art",
+    "days": "Tage von der Asylanerkennung bis zur angenommenen Übergabe",
+}
+
+
+@router.get("/statistics")
+def statistics_page(
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    org: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    wait_for_reads(request, services, principal)
+    orgs = [o for o in services.orgs if o.kind != "audit"]
+    chosen = access.list_scope(principal, org or None) or (orgs[0].id if orgs else principal.org)
+    stats = services.queries.statistics(org=chosen)
+    weeks = [(w.replace("-W", " KW "), n) for w, n in stats["registrations_per_week"].items()]
+    offices = list(stats["by_office"].items())
+    counsellors = [(actor(k), v) for k, v in stats["by_caseworker"].items()]
+    placements = [
+        (de.PLACEMENT[PlacementKind(k)], v) for k, v in stats["placements_by_kind"].items()
+    ]
+    days = stats.get("days_recognition_to_acceptance", [])
+    return render(
+        request,
+        "statistics.html",
+        title="Statistik",
+        nav="statistics",
+        org=chosen,
+        orgs=orgs,
+        can_choose=access.list_scope(principal, None) == "",
+        stats=stats,
+        as_of=day(stats["as_of"]),
+        tables={
+            "weeks": weeks,
+            "offices": offices,
+            "counsellors": counsellors,
+            "placements": placements,
+        },
+        charts={
+            "weeks": charts.columns("c-weeks", TITLES["weeks"], weeks),
+            "offices": charts.bars("c-offices", TITLES["offices"], offices),
+            "counsellors": charts.bars("c-counsellors", TITLES["counsellors"], counsellors),
+            "support": charts.share("c-support", TITLES["support"], stats["support_need_share"]),
+            "placements": charts.bars("c-placements", TITLES["placements"], placements),
+            "days": charts.distribution("c-days", TITLES["days"], days),
+        },
+        days=days,
+    )  # fmt: skip

@@ -1,0 +1,203 @@
+"""The German words of the web pages: labels, dates as DD.MM.YYYY, and refusals explained."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from adapters.auth import Role
+from api.problems import ApiError
+from domain.aggregates import case_errors as ce
+from domain.application import CaseNotFoundError, VersionConflictError
+from domain.handover_policy import POLICY_ACTOR
+from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan
+from projections import labels as de
+
+BERLIN = ZoneInfo("Europe/Berlin")
+ROLES = {
+    Role.CASEWORKER: "Sachbearbeitung",
+    Role.TEAM_LEAD: "Teamleitung",
+    Role.AUDITOR: "Prüfung und Revision",
+    Role.VOLUNTEER: "Ehrenamt",
+    Role.EMPLOYER: "Arbeitgeber",
+    Role.ADMIN: "Administration",
+}
+HANDOVER_STATES = {
+    "none": "keine",
+    "due": "Wechsel fällig, noch nicht angeboten",
+    "offered": "angeboten",
+    "accepted": "angenommen",
+    "rejected": "abgelehnt",
+    "withdrawn": "zurückgezogen",
+    "receiver_unknown": "Empfänger unbekannt",
+}
+STATUS_TITLES = {
+    400: "Ungültige Anfrage",
+    403: "Kein Zugriff",
+    404: "Nicht gefunden",
+    409: "Konflikt",
+    422: "Ungültige Eingabe",
+    502: "Die andere Stelle hat nicht geantwortet",
+    503: "Bitte gleich noch einmal",
+}
+NOT_FOUND = "Diese Seite oder diesen Fall gibt es nicht."
+CSRF_REFUSED = (
+    "Das Formular wurde nicht angenommen, weil sein Sicherheitsmerkmal fehlt oder nicht passt."
+    " Bitte laden Sie die Seite neu und senden Sie das Formular noch einmal."
+)
+
+
+def day(value: Any) -> str:
+    """A date (or the date of an ISO timestamp) as DD.MM.YYYY; empty for nothing."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(BERLIN) if value.tzinfo else value
+    return f"{value:%d.%m.%Y}"
+
+
+def moment(value: Any) -> str:
+    """A point in time in German local time: DD.MM.YYYY, HH:MM Uhr."""
+    if not value:
+        return ""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{at.astimezone(BERLIN):%d.%m.%Y, %H:%M} Uhr"
+
+
+def legal_status(value: str | None) -> str:
+    return de.LEGAL_STATUS[LegalStatus(value)] if value else ""
+
+
+def legal_basis(value: str | None) -> str:
+    return de.LEGAL_BASIS[LegalBasis(value)] if value else ""
+
+
+def actor(value: str) -> str:
+    return "automatisch (Übergaberegel)" if value == POLICY_ACTOR else value
+
+
+def roles(principal: Any) -> str:
+    return ", ".join(ROLES[r] for r in sorted(principal.roles))
+
+
+@pass_context
+def org_name(context: Context, org_id: str | None) -> str:
+    services = context.get("services")
+    org = services.orgs.get(org_id) if services is not None and org_id else None
+    return org.name if org else (org_id or "")
+
+
+def install_filters(env: Environment) -> None:
+    env.filters.update(
+        day=day,
+        moment=moment,
+        legal_status=legal_status,
+        legal_basis=legal_basis,
+        actor=actor,
+        handover_state=lambda v: HANDOVER_STATES.get(v, v),
+        measure=lambda v: de.MEASURE[MeasureKind(v)],
+        placement=lambda v: de.PLACEMENT[PlacementKind(v)],
+        plan=lambda v: de.PLAN[Plan(v)],
+        role=lambda v: ROLES[Role(v)],
+        roles=roles,
+        event_name=lambda v: EVENT_NAMES.get(v, v),
+        problem_kind=lambda v: PROBLEM_KINDS.get(v, v),
+    )
+    env.globals.update(org_name=org_name)
+
+
+def domain_error(exc: Exception) -> str:
+    match exc:
+        case ce.NotHolderError():
+            return (
+                "Nur die zuständige Stelle kann in diesem Fall etwas erfassen; "
+                "Ihre Organisation ist nicht (mehr) zuständig."
+            )
+        case ce.NotOfferedOrganisationError():
+            return "Die Übergabe wurde einer anderen Stelle angeboten."
+        case ce.CaseClosedError():
+            return "Der Fall ist geschlossen: Er kann nur wieder eröffnet werden."
+        case ce.CaseNotClosedError():
+            return "Der Fall ist nicht geschlossen."
+        case ce.HandoverOpenError():
+            return f"Es ist bereits eine Übergabe an {exc.to_org} offen."
+        case ce.NoOpenHandoverError():
+            return "Es ist keine Übergabe offen."
+        case ce.OfferToHolderError():
+            return "Diese Stelle ist bereits zuständig."
+        case ce.StaleAcknowledgementError():
+            return (
+                f"Der Fall hat sich geändert, seit Sie ihn gelesen haben (jetzt Stand "
+                f"{exc.version}). Bitte lesen Sie den Verlauf erneut, bevor Sie annehmen."
+            )
+        case ce.UnknownReferenceError():
+            return f"Es gibt keinen offenen Eintrag „{exc.ref}“."
+        case ce.DuplicateReferenceError():
+            return f"Die Kennung „{exc.ref}“ ist in diesem Fall schon vergeben."
+        case ce.AsylumDecisionError():
+            return "Die Entscheidung passt nicht zum aktuellen Aufenthaltsstatus."
+        case ce.DuplicateBamfFileNumberError():
+            return "Dieses BAMF-Aktenzeichen ist bereits registriert."
+        case VersionConflictError():
+            return (
+                f"Jemand hat den Fall inzwischen geändert (jetzt Stand {exc.current_version}). "
+                "Ihre Eingabe wurde nicht gespeichert."
+            )
+        case CaseNotFoundError():
+            return NOT_FOUND
+    return "Die Eingabe verstößt gegen eine Regel des Falls."
+
+
+def api_error(exc: ApiError) -> str:
+    if exc.status == 403:
+        return "Sie haben keinen Zugriff auf diese Seite oder diesen Fall."
+    if exc.status == 404:
+        return NOT_FOUND
+    if exc.status == 503:
+        return "Die Ansicht wird gerade aktualisiert. Bitte laden Sie die Seite gleich neu."
+    if exc.status in (409, 502):
+        return f"Die andere Stelle hat die Antwort nicht angenommen: {exc.detail}"
+    return "Die Eingabe ist ungültig."
+
+
+EVENT_NAMES = {
+    "CaseRegistered": "Fall registriert",
+    "CompetenceAssessed": "Kompetenzfeststellung",
+    "AsylumRecognized": "Asyl anerkannt",
+    "AsylumRejected": "Asylantrag abgelehnt",
+    "LegalStatusChanged": "Aufenthaltsstatus geändert",
+    "StepAgreed": "Schritt vereinbart",
+    "StepCompleted": "Schritt erledigt",
+    "MeasureStarted": "Maßnahme begonnen",
+    "MeasureEnded": "Maßnahme beendet",
+    "PlacementMade": "Vermittlung",
+    "PlacementEnded": "Vermittlung beendet",
+    "MentorAssigned": "Pate zugeordnet",
+    "MentorReleased": "Patenschaft beendet",
+    "ConsentGiven": "Einwilligung erteilt",
+    "ConsentWithdrawn": "Einwilligung widerrufen",
+    "NoteRecorded": "Vermerk",
+    "ResidenceChanged": "Umzug",
+    "CaseClosed": "Fall geschlossen",
+    "CaseReopened": "Fall wieder eröffnet",
+    "HandoverOffered": "Übergabe angeboten",
+    "HandoverAccepted": "Übergabe angenommen",
+    "HandoverRejected": "Übergabe abgelehnt",
+    "HandoverWithdrawn": "Übergabeangebot zurückgezogen",
+    "JurisdictionChanged": "Rechtskreiswechsel",
+}
+PROBLEM_KINDS = {
+    "changed": "Inhalt passt nicht zur gespeicherten Prüfsumme (verändert)",
+    "missing": "Eintrag fehlt",
+    "reordered": "Eintrag an falscher Stelle",
+    "inserted": "Eintrag eingeschoben (gefälscht)",
+    "broken_link": "Verkettung unterbrochen (Vorgänger ersetzt)",
+    "access_log_changed": "Zugriffsprotokoll verändert",
+    "access_log_missing": "Zugriffsprotokoll unvollständig",
+}

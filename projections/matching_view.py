@@ -1,0 +1,34 @@
+"""The matching projection: keeps the matching inputs current (people, offers, employers,
+volunteers) for ranking and for consent-based sharing. Storage is behind ``MatchingWriter``
+(``adapters/views/matching_store.py``); the batch and its tracking record are one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Protocol
+
+from projections.matching_inputs import FOLDS
+from projections.partner_docs import Doc
+
+
+class MatchingWriter(Protocol):
+    def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]: ...
+
+    def save_docs(self, kind: str, docs: Sequence[Doc]) -> None: ...
+
+
+class MatchingProjection:
+    name: ClassVar[str] = "matching"
+    version: ClassVar[int] = 1
+
+    def process(self, batch: Sequence[tuple[Any, int]], writer: MatchingWriter) -> None:
+        for kind, (event_types, fold) in FOLDS.items():
+            events: list[Any] = [e for e, _ in batch if isinstance(e, event_types)]
+            if not events:
+                continue
+            ids = {str(e.originator_id) for e in events}
+            docs: dict[str, Doc | None] = {**dict.fromkeys(ids), **writer.load_docs(kind, ids)}
+            for event in events:
+                case_id = str(event.originator_id)
+                docs[case_id] = fold(docs[case_id], event)
+            writer.save_docs(kind, [d for d in docs.values() if d is not None])

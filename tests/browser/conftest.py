@@ -1,0 +1,154 @@
+"""Browser tests: Debian's chromium driven by Playwright against ``staffel serve --demo`` in a
+subprocess (its own data directory, no demo data). No browser is ever downloaded: the tests use
+``/usr/bin/chromium`` (``make install`` puts it there) and skip without it, or fail under CI."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+
+CHROMIUM = os.environ.get("STAFFEL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+STAFFEL = str(Path(sys.executable).with_name("staffel"))
+ARTIFACTS = Path(os.environ.get("STAFFEL_BROWSER_ARTIFACTS", Path(__file__).parent / "artifacts"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``staffel serve --demo`` on a free loopback port with an empty store."""
+    data = tmp_path_factory.mktemp("staffel-browser")
+    port = free_port()
+    env = {
+        **os.environ,
+        "STAFFEL_DATA_DIR": str(data),
+        "STAFFEL_SEED": "false",
+        "STAFFEL_LOG_FORMAT": "json",
+    }
+    env.pop("STAFFEL_DATABASE_URL", None)
+    log = (data / "server.log").open("w")
+    process = subprocess.Popen(
+        [STAFFEL, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not _ready(url):
+        assert process.poll() is None, (data / "server.log").read_text()
+        assert time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.1)
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Headless chromium with a fresh profile, in German."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: run `make install` (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            locale="de-DE",
+            timezone_id="Europe/Berlin",
+            viewport={"width": 1280, "height": 900},
+        )
+        browser.set_default_timeout(10_000)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Browser:
+    """One page of the shared browser, signed in as a demo user at a time; screenshots of each
+    page go to ``tests/browser/artifacts/<test>/``."""
+
+    page: Page
+    base: str
+    folder: Path
+    shots: list[Path] = field(default_factory=list)
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shot(self, name: str) -> Path:
+        path = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.shots.append(path)
+        return path
+
+    def sign_in(self, sub: str) -> None:
+        self.page.context.clear_cookies()
+        self.go("/ui/sign-in")
+        self.page.locator(f'button[data-user="{sub}"]').click()
+        expect(self.page.locator("header .who")).to_be_visible()
+
+    def sign_out(self) -> None:
+        self.page.get_by_role("button", name="Abmelden").click()
+        expect(self.page.get_by_role("heading", name="Anmelden", exact=True)).to_be_visible()
+
+    def case_id(self) -> str:
+        found = re.search(r"/ui/cases/([0-9a-f-]{36})", self.page.url)
+        assert found, self.page.url
+        return found.group(1)
+
+
+@pytest.fixture
+def browser(
+    server: str, context: BrowserContext, request: pytest.FixtureRequest
+) -> Iterator[Browser]:
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    page = context.new_page()
+    yield Browser(page, server, folder)
+    page.close()

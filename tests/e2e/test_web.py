@@ -1,0 +1,146 @@
+"""The web pages over HTTP, once per backend: sign-in with a bearer token (production), session
+cookie and security headers, CSRF, conflicts shown plainly, access in German."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.e2e.conftest import AGENTUR, DRK, Api, note, token
+
+PAGE = "text/html"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def signed_in(api: Api, sub: str, org: str, role: str = "caseworker") -> TestClient:
+    client = TestClient(api.app)
+    page = client.get("/ui/sign-in")
+    response = client.post(
+        "/ui/sign-in",
+        data={"csrf": csrf_of(page.text), "token": token(sub, org, role), "next": "/ui/cases"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/ui/cases"
+    return client
+
+
+def test_token_sign_in_sets_a_strict_session_and_pages_carry_security_headers(api: Api) -> None:
+    client = TestClient(api.app)
+    page = client.get("/ui/sign-in")
+    assert "Demo" not in page.text  # production: no demo users to pick
+    bad = client.post("/ui/sign-in", data={"csrf": csrf_of(page.text), "token": "nonsense"})
+    assert bad.status_code == 401
+    assert "ungültig oder abgelaufen" in bad.text
+    assert "staffel_session" not in client.cookies
+
+    response = client.post(
+        "/ui/sign-in",
+        data={"csrf": csrf_of(page.text), "token": token("cw", AGENTUR, "caseworker")},
+        follow_redirects=False,
+    )
+    cookies = response.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("staffel_session="))
+    assert "HttpOnly" in session
+    assert "SameSite=lax" in session
+    assert "Secure" not in session  # plain http here; behind https it is Secure (next test)
+    assert any(c.startswith("staffel_csrf=") and "SameSite=strict" in c for c in cookies)
+
+    cases = client.get("/ui/cases")
+    assert cases.status_code == 200
+    assert cases.headers["content-type"].startswith(PAGE)
+    csp = cases.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert cases.headers["x-content-type-options"] == "nosniff"
+    assert cases.headers["referrer-policy"] == "no-referrer"
+    assert '<html lang="de">' in cases.text
+
+    demo = client.post("/ui/sign-in/demo", data={"csrf": csrf_of(cases.text), "sub": "a.schmitz"})
+    assert "Anmelden" in demo.text  # no demo users outside the demo
+
+
+def test_behind_https_the_cookies_are_secure(api: Api) -> None:
+    client = TestClient(api.app, base_url="https://testserver")
+    page = client.get("/ui/sign-in")
+    response = client.post(
+        "/ui/sign-in",
+        data={"csrf": csrf_of(page.text), "token": token("cw", AGENTUR, "caseworker")},
+        follow_redirects=False,
+    )
+    assert all("Secure" in c for c in response.headers.get_list("set-cookie"))
+
+
+def test_pages_need_a_session_and_the_right_role(api: Api) -> None:
+    anonymous = TestClient(api.app).get("/ui/cases?q=x", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/ui/sign-in?next=%2Fui%2Fcases%3Fq%3Dx"
+
+    volunteer = signed_in(api, "p.lang", DRK, "volunteer")
+    refused = volunteer.get("/ui/cases")
+    assert refused.status_code == 403
+    assert "Sie haben keinen Zugriff" in refused.text
+    assert refused.headers["content-security-policy"]
+
+    stranger = signed_in(api, "cw-st", "jobcenter-st-wendel")
+    case_id = api.register()["case_id"]
+    api.settle()  # another caller's write: the read models catch up first
+    assert stranger.get(f"/ui/cases/{case_id}").status_code == 403
+    assert stranger.get("/ui/cases/not-a-case").status_code == 404
+
+
+def test_a_conflicting_write_is_refused_and_says_how_to_reload(api: Api) -> None:
+    case_id = api.register()["case_id"]
+    web = signed_in(api, "cw-agentur", AGENTUR)
+    page = web.get(f"/ui/cases/{case_id}")
+    read = re.search(r'name="expected_version" value="(\d+)"', page.text)
+    assert read
+    assert read.group(1) == "1"
+    api.record(case_id, note("someone else, meanwhile"))  # another caseworker writes
+
+    head = api.head()
+    response = web.post(
+        f"/ui/cases/{case_id}/forms/NoteRecorded",
+        data={"csrf": csrf_of(page.text), "expected_version": "1", "text": "mein Vermerk",
+              "category": "general"},
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert "Jemand hat den Fall inzwischen geändert" in response.text
+    assert f'<a href="/ui/cases/{case_id}">Fall neu laden</a>' in response.text
+    assert "mein Vermerk" in response.text  # what was typed is kept
+    assert api.recorded_since(head) == 0
+
+    fresh = web.get(f"/ui/cases/{case_id}")
+    saved = web.post(
+        f"/ui/cases/{case_id}/forms/NoteRecorded",
+        data={"csrf": csrf_of(fresh.text), "expected_version": "2", "text": "mein Vermerk",
+              "category": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303
+    shown = web.get(saved.headers["location"])
+    assert "Vermerk (Allgemein): mein Vermerk" in shown.text
+
+
+def test_a_rule_of_the_case_is_shown_next_to_its_field(api: Api) -> None:
+    case_id = api.register()["case_id"]
+    web = signed_in(api, "cw-agentur", AGENTUR)
+    step = {"step_id": "s1", "description": "Integrationskurs", "plan": "kooperationsplan"}
+    for expected in ("1", "2"):
+        page = web.get(f"/ui/cases/{case_id}")
+        response = web.post(
+            f"/ui/cases/{case_id}/forms/StepAgreed",
+            data={"csrf": csrf_of(page.text), "expected_version": expected, **step},
+        )
+    assert response.status_code == 409
+    assert re.search(
+        r'id="f-StepAgreed-step_id-error">Fehler: Die Kennung „s1“ ist in diesem Fall schon',
+        response.text,
+    )
