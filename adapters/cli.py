@@ -188,7 +188,7 @@ def _handover_import(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from adapters.federation.answers import peer_key, record_receipt
+    from adapters.federation.answers import is_local, peer_key, record_receipt
     from adapters.federation.bundle import BundleError, parse
     from adapters.federation.transfer import import_bundle
     from adapters.services import build_services
@@ -204,7 +204,10 @@ def _handover_import(args: argparse.Namespace) -> int:
                 print(f"the confirming bundle for the peer is in {args.answer}")
         else:
             key = peer_key(services, str(document.get("sender")))
-            result = import_bundle(services.cases, services.supervisor.store, document, key)
+            result = import_bundle(
+                services.cases, services.supervisor.store, document, key,
+                lambda org: is_local(services, org),
+            )  # fmt: skip
             print(f"case {result.case_id}: {result.new_events} new events imported, "
                   f"version {result.version}, digest {result.digest}")  # fmt: skip
     except (BundleError, OSError) as e:

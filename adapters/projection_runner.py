@@ -166,7 +166,7 @@ class Waker:
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self.event.set()
             except psycopg.Error as e:
-                log.warning("listen_connection_lost", error=str(e).strip())
+                log.warning("listen_connection_lost", error_type=type(e).__name__)
                 self.event.set()
                 self._stopped.wait(0.5)
 
@@ -231,7 +231,8 @@ class ProjectionSupervisor:
             except Exception as e:  # a dropped connection, a locked database: retry from tracking
                 self.errors += 1
                 self._failures += 1
-                log.exception("projection_runner_failed", error=str(e))
+                # no message or traceback text: a refused row's values could be personal data
+                log.error("projection_runner_failed", error_type=type(e).__name__)
                 self._stopped.wait(min(5.0, 0.2 * self._failures))
 
     def _run_workers(self) -> None:

@@ -13,7 +13,10 @@ def forbidden(why: str) -> ApiError:
 
 
 def require_staff(principal: Principal) -> None:
-    """Only caseworkers, team leads and admins record events; auditors read, never write."""
+    """Only caseworkers, team leads and admins record events; auditors read, never write (also
+    when a token carries a staff role beside the auditor's)."""
+    if principal.has(Role.AUDITOR):
+        raise forbidden("auditors read, they do not record case events")
     if not principal.has(*STAFF_ROLES):
         raise forbidden(
             f"role(s) {sorted(principal.roles)} may not record case events"

@@ -127,11 +127,13 @@ def answer(
     """Accept (acknowledging ``version`` and ``digest``) or reject an offer. For a case offered
     by another deployment the answer goes to the sender, whose log records it."""
     access.require_staff(principal)
+    if decision == "accepted" and (version is None or digest is None):
+        raise invalid("version", "required", "name the version and digest you read")
     if not is_remote(services, services.cases.get_case(case_id).holder):
         with acting_as(actor_of(principal)):
             if decision == "accepted":
-                if version is None or digest is None:
-                    raise invalid("version", "required", "name the version and digest you read")
+                assert version is not None
+                assert digest is not None
                 return services.cases.accept_handover(case_id, version=version, digest=digest)
             return services.cases.reject_handover(case_id, reason=reason or "abgelehnt")
     prepared = prepare_answer(

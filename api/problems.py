@@ -3,6 +3,7 @@ The only place that maps domain exceptions to status codes."""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import structlog
@@ -222,7 +223,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected_error", error_type=type(exc).__name__)
+        # the type and where it arose, never the message or locals: they may hold personal data
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f"{frame.filename}:{frame.lineno}" if frame else None
+        log.error("unexpected_error", error_type=type(exc).__name__, where=where)
         return problem(
             500,
             "internal-error",

@@ -45,6 +45,12 @@ def peer_key(services: Services, org_id: str) -> Any:
     return public_key_from_text(org.public_key)
 
 
+def is_local(services: Services, org_id: str) -> bool:
+    """One of this deployment's own organisations."""
+    org = services.orgs.get(org_id)
+    return org is not None and not org.is_remote
+
+
 def is_remote(services: Services, org_id: str) -> bool:
     org = services.orgs.get(org_id)
     return org is not None and org.is_remote
@@ -149,6 +155,7 @@ def import_confirmation(services: Services, body: bytes) -> Imported:
         services.supervisor.store,
         bundle,
         peer_key(services, str(bundle.get("sender"))),
+        lambda org: is_local(services, org),
     )
     services.supervisor.wake()
     return result

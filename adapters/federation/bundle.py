@@ -17,11 +17,12 @@ from eventsourcing.utils import resolve_topic
 
 from adapters.chain_check import stored_state
 from adapters.federation.signing import sign, verify
-from domain.aggregates.case_events import CaseEvent
+from domain.aggregates.case_events import CASE_EVENTS, CaseEvent
 from domain.application import CaseApplication
 from domain.chain import GENESIS, event_hash, to_canonical
 
 BUNDLE_PROTOCOL = "staffel-bundle/1"
+CASE_TOPICS = frozenset(cls.TOPIC for cls in CASE_EVENTS)
 RECEIPT_PROTOCOL = "staffel-receipt/1"
 
 
@@ -148,7 +149,13 @@ def _verify_event(
         raise BundleError(
             f"expected version {position}, found {version}: an event is {what}", position
         )
-    if event_hash(case_id, version, topic, class_version, canonical_state) != claimed:
+    if topic not in CASE_TOPICS:  # before anything resolves it: never import what a peer names
+        raise BundleError(f"{topic!r} is not an event of a case", version)
+    try:
+        recomputed = event_hash(case_id, version, topic, class_version, canonical_state)
+    except (TypeError, ValueError) as e:  # e.g. a float: no canonical form
+        raise BundleError(f"state has no canonical form: {type(e).__name__}", version) from e
+    if recomputed != claimed:
         raise BundleError("content does not match its hash (changed)", version)
     if canonical_state.get("prev_hash") != head:
         raise BundleError("prev_hash does not link to the previous event", version)
@@ -162,7 +169,11 @@ def _verify_event(
         raise BundleError(f"{topic} is not an event of a case", version)
     if wrong := _wrongly_typed(state, typing.get_type_hints(event_class)):
         raise BundleError(f"encoded form gives {wrong} another type than the event's", version)
-    if {k: to_canonical(v) for k, v in state.items() if k != "hash"} != canonical_state:
+    try:
+        decoded = {k: to_canonical(v) for k, v in state.items() if k != "hash"}
+    except (TypeError, ValueError) as e:
+        raise BundleError(f"encoded form has no canonical form: {type(e).__name__}", version) from e
+    if decoded != canonical_state:
         raise BundleError("encoded form differs from the canonical state", version)
     if state.get("hash") != claimed:
         raise BundleError("encoded hash differs from the event's hash", version)

@@ -21,7 +21,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Tracking
 
-from adapters.federation.bundle import build_bundle
+from adapters.federation.bundle import BundleError, build_bundle
 from adapters.orgs import Organisations
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
@@ -161,6 +161,10 @@ class Outbox:
             status, body = self.post(peer.peer_url.rstrip("/") + path, payload)
             if 200 <= status < 300 and job["kind"] == "receipt" and self.on_receipt_answer:
                 self.on_receipt_answer(body)
+        except BundleError as e:  # the peer's answer is refused: retrying will not change it
+            self._finish(job, "refused", str(e)[:500])
+            log.warning("outbox_answer_refused", kind=job["kind"], case_id=job["case_id"])
+            return 0
         except Exception as e:
             self._retry(job, f"{type(e).__name__}: {e}")
             return 0

@@ -4,13 +4,14 @@ refused bundle leaves nothing behind (one transaction, after full verification).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from adapters.chain_check import stored_state
 from adapters.federation.bundle import BundleError, VerifiedEvent, verify_bundle
@@ -38,12 +39,45 @@ def ensure_tables(store: ViewStoreMixin) -> None:
         curs.execute(IMPORTS)
 
 
+ANSWERS = frozenset({"HandoverAccepted", "HandoverRejected", "JurisdictionChanged"})
+
+
+def check_authority(
+    events: list[VerifiedEvent], held: int, sender: str, receiver: str, local: Callable[[str], bool]
+) -> None:
+    """A peer may only add to a case it holds: every event after what we already hold must be
+    recorded by the holder at that point, or be the offered organisation's answer; and the bundle
+    must be meant for one of our organisations. So a peer cannot forge events of ours, nor write
+    to a case after it handed it to us."""
+    if not local(receiver):
+        raise BundleError(f"the bundle is addressed to {receiver!r}, not to this deployment")
+    holder, offered_to = "", None
+    for event in events:
+        kind = event.topic.rsplit(".", 1)[-1]
+        org = str(event.state.get("org"))
+        if kind == "CaseRegistered":
+            holder = str(event.state.get("holder"))
+        if event.version > held:
+            if event.version == held + 1 and holder != sender:
+                raise BundleError(f"{sender!r} does not hold the case here", event.version)
+            if org != holder and not (org == offered_to and kind in ANSWERS):
+                raise BundleError(f"recorded by {org!r}, who may not write here", event.version)
+        if kind == "HandoverOffered":
+            offered_to = str(event.state.get("to_org"))
+        elif kind in ("HandoverRejected", "HandoverWithdrawn"):
+            offered_to = None
+        elif kind == "JurisdictionChanged":
+            holder, offered_to = str(event.state.get("to_org")), None
+
+
 def import_bundle(
     app: CaseApplication,
     store: ViewStoreMixin,
     bundle: dict[str, Any],
     sender_key: Ed25519PublicKey,
+    local: Callable[[str], bool] = lambda org: True,
 ) -> Imported:
+    """``local`` tells whether an organisation is one of this deployment's own."""
     events = verify_bundle(app, bundle, sender_key)
     case_id = UUID(bundle["case_id"])
     existing = list(app.recorder.select_events(case_id))
@@ -56,9 +90,21 @@ def import_bundle(
             )
     # an older bundle delivered late is a consistent prefix of what is held: nothing to do
     new = events[len(existing) :]
+    check_authority(
+        events, len(existing), str(bundle["sender"]), str(bundle.get("receiver")), local
+    )
     position = 0
     if new:
-        ids = app.recorder.insert_events([_stored(app, case_id, e) for e in new])
+        try:
+            ids = app.recorder.insert_events([_stored(app, case_id, e) for e in new])
+        except IntegrityError:  # the same bundle imported concurrently: it is there now
+            held = list(app.recorder.select_events(case_id))
+            if (
+                len(held) < len(events)
+                or stored_state(app.mapper, held[len(events) - 1])[1].get("hash") != events[-1].hash
+            ):
+                raise
+            ids = []
         position = max(ids) if ids else 0
     with store.cursor(commit=True) as curs:  # also after a crash between the two writes
         curs.execute(

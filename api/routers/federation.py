@@ -43,6 +43,7 @@ def inbox(
             services.supervisor.store,
             body,
             peer_key(services, body.get("sender"), "sender"),
+            lambda org: answers.is_local(services, org),
         )
     except BundleError as e:
         raise refused(e) from e

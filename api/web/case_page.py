@@ -3,6 +3,7 @@ may record, and the handover decision (accept acknowledging version and digest, 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -177,7 +178,12 @@ def submit(
         return again(422, errors=errors)
     try:
         result = perform(
-            services, principal, case_id, form, body, int(expected) if expected.isdigit() else None
+            services,
+            principal,
+            case_id,
+            form,
+            body,
+            int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None,
         )
     except VersionConflictError as e:
         return again(409, conflict=e.current_version)

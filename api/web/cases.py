@@ -3,6 +3,7 @@ person."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 
 from adapters.auth import STAFF_ROLES
 from api import access, operations
-from api.deps import wait_for_reads
+from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
 from api.schemas import RegisterCase
 from api.web import forms
@@ -152,6 +153,7 @@ def register_page(
         errors=errors or {},
         choices={"offices": tuple((o, o) for o in (org.offices if org else ()))},
         existing=existing,
+        request_key=(values or {}).get("request_key") or uuid.uuid4().hex,
     )
 
 
@@ -169,7 +171,10 @@ def register(
     if not errors:
         assert isinstance(body, RegisterCase)
         try:
-            result = operations.register(services, principal, body, None)
+            # a per-form key: a double click or a resent form registers the person once
+            key = form.get("request_key") or None
+            idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
+            result = operations.register(services, principal, body, idem)
         except DuplicateBamfFileNumberError as e:
             errors = {"bamf_file_number": domain_error(e)}
             return register_page(
