@@ -26,11 +26,12 @@ from uuid import UUID
 GENESIS = "0" * 64
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # exact types: no subclass (StrEnum) passes
+
+
 def to_canonical(value: Any) -> Any:
     """Turn a stored value into the JSON value the canonical form hashes."""
-    if value is None or isinstance(value, bool | int | str):
-        if isinstance(value, Enum):
-            return value.value
+    if type(value) in _PLAIN:  # the common case first: this runs for every field of every event
         return value
     if isinstance(value, Enum):
         return value.value
@@ -40,6 +41,8 @@ def to_canonical(value: Any) -> Any:
         return str(value)
     if isinstance(value, tuple | list):
         return [to_canonical(v) for v in value]
+    if isinstance(value, bool | int | str):  # other subclasses of the plain types
+        return value
     if isinstance(value, Mapping):
         return {str(k): to_canonical(v) for k, v in value.items()}
     if is_dataclass(value) and not isinstance(value, type):

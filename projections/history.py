@@ -43,7 +43,7 @@ OCCURRED_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HistoryEntry:
     case_id: UUID
     version: int
