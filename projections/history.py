@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -65,11 +66,16 @@ def event_data(event: ev.CaseEvent) -> dict[str, Any]:
 
 
 def occurred_on(event: ev.CaseEvent) -> date | None:
-    for name in OCCURRED_FIELDS:
-        value = getattr(event, name, None)
-        if isinstance(value, date):
-            return value
-    return None
+    name = _occurred_field(type(event))
+    value = getattr(event, name, None) if name else None
+    return value if isinstance(value, date) else None
+
+
+@functools.cache
+def _occurred_field(event_class: type) -> str | None:
+    """The first of ``OCCURRED_FIELDS`` the event class declares (looked up once per class)."""
+    declared = set(getattr(event_class, "__dataclass_fields__", ()))
+    return next((name for name in OCCURRED_FIELDS if name in declared), None)
 
 
 def entry_for(event: ev.CaseEvent, position: int) -> HistoryEntry:
