@@ -117,20 +117,6 @@ def import_bundle(
     return Imported(case_id, events[-1].version, events[-1].hash, len(new), position)
 
 
-def imported_from(store: ViewStoreMixin, case_id: UUID) -> tuple[str, int] | None:
-    """The organisation a case was imported from, and up to which version."""
-    with store.cursor() as curs:
-        curs.execute(
-            store.sql(
-                "SELECT from_org, up_to_version FROM imported_streams WHERE case_id = %s"
-                " ORDER BY up_to_version DESC"
-            ),
-            (str(case_id),),
-        )
-        row = curs.fetchone()
-    return (row["from_org"], int(row["up_to_version"])) if row else None
-
-
 def _stored(app: CaseApplication, case_id: UUID, event: VerifiedEvent) -> StoredEvent:
     state = dict(event.state)
     if event.class_version > 1:
