@@ -7,6 +7,7 @@ wrongly signed and malformed tokens are refused.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -104,6 +105,16 @@ def demo_secret(data_dir: Path) -> str:
     path = data_dir / "jwt-secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), "utf-8")
-        path.chmod(0o600)
+        # created with mode 600 and linked into place whole: never readable by others, never
+        # half-written, and of two processes starting at once one secret wins
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text("utf-8").strip()
