@@ -75,7 +75,9 @@ def test_scenario_2_handover_from_agentur_to_jobcenter(browser: Browser) -> None
     form.get_by_role("button", name="Speichern").click()
     expect(page.get_by_role("status")).to_contain_text("Asyl anerkannt: gespeichert")
     for _ in range(50):  # the policy runs in the background: read again until its offer shows
-        if "Übergabe an jobcenter-heinsberg angeboten" in timeline.inner_text():
+        # in the timeline and in the handover section (two read models, caught up one by one)
+        offered = "Übergabe an jobcenter-heinsberg angeboten" in timeline.inner_text()
+        if offered and page.locator("#uebergabe").count():
             break
         page.wait_for_timeout(200)
         page.reload()
