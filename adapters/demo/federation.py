@@ -18,14 +18,22 @@ from adapters.federation.signing import load_or_create_key, public_key_text
 REMOTE = "jobcenter-st-wendel"
 
 
+def _blocks() -> list[str]:
+    """The demo organisations file, split before each organisation (the header first)."""
+    text = resources.files("adapters.demo").joinpath("orgs.toml").read_text("utf-8")
+    return text.split("[[organisation]]")
+
+
+def _id(block: str) -> str:
+    return block.split('id = "', 1)[1].split('"', 1)[0]
+
+
 def _orgs(peer_ids: set[str], peer_url: str, peer_key: str) -> str:
     """The demo organisations, with the peer's organisations marked remote."""
-    text = resources.files("adapters.demo").joinpath("orgs.toml").read_text("utf-8")
-    blocks = text.split("[[organisation]]")
+    blocks = _blocks()
     out = [blocks[0]]
     for block in blocks[1:]:
-        org_id = block.split('id = "', 1)[1].split('"', 1)[0]
-        if org_id in peer_ids:
+        if _id(block) in peer_ids:
             block = block.rstrip() + f'\npeer_url = "{peer_url}"\npublic_key = "{peer_key}"\n\n'
         out.append(block)
     return "[[organisation]]".join(out)
@@ -34,9 +42,7 @@ def _orgs(peer_ids: set[str], peer_url: str, peer_key: str) -> str:
 def prepare(base: Path, port_a: int, port_b: int) -> tuple[dict[str, str], dict[str, str]]:
     dirs = {"a": base / "agentur", "b": base / "st-wendel"}
     keys = {name: load_or_create_key(d / "signing-key.pem") for name, d in dirs.items()}
-    local_a = {"agentur-aachen-dueren", "jobcenter-heinsberg", "drk-heinsberg", "agentur-saarland",
-               "auslaenderbehoerde-heinsberg", "audit-office",
-               "integration-reutlingen"}  # fmt: skip
+    local_a = {_id(b) for b in _blocks()[1:]} - {REMOTE}  # all but St. Wendel live in A
     (dirs["a"] / "orgs.toml").write_text(
         _orgs({REMOTE}, f"http://127.0.0.1:{port_b}", public_key_text(keys["b"])), "utf-8"
     )
@@ -65,18 +71,18 @@ def run(base: Path, port_a: int = 8000, port_b: int = 8001) -> int:
     ]
     for port in (port_a, port_b):
         _wait_ready(port)
-    print(
-        f"\nDeployment A (Agentur für Arbeit Saarland, Kreis Heinsberg): http://127.0.0.1:{port_a}"
-    )
-    print(f"Deployment B (Kommunale Arbeitsförderung St. Wendel):       http://127.0.0.1:{port_b}")
-    print(
-        "Tokens: in A's data dir, STAFFEL_DATA_DIR="
-        + env_a["STAFFEL_DATA_DIR"]
-        + " staffel token ..."
-    )
-    print("        in B's data dir, STAFFEL_DATA_DIR=" + env_b["STAFFEL_DATA_DIR"]
-          + " staffel token --sub t.weber --org jobcenter-st-wendel --role caseworker")  # fmt: skip
-    print("Ctrl-C stops both.")
+    a, b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+    print(f"""
+Scenario 1 on two deployments (Ctrl-C stops both):
+  A  {a}/ui  Agentur für Arbeit Saarland (and Kreis Heinsberg)
+     pick "Sabine Klein": Meine Fälle, Übergaben: Ausgang (offered to St. Wendel), Statistik
+  B  {b}/ui  Kommunale Arbeitsförderung Landkreis St. Wendel, its own Staffel
+     pick "Thomas Weber": Übergaben: Eingang (Huda Al-Sayed, Ahmad Noori, sent as signed
+     bundles), open a case, read the history, accept; A's Ausgang then shows "angenommen"
+Tokens for the API: STAFFEL_DATA_DIR={env_a["STAFFEL_DATA_DIR"]} staffel token ...
+                    STAFFEL_DATA_DIR={env_b["STAFFEL_DATA_DIR"]} staffel token \\
+                      --sub t.weber --org jobcenter-st-wendel --role caseworker""")
+    signal.signal(signal.SIGTERM, _interrupted)  # a terminated demo stops both deployments
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -87,6 +93,10 @@ def run(base: Path, port_a: int = 8000, port_b: int = 8001) -> int:
     for p in procs:
         p.wait(timeout=15)
     return 0
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_ready(port: int, timeout: float = 30.0) -> None:

@@ -1,4 +1,4 @@
-"""The demo data set: both regions of ../shared/design/scenarios.md, cases at every stage.
+"""The demo data set: the regions of ../shared/design/scenarios.md, cases at every stage.
 
 Recorded through the application's commands with the acting caseworkers, exactly as staff would,
 so the log, hash chains and read models are real. Seeded once, into an empty store.
@@ -13,7 +13,7 @@ from uuid import UUID
 
 import structlog
 
-from adapters.demo import partners, walks
+from adapters.demo import partners, siegen, walks
 from adapters.services import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import HandoverOpenError
@@ -48,6 +48,8 @@ DEMO_USERS = [
     ("s.bader", "Simone Bader", "integration-reutlingen", "caseworker"),
     ("h.dahmen", "Heinz Dahmen", "elektro-dahmen", "employer"),
     ("b.kaechele", "Birgit Kächele", "textilwerk-metzingen-ag", "employer"),
+    ("c.kraemer", "Claudia Krämer", siegen.SIEGEN, "team_lead"),
+    ("d.schneider", "Daniel Schneider", siegen.SIEGEN, "caseworker"),
     ("r.prueferin", "Renate Prüfer", "audit-office", "auditor"),
 ]
 
@@ -88,12 +90,13 @@ def seed_if_empty(services: Services) -> None:
         for row in region:
             _walk(cases, agentur, jobcenter, row, remote=remote)
     people = walks.seed_walks(cases)
+    people += siegen.seed_siegen(cases, cases.today())
     services.supervisor.wake()
     log.info(
         "demo_seeded",
         cases=len(HEINSBERG) + len(SAARLAND) + people,
-        employers=employers,
-        offers=offers,
+        employers=employers + len(siegen.EMPLOYERS),
+        offers=offers + len(siegen.EMPLOYERS),
         volunteers=volunteers,
     )
 

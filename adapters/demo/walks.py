@@ -69,6 +69,7 @@ def seed_walks(app: StaffelApplication) -> int:
          ("name", "languages", "municipality", "placements")),
     ):  # fmt: skip
         index: BamfFileNumberIndex = app.repository.get(BamfFileNumberIndex.create_id(bamf))
+        assert index.case_id is not None  # a demo case, never erased while seeding
         with acting_as(actor):
             _consent(app, index.case_id, purpose, recipient, scope)
     with acting_as(Actor("s.bader", REUTLINGEN)):

@@ -1,5 +1,5 @@
-"""The web interface for staff and auditors: German, server-rendered pages under ``/ui`` over the
-same operations as the JSON API (``api/operations.py``), no JavaScript."""
+"""The web interface for staff, auditors, employers and volunteers: German, server-rendered pages
+under ``/ui`` over the same operations and endpoints as the JSON API, no JavaScript."""
 
 from __future__ import annotations
 
@@ -8,12 +8,24 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from adapters.settings import Settings
-from api.web import audit, case_page, cases, handovers, signin, statistics
+from api.web import (
+    audit,
+    case_page,
+    cases,
+    employers,
+    handovers,
+    matches,
+    mentors,
+    offers,
+    signin,
+    statistics,
+)
 from api.web.core import HERE
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    for module in (signin, cases, case_page, handovers, statistics, audit):
+    for module in (signin, cases, case_page, handovers, statistics, audit, employers, offers,
+                   matches, mentors):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     if settings.demo:

@@ -1,9 +1,12 @@
 """The case page: the summary, the whole timeline in German, the forms for each event the caller
-may record, and the handover decision (accept acknowledging version and digest, or reject)."""
+may record, the handover decision (accept acknowledging version and digest, or reject), the link
+to the subject access report and, for a team lead or an admin of the holder, the erasure of the
+person's personal data (through the JSON API's own endpoint, ``api/web/endpoints.py``)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +19,10 @@ from adapters.auth import STAFF_ROLES, Principal, Role
 from adapters.services import Services
 from api import access, operations
 from api.deps import wait_for_reads
+from api.partner_schemas import AssignMentee
 from api.problems import ApiError
 from api.schemas import AcceptHandover, EventIn, OfferHandover, Reason
-from api.web import forms
+from api.web import endpoints, forms, text
 from api.web.core import (
     FormDep,
     ServicesDep,
@@ -30,7 +34,13 @@ from api.web.core import (
 )
 from api.web.text import domain_error
 from domain.aggregates import case_errors as ce
+from domain.aggregates import volunteer_errors as ve
 from domain.application import Recorded, VersionConflictError
+from domain.disclosure import may_request_subject_access
+from domain.placements import ConcurrentChangeError, ReferenceMismatchError, as_uuid
+from domain.values import VolunteerState
+from projections import labels as de
+from projections.summary import person_doc
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 SAVED = {
@@ -41,7 +51,14 @@ SAVED = {
     "accept": "Sie haben die Übergabe angenommen: Ihre Organisation ist jetzt zuständig.",
     "reject": "Sie haben die Übergabe abgelehnt.",
     "pending": "Ihre Antwort wird der anbietenden Stelle zugestellt; das kann etwas dauern.",
+    "mentor": "Die Patin oder der Pate ist zugeordnet.",
+    "place": "Die Vermittlung ist gespeichert: Das Angebot hat einen Platz weniger frei.",
+    "erase": (
+        "Die personenbezogenen Daten sind gelöscht. Der Fall bleibt mit Art, Datum und"
+        " Organisation jedes Eintrags für Statistik und Prüfung erhalten."
+    ),
 }
+PARTNER_RULES = (ve.VolunteerRuleError, ReferenceMismatchError, ConcurrentChangeError)
 PICK = "Bitte einen Wert aus der Liste wählen."
 REF_FIELDS = {"step": "step_id", "measure": "measure_id", "placement": "placement_id",
               "mentor": "volunteer_id", "consent": "consent_id"}  # fmt: skip
@@ -50,6 +67,35 @@ REF_FIELDS = {"step": "step_id", "measure": "measure_id", "placement": "placemen
 def open_offer(doc: dict[str, Any]) -> dict[str, Any] | None:
     last = doc["handovers"][-1] if doc["handovers"] else None
     return last if last and last["state"] == "offered" else None
+
+
+def mentors(services: Services, principal: Principal, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's mentors with their names where they are registered volunteers."""
+    orgs = {o.id: o.name for o in services.orgs}
+    shown = []
+    for m in doc["mentors"]:
+        volunteer_id = as_uuid(m["volunteer_id"])
+        try:
+            found = endpoints.volunteer(services, principal, volunteer_id) if volunteer_id else None
+        except ApiError:  # not a registered volunteer of this deployment
+            found = None
+        name = found["name"] if found else m["volunteer_id"]
+        label = f"{name} ({orgs.get(m['organisation'], m['organisation'])})"
+        shown.append({**m, "name": name, "label": label, "registered": bool(found)})
+    return shown
+
+
+def volunteer_choices(services: Services, principal: Principal) -> forms.Options:
+    """Registered volunteers who can take a mentee, for the mentor form."""
+    page = endpoints.volunteer_page(
+        services, principal, with_capacity=True, state=VolunteerState.AVAILABLE, limit=200
+    )
+    org = {o.id: o.name for o in services.orgs}
+    return tuple(
+        (v["volunteer_id"], f"{v['name']} ({org.get(v['organisation'], v['organisation'])},"
+         f" {v['municipality']}; {v['capacity'] - v['mentee_count']} von {v['capacity']} frei)")
+        for v in page["items"]
+    )  # fmt: skip
 
 
 def case_page(
@@ -66,30 +112,55 @@ def case_page(
     conflict: int | None = None,
     saved: str | None = None,
 ) -> Response:
-    doc = operations.find_case(services, case_id)
+    doc = operations.find_case(services, case_id, principal)  # as the disclosure table shows it
     scope = access.read_scope(principal, doc)
-    history = operations.history_of(services, principal, case_id, scope)
+    history = operations.history_of(services, principal, case_id, scope, doc)
     operations.log_reads(services, principal, [str(case_id)], "GET /ui/cases/{id}")
     staff = principal.has(*STAFF_ROLES)
+    erased_on = doc.get("erased_on")
     holds = staff and scope == "full" and doc["holder"] == principal.org
     offer = open_offer(doc)
     decides = staff and offer is not None and offer["to_org"] == principal.org
     shown: list[forms.Form] = []
-    if holds and doc["closed"]:
+    if erased_on:
+        pass  # nothing can be recorded on an erased case: no forms that would be refused
+    elif holds and doc["closed"]:
         shown = [forms.REOPEN]
     elif holds:
         shown = [f for f in (*forms.EVENT_FORMS, forms.OFFER) if f.shown(doc)]
+        at = next(i for i, f in enumerate(shown) if f.key == "MentorAssigned")
+        shown.insert(at, forms.MENTOR)  # registered volunteers first, by name
+    full = scope == "full"
+    with_mentors = mentors(services, principal, doc) if full else []
+    choices: dict[str, Any] = {}
+    if shown:
+        choices = forms.page_choices(doc, services.orgs, doc["holder"])
+        choices["volunteers"] = volunteer_choices(services, principal)
+        choices["mentors"] = tuple((m["volunteer_id"], m["label"]) for m in with_mentors)
     registered = next((e for e in history.entries if e["type"] == "CaseRegistered"), None)
-    person = doc["person"] if scope == "full" else (registered or {}).get("data", {}).get("person")
+    found = doc["person"] if scope == "full" else (registered or {}).get("data", {}).get("person")
+    person = person_doc(found) if found is not None else None  # a marker: in every field
+    marker = person["family_name"] if person and person["family_name"] in text.MARKERS else None
+    erases = (
+        holds
+        and not erased_on
+        and principal.has(Role.TEAM_LEAD, Role.ADMIN)
+        and not principal.has(Role.AUDITOR)
+    )
+    texts = [e["summary"] for e in history.entries]
+    if scope == "full":
+        texts += [s["description"] for s in doc["steps"]] + [doc["bamf_file_number"], marker]
     return render(
         request,
         "case.html",
         status_code=status_code,
-        title=f"{person['family_name']}, {person['given_name']}" if person else "Fall",
+        title=marker or (f"{person['family_name']}, {person['given_name']}" if person else "Fall"),
         nav="cases",
         case_id=str(case_id),
         doc=doc if scope == "full" else None,
         person=person,
+        marker=marker,
+        erased_on=erased_on,
         holder=doc["holder"],
         history=history,
         filtered=scope != "full",
@@ -101,7 +172,14 @@ def case_page(
         accept=forms.ACCEPT,
         reject=forms.REJECT,
         accept_values={"version": str(history.version), "digest": history.digest},
-        choices=forms.page_choices(doc, services.orgs, doc["holder"]) if holds else {},
+        choices=choices,
+        mentors=with_mentors,
+        matches=full and not erased_on and principal.has(*STAFF_ROLES, Role.AUDITOR),
+        subject_access=may_request_subject_access(principal.roles, principal.org, doc["holder"]),
+        erase=forms.ERASE if erases else None,
+        erase_request_key=(values or {}).get("request_key") or uuid.uuid4().hex,
+        legend=text.markers_in(texts),
+        placement_kinds=de.PLACEMENT,
         open_form=open_form,
         values=values or {},
         errors=errors or {},
@@ -125,6 +203,7 @@ def show_case(
 
 
 def perform(
+    request: Request,
     services: Services,
     principal: Principal,
     case_id: UUID,
@@ -132,6 +211,14 @@ def perform(
     body: BaseModel,
     expected: int | None,
 ) -> Recorded | operations.Pending:
+    if form is forms.MENTOR:
+        assert isinstance(body, forms.ChooseMentor)
+        assign = AssignMentee(case_id=case_id, assigned_on=body.assigned_on)
+        saved = endpoints.assign_mentor(
+            request, services, principal, body.volunteer_id, assign, expected, None
+        )
+        # the endpoint did the read-your-writes bookkeeping already
+        return Recorded(case_id, saved["version"], saved["position"], saved["digest"])
     if form.event is not None:
         assert isinstance(body, EventIn)
         return operations.record(services, principal, case_id, form.event, body, expected)
@@ -166,6 +253,8 @@ def submit(
     form = forms.CASE_FORMS.get(key)
     if form is None:
         raise HTTPException(404)
+    if form is forms.MENTOR:  # the case is the page's, whatever the form says
+        posted = {**posted, "case_id": str(case_id)}
     body, errors = forms.validate(form, posted)
     expected = posted.get("expected_version", "")
 
@@ -178,6 +267,7 @@ def submit(
         return again(422, errors=errors)
     try:
         result = perform(
+            request,
             services,
             principal,
             case_id,
@@ -192,13 +282,59 @@ def submit(
     except ce.CaseRuleError as e:
         message = domain_error(e)
         return again(status_of(e), errors={rule_field(form, e): message}, notice=message)
+    except PARTNER_RULES as e:
+        message = domain_error(e)
+        field = "volunteer_id" if form is forms.MENTOR else "form"
+        return again(status_of(e), errors={field: message}, notice=message)
     except ApiError as e:
         if e.status != 422:
             raise
         return again(422, errors={x["field"]: PICK for x in e.extra["errors"]})
     if isinstance(result, operations.Pending):
         return redirect(f"/ui/cases/{case_id}?saved=pending")
-    operations.after_write(request, result)
+    if form is not forms.MENTOR:  # the mentor endpoint did its own
+        operations.after_write(request, result)
     if form is forms.REJECT:  # the case is no longer ours to read: back to the inbox
         return redirect("/ui/handovers?direction=incoming&saved=reject")
     return redirect(f"/ui/cases/{case_id}?saved={key}")
+
+
+@router.post("/cases/{case_id}/erasure")
+def erase(
+    case_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    posted: FormDep,
+) -> Response:
+    """Erase the person's personal data: the JSON API's ``POST /cases/{id}/erasure`` once the
+    page's confirmation is ticked. Whoever may not erase gets the API's refusal (403), whatever
+    the form holds."""
+    access.require_erasure_right(principal)
+    body, errors = forms.validate(forms.ERASE, posted)
+    if not posted.get("confirmed"):
+        errors["confirmed"] = forms.ERASE_UNCONFIRMED
+    expected = posted.get("expected_version", "")
+
+    def again(status: int, **kw: Any) -> Response:
+        kw.setdefault("values", posted)
+        return case_page(request, services, principal, case_id, status_code=status,
+                         open_form=forms.ERASE.key, **kw)  # fmt: skip
+
+    if errors or not isinstance(body, forms.ConfirmErasure):
+        return again(422, errors=errors)
+    try:
+        endpoints.erase(
+            request,
+            services,
+            principal,
+            case_id,
+            body.erasure(),
+            int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None,
+            posted.get("request_key") or None,
+        )
+    except VersionConflictError as e:
+        return again(409, conflict=e.current_version)
+    except ce.CaseErasedError as e:  # someone else erased it meanwhile
+        return again(409, values=None, notice=domain_error(e))
+    return redirect(f"/ui/cases/{case_id}?saved=erase")

@@ -98,7 +98,11 @@ def caseload(
     )  # fmt: skip
     today = date.today()
     rows = [
-        {**d, "handover_state": handover_state(d), "overdue_steps": overdue_steps(d, today)}
+        {
+            **d,
+            "handover_state": handover_state(d),
+            "overdue_steps": 0 if d.get("erased_on") else overdue_steps(d, today),
+        }
         for d in page.items
     ]
     filters = {"q": q, "office": office, "legal_status": status, "handover": state}

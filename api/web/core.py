@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from adapters.auth import STAFF_ROLES, Principal, Role, TokenError
 from adapters.services import Services
 from api.deps import get_services
+from api.partner_access import employer_of
 from api.problems import DOMAIN, ApiError
 from api.web import forms, text
 
@@ -90,6 +91,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     context.setdefault("services", getattr(request.app.state, "services", None))
     context.setdefault("is_staff", bool(principal and principal.has(*STAFF_ROLES)))
     context.setdefault("is_auditor", bool(principal and principal.has(Role.AUDITOR)))
+    context.setdefault("is_volunteer", bool(principal and principal.has(Role.VOLUNTEER)))
+    own = employer_of(principal) if principal else None
+    context.setdefault("own_employer", str(own) if own else None)
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
+from api import partner_schemas as ps
 from api import schemas as s
 from domain.values import (
     Cefr,
@@ -50,6 +52,7 @@ class Input:
     choices: str | None = None  # options from the case: see ``page_choices``
     default: str | None = None  # a default from the case, or a literal value
     group: str | None = None  # inputs of one group share a fieldset with this legend
+    placeholder: str | None = None  # a required select's empty first option: choose deliberately
 
     @property
     def html_id(self) -> str:
@@ -176,7 +179,7 @@ EVENT_FORMS: tuple[Form, ...] = (
         _on("ended_on", "Beendet am"),
         Input("reason", "Grund", required=True),
     ), event="PlacementEnded", shown=lambda doc: _open(doc, "placements", "ended_on")),
-    Form("MentorAssigned", "Pate zugeordnet", s.MentorAssignedIn, (
+    Form("MentorAssigned", "Externen Paten eintragen (nicht in Staffel registriert)", s.MentorAssignedIn, (
         Input("volunteer_id", "Kennung des Paten", required=True, hint=REF_HINT),
         Input("organisation", "Organisation des Paten", required=True),
         _on("assigned_on", "Ab"),
@@ -184,7 +187,7 @@ EVENT_FORMS: tuple[Form, ...] = (
     Form("MentorReleased", "Patenschaft beendet", s.MentorReleasedIn, (
         _pick("volunteer_id", "Pate", "mentors"),
         _on("released_on", "Beendet am"),
-    ), event="MentorReleased", shown=lambda doc: bool(doc["mentors"])),
+    ), "Patenschaft beenden", event="MentorReleased", shown=lambda doc: bool(doc["mentors"])),
     Form("ConsentGiven", "Einwilligung erteilt", s.ConsentGivenIn, (
         _id("consent_id", "next_consent"),
         Input("purpose", "Zweck", "select", True, options=options(de.CONSENT)),
@@ -241,7 +244,69 @@ REGISTER = Form("register", "Person registrieren", s.RegisterCase, (
     Input("legal_basis", "Rechtskreis", "select", options=options(de.LEGAL_BASIS),
           hint="leer lassen: ergibt sich aus dem Aufenthaltsstatus", group="Verfahren"),
 ), "Registrieren")  # fmt: skip
-CASE_FORMS = {f.key: f for f in (*EVENT_FORMS, REOPEN, OFFER, WITHDRAW, ACCEPT, REJECT)}
+
+
+# -- employers' offers, placements, mentors (the API's own input models) ----------------------
+
+
+class ChooseMentor(ps.AssignMentee):
+    """The API's ``AssignMentee`` and the volunteer, which the API takes from the path."""
+
+    volunteer_id: UUID
+
+
+PUBLISH_OFFER = Form("publish", "Angebot veröffentlichen", ps.PublishOffer, (
+    Input("employer_id", "Arbeitgeber", "hidden", True),
+    Input("kind", "Art des Angebots", "select", True, options=options(de.PLACEMENT)),
+    Input("occupation", "Beruf", required=True, hint="z. B. Elektriker, Bäckerin, Lagerist"),
+    Input("municipality", "Ort", required=True, hint="Gemeinde des Arbeitsplatzes"),
+    Input("german_level", "Deutschkenntnisse mindestens", "select", options=CEFR),
+    _on("starts_on", "Beginn"),
+    Input("positions", "Anzahl der Plätze", "number", True, default="1"),
+    Input("wage_subsidy_possible", "Eingliederungszuschuss möglich", "checkbox"),
+), "Angebot veröffentlichen")  # fmt: skip
+PLACE = Form("place", "Vermitteln", ps.PlaceCase, (
+    Input("case_id", "Person", "hidden", True),
+    _on("starts_on", "Beginn"),
+    Input("wage_subsidy.percent", "Eingliederungszuschuss in Prozent", "number", group="Eingliederungszuschuss (freiwillig)"),
+    Input("wage_subsidy.months", "Dauer in Monaten", "number", group="Eingliederungszuschuss (freiwillig)"),
+), "Vermittlung speichern")  # fmt: skip
+MENTOR = Form("mentor", "Paten zuordnen", ChooseMentor, (
+    _pick("volunteer_id", "Pate oder Patin", "volunteers"),
+    Input("case_id", "Person", "hidden", True),
+    Input("assigned_on", "Ab", "date", hint="TT.MM.JJJJ; leer lassen: heute"),
+), "Paten zuordnen")  # fmt: skip
+PAUSE_OFFER = Form("pause", "Angebot pausieren", s.Reason, (
+    Input("reason", "Grund für die Pause", required=True),
+), "Angebot pausieren")  # fmt: skip
+REOPEN_OFFER = Form(
+    "reopen", "Angebot wieder öffnen", ps.OptionalReason, (), "Angebot wieder öffnen"
+)
+WITHDRAW_OFFER = Form("withdraw", "Angebot zurückziehen", s.Reason, (
+    Input("reason", "Grund für das Zurückziehen", required=True),
+), "Angebot zurückziehen")  # fmt: skip
+OFFER_FORMS = {f.key: f for f in (PAUSE_OFFER, REOPEN_OFFER, WITHDRAW_OFFER)}
+
+
+class ConfirmErasure(s.EraseCase):
+    """The API's ``EraseCase`` and the page's confirmation, which the API does not take."""
+
+    confirmed: bool = False
+
+    def erasure(self) -> s.EraseCase:
+        return s.EraseCase(ground=self.ground, reason=self.reason)
+
+
+ERASE_CONFIRMATION = "Ich habe geprüft, dass die Löschung zulässig ist"
+ERASE_UNCONFIRMED = "Bitte bestätigen Sie, dass Sie die Löschung geprüft haben."
+ERASE = Form("erase", "Personenbezogene Daten löschen", ConfirmErasure, (
+    Input("ground", "Rechtsgrund", "select", True, options=options(de.ERASURE_GROUND),
+          placeholder="(bitte wählen)"),
+    Input("reason", "Begründung", "textarea", True,
+          hint="Aktenzeichen des Antrags oder der Entscheidung; keine personenbezogenen Daten"),
+    Input("confirmed", ERASE_CONFIRMATION, "checkbox", True),
+), "Personenbezogene Daten endgültig löschen")  # fmt: skip
+CASE_FORMS = {f.key: f for f in (*EVENT_FORMS, REOPEN, OFFER, WITHDRAW, ACCEPT, REJECT, MENTOR)}
 
 
 # -- from a posted form to the input model ------------------------------------------------------
@@ -341,6 +406,8 @@ def label_of(form: Form, name: str) -> str:
 
 def german(error: Any, spec: Input | None) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" and spec is not None and spec.kind == "select":
+        return "Bitte einen Wert aus der Liste wählen."
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return "Bitte ausfüllen."
     if kind == "too_short":

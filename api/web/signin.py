@@ -110,4 +110,8 @@ def sign_out(request: Request, form: FormDep) -> Response:
 def start(request: Request, principal: WebPrincipal) -> Response:
     if principal.has(*STAFF_ROLES, Role.AUDITOR):
         return redirect("/ui/cases")
+    if principal.has(Role.VOLUNTEER):
+        return redirect("/ui/mentoring")
+    if principal.has(Role.EMPLOYER):
+        return redirect("/ui/offers")
     return render(request, "start.html", title="Willkommen")

@@ -3,6 +3,7 @@ and counsellor, the share needing support, placements, days from recognition to 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +12,7 @@ from fastapi.responses import Response
 from api import access
 from api.deps import wait_for_reads
 from api.web import charts
+from api.web.charts import number
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from api.web.text import actor, day
 from domain.values import PlacementKind
@@ -27,6 +29,11 @@ TITLES = {
 }
 
 
+def this_week() -> str:
+    year, week, _ = date.today().isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 @router.get("/statistics")
 def statistics_page(
     request: Request,
@@ -39,12 +46,29 @@ def statistics_page(
     chosen = access.list_scope(principal, org or None) or (orgs[0].id if orgs else principal.org)
     stats = services.queries.statistics(org=chosen)
     weeks = [(w.replace("-W", " KW "), n) for w, n in stats["registrations_per_week"].items()]
-    offices = list(stats["by_office"].items())
-    counsellors = [(actor(k), v) for k, v in stats["by_caseworker"].items()]
+    # the largest caseload first: what a team lead looks for
+    offices = sorted(stats["by_office"].items(), key=lambda kv: (-kv[1], kv[0]))
+    counsellors = [
+        (actor(k), v)
+        for k, v in sorted(stats["by_caseworker"].items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     placements = [
         (de.PLACEMENT[PlacementKind(k)], v) for k, v in stats["placements_by_kind"].items()
     ]
     days = stats.get("days_recognition_to_acceptance", [])
+    current = this_week()
+    recent = [n for w, n in stats["registrations_per_week"].items() if w != current][-8:]
+    figures = {
+        "active": stats["active_cases"],
+        "this_week": stats["registrations_per_week"].get(current, 0),
+        "weekly": number(sum(recent) / len(recent)) if recent else None,
+        "weeks": len(recent),
+        "support": f"{round(stats['support_need_share'] * 100)} %"
+        if stats["support_need_share"] is not None
+        else None,
+        "measures": stats["measures_in_progress"],
+        "placements": sum(stats["placements_by_kind"].values()),
+    }
     return render(
         request,
         "statistics.html",
@@ -54,6 +78,7 @@ def statistics_page(
         orgs=orgs,
         can_choose=access.list_scope(principal, None) == "",
         stats=stats,
+        figures=figures,
         as_of=day(stats["as_of"]),
         tables={
             "weeks": weeks,

@@ -8,13 +8,20 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from adapters.auth import Role
 from api.problems import ApiError
+from domain import consent
 from domain.aggregates import case_errors as ce
+from domain.aggregates import employer_errors as ee
+from domain.aggregates import offer_errors as oe
+from domain.aggregates import volunteer_errors as ve
 from domain.application import CaseNotFoundError, VersionConflictError
 from domain.handover_policy import POLICY_ACTOR
-from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan
+from domain.partner_application import PartnerNotFoundError
+from domain.placements import ConcurrentChangeError, ReferenceMismatchError
+from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan, Redacted
 from projections import labels as de
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -44,11 +51,52 @@ STATUS_TITLES = {
     502: "Die andere Stelle hat nicht geantwortet",
     503: "Bitte gleich noch einmal",
 }
+OFFER_STATES = {
+    "open": "offen",
+    "paused": "pausiert",
+    "filled": "besetzt",
+    "withdrawn": "zurückgezogen",
+}
+VOLUNTEER_STATES = {"available": "verfügbar", "paused": "pausiert", "left": "ausgeschieden"}
 NOT_FOUND = "Diese Seite oder diesen Fall gibt es nicht."
 CSRF_REFUSED = (
     "Das Formular wurde nicht angenommen, weil sein Sicherheitsmerkmal fehlt oder nicht passt."
     " Bitte laden Sie die Seite neu und senden Sie das Formular noch einmal."
 )
+
+# what a marker in place of a personal value means, for the legend under a timeline and as the
+# marker's tooltip (``title``): no script needed
+MARKERS = {
+    Redacted.WITHHELD.value: (
+        "Für Ihre Rolle nicht freigegeben: Die Angabe ist gespeichert, aber Ihre Rolle braucht"
+        " sie für ihre Aufgabe nicht (zum Beispiel Gesundheitsangaben, die nur die"
+        " Fallbearbeitung der zuständigen Stelle sieht)."
+    ),
+    Redacted.ERASED.value: (
+        "Gelöscht: Die personenbezogenen Daten dieses Falls sind unwiderruflich gelöscht"
+        " (Art. 17 DSGVO). Art, Datum und Organisation des Eintrags bleiben erhalten, die"
+        " Prüfsummen stimmen weiterhin."
+    ),
+}
+_MARKER_SPAN = {
+    marker: Markup('<span class="redacted" title="{}">{}</span>').format(meaning, marker)
+    for marker, meaning in MARKERS.items()
+}
+
+
+def redactions(value: Any) -> Markup:
+    """Text with each marker ("[gelöscht]", "[nicht freigegeben]") set off and explained in its
+    tooltip; everything else escaped."""
+    shown = escape("" if value is None else str(value))
+    for marker, span in _MARKER_SPAN.items():
+        shown = shown.replace(escape(marker), span)
+    return shown
+
+
+def markers_in(texts: Any) -> list[str]:
+    """The markers that occur in ``texts``, in the legend's order."""
+    joined = " ".join(str(t) for t in texts if t)
+    return [marker for marker in MARKERS if marker in joined]
 
 
 def day(value: Any) -> str:
@@ -93,6 +141,11 @@ def org_name(context: Context, org_id: str | None) -> str:
     return org.name if org else (org_id or "")
 
 
+def shared_fields(fields: list[str]) -> str:
+    """The fields a person shares, in German, in the consent vocabulary's order."""
+    return ", ".join(label for name, label in consent.FIELDS.items() if name in fields)
+
+
 def install_filters(env: Environment) -> None:
     env.filters.update(
         day=day,
@@ -107,9 +160,13 @@ def install_filters(env: Environment) -> None:
         role=lambda v: ROLES[Role(v)],
         roles=roles,
         event_name=lambda v: EVENT_NAMES.get(v, v),
+        offer_state=lambda v: OFFER_STATES.get(v, v),
+        volunteer_state=lambda v: VOLUNTEER_STATES.get(v, v),
+        shared_fields=shared_fields,
         problem_kind=lambda v: PROBLEM_KINDS.get(v, v),
+        redactions=redactions,
     )
-    env.globals.update(org_name=org_name)
+    env.globals.update(org_name=org_name, markers=MARKERS)
 
 
 def domain_error(exc: Exception) -> str:
@@ -121,6 +178,11 @@ def domain_error(exc: Exception) -> str:
             )
         case ce.NotOfferedOrganisationError():
             return "Die Übergabe wurde einer anderen Stelle angeboten."
+        case ce.CaseErasedError():
+            return (
+                "Die personenbezogenen Daten dieses Falls sind gelöscht: Es kann nichts mehr"
+                " erfasst werden."
+            )
         case ce.CaseClosedError():
             return "Der Fall ist geschlossen: Er kann nur wieder eröffnet werden."
         case ce.CaseNotClosedError():
@@ -151,7 +213,50 @@ def domain_error(exc: Exception) -> str:
             )
         case CaseNotFoundError():
             return NOT_FOUND
-    return "Die Eingabe verstößt gegen eine Regel des Falls."
+    return partner_error(exc) or "Die Eingabe verstößt gegen eine Regel des Falls."
+
+
+def partner_error(exc: Exception) -> str | None:
+    """Refusals of employers, offers and volunteers, in German."""
+    match exc:
+        case ee.NotEmployerManagerError():
+            return (
+                "Nur der Arbeitgeber selbst oder die Stelle, die ihn betreut, kann seine Angebote"
+                " verwalten."
+            )
+        case ee.EmployerInactiveError():
+            return "Dieser Arbeitgeber ist abgemeldet."
+        case oe.OfferStateError():
+            state = OFFER_STATES.get(exc.state.value, exc.state.value)
+            return f"Das Angebot ist {state}: Das geht jetzt nicht."
+        case oe.AlreadyPlacedError():
+            return "Die Person hat bereits einen Platz in diesem Angebot."
+        case oe.WrongEmployerError():
+            return "Dieses Angebot gehört einem anderen Arbeitgeber."
+        case oe.InvalidOfferError():
+            return "Ein Angebot hat mindestens einen Platz."
+        case ve.VolunteerAtCapacityError():
+            people = "eine Person" if exc.capacity == 1 else f"{exc.capacity} Personen"
+            return (
+                f"Diese Patin oder dieser Pate begleitet schon {people}, so viele wie vereinbart."
+            )
+        case ve.VolunteerStateError():
+            state = VOLUNTEER_STATES.get(exc.state.value, exc.state.value)
+            return f"Diese Patin oder dieser Pate ist zurzeit {state}."
+        case ve.AlreadyMenteeError():
+            return "Diese Patin oder dieser Pate begleitet die Person bereits."
+        case ve.NotVolunteerManagerError():
+            return "Nur die eigene Organisation verwaltet ihre Ehrenamtlichen."
+        case ReferenceMismatchError():
+            return "Die Angabe passt nicht zum Angebot oder zur Patin bzw. zum Paten."
+        case ConcurrentChangeError():
+            return (
+                "Das wurde gerade gleichzeitig geändert. Bitte laden Sie die Seite neu und"
+                " versuchen Sie es noch einmal."
+            )
+        case PartnerNotFoundError():
+            return "Diesen Arbeitgeber, dieses Angebot oder diese Patenschaft gibt es nicht."
+    return None
 
 
 def api_error(exc: ApiError) -> str:
@@ -191,6 +296,7 @@ EVENT_NAMES = {
     "HandoverRejected": "Übergabe abgelehnt",
     "HandoverWithdrawn": "Übergabeangebot zurückgezogen",
     "JurisdictionChanged": "Rechtskreiswechsel",
+    "PersonalDataErased": "Personenbezogene Daten gelöscht",
 }
 PROBLEM_KINDS = {
     "changed": "Inhalt passt nicht zur gespeicherten Prüfsumme (verändert)",

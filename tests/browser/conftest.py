@@ -1,6 +1,10 @@
 """Browser tests: Debian's chromium driven by Playwright against ``staffel serve --demo`` in a
-subprocess (its own data directory, no demo data). No browser is ever downloaded: the tests use
-``/usr/bin/chromium`` (``make install`` puts it there) and skip without it, or fail under CI."""
+subprocess (its own data directory, the demo data set as ``make run`` loads it). No browser is
+ever downloaded: the tests use ``/usr/bin/chromium`` (``make install`` puts it there) and skip
+without it, or fail under CI.
+
+The tests share one server: each works on people and offers of its own (or registers them), so
+they pass in any order."""
 
 from __future__ import annotations
 
@@ -48,15 +52,23 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _caught_up(url: str) -> bool:
+    """Every read model has processed the demo data set (no projection lags behind)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    lags = re.findall(r"^staffel_projection_lag_events\{[^}]*\} (\d+)$", text, re.MULTILINE)
+    return bool(lags) and all(n == "0" for n in lags)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``staffel serve --demo`` on a free loopback port with an empty store."""
+    """``staffel serve --demo`` on a free loopback port, with the demo data set (``make run``)."""
     data = tmp_path_factory.mktemp("staffel-browser")
     port = free_port()
     env = {
         **os.environ,
         "STAFFEL_DATA_DIR": str(data),
-        "STAFFEL_SEED": "false",
+        "STAFFEL_SEED": "true",
         "STAFFEL_LOG_FORMAT": "json",
     }
     env.pop("STAFFEL_DATABASE_URL", None)
@@ -72,6 +84,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while not _ready(url):
         assert process.poll() is None, (data / "server.log").read_text()
         assert time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.1)
+    while not _caught_up(url):
+        assert time.monotonic() < deadline, "the read models did not catch up with the demo data"
         time.sleep(0.1)
     yield url
     process.terminate()

@@ -1,0 +1,125 @@
+"""Employers willing to take refugees on: the directory with filters, an employer's page with its
+offers, and publishing an offer (by the employer's own users or the organisation looking after
+it). Reads and writes are the JSON API's own endpoints (``api/web/endpoints.py``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from adapters.auth import Principal
+from adapters.services import Services
+from api import partner_access as pa
+from api import partner_schemas as ps
+from api.deps import wait_for_reads
+from api.web import endpoints, forms
+from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from api.web.offers import KINDS, STATES, may_manage
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+Text = Annotated[str | None, Query(max_length=100)]
+ACTIVE = {"true": "aktiv", "false": "abgemeldet"}
+
+
+@router.get("/employers")
+def employer_list(
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    q: Text = None,
+    municipality: Text = None,
+    caring_org: Annotated[str | None, Query(max_length=64)] = None,
+    active: Annotated[str | None, Query(max_length=5)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    wait_for_reads(request, services, principal)
+    filters = {
+        "q": q or None,
+        "municipality": municipality or None,
+        "caring_org": caring_org or None,
+        "active": active if active in ACTIVE else None,
+    }
+    page = endpoints.employer_page(
+        services, principal, q=filters["q"], municipality=filters["municipality"],
+        caring_org=filters["caring_org"],
+        active=None if filters["active"] is None else filters["active"] == "true", cursor=cursor,
+    )  # fmt: skip
+    kept = {k: v for k, v in filters.items() if v}
+    return render(
+        request,
+        "employers.html",
+        title="Arbeitgeber",
+        nav="employers",
+        employers=page["items"],
+        filters=filters,
+        orgs=[o for o in services.orgs if o.kind != "audit"],
+        active_labels=ACTIVE,
+        kinds=dict(KINDS),
+        next_url=f"/ui/employers?{urlencode({**kept, 'cursor': page['next_cursor']})}"
+        if page["next_cursor"]
+        else None,
+    )
+
+
+def employer_page(
+    request: Request,
+    services: Services,
+    principal: Principal,
+    employer_id: UUID,
+    *,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    employer = endpoints.employer(services, principal, employer_id)
+    offers = endpoints.offer_page(services, principal, employer_id=employer_id, limit=200)
+    own = pa.employer_of(principal)
+    return render(
+        request,
+        "employer.html",
+        status_code=status_code,
+        title=employer["name"],
+        nav="own-employer" if own == employer_id else "employers",
+        employer=employer,
+        offers=offers["items"],
+        more_offers=offers["next_cursor"] is not None,
+        kinds=dict(KINDS),
+        states=STATES,
+        manages=may_manage(principal, employer),
+        form=forms.PUBLISH_OFFER,
+        values=values or {"municipality": (employer["locations"] or [""])[0]},
+        errors=errors or {},
+        request_key=(values or {}).get("request_key") or uuid.uuid4().hex,
+    )
+
+
+@router.get("/employers/{employer_id}")
+def show_employer(
+    employer_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
+) -> Response:
+    wait_for_reads(request, services, principal)
+    return employer_page(request, services, principal, employer_id)
+
+
+@router.post("/employers/{employer_id}/offers")
+def publish(
+    employer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    posted: FormDep,
+) -> Response:
+    body, errors = forms.validate(forms.PUBLISH_OFFER, {**posted, "employer_id": str(employer_id)})
+    if body is None:
+        return employer_page(
+            request, services, principal, employer_id, status_code=422, values=posted,
+            errors=errors,
+        )  # fmt: skip
+    assert isinstance(body, ps.PublishOffer)
+    saved = endpoints.publish(request, services, principal, body, posted.get("request_key"))
+    return redirect(f"/ui/offers/{saved['id']}?saved=publish")

@@ -1,0 +1,103 @@
+"""Matching for a person: the open offers that fit them best, each explained in German, and
+placing a person on an offer (from the offer's candidates or from the person's matches). Reads
+and writes are the JSON API's own endpoints (``api/web/endpoints.py``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from adapters.auth import STAFF_ROLES, Principal, Role
+from adapters.services import Services
+from api import operations
+from api import partner_schemas as ps
+from api.deps import wait_for_reads
+from api.web import endpoints, forms
+from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from api.web.offers import offer_page, with_place_forms
+from api.web.text import MARKERS
+from domain.placements import as_uuid
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+
+
+def matches_page(
+    request: Request,
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    *,
+    status_code: int = 200,
+    open_form: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    items = endpoints.offers_for_case(services, principal, case_id)  # decides who may see them
+    doc = operations.find_case(services, case_id, principal)  # as the disclosure table shows it
+    holds = (
+        principal.has(*STAFF_ROLES)
+        and not principal.has(Role.AUDITOR)
+        and doc["holder"] == principal.org
+        and not doc["closed"]
+        and not doc.get("erased_on")  # nothing can be recorded on an erased case
+    )
+    person = doc["person"]
+    name = (
+        person["family_name"]
+        if person["family_name"] in MARKERS
+        else f"{person['family_name']}, {person['given_name']}"
+    )
+    return render(
+        request,
+        "matches.html",
+        status_code=status_code,
+        title=f"Passende Angebote: {name}",
+        nav="cases",
+        case_id=str(case_id),
+        person=person,
+        doc=doc,
+        holds=holds,
+        matches=with_place_forms(items),
+        open_form=open_form,
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+@router.get("/cases/{case_id}/offers")
+def show_matches(
+    case_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
+) -> Response:
+    wait_for_reads(request, services, principal)
+    return matches_page(request, services, principal, case_id)
+
+
+@router.post("/offers/{offer_id}/placements")
+def place(
+    offer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    posted: FormDep,
+) -> Response:
+    """Place a person on the offer; ``back=case``: the form was on the person's matches."""
+    key = posted.get("form_key", "")
+    form = dataclasses.replace(forms.PLACE, key=key if key.startswith("place-") else "place")
+    body, errors = forms.validate(form, posted)
+    from_case = posted.get("back") == "case"
+    if body is None:
+        again: dict[str, Any] = {"status_code": 422, "open_form": form.key, "values": posted,
+                                 "errors": errors}  # fmt: skip
+        case_id = as_uuid(posted.get("case_id"))
+        if from_case and case_id is not None:
+            return matches_page(request, services, principal, case_id, **again)
+        return offer_page(request, services, principal, offer_id, **again)
+    assert isinstance(body, ps.PlaceCase)
+    endpoints.place(request, services, principal, offer_id, body, posted.get("request_key"))
+    if from_case:
+        return redirect(f"/ui/cases/{body.case_id}?saved=place")
+    return redirect(f"/ui/offers/{offer_id}?saved=place")
