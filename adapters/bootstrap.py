@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from adapters.keystore import CaseKeys, MasterKey
 from adapters.settings import Settings, library_env
 from domain.placements import StaffelApplication
+
+
+def master_key(settings: Settings) -> MasterKey:
+    if settings.master_key is not None:
+        return MasterKey.from_text(settings.master_key.get_secret_value())
+    return MasterKey.load_or_create(settings.master_key_path)
 
 
 def build_case_application(
     settings: Settings | None = None, today: Callable[[], date] = date.today
 ) -> StaffelApplication:
-    """The case application with employers, offers and volunteers (one store)."""
-    return StaffelApplication(env=library_env(settings or Settings()), today=today)
+    """The case application with employers, offers and volunteers (one store), sealing
+    personal fields with per-case keys (ADR 0008)."""
+    settings = settings or Settings()
+    app = StaffelApplication(env=library_env(settings), today=today)
+    app.keys = CaseKeys(app.recorder, master_key(settings), app.mapper.transcoder)
+    return app

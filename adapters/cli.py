@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import date
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from adapters.projection_runner import (
     lag,
 )
 from adapters.settings import Settings
+from domain.values import ErasureGround
 from projections.case_views import PROJECTIONS
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -260,6 +262,103 @@ def _demo_federation(args: argparse.Namespace) -> int:
     return run(Path(args.dir), args.port_a, args.port_b)
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from adapters.orgs import Organisations
+    from domain.actor import Actor, acting_as
+    from domain.aggregates.case import Case
+    from domain.aggregates.case_errors import CaseErasedError, CaseRuleError
+    from domain.application import CaseNotFoundError
+    from domain.values import ErasureGround
+
+    if not args.reason.strip():
+        print("staffel: --reason must name the legal reason", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_case_application(Settings())
+    try:
+        try:
+            case = app.get_case(args.case_id)
+        except CaseNotFoundError:
+            case = None
+        if not isinstance(case, Case):
+            print(f"staffel: no case {args.case_id} in this store", file=sys.stderr)
+            return EXIT_PROBLEM
+        holder = Organisations.load(Settings().orgs_file).get(case.holder)
+        if holder is not None and holder.is_remote:
+            print(
+                f"staffel: case {case.id} is held by {case.holder} in another deployment: erase"
+                " it there; its answer bundle brings the erasure here",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEM
+        actor = Actor(args.actor, args.org or case.holder)
+        was_erased = case.erased
+        try:
+            with acting_as(actor):
+                recorded = app.erase_personal_data(
+                    case.id, ground=ErasureGround(args.ground), reason=args.reason.strip()
+                )
+        except CaseErasedError:
+            print(f"case {case.id}: personal data already erased and key deleted; nothing to do")
+            return EXIT_OK
+        except CaseRuleError as e:
+            print(f"staffel: refused: {e}", file=sys.stderr)
+            return EXIT_PROBLEM
+    finally:
+        app.close()
+    if was_erased:
+        print(f"case {case.id}: key deleted; completes the erasure recorded before")
+    else:
+        print(
+            f"case {case.id}: personal data erased ({args.ground}, by {actor.id} for {actor.org}):"
+            f" PersonalDataErased is version {recorded.version}, digest {recorded.digest};"
+            " the case's key is deleted"
+        )
+    return EXIT_OK
+
+
+def _retention_run(args: argparse.Namespace) -> int:
+    from adapters import retention
+    from adapters.keystore import KeyStoreError
+
+    real_today = date.today()
+    today = args.today or real_today
+    if today > real_today and not args.dry_run:
+        print("staffel: --today after today would erase before the due date; add --dry-run",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    settings = Settings()
+    years = retention.retention_years(settings)
+    print("retention (years after closure): "
+          + ", ".join(f"{basis.value} {n}" for basis, n in years.items()))  # fmt: skip
+    app = build_case_application(settings)
+    try:
+        store = build_view_store(app)
+        work, done = retention.run(
+            app, store, today=today, years=years, dry_run=args.dry_run, out=sys.stdout
+        )
+    except KeyStoreError as e:
+        print(f"staffel: {e} (check STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    except retention.CatchUpError as e:
+        print(f"staffel: {e}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        app.close()
+    undecided = f"{len(work.undated)} not decidable"
+    if done is None:
+        print(f"dry run for {today}: {len(work.due)} due, {len(work.unfinished)} interrupted"
+              f" erasures to finish, {undecided}; nothing changed")  # fmt: skip
+        return EXIT_PROBLEM if work.undated else EXIT_OK
+    print(f"retention for {today}: {len(done.erased)} erased, {len(done.skipped)} already"
+          f" erased, {len(done.completed)} interrupted erasures finished, {len(done.failed)}"
+          f" failed, {undecided}")  # fmt: skip
+    return EXIT_PROBLEM if done.failed or work.undated else EXIT_OK
+
+
 def _audit(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from adapters.audit import commands
@@ -422,6 +521,49 @@ def parser() -> argparse.ArgumentParser:
     answer.add_argument("--digest", default=None, help="digest acknowledged")
     answer.add_argument("--reject", metavar="REASON", default=None)
     answer.set_defaults(run=_handover_answer)
+    erase = command(
+        "erase",
+        "Erase a case's personal data (crypto-shredding): record PersonalDataErased, then delete"
+        " the case's key. Nothing can be recorded on the case afterwards. Safe to run again: an"
+        " erased case is reported as such, an interrupted erasure is completed.",
+    )
+    erase.add_argument("case_id", type=UUID, metavar="CASE_ID")
+    erase.add_argument(
+        "--ground",
+        required=True,
+        choices=[g.value for g in ErasureGround],
+        help="the legal ground, under Art. 17 GDPR with section 84 SGB X (docs/data-protection.md)",
+    )
+    erase.add_argument("--reason", required=True, help="the legal reason, recorded (no names)")
+    erase.add_argument(
+        "--as", dest="org", metavar="ORG", help="acting organisation (default: the holder)"
+    )
+    erase.add_argument("--actor", default="staffel-cli", help="who is acting, recorded")
+    erase.set_defaults(run=_erase)
+    retention = command(
+        "retention",
+        "Erase the personal data of closed cases whose retention period has run out.",
+    )
+    retention_steps = retention.add_subparsers(dest="step", required=True, metavar="STEP")
+    run = retention_steps.add_parser(
+        "run",
+        help="erase (or with --dry-run list) the closed cases due for erasure",
+        description="Catch the case summary up with the log, then erase every closed case whose"
+        " retention (STAFFEL_RETENTION_YEARS_SGB_II, _SGB_III, _ASYLBLG: years after the"
+        " closing date, per the legal basis it was closed under) has run out by today, acting"
+        " for its holder as staffel-retention. One line per case: id, legal basis, closed on,"
+        " due on, result; no personal data. Safe to interrupt and run again. Exit 1 when any"
+        " case failed.",
+    )
+    run.add_argument("--dry-run", action="store_true", help="list what is due, change nothing")
+    run.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="decide as of this date (default: today; a later date only with --dry-run)",
+    )
+    run.set_defaults(run=_retention_run)
     command(
         "keys", "Print this deployment's public signing key for peers' organisations files."
     ).set_defaults(run=_keys)

@@ -20,6 +20,7 @@ import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from adapters.keystore import opened
 from adapters.views.store import PostgresViewStore, SQLiteViewStore, ViewStoreMixin
 from domain.aggregates.case_events import CaseEvent
 from domain.application import CaseApplication
@@ -82,7 +83,8 @@ class ProjectionWorker:
         )
         if not notifications:
             return 0
-        batch = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+        events = opened(self.app, [self.app.mapper.to_domain_event(n) for n in notifications])
+        batch = [(e, n.id) for e, n in zip(events, notifications, strict=True)]
         self.store.apply_batch(self.projection, self.generation, batch, notifications[-1].id)
         return len(notifications)
 

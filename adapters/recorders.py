@@ -1,6 +1,7 @@
-"""The library's application recorders, extended by one thing: an idempotency record written in
-the same transaction as the events it produced. A retried request finds the record and gets the
-first response; a concurrent duplicate collides on the key and records nothing (ADR 0005)."""
+"""The library's application recorders, extended by two things written in the same transaction as
+the events: an idempotency record (a retried request finds it and gets the first response; a
+concurrent duplicate collides on the key and records nothing, ADR 0005), and the data keys of
+new cases (ADR 0008: no case's events without its key, no key without its case)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from adapters import keystore
 from domain.application import IdempotencyRecord, Recorded
 
 TABLE = "staffel_idempotency"
@@ -35,10 +43,15 @@ def _row(record: IdempotencyRecord) -> tuple[Any, ...]:
 
 
 class SQLiteStaffelRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        zero_deleted_content(datastore.pool)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {TABLE} ({COLUMNS})",
+            keystore.SQLITE_DDL,
         ]
 
     def _insert_events(
@@ -48,6 +61,12 @@ class SQLiteStaffelRecorder(SQLiteApplicationRecorder):
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:
             c.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?)", _row(record))  # noqa: S608
+        if keys := kwargs.get("case_keys"):
+            keystore.insert_key_rows(
+                c,
+                f"INSERT INTO {keystore.TABLE} VALUES (?, ?, ?, NULL) ON CONFLICT DO NOTHING",  # noqa: S608
+                keys,
+            )
         return ids
 
     def find_idempotent(self, key: str) -> tuple[str, Recorded] | None:
@@ -64,12 +83,32 @@ class SQLiteStaffelRecorder(SQLiteApplicationRecorder):
         return _recorded(row) if row else None
 
 
+def zero_deleted_content(pool: SQLiteConnectionPool) -> None:
+    """Every connection of the store (events, keys, views: one pool) overwrites deleted and
+    replaced content with zeros (``PRAGMA secure_delete``), so no earlier copy of a summary, a
+    dropped view generation or an erased key stays in the file (ADR 0008). Some builds of SQLite
+    do this by default; Staffel does not rely on it."""
+    create = pool._create_connection
+
+    def create_zeroing() -> SQLiteConnection:
+        conn = create()
+        conn._sqlite_conn.execute("PRAGMA secure_delete = ON")
+        return conn
+
+    pool._create_connection = create_zeroing  # type: ignore[method-assign]
+
+
 class PostgresStaffelRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {0}.{1} (" + COLUMNS + ")").format(
                 Identifier(self.datastore.schema), Identifier(TABLE)
+            )
+        )
+        self.sql_create_statements.append(
+            SQL(keystore.POSTGRES_DDL.replace("{schema}", "{0}")).format(
+                Identifier(self.datastore.schema)
             )
         )
 
@@ -87,6 +126,15 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
                         Identifier(self.datastore.schema), Identifier(TABLE)
                     ),
                     _row(record),
+                )
+        if keys := kwargs.get("case_keys"):
+            with curs.connection.pipeline():
+                keystore.insert_key_rows(
+                    curs,
+                    SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, NULL) ON CONFLICT DO NOTHING")
+                    .format(Identifier(self.datastore.schema), Identifier(keystore.TABLE))
+                    .as_string(curs),
+                    keys,
                 )
         super()._insert_events(curs, stored_events, **kwargs)
 

@@ -60,6 +60,8 @@ def check_production(settings: Settings) -> None:
             missing.append("STAFFEL_ORGS_FILE")
         if settings.jwt_secret is None and settings.jwt_public_key_file is None:
             missing.append("STAFFEL_JWT_SECRET or STAFFEL_JWT_PUBLIC_KEY_FILE")
+        if settings.master_key is None and settings.master_key_file is None:
+            missing.append("STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE")
     if missing:
         raise StartupError(
             "missing production settings: "

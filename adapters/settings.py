@@ -39,10 +39,22 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # this deployment's Ed25519 key for handover bundles and receipts (default: in data_dir)
     signing_key_file: Path | None = None
+    # the master key that wraps each case's data key (ADR 0008): base64 of 32 bytes, given
+    # directly or in a file (default: data_dir/master.key, created in the demo and in tests)
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    # retention after a case is closed, in years, per legal basis (docs/data-protection.md)
+    retention_years_sgb_ii: int = Field(default=10, ge=1, le=30)
+    retention_years_sgb_iii: int = Field(default=5, ge=1, le=30)
+    retention_years_asylblg: int = Field(default=5, ge=1, le=30)
 
     @property
     def signing_key_path(self) -> Path:
         return self.signing_key_file or self.data_dir / "signing-key.pem"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.auth import STAFF_ROLES, Principal, Role
 from api.problems import ApiError
+from domain.disclosure import may_request_subject_access
 
 
 def forbidden(why: str) -> ApiError:
@@ -21,6 +22,26 @@ def require_staff(principal: Principal) -> None:
         raise forbidden(
             f"role(s) {sorted(principal.roles)} may not record case events"
             " (caseworker, team_lead or admin needed)"
+        )
+
+
+def require_erasure_right(principal: Principal) -> None:
+    """Erasure is decided by a team lead or an admin of the holder (the case checks the holder)."""
+    if principal.has(Role.AUDITOR) or not principal.has(Role.TEAM_LEAD, Role.ADMIN):
+        raise forbidden(
+            f"role(s) {sorted(principal.roles)} may not erase personal data"
+            " (team_lead or admin of the holding organisation needed)"
+        )
+
+
+def require_subject_access_right(principal: Principal, summary: dict[str, Any]) -> None:
+    """The subject access report (Art. 15 GDPR) is prepared by a team lead or an admin of the
+    holder, or by an auditor (the data-protection officer): ``domain.disclosure``."""
+    if not may_request_subject_access(principal.roles, principal.org, summary["holder"]):
+        raise forbidden(
+            f"'{principal.sub}' ({principal.org}, role(s) {sorted(principal.roles)}) may not"
+            " prepare a subject access report: team_lead or admin of the holding organisation"
+            f" ('{summary['holder']}'), or auditor needed"
         )
 
 

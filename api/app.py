@@ -20,6 +20,7 @@ from api.metrics import Metrics
 from api.routers import (
     audit,
     cases,
+    data_protection,
     employers,
     federation,
     handovers,
@@ -28,6 +29,7 @@ from api.routers import (
     offers,
     volunteers,
 )
+from api.web import subject_access as subject_access_page
 
 log = structlog.get_logger("staffel.http")
 
@@ -67,7 +69,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(volunteers.router)
     app.include_router(health.router)
     app.include_router(audit.router)
+    app.include_router(data_protection.router)
     web.install(app, settings)
+    app.include_router(subject_access_page.router)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import structlog
 from fastapi import Request
 
 from adapters.auth import Principal
@@ -23,9 +24,14 @@ from adapters.services import Services
 from adapters.views.queries import History, Page
 from api import access
 from api.problems import ApiError
-from api.schemas import EventIn, OfferHandover, RegisterCase
+from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
 from domain.actor import Actor, acting_as
 from domain.application import IdempotencyKey, Recorded
+from domain.disclosure import Audience, audiences_of
+from projections import withholding
+from projections.summary import current_handover
+
+log = structlog.get_logger("staffel.cases")
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -105,6 +111,27 @@ def withdraw(services: Services, principal: Principal, case_id: UUID, reason: st
         return services.cases.withdraw_handover(case_id, reason=reason)
 
 
+def erase(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    body: EraseCase,
+    expected: int | None = None,
+    idem: IdempotencyKey | None = None,
+) -> Recorded:
+    access.require_erasure_right(principal)
+    with acting_as(actor_of(principal)):
+        result = services.cases.erase_personal_data(
+            case_id,
+            ground=body.ground,
+            reason=body.reason,
+            expected_version=expected,
+            idempotency=idem,
+        )
+    log.info("personal_data_erased", case_id=str(case_id), ground=body.ground.value)
+    return result
+
+
 @dataclass(frozen=True)
 class Pending:
     """An answer to another deployment's offer that could not be delivered yet (queued)."""
@@ -169,22 +196,54 @@ def log_reads(services: Services, principal: Principal, case_ids: list[str], end
     )
 
 
-def find_case(services: Services, case_id: UUID) -> dict[str, Any]:
+def reader_of(principal: Principal, summary: dict[str, Any]) -> frozenset[Audience]:
+    """The audiences of the disclosure table (``domain.disclosure``) ``principal`` reads as."""
+    offer = current_handover(summary)
+    return audiences_of(
+        principal.roles,
+        principal.org,
+        holder=summary["holder"],
+        offered_to=offer["to_org"] if offer and offer["state"] == "offered" else None,
+        former_holders=summary["former_holders"],
+    )
+
+
+def disclosed(principal: Principal, summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary with what ``principal`` may not see withheld (``withheld`` names it)."""
+    return withholding.summary_doc(summary, reader_of(principal, summary))
+
+
+def find_case(
+    services: Services, case_id: UUID, principal: Principal | None = None
+) -> dict[str, Any]:
+    """The case's summary; with ``principal``, as the disclosure table lets it see it. Without:
+    as stored, for deciding (``access.read_scope``); a caller that shows it passes ``principal``."""
     doc = services.queries.summary(str(case_id))
     if doc is None:
         raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
-    return dict(doc)
+    return disclosed(principal, doc) if principal is not None else dict(doc)
 
 
-def history_of(services: Services, principal: Principal, case_id: UUID, scope: str) -> History:
-    """The case's history as ``scope`` lets the caller see it (a former holder: its own)."""
+def history_of(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    scope: str,
+    summary: dict[str, Any] | None = None,
+) -> History:
+    """The case's history as ``scope`` lets the caller see it (a former holder: its own), each
+    personal value the disclosure table withholds from the caller replaced by the marker and
+    named in the entry's ``withheld``. ``summary``: the case's, if the caller has it at hand."""
     history = services.queries.history(str(case_id))
-    if history is None:
+    doc = summary if summary is not None else services.queries.summary(str(case_id))
+    if history is None or doc is None:
         raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    reader = reader_of(principal, doc)
+    entries = history.entries
     if scope == "own_events":
-        entries = [e for e in history.entries if e["org"] == principal.org]
-        return History(history.case_id, history.version, history.digest, entries)
-    return history
+        entries = [e for e in entries if e["org"] == principal.org]
+    shown = [withholding.history_entry(e, reader) for e in entries]
+    return History(history.case_id, history.version, history.digest, shown)
 
 
 def search(
@@ -193,7 +252,7 @@ def search(
     scoped = access.list_scope(principal, holder)
     page = services.queries.search(holder=scoped or None, **filters)
     log_reads(services, principal, [d["case_id"] for d in page.items], endpoint)
-    return page
+    return Page([disclosed(principal, d) for d in page.items], page.next_cursor)
 
 
 def queue(

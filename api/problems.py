@@ -100,6 +100,7 @@ DOMAIN: dict[type[Exception], tuple[int, str, str]] = {
     ce.NotHolderError: (403, "not-holder", "Only the holder records events on this case"),
     ce.NotOfferedOrganisationError: (403, "not-offered", "The handover was offered elsewhere"),
     ce.CaseClosedError: (409, "case-closed", "The case is closed"),
+    ce.CaseErasedError: (409, "case-erased", "The case's personal data are erased"),
     ce.CaseNotClosedError: (409, "case-not-closed", "The case is not closed"),
     ce.HandoverOpenError: (409, "handover-open", "A handover is already open"),
     ce.NoOpenHandoverError: (409, "no-open-handover", "No handover is open"),

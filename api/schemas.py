@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from domain.values import (
     Cefr,
     ConsentPurpose,
+    ErasureGround,
     LanguageSkill,
     LegalBasis,
     LegalStatus,
@@ -296,6 +297,14 @@ class OfferHandover(Contract):
     reason: Text
 
 
+class EraseCase(Contract):
+    """``POST /cases/{case_id}/erasure``: the legal ground and the reason as the deciding member
+    of staff states it (a reference to the request or decision, never personal data)."""
+
+    ground: ErasureGround
+    reason: Text
+
+
 class AcceptHandover(Contract):
     version: Annotated[int, Field(ge=1)]
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -317,6 +326,11 @@ class HistoryEntryOut(BaseModel):
     hash: str
     prev_hash: str
     position: int
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="personal fields of this entry the caller's role may not see: their values"
+        " read '[nicht freigegeben]' (docs/data-protection.md)",
+    )
 
 
 class HistoryOut(BaseModel):
@@ -338,6 +352,11 @@ class CaseOut(BaseModel):
     legal_status: LegalStatus
     person: dict[str, Any]
     handover: dict[str, Any] | None
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="fields (dotted for nested ones) the caller's role may not see: their"
+        " values read '[nicht freigegeben]'",
+    )
 
 
 class Page(BaseModel):

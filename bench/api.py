@@ -6,7 +6,8 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
 ``postgresql://postgres@127.0.0.1:5432``; dropped at the end):
 
 1. starts ``staffel serve`` as a subprocess on a free loopback port with production settings
-   (that database, ``adapters/demo/orgs.toml``, a random JWT secret, JSON logs to a file) and
+   (that database, ``adapters/demo/orgs.toml``, a random JWT secret, a master key made for the
+   run, JSON logs to a file) and
    waits for ``/readyz``;
 2. registers ``--cases`` cases (``POST /cases``) as an Agentur caseworker;
 3. write phase: ``--connections`` keep-alive connections each record ``NoteRecorded`` on their
@@ -400,6 +401,8 @@ def staffel_server(database_url: str, secret: str, data_dir: Path) -> Iterator[S
         STAFFEL_ORGS_FILE=str(ORGS_FILE),
         STAFFEL_JWT_SECRET=secret,
         STAFFEL_DATA_DIR=str(data_dir),
+        # the master key that wraps the per-case data keys (ADR 0008): made for this run
+        STAFFEL_MASTER_KEY_FILE=str(data_dir / "master.key"),
         STAFFEL_LOG_FORMAT="json",
     )
     script = Path(sys.executable).parent / "staffel"
@@ -814,6 +817,12 @@ def machine_context(database_url: str, mode: Mode, connections: int) -> list[tup
             f"cache {settings.aggregate_cache_size} (fast-forward), snapshots every "
             f"{settings.snapshot_interval}; the projections and the supervisor's other workers "
             "(handover policy, ...) run in the same process; JSON request logs to a file",
+        ),
+        (
+            "sealing",
+            "personal fields of case events sealed (AES-GCM, one key per case, ADR 0008) by the "
+            "server and by Staffel's in-process record (the note's text); the bare library "
+            "(Dog) does not seal",
         ),
         (
             "load generator",

@@ -61,6 +61,7 @@ from domain.aggregates.employer import Employer
 from domain.aggregates.offer import Offer
 from domain.neighbours import NEIGHBOURS
 from domain.placements import StaffelApplication
+from domain.sealing import sealing_with
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -93,7 +94,9 @@ def populate(
 ) -> dict[str, Any]:
     """Employers with open offers and the Jobcenter's assessed cases, many per save."""
     offer_ids, employers, case_ids = [], [], []
-    with acting_as(JOBCENTER):
+    # the cases are built here, outside the application's commands: seal their personal fields
+    # with its per-case keys, as its commands do (ADR 0008)
+    with acting_as(JOBCENTER), sealing_with(app.keys):
         for e in range(offers // 10):
             employer = Employer.register(
                 account=f"bench-employer-{e}", name=f"Betrieb {e}", sector="Handwerk",
@@ -283,6 +286,11 @@ def context() -> list[tuple[str, str]]:
         ("eventsourcing", package_version("eventsourcing")),
         ("PostgreSQL", (str(server[0]) if server else "?") + f", fsync={fsync and fsync[0]}"),
         ("SQLite", f"{sqlite3.sqlite_version} (temporary file)"),
+        (
+            "sealing",
+            "personal fields of case events sealed (AES-GCM, one key per case, ADR 0008) while "
+            "populating; the matching projection opens them per batch",
+        ),
     ]
 
 

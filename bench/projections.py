@@ -64,10 +64,11 @@ from adapters.settings import Settings
 from adapters.views.queries import CaseQueries
 from adapters.views.store import ViewStoreMixin
 from bench.store import QUICK as STORE_QUICK_MODE
-from bench.store import machine_context, postgres_database
+from bench.store import SEALING, machine_context, postgres_database
 from domain.actor import Actor, acting_as
 from domain.aggregates.case import STAFF_COMMANDS, Case
 from domain.application import CaseApplication
+from domain.sealing import sealing_with
 from domain.values import (
     Cefr,
     LanguageSkill,
@@ -248,7 +249,9 @@ def populate(
     events = 0
     long_case: Case | None = None
     started = time.perf_counter()
-    with acting_as(ACTOR):
+    # the aggregates are built here, outside the application's command methods: seal their
+    # personal fields with the application's per-case keys, as its commands do (ADR 0008)
+    with acting_as(ACTOR), sealing_with(app.keys):
         if long_case_events:
             long_case = new_case(cases)
         for s in range(saves):
@@ -736,6 +739,11 @@ def print_context(pg_url: str, mode: Mode) -> None:
             "Settings defaults (snapshot every 50, aggregate cache 1000 fast-forward, "
             "pool 5); projections batch size "
             f"{BATCH_SIZE}, supervisor poll interval 0.2 s",
+        ),
+        (
+            "sealing",
+            f"{SEALING}: populate seals through the application's keys; each projection batch "
+            "opens them (one key query per batch), the bare read-and-decode does not",
         ),
     ]
     width = max(len(k) for k, _ in rows)

@@ -68,6 +68,12 @@ NOTE_TEXT = "Beratungsgespräch geführt, Unterlagen zur Anerkennung besprochen.
 NOTE_CATEGORY = NoteCategory.COUNSELLING
 # Keys of library_env() that only CaseApplication reads; the bare side gets everything else.
 STAFFEL_ONLY_KEYS = ("CASE_SNAPSHOT_INTERVAL", "HANDOVER_WORKING_DAYS")
+# Since crypto-shredding (ADR 0008) Staffel seals the personal fields of case events; the other
+# benches quote this in their context too.
+SEALING = (
+    "personal fields of case events sealed (AES-GCM, one key per case, ADR 0008) before the "
+    "event is built; the bare library side does not seal"
+)
 
 
 @dataclass(frozen=True)
@@ -478,12 +484,14 @@ def machine_context(pg_url: str, mode: Mode) -> list[tuple[str, str]]:
         (
             "Staffel side",
             "CaseApplication via build_case_application, acting_as per command, "
-            "NoteRecorded(text, category)",
+            "NoteRecorded(text, category); text is a personal field, sealed with the case's "
+            "key (AES-GCM, ADR 0008) in every record, so Staffel's figures include sealing; "
+            "loading replays the sealed boxes (the aggregate never opens them)",
         ),
         (
             "bare side",
             "eventsourcing Application (name BareBench) with a Dog aggregate, "
-            "@event add_note(text, category)",
+            "@event add_note(text, category); nothing sealed",
         ),
     ]
 

@@ -46,6 +46,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.application import CaseApplication
+from domain.sealing import sealing_with
 from domain.values import Cefr, LanguageSkill, LegalStatus, NoteCategory, Person, Plan
 
 SERVER_URL = os.environ.get("STAFFEL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -103,7 +104,9 @@ def new_case(i: int) -> Case:
 def populate(app: CaseApplication, events: int) -> float:
     cases = max(1, events // EVENTS_PER_CASE)
     started, last = time.perf_counter(), time.perf_counter()
-    with acting_as(ACTOR):
+    # the cases are built here, outside the application's commands: seal their personal fields
+    # with its per-case keys, as its commands do (ADR 0008)
+    with acting_as(ACTOR), sealing_with(app.keys):
         for first in range(0, cases, CASES_PER_SAVE):
             app.save(*(new_case(i) for i in range(first, min(cases, first + CASES_PER_SAVE))))
             if time.perf_counter() - last > 15:
@@ -156,6 +159,12 @@ def context(events: int) -> list[tuple[str, str]]:
         (
             "store",
             f"{events:,} case events, {EVENTS_PER_CASE} a case, plain (no cipher, no compression)",
+        ),
+        (
+            "sealing",
+            "personal fields sealed with per-case keys (AES-GCM, ADR 0008) when populating; "
+            "both sides read the sealed events and neither opens them (the hash covers the "
+            "ciphertext)",
         ),
         ("reading", f"select_notifications pages of {PAGE:,}, {REPEATS} alternating repetitions"),
     ]

@@ -67,6 +67,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
 from domain.application import CaseApplication
+from domain.sealing import sealing_with
 from domain.values import LegalStatus, Person, Protection
 from projections.case_views import PROJECTIONS
 
@@ -217,7 +218,9 @@ def register(app: CaseApplication, run: Run, municipalities: Sequence[str]) -> l
     ids: list[UUID] = []
     step = max(1, run.cases // 10)
     watch = Stopwatch()
-    with acting_as(AGENTUR_STAFF):
+    # the cases are built here, outside the application's commands: seal their personal fields
+    # with its per-case keys, as its commands do (ADR 0008)
+    with acting_as(AGENTUR_STAFF), sealing_with(app.keys):
         for start in range(0, run.cases, run.batch):
             cases = [
                 new_case(i, municipalities) for i in range(start, min(run.cases, start + run.batch))
@@ -273,7 +276,7 @@ def recognition(i: int) -> dict[str, Any]:
 def recognize(app: CaseApplication, run: Run, ids: Sequence[UUID]) -> None:
     sample, rest = ids[: run.sample], ids[run.sample :]
     watch = Stopwatch()
-    with acting_as(AGENTUR_STAFF):
+    with acting_as(AGENTUR_STAFF), sealing_with(app.keys):
         for i, case_id in enumerate(sample):
             app.record(case_id, "AsylumRecognized", recognition(i))
         one = watch.timing(
@@ -330,7 +333,7 @@ def accept(app: CaseApplication, run: Run, ids: Sequence[UUID]) -> None:
     # The caseworker's earlier GET: version and digest to acknowledge (untimed).
     acknowledged = [(c.version, c.digest) for c in map(app.get_case, sample)]
     watch = Stopwatch()
-    with acting_as(JOBCENTER_STAFF):
+    with acting_as(JOBCENTER_STAFF), sealing_with(app.keys):
         for case_id, (version, digest) in zip(sample, acknowledged, strict=True):
             app.accept_handover(case_id, version=version, digest=digest)
         one = watch.timing(
@@ -580,6 +583,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"aggregate cache {cache_size:,} (fast-forward), snapshot every "
                 f"{run.snapshot_interval} events, PostgreSQL pool {settings.postgres_pool_size}; "
                 "cipher off, compression off",
+            ),
+            (
+                "sealing",
+                "personal fields of case events sealed (AES-GCM, one key per case, ADR 0008): "
+                "the registrations' person and BAMF file number, sealed while building them; "
+                "the projections open them per batch",
             ),
             (
                 "batching",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, cast
@@ -16,9 +16,10 @@ from eventsourcing.utils import Environment, EnvType
 from domain import policy
 from domain.aggregates.bamf_index import BamfFileNumberIndex, normalise
 from domain.aggregates.case import STAFF_COMMANDS, Case
-from domain.aggregates.case_errors import DuplicateBamfFileNumberError
+from domain.aggregates.case_errors import CaseErasedError, DuplicateBamfFileNumberError
+from domain.sealing import Sealer, UnsealedPersonalDataError, sealing_with, unsealed_fields
 from domain.transcodings import StaffelTranscoder
-from domain.values import LegalBasis, LegalStatus, Person
+from domain.values import ErasureGround, LegalBasis, LegalStatus, Person, Redacted
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,27 @@ class VersionConflictError(Exception):
         self.case_id, self.current_version = case_id, current_version
 
 
+class PersonalDataKeys(Sealer, Protocol):
+    """The per-case data keys (an adapter, ADR 0008): seals values while a command runs; keys
+    made for new cases are stored in the same transaction as the case's first events."""
+
+    def take_new(self, case_ids: Iterable[UUID]) -> list[tuple[UUID, bytes]]:
+        """The keys made for these cases since their last save, wrapped for storage."""
+        ...
+
+    def saved(self, keys: list[tuple[UUID, bytes]], *, stored: bool) -> None:
+        """Whether the save that carried ``keys`` committed (then they may be cached)."""
+        ...
+
+    def erase(self, case_id: UUID) -> bool:
+        """Delete the case's key for good (a tombstone stays); False if it was gone already."""
+        ...
+
+    def open_events(self, events: Sequence[Any]) -> list[Any]:
+        """The events with their sealed values opened (or marked erased)."""
+        ...
+
+
 class CaseApplication(Application[UUID]):
     name = "Staffel"
     SNAPSHOT_INTERVAL = "CASE_SNAPSHOT_INTERVAL"
@@ -93,6 +115,9 @@ class CaseApplication(Application[UUID]):
         interval = int(self.env.get(self.SNAPSHOT_INTERVAL) or 0)
         self.snapshotting_intervals = {Case: interval} if interval else {}  # type: ignore[misc]
         self.handover_working_days = int(self.env.get(self.HANDOVER_WORKING_DAYS) or 5)
+        # the per-case data keys: set by ``adapters.bootstrap``; None stores personal fields as
+        # given (pure tests, stores of earlier versions)
+        self.keys: PersonalDataKeys | None = None
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings, never the process environment: the library would otherwise
@@ -120,20 +145,17 @@ class CaseApplication(Application[UUID]):
             return replayed
         if bamf_file_number is not None:
             bamf_file_number = normalise(bamf_file_number)
-        case = Case.register(
-            person=person,
-            bamf_file_number=bamf_file_number,
-            residence_municipality=residence_municipality,
-            legal_status=legal_status,
-            office=office,
-            legal_basis=legal_basis,
-            registered_on=registered_on or self.today(),
-        )
-        index = (
-            None
-            if bamf_file_number is None
-            else BamfFileNumberIndex.point(bamf_file_number, case.id)
-        )
+        with sealing_with(self.keys):
+            case = Case.register(
+                person=person,
+                bamf_file_number=bamf_file_number,
+                residence_municipality=residence_municipality,
+                legal_status=legal_status,
+                office=office,
+                legal_basis=legal_basis,
+                registered_on=registered_on or self.today(),
+            )
+        index = None if bamf_file_number is None else self._index_for(bamf_file_number, case.id)
         try:
             return self._save(case, index, idempotency=idempotency)
         except IntegrityError:
@@ -142,7 +164,24 @@ class CaseApplication(Application[UUID]):
             if index is None or bamf_file_number is None:
                 raise
             existing: BamfFileNumberIndex = self.repository.get(index.id)
-            raise DuplicateBamfFileNumberError(bamf_file_number, existing.case_id) from None
+            raise DuplicateBamfFileNumberError(
+                bamf_file_number, existing.case_id or case.id
+            ) from None
+
+    def _index_for(self, bamf_file_number: str, case_id: UUID) -> BamfFileNumberIndex:
+        """The number's index pointing at ``case_id``: new, or a released one (its case erased)
+        reassigned. Held by another case: refused. A concurrent registration of the same number
+        collides with this one on the index's next version when saved."""
+        try:
+            existing: BamfFileNumberIndex = self.repository.get(
+                BamfFileNumberIndex.create_id(bamf_file_number)
+            )
+        except AggregateNotFoundError:
+            return BamfFileNumberIndex.point(bamf_file_number, case_id)
+        if existing.case_id is not None:
+            raise DuplicateBamfFileNumberError(bamf_file_number, existing.case_id)
+        existing.reassign(case_id)
+        return existing
 
     def record(
         self,
@@ -209,6 +248,38 @@ class CaseApplication(Application[UUID]):
     def withdraw_handover(self, case_id: UUID, *, reason: str) -> Recorded:
         return self._command(case_id, lambda case: case.withdraw_handover(reason=reason))
 
+    def erase_personal_data(
+        self,
+        case_id: UUID,
+        *,
+        ground: ErasureGround,
+        reason: str,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        """Record ``PersonalDataErased``, then delete the case's key. Safe to run again after an
+        interruption between the two: an erased case whose key is still there loses it now."""
+        today = self.today()
+        index = self._bamf_index_of(case_id)  # read while the key is still there
+
+        def erase(case: Case) -> None:
+            case.erase_personal_data(ground=ground, reason=reason, erased_on=today)
+            if index is not None and index.case_id == case.id:
+                index.release()  # in the same save: the number may be registered again
+
+        try:
+            recorded = self._command(
+                case_id, erase, expected_version, idempotency, others=(index,) if index else ()
+            )
+        except CaseErasedError:
+            case = self.get_case(case_id)
+            if self.keys is None or not self.keys.erase(case_id):
+                raise
+            return Recorded(case.id, case.version, 0, case.digest)
+        if self.keys is not None:
+            self.keys.erase(case_id)
+        return recorded
+
     # -- reads for deciding ---------------------------------------------------------------------
 
     def get_case(self, case_id: UUID, version: int | None = None) -> Case:
@@ -218,6 +289,21 @@ class CaseApplication(Application[UUID]):
             raise CaseNotFoundError(case_id) from None
         return case
 
+    def _bamf_index_of(self, case_id: UUID) -> BamfFileNumberIndex | None:
+        """The uniqueness index of the case's BAMF file number, if it has one and it is readable."""
+        first = list(self.events.get(case_id, lte=1))
+        if not first:
+            return None
+        [registered] = self.keys.open_events(first) if self.keys is not None else first
+        number = getattr(registered, "bamf_file_number", None)
+        if not isinstance(number, str) or isinstance(number, Redacted):
+            return None
+        try:
+            index: BamfFileNumberIndex = self.repository.get(BamfFileNumberIndex.create_id(number))
+        except AggregateNotFoundError:
+            return None
+        return index
+
     # -- internals --------------------------------------------------------------------------------
 
     def _command(
@@ -226,15 +312,17 @@ class CaseApplication(Application[UUID]):
         command: Callable[[Case], None],
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
+        others: Sequence[Any] = (),
     ) -> Recorded:
         if (replayed := self._replayed(idempotency)) is not None:
             return replayed
         case = self.get_case(case_id)
         if expected_version is not None and expected_version != case.version:
             raise VersionConflictError(case_id, case.version)
-        command(case)
+        with sealing_with(self.keys):
+            command(case)
         try:
-            return self._save(case, idempotency=idempotency)
+            return self._save(case, *others, idempotency=idempotency)
         except IntegrityError:
             if (replayed := self._replayed(idempotency)) is not None:
                 return replayed
@@ -249,6 +337,29 @@ class CaseApplication(Application[UUID]):
                 idempotency.key, idempotency.request_hash, case.id, case.version, case.digest
             )
         return self._recorded(case, self.save(case, *others, **kwargs))
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, with the keys of new cases in the same transaction, and never an
+        event whose personal fields are in clear (when this application seals)."""
+        if self.keys is None:
+            return super().save(*objs, **kwargs)
+        cases = [o for o in objs if isinstance(o, Case)]
+        for case in cases:
+            for event in case.pending_events:
+                if clear := unsealed_fields(event):
+                    raise UnsealedPersonalDataError(
+                        f"{type(event).__name__} of case {case.id} holds {clear} in clear"
+                    )
+        keys = self.keys.take_new(c.id for c in cases)
+        if keys:
+            kwargs["case_keys"] = keys
+        try:
+            recordings = super().save(*objs, **kwargs)
+        except BaseException:
+            self.keys.saved(keys, stored=False)
+            raise
+        self.keys.saved(keys, stored=True)
+        return recordings
 
     def _replayed(self, idempotency: IdempotencyKey | None) -> Recorded | None:
         """The first response to a request with this key, or None if there was none."""

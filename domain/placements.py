@@ -23,6 +23,7 @@ from domain.aggregates.offer import Offer
 from domain.aggregates.volunteer import Volunteer
 from domain.application import IdempotencyKey, IdempotencyRecord, Recorded, VersionConflictError
 from domain.partner_application import PartnerApplication
+from domain.sealing import sealing_with
 from domain.values import PlacementKind, WageSubsidy
 
 A = TypeVar("A", bound=Aggregate)
@@ -212,7 +213,8 @@ class StaffelApplication(PartnerApplication):
             if expected_version is not None and expected_version != case.version:
                 raise VersionConflictError(case_id, case.version)
             other = load()
-            command(case, other)
+            with sealing_with(self.keys):
+                command(case, other)
             kwargs: dict[str, Any] = {}
             if idempotency is not None:
                 kwargs["idempotency"] = IdempotencyRecord(

@@ -174,7 +174,36 @@ class OpenHandover:
     offered_version: int
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """A personal value as stored: encrypted with its case's own data key (ADR 0008).
+
+    ``box`` is base64 of a 12-byte nonce and the AES-256-GCM ciphertext of the value's stored
+    (transcoded) form; the associated data binds it to its case, event type and field, so a box
+    cannot be moved elsewhere. The hash chain covers the box, never the plaintext: deleting the
+    key erases the value and the chain still verifies."""
+
+    box: str
+
+
+class Redacted(StrEnum):
+    """What a reader sees in place of a personal value it cannot or may not read."""
+
+    ERASED = "[gelöscht]"  # the case's key is deleted (PersonalDataErased)
+    WITHHELD = "[nicht freigegeben]"  # the reader's role or purpose does not cover the field
+
+
+class ErasureGround(StrEnum):
+    """The legal ground an erasure rests on."""
+
+    RETENTION_EXPIRED = "retention_expired"  # Art. 17(1)(a) GDPR: no longer needed
+    SUBJECT_REQUEST = "subject_request"  # Art. 17 DSGVO with § 84 SGB X
+    UNLAWFULLY_PROCESSED = "unlawfully_processed"  # Art. 17 Abs. 1 lit. d DSGVO
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # Art. 17 Abs. 1 lit. b DSGVO
+
+
 VALUE_OBJECTS: tuple[type, ...] = (
+    Sealed,
     Person,
     LanguageSkill,
     WorkExperience,
@@ -196,6 +225,7 @@ ENUMS: tuple[type[StrEnum], ...] = (
     PlacementKind,
     ConsentPurpose,
     NoteCategory,
+    ErasureGround,
     OfferState,
     VolunteerState,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol
 
-from domain.aggregates.case_events import CaseEvent, HandoverOffered
+from domain.aggregates.case_events import CaseEvent, HandoverOffered, PersonalDataErased
 from projections import summary
 from projections.history import HistoryEntry, entry_for
 from projections.matching_view import MatchingProjection
@@ -21,11 +21,19 @@ Batch = Sequence[tuple[Any, int]]  # (domain event, global position); non-case e
 class HistoryWriter(Protocol):
     def insert_history(self, entries: Sequence[HistoryEntry]) -> None: ...
 
+    def erase_history(self, case_ids: Sequence[str]) -> None:
+        """Each entry of these cases with personal fields now reads as its erased form."""
+        ...
+
 
 class SummaryWriter(Protocol):
     def load_summaries(self, case_ids: Iterable[str]) -> dict[str, summary.Doc]: ...
 
     def save_summaries(self, docs: Sequence[summary.Doc], handovers_of: set[str]) -> None: ...
+
+    def secure_delete(self) -> None:
+        """Rows replaced from now on leave no trace in the database file."""
+        ...
 
 
 class CaseProjection(Protocol):
@@ -36,27 +44,33 @@ class CaseProjection(Protocol):
 
 
 class CaseHistoryProjection:
-    """One history entry per case event."""
+    """One history entry per case event; an erasure turns the case's entries into their erased
+    form (computed when each entry was written, so no key is needed to erase)."""
 
     name: ClassVar[str] = "case_history"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
 
     def process(self, batch: Batch, writer: HistoryWriter) -> None:
         entries = [entry_for(e, pos) for e, pos in batch if isinstance(e, CaseEvent)]
         if entries:
             writer.insert_history(entries)
+        erased = [str(e.originator_id) for e, _ in batch if isinstance(e, PersonalDataErased)]
+        if erased:
+            writer.erase_history(erased)
 
 
 class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, CaseEvent)]
         if not events:
             return
+        if any(isinstance(e, PersonalDataErased) for e in events):
+            writer.secure_delete()
         ids = {str(e.originator_id) for e in events}
         docs: dict[str, summary.Doc | None] = {**dict.fromkeys(ids), **writer.load_summaries(ids)}
         handovers_of: set[str] = set()

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from domain.aggregates import case_events as ev
 from domain.chain import to_canonical
-from domain.values import LegalStatus
+from domain.values import ErasureGround, LegalStatus, Person, Redacted
 from projections import labels as de
 
 BOOKKEEPING = frozenset(
@@ -41,6 +41,7 @@ OCCURRED_FIELDS = (
     "withdrawn_on",
     "moved_on",
     "closed_on",
+    "erased_on",
 )
 
 
@@ -58,6 +59,9 @@ class HistoryEntry:
     hash: str
     prev_hash: str
     position: int
+    # the entry as it reads once the case's personal data are erased (None: no personal field)
+    erased_summary: str | None = None
+    erased_data: dict[str, Any] | None = None
 
 
 def event_data(event: ev.CaseEvent) -> dict[str, Any]:
@@ -78,7 +82,30 @@ def _occurred_field(event_class: type) -> str | None:
     return next((name for name in OCCURRED_FIELDS if name in declared), None)
 
 
+def personal_values(event: ev.CaseEvent) -> list[str]:
+    """The personal fields of ``event`` that hold a value (opened, sealed or redacted)."""
+    return [n for n in type(event).PERSONAL_FIELDS if getattr(event, n, None) is not None]
+
+
+def redacted(event: ev.CaseEvent, marker: Redacted) -> ev.CaseEvent:
+    """A copy of ``event`` with each personal value replaced by ``marker``."""
+    copy = object.__new__(type(event))
+    copy.__dict__.update(event.__dict__)
+    for name in personal_values(event):
+        copy.__dict__[name] = marker
+    return copy
+
+
 def entry_for(event: ev.CaseEvent, position: int) -> HistoryEntry:
+    entry = _entry(event, position)
+    names = personal_values(event)
+    if names and any(getattr(event, n) is not Redacted.ERASED for n in names):
+        erased = redacted(event, Redacted.ERASED)
+        entry.erased_summary, entry.erased_data = summary(erased), event_data(erased)
+    return entry
+
+
+def _entry(event: ev.CaseEvent, position: int) -> HistoryEntry:
     return HistoryEntry(
         case_id=event.originator_id,
         version=event.originator_version,
@@ -102,9 +129,14 @@ def summary(event: ev.CaseEvent) -> str:
 
 def _registered(e: Any) -> str:
     p = e.person
+    who = (
+        f"{p.given_name} {p.family_name}, geb. {de.day(p.birth_date)} ({p.nationality})"
+        if isinstance(p, Person)
+        else str(p if isinstance(p, Redacted) else Redacted.WITHHELD)
+    )
     return (
-        f"Fall registriert: {p.given_name} {p.family_name}, geb. {de.day(p.birth_date)} "
-        f"({p.nationality}), {de.LEGAL_STATUS[e.legal_status]}, {de.LEGAL_BASIS[e.legal_basis]}"
+        f"Fall registriert: {who}, {de.LEGAL_STATUS[e.legal_status]}, "
+        f"{de.LEGAL_BASIS[e.legal_basis]}"
     )
 
 
@@ -177,6 +209,10 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     ),
     ev.HandoverRejected: lambda e: f"Übergabe abgelehnt: {e.reason}",
     ev.HandoverWithdrawn: lambda e: f"Übergabeangebot zurückgezogen: {e.reason}",
+    ev.PersonalDataErased: lambda e: (
+        f"Personenbezogene Daten gelöscht ({de.ERASURE_GROUND[ErasureGround(e.ground)]}) am "
+        f"{de.day(e.erased_on)}: {e.reason}"
+    ),
     ev.JurisdictionChanged: lambda e: (
         f"Rechtskreiswechsel: {e.from_org} ({de.LEGAL_BASIS[e.legal_basis_before]}) → "
         f"{e.to_org} ({de.LEGAL_BASIS[e.legal_basis_after]}) wirksam ab {de.day(e.effective_on)}"

@@ -7,6 +7,7 @@ from datetime import date
 from domain.values import (
     Cefr,
     ConsentPurpose,
+    ErasureGround,
     LegalBasis,
     LegalStatus,
     MeasureKind,
@@ -70,6 +71,12 @@ PLACEMENT = {
 CONSENT = {
     ConsentPurpose.SHARE_WITH_EMPLOYER: "Weitergabe an Arbeitgeber",
     ConsentPurpose.SHARE_WITH_MENTOR: "Weitergabe an Paten",
+}
+ERASURE_GROUND = {
+    ErasureGround.RETENTION_EXPIRED: "Aufbewahrungsfrist abgelaufen, Art. 17 Abs. 1 lit. a DSGVO",
+    ErasureGround.SUBJECT_REQUEST: "Antrag der betroffenen Person, Art. 17 DSGVO",
+    ErasureGround.UNLAWFULLY_PROCESSED: "unrechtmäßig verarbeitet, Art. 17 Abs. 1 lit. d DSGVO",
+    ErasureGround.CONSENT_WITHDRAWN: "Einwilligung widerrufen, Art. 17 Abs. 1 lit. b DSGVO",
 }
 NOTE = {
     NoteCategory.GENERAL: "Allgemein",

@@ -16,8 +16,10 @@ from domain.aggregates import employer_events as ee
 from domain.aggregates import offer_events as oe
 from domain.aggregates import volunteer_events as ve
 from domain.matching import Training, occupation_key
+from domain.values import Redacted
 from projections.history import event_data
 from projections.partner_docs import Doc, fold_employer, fold_offer, fold_volunteer
+from projections.summary import person_doc
 
 
 def _drop(items: list[Doc], key: str, ref: Any) -> list[Doc]:
@@ -47,7 +49,7 @@ def fold_case(doc: Doc | None, event: ce.CaseEvent) -> Doc:
             "case_id": str(event.originator_id),
             "holder": data["holder"],
             "closed": False,
-            "person": data["person"],
+            "person": person_doc(data["person"]),
             "municipality": data["residence_municipality"],
             "legal_status": data["legal_status"],
             "german_level": None,
@@ -119,6 +121,8 @@ def _case_change(doc: Doc, data: Doc, event: ce.CaseEvent) -> Doc:
             return {"closed": False}
         case ce.JurisdictionChanged():
             return {"holder": data["to_org"]}
+        case ce.PersonalDataErased():  # out of matching for good, nothing personal kept
+            return {"closed": True, "person": person_doc(Redacted.ERASED), "consents": []}
     return {}
 
 
@@ -140,6 +144,7 @@ CASE_EVENTS = (
     ce.CaseClosed,
     ce.CaseReopened,
     ce.JurisdictionChanged,
+    ce.PersonalDataErased,
 )
 
 

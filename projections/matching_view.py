@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol
 
+from domain.aggregates.case_events import PersonalDataErased
 from projections.matching_inputs import FOLDS
 from projections.partner_docs import Doc
 
@@ -16,12 +17,18 @@ class MatchingWriter(Protocol):
 
     def save_docs(self, kind: str, docs: Sequence[Doc]) -> None: ...
 
+    def secure_delete(self) -> None:
+        """Rows replaced from now on leave no trace in the database file."""
+        ...
+
 
 class MatchingProjection:
     name: ClassVar[str] = "matching"
     version: ClassVar[int] = 1
 
     def process(self, batch: Sequence[tuple[Any, int]], writer: MatchingWriter) -> None:
+        if any(isinstance(e, PersonalDataErased) for e, _ in batch):
+            writer.secure_delete()
         for kind, (event_types, fold) in FOLDS.items():
             events: list[Any] = [e for e, _ in batch if isinstance(e, event_types)]
             if not events:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.aggregates import case_events as ev
+from domain.values import Redacted
 from projections.history import event_data
 
 Doc = dict[str, Any]
@@ -18,10 +19,26 @@ def _replace(items: list[Doc], key: str, ref: str, **changes: Any) -> list[Doc]:
     return [{**item, **changes} if item[key] == ref else item for item in items]
 
 
+ERASED = Redacted.ERASED.value
+
+
+def person_doc(value: Any) -> Doc:
+    """The person as the summary holds it; a marker in every field once erased."""
+    if isinstance(value, dict):
+        return value
+    return {
+        "given_name": str(value),
+        "family_name": str(value),
+        "birth_date": None,
+        "nationality": str(value),
+        "languages": [],
+    }
+
+
 def _registered(data: Doc, event: ev.CaseEvent) -> Doc:
     return {
         "case_id": str(event.originator_id),
-        "person": data["person"],
+        "person": person_doc(data["person"]),
         "bamf_file_number": data["bamf_file_number"],
         "residence_municipality": data["residence_municipality"],
         "legal_status": data["legal_status"],
@@ -44,6 +61,8 @@ def _registered(data: Doc, event: ev.CaseEvent) -> Doc:
         "handovers": [],
         "handover_accepted_on": None,
         "former_holders": [],
+        "closed_on": None,
+        "erased_on": None,
     }
 
 
@@ -117,9 +136,9 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
         case ev.ResidenceChanged():
             return {"residence_municipality": data["municipality"]}
         case ev.CaseClosed():
-            return {"closed": True}
+            return {"closed": True, "closed_on": data["closed_on"]}
         case ev.CaseReopened():
-            return {"closed": False}
+            return {"closed": False, "closed_on": None}
         case ev.HandoverOffered():
             offer = {
                 "case_id": doc["case_id"],
@@ -151,6 +170,8 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
                 "accepted_digest": data.get("digest"),
             }
             return {"handovers": _update_last(doc["handovers"], decision)}
+        case ev.PersonalDataErased():
+            return _erased(doc, data["erased_on"])
         case ev.JurisdictionChanged():
             return {
                 "holder": data["to_org"],
@@ -163,6 +184,22 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
                 "handovers": _update_last(doc["handovers"], {"effective_on": data["effective_on"]}),
             }
     return {}
+
+
+def _erased(doc: Doc, erased_on: str) -> Doc:
+    """Every personal value of the summary replaced by the marker (``CaseEvent.PERSONAL_FIELDS``
+    as the summary holds them); the handover left open, if any, was withdrawn just before."""
+    competences = doc["competences"]
+    if competences is not None and competences.get("notes") is not None:
+        competences = {**competences, "notes": ERASED}
+    return {
+        "person": person_doc(ERASED),
+        "bamf_file_number": None,
+        "competences": competences,
+        "steps": [{**s, "description": ERASED} for s in doc["steps"]],
+        "switch_due": None,  # nothing can be recorded on it any more, a handover neither
+        "erased_on": erased_on,
+    }
 
 
 _OUTCOME = {

@@ -20,6 +20,11 @@ from adapters.bootstrap import build_case_application
 from adapters.settings import Settings
 from domain.application import CaseApplication
 
+# One master key for every application the tests build, in this process and in the servers and
+# workers they start (which inherit the environment): tests share databases, and a projection over
+# a shared log opens every case's key. A test that needs another key passes its own settings.
+os.environ.setdefault("STAFFEL_MASTER_KEY", "c3RhZmZlbC10ZXN0cy1tYXN0ZXIta2V5LTMyLWJ5dGU=")
+
 SERVER_URL = os.environ.get("STAFFEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _created: list[str] = []

@@ -96,3 +96,11 @@ class CanonicalReader:
         if not isinstance(state, dict):
             raise ValueError("a stored event's state is not an object")
         return state.pop("class_version", 1), state
+
+    def value(self, plain: bytes) -> Any:
+        """The canonical value in an opened sealed box (its plaintext: the transcoded
+        ``{"v": value}``, ``adapters.keystore``)."""
+        wrapped = self._decoder.decode(plain.decode("utf-8"))
+        if not isinstance(wrapped, dict) or set(wrapped) != {"v"}:
+            raise ValueError("an opened sealed value is not a wrapped value")
+        return wrapped["v"]

@@ -1,8 +1,16 @@
-"""``GET /audit/events``: the global log as stored (not upcast), in position order, filtered."""
+"""``GET /audit/events``: the global log as stored (not upcast), in position order, filtered.
+
+Each event is shown as stored, except its personal values: those an auditor sees as the
+disclosure table (``domain.disclosure``) lets it, opened where they are sealed, "[nicht
+freigegeben]" where it may not see them (never opened), and "[gelöscht]" for every sealed value
+of a case whose key is erased. ``sealed`` names the fields that are stored sealed (the export,
+``adapters.audit.export``, keeps the ciphertext: verification needs the stored form). The keys
+of a page's cases are read in one query, after the page is chosen.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +18,16 @@ from uuid import UUID
 
 from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import Row, case_rows, is_case_topic, pages, row_of, type_of
+from adapters.keystore import CaseKeys, KeyStoreError
+from domain.aggregates.case_events import CASE_EVENTS
 from domain.application import CaseApplication
+from domain.disclosure import Audience
+from projections import withholding
 from projections.history import BOOKKEEPING
 
+AUDITOR = frozenset({Audience.AUDITOR})
+TOPICS = {cls.__name__: cls.TOPIC for cls in CASE_EVENTS}  # what a sealed box is bound to
+Opener = Callable[[str, dict[str, Any]], Any]  # (field, stored box) -> the value in it
 SCAN_LIMIT = 20_000  # events read per request at most; ``next_after`` continues from there
 
 
@@ -45,6 +60,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def item_of(reader: CanonicalReader, row: Row) -> dict[str, Any]:
+    """The event as stored, personal values included (``disclosed`` shows them to auditors)."""
     item: dict[str, Any] = {
         "position": row.position,
         "case_id": str(row.case_id),
@@ -55,14 +71,61 @@ def item_of(reader: CanonicalReader, row: Row) -> dict[str, Any]:
         _, state = reader.state(row.state)
     except Exception:  # listed as it is; ``/audit/verify`` says what is wrong with it
         state = {}
+    data = {k: v for k, v in state.items() if k not in BOOKKEEPING} if state else None
     return item | {
         "recorded_at": _text(state.get("timestamp")),
         "actor": _text(state.get("actor")),
         "org": _text(state.get("org")),
         "hash": _text(state.get("hash")),
         "prev_hash": _text(state.get("prev_hash")),
-        "data": {k: v for k, v in state.items() if k not in BOOKKEEPING} if state else None,
+        "data": data,
+        "sealed": withholding.sealed_fields(item["type"], data),
     }
+
+
+def disclosed(
+    app: CaseApplication, reader: CanonicalReader, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``items`` (from ``item_of``) with their personal values as an auditor sees them. One
+    query for the keys of their cases; a key is unwrapped only for a case with a sealed value
+    the auditor may see. A sealed value that does not open (a changed box: ``/audit/verify``
+    reports it) stays as stored."""
+    keys = getattr(app, "keys", None)
+    if not isinstance(keys, CaseKeys):  # an application that does not seal: nothing to open
+        return [_shown(item, False, None) for item in items]
+    sealed = {UUID(i["case_id"]) for i in items if i["sealed"]}
+    readable = {
+        UUID(i["case_id"])
+        for i in items
+        if i["sealed"] and withholding.sees_sealed(AUDITOR, i["type"], i["data"])
+    }
+    held, opened = keys.held_keys(list(sealed), unwrap=readable) if sealed else (frozenset(), {})
+
+    def opener(item: dict[str, Any]) -> Opener:
+        case_id, topic = UUID(item["case_id"]), TOPICS.get(item["type"], "")
+
+        def open_box(field: str, box: dict[str, Any]) -> Any:
+            key = opened.get(case_id)
+            if key is None or not isinstance(box["box"], str):
+                return box
+            try:
+                return reader.value(keys.open_box(case_id, topic, field, box["box"], key))
+            except (KeyStoreError, ValueError):
+                return box
+
+        return open_box
+
+    return [
+        _shown(item, bool(item["sealed"]) and UUID(item["case_id"]) not in held, opener(item))
+        for item in items
+    ]
+
+
+def _shown(item: dict[str, Any], erased: bool, open_box: Opener | None) -> dict[str, Any]:
+    data, withheld = withholding.stored_data(
+        item["type"], item["data"], AUDITOR, erased=erased, open_box=open_box
+    )
+    return item | {"data": data, "withheld": withheld}
 
 
 def _text(value: Any) -> str | None:
@@ -89,6 +152,13 @@ def events_page(
     """Up to ``limit`` matching events after position ``after``, and the position to continue
     after (None: the end of the log). At most ``SCAN_LIMIT`` events are read per call."""
     reader = CanonicalReader(app.mapper)
+    found, next_after = _matching(reader, app, after, limit, wanted)
+    return disclosed(app, reader, found), next_after
+
+
+def _matching(
+    reader: CanonicalReader, app: CaseApplication, after: int, limit: int, wanted: EventFilter
+) -> tuple[list[dict[str, Any]], int | None]:
     found: list[dict[str, Any]] = []
     scanned = 0
     for rows, reached in _batches(app, after, wanted):

@@ -4,7 +4,7 @@ a snapshot: the events are read, upcast and applied in order, as when the case w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -12,10 +12,13 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from adapters.audit.rows import case_rows
+from adapters.keystore import opened
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.application import CaseApplication, CaseNotFoundError
 from domain.chain import to_canonical
+from domain.disclosure import Audience
+from projections import withholding
 
 # The case's decision state: what its rules look at (``Case``'s attributes).
 STATE_FIELDS = (
@@ -39,11 +42,15 @@ class LogUnreadableError(RuntimeError):
     """The stored events do not replay (a broken chain: ``staffel audit verify`` names why)."""
 
 
+AUDITOR = frozenset({Audience.AUDITOR})
+
+
 @dataclass(frozen=True)
 class CaseAsOf:
     case: Case
-    log: Log  # the events up to the case's version
+    log: Log  # the events up to the case's version, as the reader may see them
     accepted: ev.HandoverAccepted | None = None  # for ``as_accepted``: the acceptance
+    withheld: dict[int, list[str]] = field(default_factory=dict)  # version -> fields withheld
 
 
 def case_log(app: CaseApplication, case_id: UUID) -> Log:
@@ -52,13 +59,12 @@ def case_log(app: CaseApplication, case_id: UUID) -> Log:
         raise CaseNotFoundError(case_id)
     to_event = app.mapper.to_domain_event
     try:
-        return [
-            (
-                r.position,
-                cast(ev.CaseEvent, to_event(StoredEvent(case_id, r.version, r.topic, r.state))),
-            )
-            for r in rows
-        ]
+        events = opened(
+            app,
+            [cast(ev.CaseEvent, to_event(StoredEvent(case_id, r.version, r.topic, r.state)))
+             for r in rows],
+        )  # fmt: skip
+        return [(r.position, e) for r, e in zip(rows, events, strict=True)]
     except Exception as e:
         raise LogUnreadableError(f"an event of case {case_id} cannot be read: {e}") from e
 
@@ -98,8 +104,10 @@ def case_as_of(
     version: int | None = None,
     at: datetime | None = None,
     as_accepted: bool = False,
+    reader: frozenset[Audience] = AUDITOR,
 ) -> CaseAsOf:
-    """The case at ``version``, at the moment ``at``, as accepted, or (none given) now."""
+    """The case at ``version``, at the moment ``at``, as accepted, or (none given) now; its
+    events as ``reader`` (the audit: an auditor) may see them (``domain.disclosure``)."""
     if sum((version is not None, at is not None, as_accepted)) > 1:
         raise TimeTravelError("version", "give one of version, at and as_accepted")
     log = case_log(app, case_id)
@@ -113,7 +121,15 @@ def case_as_of(
     if version is not None and not 1 <= version <= head:
         raise TimeTravelError("version", f"the case has versions 1 to {head}")
     upto = [(p, e) for p, e in log if version is None or e.originator_version <= version]
-    return CaseAsOf(replay(upto), upto, accepted)
+    case = replay(upto)
+    shown: Log = []
+    withheld: dict[int, list[str]] = {}
+    for position, event in upto:
+        visible, names = withholding.case_event(event, reader)
+        shown.append((position, visible))
+        if names:
+            withheld[event.originator_version] = names
+    return CaseAsOf(case, shown, accepted, withheld)
 
 
 def decision_state(case: Case) -> dict[str, Any]:

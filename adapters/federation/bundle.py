@@ -4,6 +4,7 @@ sending deployment; a receipt (case id, N, digest) signed by the receiving one."
 
 from __future__ import annotations
 
+import base64
 import json
 import types
 import typing
@@ -17,6 +18,7 @@ from eventsourcing.utils import resolve_topic
 
 from adapters.chain_check import stored_state
 from adapters.federation.signing import sign, verify
+from adapters.keystore import CaseKeys
 from domain.aggregates.case_events import CASE_EVENTS, CaseEvent
 from domain.application import CaseApplication
 from domain.chain import GENESIS, event_hash, to_canonical
@@ -80,9 +82,33 @@ def build_bundle(
             "digest": case.digest,
             "created_at": datetime.now(UTC).isoformat(),
             "events": events,
+            "data_key": data_key_text(app, case_id),
         },
         key,
     )
+
+
+def data_key_text(app: CaseApplication, case_id: UUID) -> str | None:
+    """The case's data key for the receiver to open the sealed fields (ADR 0008), base64; None
+    when the case's personal data are erased (or it has no key). The bundle travels over TLS
+    between the two authorities' servers and is stored by neither side."""
+    if not isinstance(app.keys, CaseKeys):
+        return None
+    key = app.keys.stored_keys([case_id]).get(case_id)
+    return None if key is None else base64.b64encode(key).decode("ascii")
+
+
+def data_key_of(bundle: dict[str, Any]) -> bytes | None:
+    text = bundle.get("data_key")
+    if text is None:
+        return None
+    try:
+        key = base64.b64decode(str(text), validate=True)
+    except ValueError as e:
+        raise BundleError(f"data_key is not base64: {e}") from e
+    if len(key) != 32:
+        raise BundleError("data_key must be 32 bytes")
+    return key
 
 
 def parse(raw: bytes | str) -> dict[str, Any]:

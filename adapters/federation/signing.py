@@ -19,26 +19,33 @@ def canonical(document: Any) -> bytes:
     ).encode("utf-8")
 
 
+def create_secret_file(path: Path, content: bytes) -> None:
+    """Write a key file (mode 600) unless it exists. Written whole under another name, then
+    linked into place: a process killed meanwhile leaves no empty or half-written key behind,
+    and of two creating it at once one wins and everyone uses that one."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        # written whole under another name, then linked into place: a process killed meanwhile
-        # leaves no empty or half-written key behind, and of two creating it at once one wins
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process created it first: everyone uses that one
-        finally:
-            tmp.unlink(missing_ok=True)
+        create_secret_file(path, pem)
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 private key")

@@ -14,8 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from adapters.chain_check import stored_state
-from adapters.federation.bundle import BundleError, VerifiedEvent, verify_bundle
+from adapters.federation.bundle import BundleError, VerifiedEvent, data_key_of, verify_bundle
+from adapters.keystore import CaseKeys
 from adapters.views.store import ViewStoreMixin
+from domain.aggregates.case_events import PersonalDataErased
 from domain.application import CaseApplication
 
 IMPORTS = (
@@ -39,6 +41,7 @@ def ensure_tables(store: ViewStoreMixin) -> None:
         curs.execute(IMPORTS)
 
 
+ERASED_TOPIC = PersonalDataErased.TOPIC
 ANSWERS = frozenset({"HandoverAccepted", "HandoverRejected", "JurisdictionChanged"})
 
 
@@ -94,9 +97,14 @@ def import_bundle(
         events, len(existing), str(bundle["sender"]), str(bundle.get("receiver")), local
     )
     position = 0
+    data_key = data_key_of(bundle)
+    erased = any(e.topic == ERASED_TOPIC for e in events)
+    keys = app.keys.adopt(case_id, data_key) if isinstance(app.keys, CaseKeys) else []
     if new:
         try:
-            ids = app.recorder.insert_events([_stored(app, case_id, e) for e in new])
+            ids = app.recorder.insert_events(
+                [_stored(app, case_id, e) for e in new], case_keys=None if erased else keys
+            )
         except IntegrityError:  # the same bundle imported concurrently: it is there now
             held = list(app.recorder.select_events(case_id))
             if (
@@ -106,6 +114,8 @@ def import_bundle(
                 raise
             ids = []
         position = max(ids) if ids else 0
+    if erased and isinstance(app.keys, CaseKeys):  # erased at the sender: here too
+        app.keys.erase(case_id)
     with store.cursor(commit=True) as curs:  # also after a crash between the two writes
         curs.execute(
             store.sql(

@@ -61,6 +61,9 @@ class History:
     case_id: str
     version: int
     digest: str
+    # rows of the history read model; ``erased_summary`` is the summary line as it reads once
+    # erased (None: nothing personal in clear), from which a withheld line is made
+    # (``projections.withholding``) without composing a summary at read time
     entries: list[dict[str, Any]]
 
 
@@ -99,7 +102,8 @@ class CaseQueries:
             return None
         rows = self._rows(
             f"SELECT version, type, recorded_at, occurred_on, actor, org, summary, data, hash,"
-            f" prev_hash, position FROM {table} WHERE case_id = %s ORDER BY version",
+            f" prev_hash, position, erased_summary FROM {table} WHERE case_id = %s"
+            " ORDER BY version",
             (case_id,),
         )
         if not rows:

@@ -35,8 +35,12 @@ def tracking_key(name: str, generation: int) -> str:
 class TxWriter(MatchingRows):
     """Writes of one batch, inside the batch's transaction (the matching rows: ``MatchingRows``)."""
 
+    # freed row content is overwritten with zeros in the file: no erased value lingers (SQLite)
+    SECURE_DELETE: str | None = "PRAGMA secure_delete = ON"
+
     def __init__(self, curs: Any, generation: int, sql: Any) -> None:
         self.curs, self.generation, self.sql = curs, generation, sql
+        self.erased = False  # an erasure was applied: the store compacts its log after commit
 
     def t(self, base: str) -> str:
         return schema.table(base, self.generation)
@@ -45,10 +49,27 @@ class TxWriter(MatchingRows):
         self.curs.executemany(
             self.sql(
                 f"INSERT INTO {self.t('case_history')} VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             ),
             [history_row(e) for e in entries],
         )
+
+    def erase_history(self, case_ids: Sequence[str]) -> None:
+        self.secure_delete()
+        marks = ", ".join(["%s"] * len(case_ids))
+        self.curs.execute(
+            self.sql(
+                f"UPDATE {self.t('case_history')} SET summary = erased_summary,"
+                " data = erased_data, erased_summary = NULL, erased_data = NULL"
+                f" WHERE case_id IN ({marks}) AND erased_summary IS NOT NULL"
+            ),
+            list(case_ids),
+        )
+
+    def secure_delete(self) -> None:
+        self.erased = True
+        if self.SECURE_DELETE:
+            self.curs.execute(self.SECURE_DELETE)
 
     def load_summaries(self, case_ids: Iterable[str]) -> dict[str, Doc]:
         ids = list(case_ids)
@@ -95,6 +116,8 @@ class PostgresTxWriter(TxWriter):
     """On PostgreSQL, history rows go in with one ``COPY`` per batch: the same rows and the same
     constraint checks as the INSERTs, in the same transaction, at a fraction of the round trips."""
 
+    SECURE_DELETE = None  # a dump holds live rows only; VACUUM reclaims the dead ones
+
     def insert_history(self, entries: Sequence[HistoryEntry]) -> None:
         statement = f"COPY {self.t('case_history')} ({HISTORY_COLUMNS}) FROM STDIN"
         with self.curs.copy(statement) as copy:
@@ -104,7 +127,7 @@ class PostgresTxWriter(TxWriter):
 
 HISTORY_COLUMNS = (
     "case_id, version, type, recorded_at, occurred_on, actor, org, summary, data, hash,"
-    " prev_hash, position"
+    " prev_hash, position, erased_summary, erased_data"
 )
 
 
@@ -122,6 +145,8 @@ def history_row(e: HistoryEntry) -> tuple[Any, ...]:
         e.hash,
         e.prev_hash,
         e.position,
+        None if e.erased_summary is None else text(e.erased_summary),
+        None if e.erased_data is None else dumps(e.erased_data),
     )
 
 
@@ -265,7 +290,13 @@ class ViewStoreMixin:
             self._insert_tracking(
                 curs, Tracking(tracking_key(projection.name, generation), position)
             )
-            projection.process(batch, self.TX_WRITER(curs, generation, self.sql))
+            writer = self.TX_WRITER(curs, generation, self.sql)
+            projection.process(batch, writer)
+        if writer.erased:
+            self.compact_log()
+
+    def compact_log(self) -> None:
+        """After an erasure: the write-ahead log still holds the pages as they were before."""
 
     def position(self, name: str, generation: int) -> int:
         return self.max_tracking_id(tracking_key(name, generation)) or 0
@@ -274,9 +305,20 @@ class ViewStoreMixin:
 class SQLiteViewStore(ViewStoreMixin, SQLiteTrackingRecorder):
     PLACEHOLDER = "?"
 
+    def compact_log(self) -> None:
+        checkpoint_wal(self.datastore)
+
 
 class PostgresViewStore(ViewStoreMixin, PostgresTrackingRecorder):
     TX_WRITER = PostgresTxWriter
+
+
+def checkpoint_wal(datastore: Any) -> None:
+    """Copy SQLite's write-ahead log into the database file and truncate it, so page images
+    from before an erasure do not stay in ``-wal``. Best effort: with readers still on old pages
+    it truncates what it can, and the next erasure or the next checkpoint finishes it."""
+    with datastore.get_connection(commit=True) as conn:
+        conn._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _now() -> str:

@@ -33,7 +33,13 @@ class AuditEvent(BaseModel):
     org: str | None
     hash: str | None
     prev_hash: str | None
-    data: dict[str, Any] | None  # None: the stored event cannot be read (see /audit/verify)
+    # as stored, but each personal value as an auditor may see it: opened, "[nicht freigegeben]"
+    # (withheld, e.g. a health note) or "[gelöscht]" (the case's key is erased); None: the stored
+    # event cannot be read (see /audit/verify)
+    data: dict[str, Any] | None
+    withheld: list[str] = []  # the personal fields of ``data`` an auditor may not see
+    # the personal fields stored sealed: in the store (and the export) they are ciphertext
+    sealed: list[str] = []
 
 
 class AuditEventsOut(BaseModel):
@@ -170,7 +176,10 @@ def state_body(found: tt.CaseAsOf) -> dict[str, Any]:
         "digest": case.digest,
         "recorded_at": last.timestamp.isoformat(),
         "state": tt.decision_state(case),
-        "events": [entry_out(entry_for(e, p)) for p, e in found.log],
+        "events": [
+            {**entry_out(entry_for(e, p)), "withheld": found.withheld.get(e.originator_version, [])}
+            for p, e in found.log
+        ],
     }
     if found.accepted is not None:
         a = found.accepted

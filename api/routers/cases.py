@@ -18,7 +18,15 @@ from api.deps import (
     idempotency_key,
 )
 from api.problems import PROBLEMS, problem_response
-from api.schemas import CaseOut, HistoryOut, Page, Recorded, RegisterCase, StaffEvent
+from api.schemas import (
+    CaseOut,
+    EraseCase,
+    HistoryOut,
+    Page,
+    Recorded,
+    RegisterCase,
+    StaffEvent,
+)
 from domain.application import Recorded as RecordedResult
 from domain.values import LegalStatus
 from projections.summary import current_handover, handover_state
@@ -107,7 +115,7 @@ def get_case(
             " (GET /cases/{case_id}/history)"
         )
     operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}")
-    return case_view(doc)
+    return case_view(operations.disclosed(principal, doc))
 
 
 @router.get("/{case_id}/history", response_model=HistoryOut)
@@ -116,7 +124,7 @@ def get_history(
 ) -> HistoryOut:
     doc = summary_for(services, case_id)
     scope = access.read_scope(principal, doc)
-    history = operations.history_of(services, principal, case_id, scope)
+    history = operations.history_of(services, principal, case_id, scope, doc)
     operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}/history")
     return HistoryOut.model_validate(
         {
@@ -143,4 +151,24 @@ def record_event(
         principal, key, "POST", f"/cases/{case_id}/events", event.model_dump(mode="json")
     )
     result = operations.record(services, principal, case_id, event.type, event, expected, idem)
+    return created(result, request)
+
+
+@router.post("/{case_id}/erasure", status_code=201, response_model=Recorded, responses=CREATED)
+def erase_case(
+    case_id: UUID,
+    body: EraseCase,
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersion,
+    key: IdempotencyHeader = None,
+) -> JSONResponse:
+    """Erase the case's personal data (crypto-shredding, ADR 0008): ``PersonalDataErased`` is
+    recorded, then the case's key is deleted. Team lead or admin of the holder; an open handover
+    offer is withdrawn first. Nothing can be recorded on the case afterwards."""
+    idem = idempotency_key(
+        principal, key, "POST", f"/cases/{case_id}/erasure", body.model_dump(mode="json")
+    )
+    result = operations.erase(services, principal, case_id, body, expected, idem)
     return created(result, request)

@@ -19,6 +19,7 @@ from domain.aggregates import case_events as ev
 from domain.aggregates.case_errors import (
     AsylumDecisionError,
     CaseClosedError,
+    CaseErasedError,
     CaseNotClosedError,
     DuplicateReferenceError,
     HandoverOpenError,
@@ -30,7 +31,15 @@ from domain.aggregates.case_errors import (
     UnknownReferenceError,
 )
 from domain.chain import GENESIS
-from domain.values import LegalBasis, LegalStatus, OpenHandover, Person, Protection
+from domain.sealing import seal_fields
+from domain.values import (
+    ErasureGround,
+    LegalBasis,
+    LegalStatus,
+    OpenHandover,
+    Person,
+    Protection,
+)
 
 
 class Case(Aggregate):
@@ -56,6 +65,8 @@ class Case(Aggregate):
         consents: dict[str, bool]
         digest: str
 
+    erased = False  # set by PersonalDataErased; the default serves snapshots taken before it
+
     @classmethod
     def register(
         cls,
@@ -70,11 +81,17 @@ class Case(Aggregate):
         case_id: UUID | None = None,
     ) -> Case:
         actor = current_actor()
+        case_id = case_id or cls.create_id()
+        personal = seal_fields(
+            case_id,
+            ev.CaseRegistered.TOPIC,
+            ev.CaseRegistered.PERSONAL_FIELDS,
+            {"person": person, "bamf_file_number": bamf_file_number},
+        )
         return cls._create(
             ev.CaseRegistered,
             id=case_id,
-            person=person,
-            bamf_file_number=bamf_file_number,
+            **personal,
             residence_municipality=residence_municipality,
             legal_status=legal_status,
             holder=actor.org,
@@ -90,6 +107,8 @@ class Case(Aggregate):
 
     def _as_holder(self) -> Actor:
         actor = current_actor()
+        if self.erased:
+            raise CaseErasedError
         if actor.org != self.holder:
             raise NotHolderError(actor.org, self.holder)
         if self.closed:
@@ -97,6 +116,7 @@ class Case(Aggregate):
         return actor
 
     def _record(self, event_class: type[ev.CaseEvent], actor: Actor, **fields: Any) -> None:
+        fields = seal_fields(self.id, event_class.TOPIC, event_class.PERSONAL_FIELDS, fields)
         self.trigger_event(
             event_class, actor=actor.id, org=actor.org, prev_hash=self.digest, **fields
         )
@@ -232,6 +252,8 @@ class Case(Aggregate):
 
     def reopen(self, *, reason: str) -> None:
         actor = current_actor()
+        if self.erased:
+            raise CaseErasedError
         if actor.org != self.holder:
             raise NotHolderError(actor.org, self.holder)
         if not self.closed:
@@ -262,6 +284,8 @@ class Case(Aggregate):
 
     def _as_receiver(self) -> tuple[Actor, OpenHandover]:
         actor = current_actor()
+        if self.erased:
+            raise CaseErasedError
         if self.handover is None:
             raise NoOpenHandoverError
         if actor.org != self.handover.to_org:
@@ -298,6 +322,26 @@ class Case(Aggregate):
         if self.handover is None:
             raise NoOpenHandoverError
         self._record(ev.HandoverWithdrawn, actor, reason=reason)
+
+    # -- data protection --------------------------------------------------------------------------
+
+    def erase_personal_data(self, *, ground: ErasureGround, reason: str, erased_on: date) -> None:
+        """Record the erasure (the application deletes the key right after). Closed cases too:
+        retention erases them. An open handover is withdrawn first, in the same save, so no
+        receiver is left acknowledging a history that lost its personal fields (ADR 0008)."""
+        actor = current_actor()
+        if self.erased:
+            raise CaseErasedError
+        if actor.org != self.holder:
+            raise NotHolderError(actor.org, self.holder)
+        if self.handover is not None:
+            self._record(ev.HandoverWithdrawn, actor, reason=ERASURE_WITHDRAWAL)
+        self._record(
+            ev.PersonalDataErased, actor, ground=ground, reason=reason, erased_on=erased_on
+        )
+
+
+ERASURE_WITHDRAWAL = "die personenbezogenen Daten werden gelöscht"
 
 
 def _fact(event_class: type[ev.CaseEvent]) -> Callable[..., None]:

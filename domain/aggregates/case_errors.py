@@ -20,6 +20,11 @@ class CaseClosedError(CaseRuleError):
         super().__init__("the case is closed: only reopening it is allowed")
 
 
+class CaseErasedError(CaseRuleError):
+    def __init__(self) -> None:
+        super().__init__("the case's personal data are erased: nothing more can be recorded on it")
+
+
 class CaseNotClosedError(CaseRuleError):
     def __init__(self) -> None:
         super().__init__("the case is not closed")

@@ -18,6 +18,7 @@ from domain.chain import event_hash
 from domain.values import (
     Cefr,
     ConsentPurpose,
+    ErasureGround,
     LanguageSkill,
     LegalBasis,
     LegalStatus,
@@ -31,6 +32,7 @@ from domain.values import (
     Protection,
     QualificationRecognition,
     RejectionKind,
+    Sealed,
     VocationalTraining,
     WageSubsidy,
     WorkExperience,
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
 
 class CaseEvent(Aggregate.Event):
     TOPIC: ClassVar[str] = ""
-    # Fields that hold personal data: kept separable so a per-case key can seal them (ADR 0003).
+    # Fields that hold personal data: sealed with the case's own key before the event is built
+    # (``domain.sealing``, ADR 0008); erasing the key erases them.
     PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     actor: str
@@ -80,9 +83,9 @@ class CaseEvent(Aggregate.Event):
 
 class CaseRegistered(CaseEvent, Aggregate.Created):
     TOPIC = "staffel:Case.CaseRegistered"
-    PERSONAL_FIELDS = ("person",)
-    person: Person
-    bamf_file_number: str | None
+    PERSONAL_FIELDS = ("person", "bamf_file_number")
+    person: Person | Sealed
+    bamf_file_number: str | Sealed | None
     residence_municipality: str
     legal_status: LegalStatus
     holder: str
@@ -106,6 +109,7 @@ class CaseRegistered(CaseEvent, Aggregate.Created):
         case.placements = {}
         case.mentors = ()
         case.consents = {}
+        case.erased = False
 
 
 class LegalStatusChanged(CaseEvent):
@@ -151,13 +155,14 @@ class CompetenceAssessed(CaseEvent):
     work_experience: tuple[WorkExperience, ...]
     qualification_recognition: QualificationRecognition
     support_need: bool
-    notes: str | None
+    notes: str | Sealed | None
 
 
 class StepAgreed(CaseEvent):
     TOPIC = "staffel:Case.StepAgreed"
+    PERSONAL_FIELDS = ("description",)
     step_id: str
-    description: str
+    description: str | Sealed
     due_on: date | None
     plan: Plan
 
@@ -212,9 +217,10 @@ class PlacementMade(CaseEvent):
 
 class PlacementEnded(CaseEvent):
     TOPIC = "staffel:Case.PlacementEnded"
+    PERSONAL_FIELDS = ("reason",)
     placement_id: str
     ended_on: date
-    reason: str
+    reason: str | Sealed
 
     def apply(self, case: Case) -> None:
         case.placements = {**case.placements, self.placement_id: True}
@@ -264,7 +270,7 @@ class NoteRecorded(CaseEvent):
     TOPIC = "staffel:Case.NoteRecorded"
     PERSONAL_FIELDS = ("text",)
     class_version = 2
-    text: str
+    text: str | Sealed
     category: NoteCategory
 
     @staticmethod
@@ -284,7 +290,8 @@ class ResidenceChanged(CaseEvent):
 
 class CaseClosed(CaseEvent):
     TOPIC = "staffel:Case.CaseClosed"
-    reason: str
+    PERSONAL_FIELDS = ("reason",)
+    reason: str | Sealed
     closed_on: date
 
     def apply(self, case: Case) -> None:
@@ -357,6 +364,20 @@ class JurisdictionChanged(CaseEvent):
         case.legal_basis = self.legal_basis_after
         case.switch_due = None
         case.switch_decided_on = None
+
+
+class PersonalDataErased(CaseEvent):
+    """The case's personal fields are erased: its data key is deleted right after this event is
+    stored. Types, dates, organisations and legal statuses stay; no event follows."""
+
+    TOPIC = "staffel:Case.PersonalDataErased"
+    ground: ErasureGround
+    reason: str  # the legal reason as the deciding member of staff gave it (no personal data)
+    erased_on: date
+
+    def apply(self, case: Case) -> None:
+        case.erased = True
+        case.handover = None
 
 
 CASE_EVENTS: tuple[type[CaseEvent], ...] = tuple(

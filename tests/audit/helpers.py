@@ -15,6 +15,7 @@ from adapters.chain_check import stored_state
 from domain.aggregates.case import Case
 from domain.application import CaseApplication
 from domain.chain import event_hash
+from domain.sealing import sealing_with
 from tests.unit.builders import RECEIVER, a_case_offered_to, a_registered_case, accept, record_note
 
 Found = list[tuple[str | None, int | None, str]]
@@ -23,16 +24,17 @@ Found = list[tuple[str | None, int | None, str]]
 def seed(app: CaseApplication, cases: int = 3, notes: int = 4) -> list[UUID]:
     """``cases`` cases of a registration and ``notes`` notes each, then one handed over to the
     Jobcenter (registered, recognised, offered, accepted, a note by the Jobcenter)."""
-    built: list[Case] = []
-    for _ in range(cases):
-        case = a_registered_case()
-        for k in range(notes):
-            record_note(case, text=f"Termin {k} wahrgenommen, Gespräch geführt")
-        built.append(case)
-    handed_over = a_case_offered_to()
-    accept(handed_over)
-    record_note(handed_over, by=RECEIVER, text="Erstgespräch im Jobcenter")
-    app.save(*built, handed_over)
+    with sealing_with(app.keys):
+        built: list[Case] = []
+        for _ in range(cases):
+            case = a_registered_case()
+            for k in range(notes):
+                record_note(case, text=f"Termin {k} wahrgenommen, Gespräch geführt")
+            built.append(case)
+        handed_over = a_case_offered_to()
+        accept(handed_over)
+        record_note(handed_over, by=RECEIVER, text="Erstgespräch im Jobcenter")
+        app.save(*built, handed_over)
     return [c.id for c in [*built, handed_over]]
 
 
@@ -88,6 +90,13 @@ class Forger:
         assert old in data
         assert len(old) == len(new)
         self.set_state(case_id, version, data.replace(old, new, 1))
+
+    def change_sealed_byte(self, case_id: UUID, version: int) -> None:
+        """One character of a sealed personal value (its ciphertext) changed."""
+        data = self.row(case_id, version)["state"]
+        at = data.index(b'"box":"') + len(b'"box":"') + 20
+        new = b"B" if data[at : at + 1] != b"B" else b"C"
+        self.set_state(case_id, version, data[:at] + new + data[at + 1 :])
 
     def delete(self, case_id: UUID, version: int) -> None:
         self.sql(

@@ -94,8 +94,21 @@ def test_the_log_in_pages_and_filtered(audit: Audit) -> None:
     assert first["type"] == "CaseRegistered"
     assert first["version"] == 1
     assert first["prev_hash"] == "0" * 64
-    assert first["data"]["person"]["family_name"]
+    # stored sealed with the case's key, shown opened to the auditor (identity: visible)
+    assert first["sealed"] == ["person", "bamf_file_number"]
+    assert first["data"]["person"] == {
+        "given_name": "Amina",
+        "family_name": "Haddad",
+        "birth_date": "1994-03-02",
+        "nationality": "SY",
+        "languages": ["ar", "en"],
+    }
+    assert first["withheld"] == []
     assert "hash" not in first["data"]
+    notes = [e for e in everything if e["type"] == "NoteRecorded"]
+    assert notes[0]["data"]["text"] == "Termin 0 wahrgenommen, Gespräch geführt"
+    assert all(e["sealed"] == ["text"] for e in notes)
+    assert [e["sealed"] for e in everything if e["type"] == "HandoverAccepted"] == [[]]
     handed_over = str(audit.ids[-1])
     of_case = audit.get("/audit/events", case_id=handed_over)["events"]
     assert [e["version"] for e in of_case] == [1, 2, 3, 4, 5, 6]
@@ -151,7 +164,7 @@ def test_the_case_as_it_was(audit: Audit) -> None:
 def test_verification_and_the_access_log(audit: Audit) -> None:
     assert audit.get("/audit/verify")["ok"] is True
     audit.get(f"/audit/cases/{audit.ids[1]}/state")
-    Forger(audit.services.cases).change_byte(audit.ids[1], 2, b"Termin 0", b"Termin 9")
+    Forger(audit.services.cases).change_sealed_byte(audit.ids[1], 2)
     result = audit.get("/audit/verify")
     assert result["ok"] is False
     assert [(p["case_id"], p["version"], p["kind"]) for p in result["problems"]] == [

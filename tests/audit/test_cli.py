@@ -58,7 +58,7 @@ def test_the_commands_and_the_offline_verifier_agree(
     assert json.loads(checkpoint)["cases"] == 4
 
     forger = Forger(app)
-    forger.change_byte(ids[0], 4, b"Termin 2", b"Termin 7")
+    forger.change_sealed_byte(ids[0], 4)
     forger.rewrite(ids[2], 3, lambda state: state.update(text="umgeschrieben"), relink=True)
     code, out, err = run(capsys, "audit", "verify")
     assert code == EXIT_PROBLEM

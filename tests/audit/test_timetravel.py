@@ -17,6 +17,7 @@ from domain.aggregates.case import Case
 from domain.aggregates.case_errors import CaseRuleError
 from domain.aggregates.case_events import HandoverAccepted, NoteRecorded, ResidenceChanged
 from domain.application import CaseApplication, CaseNotFoundError
+from domain.sealing import sealing_with
 from domain.values import ConsentPurpose, LegalStatus, NoteCategory, Plan, Protection
 from tests.unit.builders import a_registered_case
 
@@ -84,18 +85,19 @@ def act(case: Case, step: str, k: int) -> None:
 def recorded(app: CaseApplication, steps: list[str]) -> tuple[Case, dict[int, dict[str, Any]]]:
     """The case after ``steps`` (saved after each command), and its decision state after each
     command, by version (the HandoverAccepted half of an acceptance is never seen alone)."""
-    case = a_registered_case()
-    app.save(case)
-    seen = {1: tt.decision_state(case)}
-    for k, step in enumerate(steps):
-        # a rule refuses before anything is recorded; an offer is saved before its answer
-        for command in ("offer", step) if step in ("handover", "reject") else (step,):
-            try:
-                act(case, command, k)
-            except CaseRuleError:
-                break
-            app.save(case)
-            seen[case.version] = tt.decision_state(case)
+    with sealing_with(app.keys):
+        case = a_registered_case()
+        app.save(case)
+        seen = {1: tt.decision_state(case)}
+        for k, step in enumerate(steps):
+            # a rule refuses before anything is recorded; an offer is saved before its answer
+            for command in ("offer", step) if step in ("handover", "reject") else (step,):
+                try:
+                    act(case, command, k)
+                except CaseRuleError:
+                    break
+                app.save(case)
+                seen[case.version] = tt.decision_state(case)
     return case, seen
 
 

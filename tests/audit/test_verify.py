@@ -79,7 +79,7 @@ def test_a_changed_byte_is_named(
     app: CaseApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
-    Forger(app).change_byte(ids[0], 3, b"Termin 1", b"Termon 1")
+    Forger(app).change_sealed_byte(ids[0], 3)
     expected = [(str(ids[0]), 3, "changed")]
     assert found(verdict(app, access_log, tmp_path)) == expected
     assert found(verify_one(app, ids[0])) == expected

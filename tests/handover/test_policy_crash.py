@@ -132,7 +132,7 @@ def policy_position(store: ViewStoreMixin) -> int:
 def test_a_policy_killed_at_random_points_offers_every_case_exactly_once(
     backend: str, tmp_path: Path
 ) -> None:
-    app = build_case_application(Settings(database_url=backend))
+    app = build_case_application(Settings(database_url=backend, data_dir=tmp_path / "data"))
     store = build_view_store(app)
     seed = random.randrange(2**32)
     rng = random.Random(seed)

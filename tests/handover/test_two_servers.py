@@ -84,7 +84,9 @@ class Server:
     store: ViewStoreMixin = field(init=False)
 
     def __post_init__(self) -> None:
-        self.app = build_case_application(Settings(database_url=self.env["STAFFEL_DATABASE_URL"]))
+        self.app = build_case_application(
+            Settings(database_url=self.env["STAFFEL_DATABASE_URL"], data_dir=self.data_dir)
+        )  # the server's own data directory: the same master key
         self.store = build_view_store(self.app)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=15)
 

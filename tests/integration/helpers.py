@@ -17,6 +17,7 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import MapperDeserialisationError, Recording
 
+from adapters.keystore import opened
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
@@ -24,6 +25,7 @@ from domain.application import CaseApplication, Recorded
 from domain.values import (
     Cefr,
     ConsentPurpose,
+    ErasureGround,
     LanguageSkill,
     LegalStatus,
     MeasureKind,
@@ -120,9 +122,10 @@ class SaveSpy:
 D1, D2, D3 = date(2026, 1, 19), date(2026, 2, 16), date(2026, 3, 30)
 
 
-def record_every_event_type(app: CaseApplication) -> UUID:
+def record_every_event_type(app: CaseApplication, *, erase: bool = True) -> UUID:
     """A case whose stream holds every class in ``CASE_EVENTS``, with realistic values: enums,
-    dates, tuples of value objects, optionals both ``None`` and set. Returns the case id."""
+    dates, tuples of value objects, optionals both ``None`` and set; last (unless ``erase`` is
+    False) the erasure of its personal data. Returns the case id."""
     case_id = register(
         app, bamf_file_number=unique_bamf_number(), office="Agentur Berlin-Mitte"
     ).case_id
@@ -269,6 +272,10 @@ def record_every_event_type(app: CaseApplication) -> UUID:
         case = app.get_case(case_id)
         app.accept_handover(case_id, version=case.version, digest=case.digest)
         staff("NoteRecorded", text="Erstgespräch im Jobcenter", category=NoteCategory.WORK)
+        if erase:
+            app.erase_personal_data(
+                case_id, ground=ErasureGround.SUBJECT_REQUEST, reason="Antrag vom 02.03.2026"
+            )
     return case_id
 
 
@@ -356,6 +363,7 @@ def registrations_with_number(app: CaseApplication, bamf_file_number: str) -> li
             except MapperDeserialisationError:
                 continue  # another test's case, stored encrypted or compressed in the shared db
             assert isinstance(registered, ev.CaseRegistered)
+            [registered] = opened(app, [registered])
             if registered.bamf_file_number == bamf_file_number:
                 found.append(registered.originator_id)
         if len(page) < 500:

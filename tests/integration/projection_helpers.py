@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from adapters.bootstrap import build_case_application
+from adapters.keystore import opened
 from adapters.projection_runner import ProjectionWorker, ensure_generation
 from adapters.settings import Settings
 from adapters.views import schema
@@ -26,6 +27,7 @@ from domain.aggregates import case_events as ev
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
 from domain.application import CaseApplication
+from domain.sealing import sealing_with
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -345,8 +347,8 @@ def _select(store: ViewStoreMixin, table: str, case_ids: Sequence[str], order: s
         )
         rows = [dict(row) for row in curs.fetchall()]
     for row in rows:
-        for column in ("data", "doc"):
-            if column in row:
+        for column in ("data", "doc", "erased_data"):
+            if row.get(column) is not None:
                 row[column] = json.loads(row[column])
     return rows
 
@@ -419,8 +421,8 @@ def stored_case_events(app: CaseApplication, start: int = 0) -> list[tuple[ev.Ca
     events: list[tuple[ev.CaseEvent, int]] = []
     position = start
     while notifications := app.recorder.select_notifications(start=position + 1, limit=1000):
-        for n in notifications:
-            event = app.mapper.to_domain_event(n)
+        decoded = opened(app, [app.mapper.to_domain_event(n) for n in notifications])
+        for n, event in zip(notifications, decoded, strict=True):
             if isinstance(event, ev.CaseEvent):
                 events.append((event, n.id))
         position = notifications[-1].id
@@ -451,6 +453,8 @@ def expected_views(events: Sequence[tuple[ev.CaseEvent, int]], case_ids: Iterabl
                 "hash": e.hash,
                 "prev_hash": e.prev_hash,
                 "position": e.position,
+                "erased_summary": e.erased_summary,
+                "erased_data": None if e.erased_data is None else json.loads(dumps(e.erased_data)),
             }
         )
         docs[case_id] = summary.fold(docs.get(case_id), event)
@@ -515,16 +519,17 @@ def save_random_cases(
 ) -> tuple[list[Case], int]:
     """Register ``n`` new cases (or continue ``cases``) with ``events`` more commands each, all
     in one save; return the cases and the global position of the last event saved."""
-    saved: list[Case | BamfFileNumberIndex] = []
-    touched = list(cases)
-    if not touched:
-        for _ in range(n):
-            case, index = register(world, chooser)
-            touched.append(case)
-            saved += [index] if index else []
-    for case in touched:
-        random_events(case, world, chooser, events)
-    recordings = app.save(*touched, *saved)
+    with sealing_with(app.keys):
+        saved: list[Case | BamfFileNumberIndex] = []
+        touched = list(cases)
+        if not touched:
+            for _ in range(n):
+                case, index = register(world, chooser)
+                touched.append(case)
+                saved += [index] if index else []
+        for case in touched:
+            random_events(case, world, chooser, events)
+        recordings = app.save(*touched, *saved)
     return touched, max(r.notification.id for r in recordings)
 
 

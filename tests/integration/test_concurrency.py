@@ -13,6 +13,7 @@ import pytest
 from eventsourcing.persistence import Recording
 
 from adapters.chain_check import verify_case
+from adapters.keystore import opened
 from domain.actor import acting_as
 from domain.aggregates.case_events import NoteRecorded
 from domain.application import CaseApplication, VersionConflictError
@@ -20,8 +21,9 @@ from tests.integration.helpers import HOLDER, JOBCENTER, MakeApp, note, register
 
 
 def notes(app: CaseApplication, case_id: UUID) -> Iterator[str]:
-    for event in app.events.get(case_id):
+    for event in opened(app, list(app.events.get(case_id))):
         if isinstance(event, NoteRecorded):
+            assert isinstance(event.text, str)
             yield event.text
 
 

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.projection_runner import build_view_store
+from adapters.settings import Settings
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
 from domain.application import CaseApplication
+from domain.sealing import sealing_with
 from projections.case_views import PROJECTIONS
 from tests.integration.projection_helpers import (
     RandomChooser,
@@ -63,6 +65,10 @@ class Writer:
             self.error = e
 
     def _write(self) -> None:
+        with sealing_with(self.app.keys):
+            self._write_sealed()
+
+    def _write_sealed(self) -> None:
         chooser, world = RandomChooser(self.seed), World.fresh()
         rng = chooser.random
         open_cases: list[Case] = []
@@ -153,6 +159,8 @@ def _runner_env(url: str, tmp_path: Path) -> dict[str, str]:
         "STAFFEL_ORGS_FILE": str(orgs),
         "STAFFEL_JWT_SECRET": "crash-test-secret-crash-test-secret",
         "STAFFEL_DATA_DIR": str(tmp_path / "data"),
+        # the master key of the test's own application (``build_app``: the default data dir)
+        "STAFFEL_MASTER_KEY_FILE": str(Settings().master_key_path.resolve()),
         "PYTHONUNBUFFERED": "1",
     }
 

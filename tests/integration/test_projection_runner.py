@@ -142,9 +142,10 @@ def test_lag_and_status_report_unprocessed_events_until_caught_up(
 
 
 class GatedSummaryV2(CaseSummaryProjection):
-    """The summary projection at version 2; its ``open_after``-th batch waits for the gate."""
+    """The summary projection at its next version; its ``open_after``-th batch waits for the
+    gate."""
 
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = CaseSummaryProjection.version + 1
 
     def __init__(self, open_after: int) -> None:
         self.batches, self.open_after = 0, open_after
@@ -173,8 +174,9 @@ def test_a_new_projection_version_is_rebuilt_beside_the_serving_one_then_swapped
         assert v2.reached.wait(10), "the rebuild never started"
         # The rebuild stands in the middle of its fourth batch: generation 1 still serves.
         generations = {g["generation"]: g for g in store.generations("case_summary")}
-        assert (generations[1]["state"], generations[1]["version"]) == ("active", 1)
-        assert (generations[2]["state"], generations[2]["version"]) == ("building", 2)
+        now = CaseSummaryProjection.version
+        assert (generations[1]["state"], generations[1]["version"]) == ("active", now)
+        assert (generations[2]["state"], generations[2]["version"]) == ("building", now + 1)
         assert store.position("case_summary", 2) == 15 < head
         assert {case_id: queries.summary(case_id) for case_id in before} == before
         assert len(queries.search(holder=None, limit=200).items) == len(cases)

@@ -1,0 +1,194 @@
+"""The subject access report (Art. 15 GDPR, § 83 SGB X): everything held about the person, who it
+was shared with and who read it, for a team lead or an admin of the holder or an auditor.
+
+Read from the read models (history, summary, matching documents), the outbox and the access log:
+the history holds each entry opened, or marked "[gelöscht]" once the case's key is erased, so the
+report works after erasure too and shows the markers. Nothing is withheld: the report is for the
+person (``Audience.SUBJECT_ACCESS``). Its own read is logged before the reads are listed, so the
+report names itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from adapters.auth import Principal
+from adapters.services import Services
+from adapters.views.matching_queries import MatchingQueries
+from api import access, operations
+from api.problems import ApiError
+from domain.values import Redacted
+
+Doc = dict[str, Any]
+ERASED = Redacted.ERASED.value
+ENTRY_FIELDS = ("version", "type", "recorded_at", "occurred_on", "actor", "org", "summary", "data")
+PURPOSES = (
+    "Beratung, Vermittlung und Förderung der Eingliederung in Arbeit (§§ 29 ff. SGB III,"
+    " §§ 14 ff. SGB II)",
+    "Übergabe des Falls an die zuständige Stelle beim Rechtskreiswechsel (§ 50 SGB II,"
+    " § 67d SGB X)",
+    "Weitergabe an Arbeitgeber und Patinnen und Paten nur mit Ihrer Einwilligung (§ 67b SGB X)",
+)
+LOG_PAGE = 1000
+
+
+def report(services: Services, principal: Principal, case_id: UUID, endpoint: str) -> Doc:
+    """The report on ``case_id`` for ``principal`` (403 unless it may prepare one); its read is
+    logged under ``endpoint``."""
+    summary = operations.find_case(services, case_id)
+    access.require_subject_access_right(principal, summary)
+    history = services.queries.history(str(case_id))
+    if history is None:
+        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    operations.log_reads(services, principal, [str(case_id)], endpoint)
+    entries = [{k: e[k] for k in ENTRY_FIELDS} for e in history.entries]
+    names = _names(services)
+    erased = summary.get("erased_on") is not None
+    return {
+        "case_id": str(case_id),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_by": {"actor": principal.sub, "org": principal.org},
+        "controller": _org(summary["holder"], names),
+        "erased": erased,
+        "erased_on": summary.get("erased_on"),
+        "person": {
+            **summary["person"],
+            "bamf_file_number": ERASED if erased else summary["bamf_file_number"],
+        },
+        "purposes": list(PURPOSES),
+        "summary": summary,
+        "history": entries,
+        "sources": [_org(org, names) for org in dict.fromkeys(e["org"] for e in entries)],
+        "shared_with": {
+            "handovers": [_handover(h, names) for h in summary["handovers"]],
+            "bundles": _bundles(services, case_id, entries, names),
+            "consents": _consents(entries, names),
+            "mentors": _mentors(services, entries, names),
+            "employers": _placements(entries),
+        },
+        "reads": [
+            {"at": r["at"], "actor": r["actor"], **_org(r["org"], names), "endpoint": r["endpoint"]}
+            for r in _reads(services, case_id)
+        ],
+    }
+
+
+def _names(services: Services) -> dict[str, str]:
+    return {o.id: o.name for o in services.orgs}
+
+
+def _org(org: str, names: dict[str, str]) -> Doc:
+    return {"org": org, "org_name": names.get(org)}
+
+
+def _handover(h: Doc, names: dict[str, str]) -> Doc:
+    return {
+        "from_org": h["from_org"],
+        "from_name": names.get(h["from_org"]),
+        "to_org": h["to_org"],
+        "to_name": names.get(h["to_org"]),
+        "legal_basis": h["legal_basis"],
+        "reason": h["reason"],
+        "state": h["state"],
+        "offered_at": h["offered_at"],
+        "decided_at": h["decided_at"],
+        "effective_on": h["effective_on"],
+    }
+
+
+def _bundles(
+    services: Services, case_id: UUID, entries: list[Doc], names: dict[str, str]
+) -> list[Doc]:
+    """Bundles (the case's events as they then stood) and receipts sent to other deployments."""
+    store = services.outbox.store
+    with store.cursor() as curs:
+        curs.execute(
+            store.sql(
+                "SELECT kind, version, peer, state, attempts FROM outbox WHERE case_id = %s"
+                " ORDER BY version, kind"
+            ),
+            (str(case_id),),
+        )
+        rows = [dict(r) for r in curs.fetchall()]
+    recorded = {e["version"]: e["recorded_at"] for e in entries}
+    return [
+        {"kind": r["kind"], "version": int(r["version"]), "as_of": recorded.get(int(r["version"])),
+         "peer": r["peer"], "peer_name": names.get(r["peer"]), "state": r["state"],
+         "attempts": int(r["attempts"])}
+        for r in rows
+    ]  # fmt: skip
+
+
+def _consents(entries: list[Doc], names: dict[str, str]) -> list[Doc]:
+    withdrawn = {
+        e["data"]["consent_id"]: e["data"]["withdrawn_on"]
+        for e in entries
+        if e["type"] == "ConsentWithdrawn"
+    }
+    return [
+        {
+            "consent_id": e["data"]["consent_id"],
+            "purpose": e["data"]["purpose"],
+            "recipient": e["data"]["recipient"],
+            "recipient_name": names.get(e["data"]["recipient"]),
+            "scope": e["data"]["scope"],
+            "given_on": e["data"]["given_on"],
+            "withdrawn_on": withdrawn.get(e["data"]["consent_id"]),
+        }
+        for e in entries
+        if e["type"] == "ConsentGiven"
+    ]
+
+
+def _mentors(services: Services, entries: list[Doc], names: dict[str, str]) -> list[Doc]:
+    """Each mentoring from its assignment to its release (None: still going)."""
+    spans: list[Doc] = []
+    for e in entries:
+        data = e["data"]
+        if e["type"] == "MentorAssigned":
+            spans.append(
+                {"volunteer_id": data["volunteer_id"], **_org(data["organisation"], names),
+                 "assigned_on": data["assigned_on"], "released_on": None}
+            )  # fmt: skip
+        elif e["type"] == "MentorReleased":
+            open_ = [s for s in spans if s["volunteer_id"] == data["volunteer_id"]]
+            if open_ and open_[-1]["released_on"] is None:
+                open_[-1]["released_on"] = data["released_on"]
+    volunteers = MatchingQueries(services.supervisor.store)
+    for span in spans:
+        found = volunteers.volunteer(span["volunteer_id"])
+        span["volunteer_name"] = found.get("name") if found else None
+    return spans
+
+
+def _placements(entries: list[Doc]) -> list[Doc]:
+    ended = {
+        e["data"]["placement_id"]: e["data"]["ended_on"]
+        for e in entries
+        if e["type"] == "PlacementEnded"
+    }
+    return [
+        {
+            "placement_id": e["data"]["placement_id"],
+            "employer": e["data"]["employer"],
+            "kind": e["data"]["kind"],
+            "offer_id": e["data"]["offer_id"],
+            "starts_on": e["data"]["starts_on"],
+            "ended_on": ended.get(e["data"]["placement_id"]),
+        }
+        for e in entries
+        if e["type"] == "PlacementMade"
+    ]
+
+
+def _reads(services: Services, case_id: UUID) -> list[Doc]:
+    rows: list[Doc] = []
+    after = 0
+    while page := services.access_log.entries(case_id=str(case_id), after=after, limit=LOG_PAGE):
+        rows += page
+        if len(page) < LOG_PAGE:
+            break
+        after = page[-1]["id"]
+    return rows

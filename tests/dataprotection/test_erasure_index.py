@@ -1,0 +1,55 @@
+"""An erasure releases the BAMF file number's uniqueness index in the same save: the person can be
+registered again later (a new case), and the index never names the erased case again."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.actor import acting_as
+from domain.aggregates.bamf_index import BamfFileNumberIndex
+from domain.aggregates.case_errors import DuplicateBamfFileNumberError
+from domain.placements import StaffelApplication
+from domain.values import ErasureGround
+from tests.integration.helpers import HOLDER, a_person, register, unique_bamf_number
+
+
+def erase(app: StaffelApplication, case_id: object) -> None:
+    with acting_as(HOLDER):
+        app.erase_personal_data(
+            case_id,  # type: ignore[arg-type]
+            ground=ErasureGround.SUBJECT_REQUEST,
+            reason="Antrag vom 01.02.2026",
+        )
+
+
+def test_an_erased_persons_number_can_be_registered_again(app: StaffelApplication) -> None:
+    number = unique_bamf_number()
+    first = register(app, bamf_file_number=number)
+    index_id = BamfFileNumberIndex.create_id(number)
+    with pytest.raises(DuplicateBamfFileNumberError):  # while the first case holds it
+        register(app, person=a_person("Zweitversuch"), bamf_file_number=number)
+
+    erase(app, first.case_id)
+    released: BamfFileNumberIndex = app.repository.get(index_id)
+    assert (released.case_id, released.version) == (None, 2)
+
+    second = register(app, person=a_person("Rückkehr"), bamf_file_number=number)
+    assert second.case_id != first.case_id
+    index: BamfFileNumberIndex = app.repository.get(index_id)
+    assert (index.case_id, index.version) == (second.case_id, 3)
+    with pytest.raises(DuplicateBamfFileNumberError) as refused:  # held again, by the new case
+        register(app, person=a_person("Dritter"), bamf_file_number=number)
+    assert refused.value.existing_case_id == second.case_id
+
+
+def test_a_case_without_a_number_erases_without_touching_any_index(
+    app: StaffelApplication,
+) -> None:
+    other_number = unique_bamf_number()
+    other = register(app, bamf_file_number=other_number)
+    case = register(app, bamf_file_number=None)
+    head = app.recorder.max_notification_id()
+    erase(app, case.case_id)
+    assert app.recorder.max_notification_id() == (head or 0) + 1  # the erasure alone
+    index: BamfFileNumberIndex = app.repository.get(BamfFileNumberIndex.create_id(other_number))
+    assert index.case_id == other.case_id
