@@ -155,7 +155,12 @@ class CaseApplication(Application[UUID]):
                 legal_basis=legal_basis,
                 registered_on=registered_on or self.today(),
             )
-        index = None if bamf_file_number is None else self._index_for(bamf_file_number, case.id)
+        try:
+            index = None if bamf_file_number is None else self._index_for(bamf_file_number, case.id)
+        except DuplicateBamfFileNumberError:
+            if (replayed := self._replayed(idempotency)) is not None:
+                return replayed  # this very request, retried concurrently, got there first
+            raise
         try:
             return self._save(case, index, idempotency=idempotency)
         except IntegrityError:

@@ -380,7 +380,11 @@ def test_the_audit_views_apply_the_auditors_row(api: Api) -> None:
     assert events.status_code == 200, events.text
     assert case.health not in events.text  # the stored log: sealed, and never opened for them
     note = next(e for e in events.json()["events"] if e["type"] == "NoteRecorded")
-    assert (note["data"]["text"], note["withheld"], note["sealed"]) == (WITHHELD, ["text"], ["text"])
+    assert (note["data"]["text"], note["withheld"], note["sealed"]) == (
+        WITHHELD,
+        ["text"],
+        ["text"],
+    )
     assert case.general in events.text
     assert case.family in events.text
     page = signed_in(api, "pruefer", AUDIT, "auditor").get(f"/ui/audit/cases/{case.case_id}")

@@ -401,11 +401,14 @@ def test_erasure_during_an_open_offer_withdraws_it_in_the_same_save_and_the_rece
     r = erase(api, case_id)
 
     assert r.status_code == 201, r.text
-    stored = api.services.cases.recorder.select_notifications(start=head + 1, limit=10)
+    saved = api.services.cases.recorder.select_notifications(start=head + 1, limit=10)
+    stored = [n for n in saved if str(n.originator_id) == str(case_id)]
     assert [n.topic for n in stored] == [
         "staffel:Case.HandoverWithdrawn",
         "staffel:Case.PersonalDataErased",
     ]
+    # in the same save: the BAMF file number's uniqueness index released
+    assert [n.topic for n in saved if n not in stored] == ["staffel:BamfFileNumberIndex.Released"]
     assert [n.originator_version for n in stored] == [read["version"] + 1, read["version"] + 2]
     assert r.json()["version"] == read["version"] + 2
     api.settle()

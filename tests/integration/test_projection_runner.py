@@ -183,10 +183,12 @@ def test_a_new_projection_version_is_rebuilt_beside_the_serving_one_then_swapped
 
         v2.gate.set()
         assert wait_until(lambda: store.active_generation("case_summary") == 2, 20)
-        assert {g["generation"]: g["state"] for g in store.generations("case_summary")} == {
-            1: "dropped",
-            2: "active",
-        }
+        # the swap, then the old generation's tables are dropped (a step of its own)
+        assert wait_until(
+            lambda: {g["generation"]: g["state"] for g in store.generations("case_summary")}
+            == {1: "dropped", 2: "active"},
+            5,
+        )
         assert store.position("case_summary", 2) == head
         assert "case_summary_g1" not in table_names(store, url.startswith("postgres"))
         assert store.active_generation("case_history") == 1

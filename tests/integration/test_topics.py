@@ -13,7 +13,12 @@ from adapters.chain_check import stored_state
 from adapters.keystore import opened
 from domain.actor import acting_as
 from domain.aggregates import bamf_index, case_events
-from domain.aggregates.bamf_index import BamfFileNumberIndex, BamfFileNumberRegistered
+from domain.aggregates.bamf_index import (
+    BamfFileNumberIndex,
+    BamfFileNumberReassigned,
+    BamfFileNumberRegistered,
+    BamfFileNumberReleased,
+)
 from domain.aggregates.case import Case
 from domain.aggregates.case_events import CASE_EVENTS, CaseRegistered, NoteRecorded
 from domain.values import ErasureGround
@@ -53,7 +58,11 @@ EVENT_TOPICS = [
     "staffel:Case.JurisdictionChanged",
     "staffel:Case.PersonalDataErased",
 ]
-INDEX_EVENT_TOPICS = ["staffel:BamfFileNumberIndex.Registered"]
+INDEX_EVENT_TOPICS = [
+    "staffel:BamfFileNumberIndex.Registered",
+    "staffel:BamfFileNumberIndex.Released",
+    "staffel:BamfFileNumberIndex.Reassigned",
+]
 CASE_TOPIC = "staffel:Case"
 INDEX_TOPIC = "staffel:BamfFileNumberIndex"
 
@@ -61,7 +70,8 @@ INDEX_TOPIC = "staffel:BamfFileNumberIndex"
 def test_the_topics_of_the_classes_are_the_frozen_ones() -> None:
     assert sorted(get_topic(cls) for cls in CASE_EVENTS) == sorted(EVENT_TOPICS)
     assert len(set(EVENT_TOPICS)) == len(EVENT_TOPICS) == len(CASE_EVENTS)
-    assert [get_topic(BamfFileNumberRegistered)] == INDEX_EVENT_TOPICS
+    index_events = [BamfFileNumberRegistered, BamfFileNumberReleased, BamfFileNumberReassigned]
+    assert [get_topic(cls) for cls in index_events] == INDEX_EVENT_TOPICS
     assert (get_topic(Case), get_topic(BamfFileNumberIndex)) == (CASE_TOPIC, INDEX_TOPIC)
 
 
@@ -71,6 +81,8 @@ def test_each_frozen_topic_resolves_to_its_class() -> None:
         assert cls in CASE_EVENTS
         assert get_topic(cls) == topic
     assert resolve_topic(INDEX_EVENT_TOPICS[0]) is BamfFileNumberRegistered
+    assert resolve_topic(INDEX_EVENT_TOPICS[1]) is BamfFileNumberReleased
+    assert resolve_topic(INDEX_EVENT_TOPICS[2]) is BamfFileNumberReassigned
     assert resolve_topic(CASE_TOPIC) is Case
     assert resolve_topic(INDEX_TOPIC) is BamfFileNumberIndex
 
@@ -78,9 +90,7 @@ def test_each_frozen_topic_resolves_to_its_class() -> None:
 def test_the_stored_topics_are_the_frozen_ones(make_app: MakeApp) -> None:
     app = make_app(snapshot_interval=5)
     case_id = record_every_event_type(app, erase=False)
-    [registered] = opened(
-        app, [app.mapper.to_domain_event(app.recorder.select_events(case_id)[0])]
-    )
+    [registered] = opened(app, [app.mapper.to_domain_event(app.recorder.select_events(case_id)[0])])
     with acting_as(RECEIVER):  # the last topic: the erasure (it leaves nothing to read after it)
         app.erase_personal_data(case_id, ground=ErasureGround.SUBJECT_REQUEST, reason="Antrag")
 
@@ -95,7 +105,7 @@ def test_the_stored_topics_are_the_frozen_ones(make_app: MakeApp) -> None:
     assert isinstance(registered.bamf_file_number, str)
     index_id = BamfFileNumberIndex.create_id(registered.bamf_file_number)
     index_stored = list(app.recorder.select_events(index_id))
-    assert [s.topic for s in index_stored] == INDEX_EVENT_TOPICS
+    assert [s.topic for s in index_stored] == INDEX_EVENT_TOPICS[:2]  # released by the erasure
     assert stored_state(app.mapper, index_stored[0])[1]["originator_topic"] == INDEX_TOPIC
 
     assert app.snapshots is not None
