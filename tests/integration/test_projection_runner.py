@@ -185,8 +185,10 @@ def test_a_new_projection_version_is_rebuilt_beside_the_serving_one_then_swapped
         assert wait_until(lambda: store.active_generation("case_summary") == 2, 20)
         # the swap, then the old generation's tables are dropped (a step of its own)
         assert wait_until(
-            lambda: {g["generation"]: g["state"] for g in store.generations("case_summary")}
-            == {1: "dropped", 2: "active"},
+            lambda: (
+                {g["generation"]: g["state"] for g in store.generations("case_summary")}
+                == {1: "dropped", 2: "active"}
+            ),
             5,
         )
         assert store.position("case_summary", 2) == head
