@@ -7,7 +7,6 @@ wrongly signed and malformed tokens are refused.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 
 import jwt
+
+from adapters.federation.signing import create_secret_file
 
 
 class Role(StrEnum):
@@ -104,17 +105,5 @@ def demo_secret(data_dir: Path) -> str:
     """The demo deployment's secret: created once, kept in the data directory (mode 600)."""
     path = data_dir / "jwt-secret"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # created with mode 600 and linked into place whole: never readable by others, never
-        # half-written, and of two processes starting at once one secret wins
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_urlsafe(48))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
+        create_secret_file(path, secrets.token_urlsafe(48).encode())
     return path.read_text("utf-8").strip()

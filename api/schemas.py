@@ -314,7 +314,8 @@ class Reason(Contract):
     reason: Text
 
 
-class HistoryEntryOut(BaseModel):
+class Entry(BaseModel):
+    # a history entry as the subject access report lists it; HistoryEntryOut adds the chain
     version: int
     type: str
     recorded_at: str
@@ -323,6 +324,9 @@ class HistoryEntryOut(BaseModel):
     org: str
     summary: str
     data: dict[str, Any]
+
+
+class HistoryEntryOut(Entry):
     hash: str
     prev_hash: str
     position: int

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from api import subject_access
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
+from api.schemas import Entry
 from api.web import subject_access as page
 
 router = APIRouter(prefix="/cases", tags=["data protection"], responses=PROBLEMS)
@@ -78,17 +79,6 @@ class Shares(BaseModel):
     consents: list[Consent]
     mentors: list[Mentoring]
     employers: list[Placement]
-
-
-class Entry(BaseModel):
-    version: int
-    type: str
-    recorded_at: str
-    occurred_on: str | None
-    actor: str
-    org: str
-    summary: str
-    data: dict[str, Any]
 
 
 class Read(OrgRef):

@@ -154,7 +154,7 @@ def case_page(
         request,
         "case.html",
         status_code=status_code,
-        title=marker or (f"{person['family_name']}, {person['given_name']}" if person else "Fall"),
+        title=text.person_name(person) if person else "Fall",
         nav="cases",
         case_id=str(case_id),
         doc=doc if scope == "full" else None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -17,7 +16,7 @@ from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
 from api.schemas import RegisterCase
 from api.web import forms
-from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.text import domain_error
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.values import LegalStatus
@@ -108,7 +107,6 @@ def caseload(
     filters = {"q": q, "office": office, "legal_status": status, "handover": state}
     if not staff:
         filters["holder"] = holder
-    kept = {k: v for k, v in filters.items() if v}
     org = services.orgs.get(principal.org)
     return render(
         request,
@@ -117,9 +115,7 @@ def caseload(
         nav="cases",
         rows=rows,
         filters=filters,
-        next_url=f"/ui/cases?{urlencode({**kept, 'cursor': page.next_cursor})}"
-        if page.next_cursor
-        else None,
+        next_url=next_page("/ui/cases", filters, page.next_cursor),
         offices=org.offices if org and staff else (),
         orgs=[o for o in services.orgs if o.kind != "audit"],
         statuses=[(s.value, label) for s, label in de.LEGAL_STATUS.items()],

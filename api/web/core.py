@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -99,6 +99,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def next_page(path: str, filters: dict[str, Any], cursor: str | None) -> str | None:
+    """The link to a list's next page (None: none follows), with the filters that are set."""
+    if not cursor:
+        return None
+    kept = {k: v for k, v in filters.items() if v}
+    return f"{path}?{urlencode({**kept, 'cursor': cursor})}"
 
 
 def web_principal(request: Request, services: Annotated[Services, Depends(get_services)]) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +17,7 @@ from api import partner_access as pa
 from api import partner_schemas as ps
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
-from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.offers import KINDS, STATES, may_manage
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -49,7 +48,6 @@ def employer_list(
         caring_org=filters["caring_org"],
         active=None if filters["active"] is None else filters["active"] == "true", cursor=cursor,
     )  # fmt: skip
-    kept = {k: v for k, v in filters.items() if v}
     return render(
         request,
         "employers.html",
@@ -60,9 +58,7 @@ def employer_list(
         orgs=[o for o in services.orgs if o.kind != "audit"],
         active_labels=ACTIVE,
         kinds=dict(KINDS),
-        next_url=f"/ui/employers?{urlencode({**kept, 'cursor': page['next_cursor']})}"
-        if page["next_cursor"]
-        else None,
+        next_url=next_page("/ui/employers", filters, page["next_cursor"]),
     )
 
 

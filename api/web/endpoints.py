@@ -7,6 +7,7 @@ after the API's own read-your-writes bookkeeping."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -39,15 +40,21 @@ def written(response: JSONResponse) -> dict[str, Any]:
 # -- reads ----------------------------------------------------------------------------------------
 
 
+def directory(
+    services: Services,
+    principal: Principal,
+    endpoint: Callable[..., Any],
+    model: type[M],
+    filters: dict[str, Any],
+) -> dict[str, Any]:
+    """A page of a list endpoint: the filters given as its query parameters (the rest unset), 50
+    entries unless ``limit`` is given."""
+    answer = endpoint(get_matching(services), principal, None, **{"limit": LIMIT, **filters})
+    return shown(model, answer)
+
+
 def offer_page(services: Services, principal: Principal, **filters: Any) -> dict[str, Any]:
-    answer = offers.list_offers(
-        get_matching(services), principal, None, state=filters.get("state"),
-        kind=filters.get("kind"), municipality=filters.get("municipality"),
-        occupation=filters.get("occupation"), employer_id=filters.get("employer_id"),
-        caring_org=filters.get("caring_org"), limit=filters.get("limit", LIMIT),
-        cursor=filters.get("cursor"),
-    )  # fmt: skip
-    return shown(ps.OfferPage, answer)
+    return directory(services, principal, offers.list_offers, ps.OfferPage, filters)
 
 
 def offer(services: Services, principal: Principal, offer_id: UUID) -> dict[str, Any]:
@@ -70,13 +77,7 @@ def offers_for_case(
 
 
 def employer_page(services: Services, principal: Principal, **filters: Any) -> dict[str, Any]:
-    answer = employers.list_employers(
-        get_matching(services), principal, None, q=filters.get("q"),
-        caring_org=filters.get("caring_org"), municipality=filters.get("municipality"),
-        active=filters.get("active"), limit=filters.get("limit", LIMIT),
-        cursor=filters.get("cursor"),
-    )  # fmt: skip
-    return shown(ps.EmployerPage, answer)
+    return directory(services, principal, employers.list_employers, ps.EmployerPage, filters)
 
 
 def employer(services: Services, principal: Principal, employer_id: UUID) -> dict[str, Any]:
@@ -85,14 +86,7 @@ def employer(services: Services, principal: Principal, employer_id: UUID) -> dic
 
 
 def volunteer_page(services: Services, principal: Principal, **filters: Any) -> dict[str, Any]:
-    answer = volunteers.list_volunteers(
-        get_matching(services), principal, None, q=filters.get("q"),
-        organisation=filters.get("organisation"), municipality=filters.get("municipality"),
-        language=filters.get("language"), state=filters.get("state"),
-        with_capacity=filters.get("with_capacity"), limit=filters.get("limit", LIMIT),
-        cursor=filters.get("cursor"),
-    )  # fmt: skip
-    return shown(ps.VolunteerPage, answer)
+    return directory(services, principal, volunteers.list_volunteers, ps.VolunteerPage, filters)
 
 
 def volunteer(services: Services, principal: Principal, volunteer_id: UUID) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from api.deps import wait_for_reads
 from api.web import endpoints, forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
 from api.web.offers import offer_page, with_place_forms
-from api.web.text import MARKERS
+from api.web.text import person_name
 from domain.placements import as_uuid
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -46,16 +46,11 @@ def matches_page(
         and not doc.get("erased_on")  # nothing can be recorded on an erased case
     )
     person = doc["person"]
-    name = (
-        person["family_name"]
-        if person["family_name"] in MARKERS
-        else f"{person['family_name']}, {person['given_name']}"
-    )
     return render(
         request,
         "matches.html",
         status_code=status_code,
-        title=f"Passende Angebote: {name}",
+        title=f"Passende Angebote: {person_name(person)}",
         nav="cases",
         case_id=str(case_id),
         person=person,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,7 @@ from api import partner_access as pa
 from api.access import forbidden
 from api.deps import wait_for_reads
 from api.web import endpoints
-from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
+from api.web.core import ServicesDep, WebPrincipal, WebRoute, next_page, render
 from domain.values import VolunteerState
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -54,7 +53,6 @@ def volunteer_list(
         state=VolunteerState.AVAILABLE if filters["with_capacity"] == "true" else None,
         cursor=cursor,
     )  # fmt: skip
-    kept = {k: v for k, v in filters.items() if v}
     return render(
         request,
         "volunteers.html",
@@ -65,9 +63,7 @@ def volunteer_list(
         language_refused=bool(language and language.strip()) and filters["language"] is None,
         orgs=[o for o in services.orgs if o.kind == "welfare"],
         capacity_labels=CAPACITY,
-        next_url=f"/ui/volunteers?{urlencode({**kept, 'cursor': page['next_cursor']})}"
-        if page["next_cursor"]
-        else None,
+        next_url=next_page("/ui/volunteers", filters, page["next_cursor"]),
     )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -19,7 +18,7 @@ from adapters.services import Services
 from api import partner_access as pa
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
-from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from domain.values import OfferState, PlacementKind
 from projections import labels as de
 
@@ -86,7 +85,6 @@ def offer_list(
         kind=PlacementKind(filters["kind"]) if filters["kind"] else None,
         state=OfferState(filters["state"]) if filters["state"] else None, cursor=cursor,
     )  # fmt: skip
-    kept = {k: v for k, v in filters.items() if v}
     own = pa.offer_scope(principal)
     return render(
         request,
@@ -99,9 +97,7 @@ def offer_list(
         states=STATES,
         own_employer=own,
         links_employers=sees_employers(principal),
-        next_url=f"/ui/offers?{urlencode({**kept, 'cursor': page['next_cursor']})}"
-        if page["next_cursor"]
-        else None,
+        next_url=next_page("/ui/offers", filters, page["next_cursor"]),
     )
 
 

@@ -93,6 +93,13 @@ def redactions(value: Any) -> Markup:
     return shown
 
 
+def person_name(person: dict[str, Any]) -> str:
+    """The person's name in a page's title: family name, given name; or the marker alone where
+    one stands in for them (withheld or erased)."""
+    family = person["family_name"]
+    return family if family in MARKERS else f"{family}, {person['given_name']}"
+
+
 def markers_in(texts: Any) -> list[str]:
     """The markers that occur in ``texts``, in the legend's order."""
     joined = " ".join(str(t) for t in texts if t)
