@@ -24,7 +24,7 @@ from adapters.keystore import opened
 from adapters.views.store import PostgresViewStore, SQLiteViewStore, ViewStoreMixin
 from domain.aggregates.case_events import CaseEvent
 from domain.application import CaseApplication
-from projections.case_views import PROJECTIONS, CaseProjection
+from projections.case_views import PROJECTIONS, Batch, CaseProjection
 
 log = structlog.get_logger("staffel.projections")
 BATCH_SIZE = 500
@@ -78,15 +78,14 @@ class ProjectionWorker:
 
     def step(self) -> int:
         """Process the next batch; return how many notifications it covered (0: caught up)."""
-        notifications: Sequence[Notification] = self.app.recorder.select_notifications(
-            start=self.position + 1, limit=self.batch_size
-        )
-        if not notifications:
+        return self.apply(read_batch(self.app, self.position, self.batch_size))
+
+    def apply(self, batch: Batch) -> int:
+        """Apply ``batch`` (``read_batch`` from this worker's position); return its length."""
+        if not batch:
             return 0
-        events = opened(self.app, [self.app.mapper.to_domain_event(n) for n in notifications])
-        batch = [(e, n.id) for e, n in zip(events, notifications, strict=True)]
-        self.store.apply_batch(self.projection, self.generation, batch, notifications[-1].id)
-        return len(notifications)
+        self.store.apply_batch(self.projection, self.generation, batch, batch[-1][1])
+        return len(batch)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         total = 0
@@ -95,6 +94,15 @@ class ProjectionWorker:
             if progress:
                 progress(n)
         return total
+
+
+def read_batch(app: CaseApplication, position: int, limit: int) -> Batch:
+    """Up to ``limit`` events after ``position``, decoded and opened, with their positions."""
+    notifications: Sequence[Notification] = app.recorder.select_notifications(
+        start=position + 1, limit=limit
+    )
+    events = opened(app, [app.mapper.to_domain_event(n) for n in notifications])
+    return [(e, n.id) for e, n in zip(events, notifications, strict=True)]
 
 
 def ensure_generation(store: ViewStoreMixin, projection: CaseProjection) -> tuple[int, int | None]:
@@ -240,13 +248,25 @@ class ProjectionSupervisor:
     def _run_workers(self) -> None:
         workers = self._workers()
         while not self._stopped.is_set():
-            busy = sum(w.step() for w in workers) + sum(p.step() for p in self.processes)
+            busy = self._step(workers) + sum(p.step() for p in self.processes)
             self._failures = 0
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
                 if rebuilt or self._generations_changed(workers):
                     return  # re-plan the workers against the new generations
                 self.waker.wait(self.poll_interval)
+
+    def _step(self, workers: list[ProjectionWorker]) -> int:
+        """One batch for each worker. Workers at the same position get the same events, so each
+        batch is read, decoded and opened once for all of them (the projections only read it)."""
+        batches: dict[int, Batch] = {}
+        busy = 0
+        for worker in workers:
+            position = worker.position
+            if position not in batches:
+                batches[position] = read_batch(self.app, position, self.batch_size)
+            busy += worker.apply(batches[position])
+        return busy
 
     def _workers(self) -> list[ProjectionWorker]:
         self._plan: dict[str, int] = {}

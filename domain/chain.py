@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -31,23 +32,57 @@ _PLAIN = frozenset({str, int, bool, type(None)})  # exact types: no subclass (St
 
 def to_canonical(value: Any) -> Any:
     """Turn a stored value into the JSON value the canonical form hashes."""
-    if type(value) in _PLAIN:  # the common case first: this runs for every field of every event
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first: this runs for every field of every event
         return value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, tuple | list):
-        return [to_canonical(v) for v in value]
-    if isinstance(value, bool | int | str):  # other subclasses of the plain types
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): to_canonical(v) for k, v in value.items()}
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_canonical(getattr(value, f.name)) for f in fields(value)}
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        convert = _CONVERTERS[kind] = _converter(kind)
+    return convert(value)
+
+
+def _converter(kind: type) -> Callable[[Any], Any]:
+    """How values of ``kind`` are turned canonical: decided once per type, since every test
+    below depends on the value's type only."""
+    if issubclass(kind, Enum):
+        return _ENUM_VALUE
+    if issubclass(kind, datetime | date):
+        return _ISOFORMAT
+    if issubclass(kind, UUID):
+        return str
+    if issubclass(kind, tuple | list):
+        return _sequence
+    if issubclass(kind, bool | int | str):  # other subclasses of the plain types
+        return _same
+    if issubclass(kind, Mapping):
+        return _mapping
+    if is_dataclass(kind) and not issubclass(kind, type):
+        names = tuple(f.name for f in fields(kind))
+        return lambda value: {name: to_canonical(getattr(value, name)) for name in names}
+    return _refused
+
+
+_ENUM_VALUE = operator.attrgetter("value")
+_ISOFORMAT = operator.methodcaller("isoformat")
+
+
+def _sequence(value: tuple[Any, ...] | list[Any]) -> list[Any]:
+    return [to_canonical(v) for v in value]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): to_canonical(v) for k, v in value.items()}
+
+
+def _refused(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}: {value!r}")
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def canonical_bytes(

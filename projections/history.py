@@ -100,9 +100,14 @@ def entry_for(event: ev.CaseEvent, position: int) -> HistoryEntry:
     entry = _entry(event, position)
     names = personal_values(event)
     if names and any(getattr(event, n) is not Redacted.ERASED for n in names):
-        erased = redacted(event, Redacted.ERASED)
-        entry.erased_summary, entry.erased_data = summary(erased), event_data(erased)
+        entry.erased_summary = summary(redacted(event, Redacted.ERASED))
+        # event_data of the redacted copy, without canonicalising every field again: only the
+        # personal values differ, the keys and their order are the event's
+        entry.erased_data = {k: _ERASED if k in names else v for k, v in entry.data.items()}
     return entry
+
+
+_ERASED = to_canonical(Redacted.ERASED)
 
 
 def _entry(event: ev.CaseEvent, position: int) -> HistoryEntry:
