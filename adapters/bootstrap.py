@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from adapters.bamf_index_key import keyed_index_id
 from adapters.keystore import CaseKeys, MasterKey
 from adapters.settings import Settings, library_env
 from domain.placements import StaffelApplication
@@ -20,8 +21,11 @@ def build_case_application(
     settings: Settings | None = None, today: Callable[[], date] = date.today
 ) -> StaffelApplication:
     """The case application with employers, offers and volunteers (one store), sealing
-    personal fields with per-case keys (ADR 0008)."""
+    personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0009)."""
     settings = settings or Settings()
-    app = StaffelApplication(env=library_env(settings), today=today)
-    app.keys = CaseKeys(app.recorder, master_key(settings), app.mapper.transcoder)
+    master = master_key(settings)
+    app = StaffelApplication(
+        env=library_env(settings), today=today, index_id=keyed_index_id(master)
+    )
+    app.keys = CaseKeys(app.recorder, master, app.mapper.transcoder)
     return app

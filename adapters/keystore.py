@@ -27,7 +27,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.persistence import Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 
@@ -60,6 +62,12 @@ class MasterKey:
         if len(raw) != 32:
             raise KeyStoreError(f"the master key must be 32 bytes, not {len(raw)}")
         self._aead = AESGCM(raw)
+        self._raw = raw
+
+    def derive(self, label: bytes) -> bytes:
+        """A 32-byte key for another purpose, named by ``label`` (HKDF-SHA256): independent of
+        the wrapping key and of every other label's key (ADR 0009)."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(self._raw)
 
     @classmethod
     def from_text(cls, text: str) -> MasterKey:

@@ -26,6 +26,7 @@ from domain.application import (
     UnknownEventTypeError,
     VersionConflictError,
 )
+from domain.bamf_number import InvalidBamfFileNumberError
 from domain.partner_application import (
     EmployerNotFoundError,
     OfferNotFoundError,
@@ -110,6 +111,7 @@ DOMAIN: dict[type[Exception], tuple[int, str, str]] = {
     ce.DuplicateReferenceError: (409, "duplicate-reference", "The item already exists"),
     ce.AsylumDecisionError: (409, "asylum-decision", "The decision does not fit the status"),
     ce.DuplicateBamfFileNumberError: (409, "duplicate-bamf-file-number", "Already registered"),
+    InvalidBamfFileNumberError: (422, "invalid-request", "Not a BAMF file number"),
     VersionConflictError: (409, "version-conflict", "The case changed meanwhile"),
     CaseNotFoundError: (404, "case-not-found", "No such case"),
     UnknownEventTypeError: (422, "unknown-event-type", "Unknown event type"),
@@ -142,6 +144,9 @@ def _extra(exc: Exception) -> dict[str, Any]:
             return {"current_version": exc.version, "current_digest": exc.digest}
         case ce.DuplicateBamfFileNumberError():
             return {"existing_case_id": str(exc.existing_case_id), "field": "bamf_file_number"}
+        case InvalidBamfFileNumberError():
+            field = "bamf_file_number"
+            return {"field": field, "errors": [{"field": field, "message": str(exc)}]}
         case VersionConflictError():
             return {"current_version": exc.current_version}
         case UnknownEventTypeError():

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from domain.bamf_number import InvalidBamfFileNumberError, normalise
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -34,6 +36,16 @@ def _not_in_future(value: date) -> date:
     if value > date.today():
         raise ValueError("must not lie in the future")
     return value
+
+
+def _bamf_file_number(value: str) -> str:
+    """The canonical form (ADR 0009); refused as a format error naming the field otherwise."""
+    try:
+        return normalise(value)
+    except InvalidBamfFileNumberError as e:
+        raise PydanticCustomError(
+            "string_pattern_mismatch", "not a BAMF file number: {reason}", {"reason": str(e)}
+        ) from None
 
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -68,9 +80,11 @@ class RegisterCase(Contract):
     bamf_file_number: Annotated[
         str | None,
         Field(
-            pattern=r"^\s*\d{6,8}\s*-\s*\d{3}\s*$",
-            description="BAMF Aktenzeichen, e.g. 7654321-423",
+            max_length=64,
+            description="BAMF Aktenzeichen, e.g. 7654321-423: stored in canonical form (ASCII"
+            " digits, running number padded to 7 digits, hyphen, 3-digit country code)",
         ),
+        AfterValidator(lambda v: v if v is None else _bamf_file_number(v)),
     ] = None
     residence_municipality: Name
     legal_status: LegalStatus

@@ -226,7 +226,8 @@ def register(app: CaseApplication, run: Run, municipalities: Sequence[str]) -> l
                 new_case(i, municipalities) for i in range(start, min(run.cases, start + run.batch))
             ]
             indexes = [
-                BamfFileNumberIndex.point(bamf_number(start + k), c.id) for k, c in enumerate(cases)
+                BamfFileNumberIndex.point(app.bamf_index_id(bamf_number(start + k)), c.id)
+                for k, c in enumerate(cases)
             ]
             app.save(*cases, *indexes)
             if (len(ids) + len(cases)) // step > len(ids) // step:

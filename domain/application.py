@@ -14,9 +14,10 @@ from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
 from domain import policy
-from domain.aggregates.bamf_index import BamfFileNumberIndex, normalise
+from domain.aggregates.bamf_index import BamfFileNumberIndex, IndexId, legacy_id, normalise
 from domain.aggregates.case import STAFF_COMMANDS, Case
 from domain.aggregates.case_errors import CaseErasedError, DuplicateBamfFileNumberError
+from domain.bamf_number import normalise_or_none, padded_forms
 from domain.sealing import Sealer, UnsealedPersonalDataError, sealing_with, unsealed_fields
 from domain.transcodings import StaffelTranscoder
 from domain.values import ErasureGround, LegalBasis, LegalStatus, Person, Redacted
@@ -102,16 +103,25 @@ class PersonalDataKeys(Sealer, Protocol):
         ...
 
 
+class IndexKeyMissingError(RuntimeError):
+    """The application was built without the BAMF index's key (``adapters.bootstrap`` gives it)."""
+
+
 class CaseApplication(Application[UUID]):
     name = "Staffel"
     SNAPSHOT_INTERVAL = "CASE_SNAPSHOT_INTERVAL"
     HANDOVER_WORKING_DAYS = "HANDOVER_WORKING_DAYS"
 
     def __init__(
-        self, env: dict[str, str] | None = None, today: Callable[[], date] = date.today
+        self,
+        env: dict[str, str] | None = None,
+        today: Callable[[], date] = date.today,
+        index_id: IndexId | None = None,
     ) -> None:
         super().__init__(env)
         self.today = today
+        # the keyed id of a canonical BAMF file number (ADR 0009): from ``adapters.bootstrap``
+        self._index_id = index_id
         interval = int(self.env.get(self.SNAPSHOT_INTERVAL) or 0)
         self.snapshotting_intervals = {Case: interval} if interval else {}  # type: ignore[misc]
         self.handover_working_days = int(self.env.get(self.HANDOVER_WORKING_DAYS) or 5)
@@ -173,16 +183,26 @@ class CaseApplication(Application[UUID]):
                 bamf_file_number, existing.case_id or case.id
             ) from None
 
+    def bamf_index_id(self, canonical: str) -> UUID:
+        """The uniqueness index's id for a canonical BAMF file number (a keyed hash)."""
+        if self._index_id is None:
+            raise IndexKeyMissingError("no key for the BAMF file number index (ADR 0009)")
+        return self._index_id(canonical)
+
     def _index_for(self, bamf_file_number: str, case_id: UUID) -> BamfFileNumberIndex:
         """The number's index pointing at ``case_id``: new, or a released one (its case erased)
         reassigned. Held by another case: refused. A concurrent registration of the same number
-        collides with this one on the index's next version when saved."""
+        collides with this one on the index's next version when saved. Until ``staffel migrate
+        bamf-index`` has moved a case's index to its keyed id, its legacy index still counts."""
+        index_id = self.bamf_index_id(bamf_file_number)
         try:
-            existing: BamfFileNumberIndex = self.repository.get(
-                BamfFileNumberIndex.create_id(bamf_file_number)
-            )
+            existing: BamfFileNumberIndex = self.repository.get(index_id)
         except AggregateNotFoundError:
-            return BamfFileNumberIndex.point(bamf_file_number, case_id)
+            for stored in padded_forms(bamf_file_number):
+                legacy = self._get_index(legacy_id(stored))
+                if legacy is not None and legacy.case_id is not None:
+                    raise DuplicateBamfFileNumberError(bamf_file_number, legacy.case_id) from None
+            return BamfFileNumberIndex.point(index_id, case_id)
         if existing.case_id is not None:
             raise DuplicateBamfFileNumberError(bamf_file_number, existing.case_id)
         existing.reassign(case_id)
@@ -295,7 +315,8 @@ class CaseApplication(Application[UUID]):
         return case
 
     def _bamf_index_of(self, case_id: UUID) -> BamfFileNumberIndex | None:
-        """The uniqueness index of the case's BAMF file number, if it has one and it is readable."""
+        """The uniqueness index pointing at the case, if its BAMF file number is readable and
+        indexed: the keyed one, or the legacy one of a case not migrated yet."""
         first = list(self.events.get(case_id, lte=1))
         if not first:
             return None
@@ -303,8 +324,19 @@ class CaseApplication(Application[UUID]):
         number = getattr(registered, "bamf_file_number", None)
         if not isinstance(number, str) or isinstance(number, Redacted):
             return None
+        canonical = normalise_or_none(number)
+        ids = [legacy_id(number)]
+        if canonical is not None and self._index_id is not None:
+            ids.insert(0, self.bamf_index_id(canonical))
+        for index_id in ids:
+            index = self._get_index(index_id)
+            if index is not None and index.case_id == case_id:
+                return index
+        return None
+
+    def _get_index(self, index_id: UUID) -> BamfFileNumberIndex | None:
         try:
-            index: BamfFileNumberIndex = self.repository.get(BamfFileNumberIndex.create_id(number))
+            index: BamfFileNumberIndex = self.repository.get(index_id)
         except AggregateNotFoundError:
             return None
         return index

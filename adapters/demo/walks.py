@@ -68,7 +68,7 @@ def seed_walks(app: StaffelApplication) -> int:
         ("7000107-166", Actor("j.hoffmann", "jobcenter-heinsberg"), MENTOR, DRK,
          ("name", "languages", "municipality", "placements")),
     ):  # fmt: skip
-        index: BamfFileNumberIndex = app.repository.get(BamfFileNumberIndex.create_id(bamf))
+        index: BamfFileNumberIndex = app.repository.get(app.bamf_index_id(bamf))
         assert index.case_id is not None  # a demo case, never erased while seeding
         with acting_as(actor):
             _consent(app, index.case_id, purpose, recipient, scope)

@@ -18,7 +18,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
 from adapters.views.store import ViewStoreMixin, name_key
-from domain.aggregates.bamf_index import normalise
+from domain.bamf_number import normalise_or_none
 from projections.summary import Doc
 
 MAX_LIMIT = 200
@@ -143,7 +143,7 @@ class CaseQueries:
             ("office", office),
             ("legal_status", legal_status),
             ("handover_state", handover),
-            ("bamf_file_number", bamf_file_number and normalise(bamf_file_number)),
+            ("bamf_file_number", bamf_file_number and _number(bamf_file_number)),
         ):
             if value is not None:
                 where.append(f"{column} = %s")
@@ -151,7 +151,7 @@ class CaseQueries:
         if q:
             needle = q.strip().casefold()
             where.append("(name_key LIKE %s OR name_key LIKE %s OR bamf_file_number = %s)")
-            params += [f"{_like(needle)}%", f"% {_like(needle)}%", normalise(q)]
+            params += [f"{_like(needle)}%", f"% {_like(needle)}%", _number(q)]
         if cursor:
             last_name, last_id = decode_cursor(cursor, str, str)
             where.append("(name_key > %s OR (name_key = %s AND case_id > %s))")
@@ -284,3 +284,8 @@ def _like(text: str) -> str:
 
 
 __all__ = ["BadCursorError", "CaseQueries", "History", "Page", "name_key"]
+
+
+def _number(text: str) -> str:
+    """A BAMF file number searched for, in canonical form; text that is none matches none."""
+    return normalise_or_none(text) or "-"

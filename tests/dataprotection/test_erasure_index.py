@@ -25,7 +25,7 @@ def erase(app: StaffelApplication, case_id: object) -> None:
 def test_an_erased_persons_number_can_be_registered_again(app: StaffelApplication) -> None:
     number = unique_bamf_number()
     first = register(app, bamf_file_number=number)
-    index_id = BamfFileNumberIndex.create_id(number)
+    index_id = app.bamf_index_id(number)
     with pytest.raises(DuplicateBamfFileNumberError):  # while the first case holds it
         register(app, person=a_person("Zweitversuch"), bamf_file_number=number)
 
@@ -51,5 +51,5 @@ def test_a_case_without_a_number_erases_without_touching_any_index(
     head = app.recorder.max_notification_id()
     erase(app, case.case_id)
     assert app.recorder.max_notification_id() == (head or 0) + 1  # the erasure alone
-    index: BamfFileNumberIndex = app.repository.get(BamfFileNumberIndex.create_id(other_number))
+    index: BamfFileNumberIndex = app.repository.get(app.bamf_index_id(other_number))
     assert index.case_id == other.case_id

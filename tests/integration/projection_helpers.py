@@ -162,7 +162,8 @@ def register(
             registered_on=chooser.day(),
             office=chooser.choice((None, "Mitte", "Neukölln")),
         )
-    index = BamfFileNumberIndex.point(bamf, case.id) if bamf else None
+    # a fresh id: the number is fresh too (the application's keyed id is not needed here)
+    index = BamfFileNumberIndex.point(uuid.uuid4(), case.id) if bamf else None
     return case, index
 
 

@@ -103,7 +103,7 @@ def test_the_stored_topics_are_the_frozen_ones(make_app: MakeApp) -> None:
 
     assert isinstance(registered, CaseRegistered)
     assert isinstance(registered.bamf_file_number, str)
-    index_id = BamfFileNumberIndex.create_id(registered.bamf_file_number)
+    index_id = app.bamf_index_id(registered.bamf_file_number)
     index_stored = list(app.recorder.select_events(index_id))
     assert [s.topic for s in index_stored] == INDEX_EVENT_TOPICS[:2]  # released by the erasure
     assert stored_state(app.mapper, index_stored[0])[1]["originator_topic"] == INDEX_TOPIC
