@@ -359,6 +359,31 @@ def _retention_run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEM if done.failed or work.undated else EXIT_OK
 
 
+def _migrate_bamf_index(_: argparse.Namespace) -> int:
+    from adapters import bamf_migration
+    from adapters.keystore import KeyStoreError
+
+    app = build_case_application(Settings())
+    try:
+        with Progress("cases", bamf_migration.count_registrations(app)) as progress:
+            done = bamf_migration.migrate(app, progress.advance)
+    except KeyStoreError as e:
+        print(f"staffel: {e} (check STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        app.close()
+    for case_id, why in done.problems:
+        print(f"case {case_id}: not migrated: {why}")
+    print(f"bamf index: {done.migrated} migrated, {done.already} already keyed, {done.erased}"
+          f" erased (skipped), {done.unindexed} without an index, {done.deleted} legacy indexes"
+          f" deleted, {len(done.problems)} not migrated")  # fmt: skip
+    return EXIT_PROBLEM if done.problems else EXIT_OK
+
+
 def _audit(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from adapters.audit import commands
@@ -567,6 +592,19 @@ def parser() -> argparse.ArgumentParser:
     command(
         "keys", "Print this deployment's public signing key for peers' organisations files."
     ).set_defaults(run=_keys)
+    migrate = command("migrate", "Migrate stored data to what this version expects.")
+    migrate_steps = migrate.add_subparsers(dest="step", required=True, metavar="STEP")
+    migrate_steps.add_parser(
+        "bamf-index",
+        help="key the BAMF file number index (ADR 0009); safe to interrupt and run again",
+        description="For every case whose BAMF file number index still has the unkeyed id of"
+        " earlier versions (uuid5 of the number), record the keyed index (HMAC under a key"
+        " derived from STAFFEL_MASTER_KEY) and release the old one in one transaction, then"
+        " delete the stored events of every released old index. Erased cases are skipped. One"
+        " line per case that could not be migrated (id and reason, no personal data). Safe to"
+        " run while the service runs, to interrupt and to run again. Exit 0 when every case is"
+        " keyed, 1 when some case is not, 2 on bad settings, 130 when interrupted.",
+    ).set_defaults(run=_migrate_bamf_index)
     _audit_commands(command("audit", "Verify, checkpoint and export the log for auditors."))
     return root
 
