@@ -63,7 +63,10 @@ class WebSessions:
             row = curs.fetchone()
         if row is None:
             return None
-        roles = frozenset(Role(r) for r in json.loads(row["roles"]))
+        try:
+            roles = frozenset(Role(r) for r in json.loads(row["roles"]))
+        except ValueError:  # a role this version no longer knows: sign in again
+            return None
         return Principal(row["sub"], row["name"], row["org"], roles, int(row["expires_at"]))
 
     def end(self, session_id: str) -> None:
