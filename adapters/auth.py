@@ -1,21 +1,28 @@
 """Bearer tokens (JWT): verifying those of an agency's identity provider or minting demo ones.
 
 HS256 with a shared secret (``STAFFEL_JWT_SECRET``; in demo mode a secret kept in the data
-directory), or RS256/ES256/EdDSA with a public key file. Unsigned (``alg: none``), expired,
-wrongly signed and malformed tokens are refused.
+directory), or a public key file whose type decides the one algorithm accepted (RSA: RS256, EC:
+ES256/384/512 by curve, Ed25519/Ed448: EdDSA). Every token names the expected issuer and
+audience, carries ``iat`` and ``exp`` no further apart than the maximum lifetime, and its claims
+are printable text of sensible length. Anything else is a ``TokenError`` (401), never a crash.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from adapters.federation.signing import create_secret_file
+from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
 
 
 class Role(StrEnum):
@@ -36,23 +43,62 @@ class Principal:
     name: str
     org: str
     roles: frozenset[Role]
+    expires_at: int | None = field(default=None, compare=False)  # the token's exp
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
 
 class TokenError(Exception):
-    pass
+    slug, title = "unauthenticated", "Authentication required"
+
+
+class UnknownOrganisationError(TokenError):
+    """A correctly signed token whose ``org`` this deployment does not know."""
+
+    slug, title = "unknown-organisation", "Unknown organisation"
+
+    def __init__(self, org: str, detail: str) -> None:
+        super().__init__(detail)
+        self.org = org
+
+
+REQUIRED = ["sub", "org", "roles", "iss", "aud", "iat", "exp"]
+MAX_CLAIM = 256  # characters of sub, org and name
+CURVES = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+
+
+def public_key_algorithm(pem: str) -> tuple[Any, str]:
+    """The key in ``pem`` and the one algorithm its tokens may use: a token signed for another
+    key type is then refused by the allow-list, before any key is prepared."""
+    key = load_pem_public_key(pem.encode())
+    if isinstance(key, rsa.RSAPublicKey):
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in CURVES:
+        return key, CURVES[key.curve.name]
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return key, "EdDSA"
+    raise ValueError(f"unsupported public key type for tokens: {type(key).__name__}")
 
 
 class TokenVerifier:
-    ALGORITHMS_BY_KEY = {"secret": ["HS256"], "public": ["RS256", "ES256", "EdDSA"]}
-
-    def __init__(self, *, secret: str | None = None, public_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        public_key: str | None = None,
+        issuer: str = DEFAULT_JWT_ISSUER,
+        audience: str = DEFAULT_JWT_AUDIENCE,
+        max_lifetime: int = 12 * 3600,
+    ) -> None:
         if not (secret or public_key):
             raise ValueError("a JWT secret or a public key is needed")
-        self.key = public_key or secret or ""
-        self.algorithms = self.ALGORITHMS_BY_KEY["public" if public_key else "secret"]
+        self.key: Any = secret
+        self.algorithms = ["HS256"]
+        if public_key:
+            self.key, algorithm = public_key_algorithm(public_key)
+            self.algorithms = [algorithm]
+        self.issuer, self.audience, self.max_lifetime = issuer, audience, max_lifetime
 
     def verify(self, token: str) -> Principal:
         try:
@@ -60,24 +106,50 @@ class TokenVerifier:
                 token,
                 self.key,
                 algorithms=self.algorithms,
-                options={"require": ["sub", "org", "roles", "exp"]},
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": REQUIRED},
             )
         except jwt.ExpiredSignatureError as e:
             raise TokenError("the token has expired") from e
-        except jwt.InvalidTokenError as e:
+        except jwt.InvalidIssuerError as e:
+            raise TokenError(f"the token's issuer (iss) is not {self.issuer!r}") from e
+        except jwt.InvalidAudienceError as e:
+            raise TokenError(f"the token's audience (aud) does not name {self.audience!r}") from e
+        except jwt.PyJWTError as e:  # includes a key that does not fit the token's algorithm
             raise TokenError(f"the token is not valid: {e}") from e
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            raise TokenError("the token is not valid: malformed") from e
+        return self._principal(claims)
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        lifetime = int(claims["exp"]) - int(claims["iat"])  # both checked as numbers by PyJWT
+        if lifetime > self.max_lifetime:
+            raise TokenError(
+                f"the token's lifetime (exp - iat = {lifetime} s) exceeds the maximum of"
+                f" {self.max_lifetime} s"
+            )
         roles = claims["roles"]
         if isinstance(roles, str):
             roles = [roles]
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise TokenError("claim roles must be a list of role names")
         try:
             parsed = frozenset(Role(r) for r in roles)
-        except (ValueError, TypeError) as e:
-            raise TokenError(f"unknown role in token: {roles}") from e
-        if not isinstance(claims["sub"], str) or not isinstance(claims["org"], str):
-            raise TokenError("claims sub and org must be strings")
-        return Principal(
-            claims["sub"], str(claims.get("name", claims["sub"])), claims["org"], parsed
-        )
+        except ValueError as e:
+            raise TokenError(f"unknown role in token: {roles!r}") from e
+        sub, org = text_claim(claims, "sub"), text_claim(claims, "org")
+        name = text_claim(claims, "name") if "name" in claims else sub
+        return Principal(sub, name, org, parsed, int(claims["exp"]))
+
+
+def text_claim(claims: dict[str, Any], name: str) -> str:
+    """Printable text (no NUL or other control or separator characters but the space) of 1 to
+    ``MAX_CLAIM`` characters: it is stored as the actor of events and shown on pages."""
+    value = claims[name]
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_CLAIM or not value.isprintable():
+        raise TokenError(f"claim {name} must be printable text of 1 to {MAX_CLAIM} characters")
+    return value
 
 
 def mint(
@@ -88,15 +160,21 @@ def mint(
     roles: list[str],
     name: str | None = None,
     ttl: int = 8 * 3600,
+    issuer: str = DEFAULT_JWT_ISSUER,
+    audience: str = DEFAULT_JWT_AUDIENCE,
 ) -> str:
+    """An HS256 token as this deployment checks it (the defaults are the settings' defaults)."""
     now = int(time.time())
     claims = {
         "sub": sub,
         "name": name or sub,
         "org": org,
         "roles": roles,
+        "iss": issuer,
+        "aud": audience,
         "iat": now,
         "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 

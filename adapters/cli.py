@@ -153,12 +153,29 @@ def _token(args: argparse.Namespace) -> int:
         settings = Settings(demo=True)  # the demo secret in the data directory
     secret = jwt_secret(settings)
     assert secret is not None
+    if not 0 < args.ttl <= settings.jwt_max_lifetime_seconds:
+        print(
+            f"staffel: --ttl must be 1 to {settings.jwt_max_lifetime_seconds} seconds"
+            " (STAFFEL_JWT_MAX_LIFETIME_SECONDS): a longer-lived token is refused",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     roles = [Role(r).value for r in args.role]
     print(
         f"token for {args.sub} ({args.org}, {', '.join(roles)}), valid {args.ttl} s:",
         file=sys.stderr,
     )
-    print(mint(secret, sub=args.sub, org=args.org, roles=roles, name=args.name, ttl=args.ttl))
+    token = mint(
+        secret,
+        sub=args.sub,
+        org=args.org,
+        roles=roles,
+        name=args.name,
+        ttl=args.ttl,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    print(token)
     return EXIT_OK
 
 
@@ -475,8 +492,9 @@ def parser() -> argparse.ArgumentParser:
     replay.set_defaults(run=_replay)
     serve = command(
         "serve",
-        "Serve the HTTP API. Production needs STAFFEL_DATABASE_URL, STAFFEL_ORGS_FILE and"
-        " STAFFEL_JWT_SECRET (or STAFFEL_JWT_PUBLIC_KEY_FILE); --demo needs nothing.",
+        "Serve the HTTP API. Production needs STAFFEL_DATABASE_URL, STAFFEL_ORGS_FILE,"
+        " STAFFEL_JWT_SECRET (or STAFFEL_JWT_PUBLIC_KEY_FILE), STAFFEL_JWT_ISSUER,"
+        " STAFFEL_JWT_AUDIENCE and the master key; --demo needs nothing.",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -489,7 +507,8 @@ def parser() -> argparse.ArgumentParser:
     token = command(
         "token",
         "Print a bearer token (alone on the last line) signed with STAFFEL_JWT_SECRET, or with"
-        " the demo secret in the data directory when no secret is set.",
+        " the demo secret in the data directory when no secret is set; it names"
+        " STAFFEL_JWT_ISSUER and STAFFEL_JWT_AUDIENCE (or the demo's).",
     )
     token.add_argument("--sub", required=True, help="the user's id")
     token.add_argument("--org", required=True, help="the organisation id")

@@ -19,6 +19,7 @@ from adapters.federation.transfer import ensure_tables
 from adapters.orgs import Organisations
 from adapters.policy_runner import PolicyWorker
 from adapters.projection_runner import ProjectionSupervisor, build_view_store
+from adapters.sessions import WebSessions
 from adapters.settings import Settings
 from adapters.views.queries import CaseQueries
 from domain.placements import StaffelApplication
@@ -39,6 +40,7 @@ class Services:
     verifier: TokenVerifier | None  # None in worker processes that serve no HTTP
     signing_key: Ed25519PrivateKey
     outbox: Outbox
+    sessions: WebSessions  # the web interface's sessions, in the database (ADR 0009)
 
     def close(self) -> None:
         self.supervisor.stop()
@@ -60,6 +62,12 @@ def check_production(settings: Settings) -> None:
             missing.append("STAFFEL_ORGS_FILE")
         if settings.jwt_secret is None and settings.jwt_public_key_file is None:
             missing.append("STAFFEL_JWT_SECRET or STAFFEL_JWT_PUBLIC_KEY_FILE")
+        # the identity provider's own: a token minted for another service is refused
+        missing += [
+            f"STAFFEL_{name.upper()}"
+            for name in ("jwt_issuer", "jwt_audience")
+            if name not in settings.model_fields_set
+        ]
         if settings.master_key is None and settings.master_key_file is None:
             missing.append("STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE")
     if missing:
@@ -70,6 +78,22 @@ def check_production(settings: Settings) -> None:
         )
     if settings.orgs_file is not None and not Path(settings.orgs_file).is_file():
         raise StartupError(f"STAFFEL_ORGS_FILE {settings.orgs_file} does not exist")
+
+
+def token_verifier(settings: Settings, public_key: str | None) -> TokenVerifier | None:
+    secret = jwt_secret(settings)
+    if not (secret or public_key):
+        return None
+    try:
+        return TokenVerifier(
+            secret=secret,
+            public_key=public_key,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            max_lifetime=settings.jwt_max_lifetime_seconds,
+        )
+    except ValueError as e:  # not a PEM public key, or one of a type tokens cannot use
+        raise StartupError(f"STAFFEL_JWT_PUBLIC_KEY_FILE: {e}") from e
 
 
 def build_services(
@@ -83,8 +107,7 @@ def build_services(
         if settings.jwt_public_key_file
         else None
     )
-    secret = jwt_secret(settings)
-    verifier = TokenVerifier(secret=secret, public_key=public_key) if secret or public_key else None
+    verifier = token_verifier(settings, public_key)
     cases = build_case_application(settings, today=today)
     store = build_view_store(cases)
     policy = PolicyWorker(
@@ -109,6 +132,7 @@ def build_services(
         verifier=verifier,
         signing_key=signing_key,
         outbox=outbox,
+        sessions=WebSessions(supervisor.store),
     )
     from adapters.federation.answers import import_confirmation  # it needs the services
 

@@ -14,6 +14,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/staffel.db"
+# what tokens name as their issuer and audience in the demo and in tests (ADR 0005); production
+# sets its identity provider's own (``check_production``)
+DEFAULT_JWT_ISSUER = "staffel-demo"
+DEFAULT_JWT_AUDIENCE = "staffel"
 
 
 class Settings(BaseSettings):
@@ -35,6 +39,11 @@ class Settings(BaseSettings):
     orgs_file: Path | None = None
     jwt_secret: SecretStr | None = None
     jwt_public_key_file: Path | None = None
+    jwt_issuer: str = Field(default=DEFAULT_JWT_ISSUER, min_length=1)
+    jwt_audience: str = Field(default=DEFAULT_JWT_AUDIENCE, min_length=1)
+    jwt_max_lifetime_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 24 * 3600)
+    # the longest bearer token (Authorization header, pasted token) and session cookie accepted
+    jwt_max_bytes: int = Field(default=8192, ge=1024, le=65536)
     log_format: Literal["auto", "json", "console"] = "auto"
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # this deployment's Ed25519 key for handover bundles and receipts (default: in data_dir)

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.auth import Principal, TokenError
 from adapters.services import Services
+from api.identity import authenticate
 from api.operations import actor_of
 from api.problems import ApiError
 from domain.application import CaseApplication, IdempotencyKey
@@ -40,11 +41,18 @@ def get_principal(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    limit = services.settings.jwt_max_bytes
+    if len(request.headers.get("authorization", "")) > limit:
+        raise ApiError(
+            431,
+            "header-too-large",
+            "Request header too large",
+            f"Authorization: the header is longer than {limit} bytes",
+            field="Authorization",
+        )
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise TokenError("send 'Authorization: Bearer <token>'")
-    if services.verifier is None:
-        raise TokenError("this process is configured to verify no tokens")
-    principal = services.verifier.verify(credentials.credentials)
+    principal = authenticate(services, credentials.credentials)
     request.state.principal = principal
     return principal
 

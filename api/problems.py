@@ -80,6 +80,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: problem_response("no such case"),
     409: problem_response("conflict: a duplicate, a stale version, a rule of the case"),
     422: problem_response("invalid input; errors name the fields"),
+    431: problem_response("the Authorization header is longer than STAFFEL_JWT_MAX_BYTES"),
     503: problem_response("the read models have not reached min_position yet; retry"),
 }
 
@@ -192,7 +193,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TokenError)
     async def unauthenticated(request: Request, exc: TokenError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        return problem(401, "unauthenticated", "Authentication required", str(exc), headers)
+        return problem(401, exc.slug, exc.title, str(exc), headers)
 
     @app.exception_handler(BadCursorError)
     async def bad_cursor(request: Request, exc: BadCursorError) -> JSONResponse:

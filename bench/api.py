@@ -64,6 +64,7 @@ import uvloop
 
 from adapters.auth import mint
 from adapters.bootstrap import build_case_application
+from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
 from bench.store import (
     RECORD_CONFIG,
     Backend,
@@ -400,6 +401,8 @@ def staffel_server(database_url: str, secret: str, data_dir: Path) -> Iterator[S
         STAFFEL_DATABASE_URL=database_url,
         STAFFEL_ORGS_FILE=str(ORGS_FILE),
         STAFFEL_JWT_SECRET=secret,
+        STAFFEL_JWT_ISSUER=DEFAULT_JWT_ISSUER,  # what mint() names by default
+        STAFFEL_JWT_AUDIENCE=DEFAULT_JWT_AUDIENCE,
         STAFFEL_DATA_DIR=str(data_dir),
         # the master key that wraps the per-case data keys (ADR 0008): made for this run
         STAFFEL_MASTER_KEY_FILE=str(data_dir / "master.key"),

@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 from adapters.auth import STAFF_ROLES, Role
 from api import access
 from api import partner_access as pa
-from api.deps import IdempotencyHeader, PrincipalDep, ReadYourWrites, actor_of, idempotency_key
+from api.deps import (
+    IdempotencyHeader,
+    PrincipalDep,
+    ReadYourWrites,
+    ServicesDep,
+    actor_of,
+    idempotency_key,
+)
+from api.identity import require_org
 from api.partner_deps import REFUSALS, WRITTEN, MatchingDep, PartnersDep, not_found, saved
 from api.partner_schemas import (
     ChangeEmployer,
@@ -31,12 +39,14 @@ def register_employer(
     body: RegisterEmployer,
     request: Request,
     partners: PartnersDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     key: IdempotencyHeader = None,
 ) -> JSONResponse:
     """Register an employer; ``caring_org`` (default: the caller's organisation) looks after it.
     Staff register only employers their organisation looks after."""
     pa.require(principal, *STAFF_ROLES, doing="register employers")
+    require_org(services, "caring_org", body.caring_org)
     idem = idempotency_key(principal, key, "POST", "/employers", body.model_dump(mode="json"))
     with acting_as(actor_of(principal)):
         result = partners.register_employer(
@@ -93,10 +103,12 @@ def change_employer(
     body: ChangeEmployer,
     request: Request,
     partners: PartnersDep,
+    services: ServicesDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
     """Change the fields given: the employer itself or the organisation looking after it."""
     pa.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="change employers")
+    require_org(services, "caring_org", body.caring_org)
     changes = body.model_dump(exclude_unset=True)
     if body.contact is not None:
         changes["contact"] = body.contact.to_value()

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from adapters.auth import STAFF_ROLES, Principal, Role, TokenError
 from adapters.services import Services
 from api.deps import get_services
+from api.identity import require_known_org
 from api.partner_access import employer_of
 from api.problems import DOMAIN, ApiError
 from api.web import forms, text
@@ -110,13 +111,16 @@ def next_page(path: str, filters: dict[str, Any], cursor: str | None) -> str | N
 
 
 def web_principal(request: Request, services: Annotated[Services, Depends(get_services)]) -> Any:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    """The signed-in user of the session the cookie names (ADR 0009): no session, an ended or
+    expired one, or a cookie that is no session id at all leads to the sign-in."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         raise SignInRequiredError
-    if services.verifier is None:
-        raise SignInRequiredError("Dieser Dienst prüft keine Anmeldungen.")
+    principal = services.sessions.principal(session_id)
     try:
-        principal = services.verifier.verify(token)
+        if principal is None:
+            raise TokenError("no such session")
+        require_known_org(services, principal)
     except TokenError as e:
         raise SignInRequiredError("Ihre Anmeldung ist abgelaufen oder ungültig.") from e
     request.state.principal = principal
@@ -168,9 +172,9 @@ class WebRoute(APIRoute):
             except SignInRequiredError as e:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 url = "/ui/sign-in?next=" + quote(target, safe="")
-                if e.message:
-                    url += "&reason=expired"
-                response = redirect(url)
+                response = redirect(url + "&reason=expired" if e.message else url)
+                if e.message:  # the cookie names no valid session: the browser forgets it
+                    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
             except CsrfError:
                 response = error_page(request, 403, text.CSRF_REFUSED, "Formular abgelehnt")
             except RequestValidationError:

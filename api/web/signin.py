@@ -4,14 +4,16 @@ a list, whose token is minted here. The session cookie holds the signed token.""
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from adapters.auth import STAFF_ROLES, Role, TokenError, mint
+from adapters.auth import STAFF_ROLES, Principal, Role, TokenError, UnknownOrganisationError, mint
 from adapters.demo.seed import DEMO_USERS
-from adapters.services import jwt_secret
+from adapters.services import Services, jwt_secret
+from api.identity import TokenTooLargeError, authenticate
 from api.web.core import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -37,9 +39,14 @@ def safe_next(target: str | None) -> str:
     return "/ui"
 
 
-def signed_in(request: Request, token: str, target: str | None) -> Response:
+def signed_in(
+    request: Request, services: Services, principal: Principal, target: str | None
+) -> Response:
+    """A new session in the database; the cookie holds only its id (ADR 0009)."""
+    expires_at = principal.expires_at or int(time.time()) + TOKEN_TTL
+    session_id = services.sessions.start(principal, expires_at)
     response = redirect(safe_next(target))
-    set_cookie(response, request, SESSION_COOKIE, token, samesite="lax")
+    set_cookie(response, request, SESSION_COOKIE, session_id, samesite="lax")
     # a fresh CSRF token for the new session
     set_cookie(response, request, CSRF_COOKIE, secrets.token_urlsafe(32), samesite="strict")
     return response
@@ -71,10 +78,8 @@ def sign_in_page(
 def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
     token = form.get("token", "").strip().removeprefix("Bearer ").strip()
     try:
-        if services.verifier is None:
-            raise TokenError("no verifier")
-        services.verifier.verify(token)
-    except TokenError:
+        principal = authenticate(services, token)
+    except TokenError as e:
         return render(
             request,
             "sign_in.html",
@@ -83,9 +88,20 @@ def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
             demo=services.settings.demo,
             users=[],
             next=safe_next(form.get("next")),
-            token_error=INVALID_TOKEN,
+            token_error=refusal(services, e),
         )
-    return signed_in(request, token, form.get("next"))
+    return signed_in(request, services, principal, form.get("next"))
+
+
+def refusal(services: Services, error: TokenError) -> str:
+    """Why a pasted token is refused, in German."""
+    match error:
+        case TokenTooLargeError():
+            limit = services.settings.jwt_max_bytes
+            return f"Dieser Zugangstoken ist zu lang (höchstens {limit} Zeichen)."
+        case UnknownOrganisationError():
+            return f"Die Organisation „{error.org}“ ist in diesem Dienst nicht bekannt."
+    return INVALID_TOKEN
 
 
 @router.post("/sign-in/demo")
@@ -95,12 +111,26 @@ def sign_in_demo(request: Request, services: ServicesDep, form: FormDep) -> Resp
     if not services.settings.demo or secret is None or user is None:
         return redirect("/ui/sign-in")
     sub, name, org, role = user
-    token = mint(secret, sub=sub, org=org, roles=[role], name=name, ttl=TOKEN_TTL)
-    return signed_in(request, token, form.get("next"))
+    settings = services.settings
+    token = mint(
+        secret,
+        sub=sub,
+        org=org,
+        roles=[role],
+        name=name,
+        ttl=min(TOKEN_TTL, settings.jwt_max_lifetime_seconds),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    return signed_in(request, services, authenticate(services, token), form.get("next"))
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, form: FormDep) -> Response:
+def sign_out(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    """Ends the session for good: its row is deleted, the old cookie names nothing any more."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        services.sessions.end(session_id)
     response = redirect("/ui/sign-in")
     response.delete_cookie(SESSION_COOKIE, path="/ui")
     return response

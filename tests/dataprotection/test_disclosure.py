@@ -33,7 +33,16 @@ from domain.disclosure import (
 from domain.values import NoteCategory, Redacted
 from projections import withholding
 from tests.dataprotection.served import Recorded, principal, recorded_case, served
-from tests.e2e.conftest import AGENTUR, AUDIT, DRK, JOBCENTER, SAARLAND, Api, auth
+from tests.e2e.conftest import (
+    AGENTUR,
+    AUDIT,
+    DRK,
+    JOBCENTER,
+    SAARLAND,
+    Api,
+    auth,
+    registered_employer,
+)
 from tests.e2e.test_web import signed_in
 
 A = Audience
@@ -312,7 +321,7 @@ def test_volunteers_employers_and_other_organisations_read_nothing(api: Api) -> 
     case = recorded_case(api)
     for headers in (
         auth("p.lang", DRK, "volunteer"),
-        auth("h.dahmen", "elektro-dahmen", "employer"),
+        auth("h.dahmen", registered_employer(api, "elektro-dahmen"), "employer"),
         auth("cw-saar", SAARLAND, "caseworker"),
     ):
         for path in (f"/cases/{case.case_id}", f"/cases/{case.case_id}/history"):

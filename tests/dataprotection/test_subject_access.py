@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     Api,
     auth,
     problem_of,
+    registered_employer,
     registration,
 )
 from tests.e2e.test_web import signed_in
@@ -232,6 +233,8 @@ def test_the_printable_page(api: Api) -> None:
 )
 def test_refused_to_everyone_else(api: Api, sub: str, org: str, role: str) -> None:
     case = recorded_case(api)
+    if role == "employer":
+        registered_employer(api, org)
     headers = auth(sub, org, role)
     for params in ({}, {"format": "html"}):
         r = api.client.get(

@@ -193,6 +193,16 @@ class Api:
         return body
 
 
+def registered_employer(api: Api, account: str) -> str:
+    """``account`` registered as an employer the Agentur looks after (already, on a shared
+    database): an employer's token must name a registered employer (issue 13)."""
+    body = {"account": account, "name": "Elektro Dahmen GmbH", "sector": "Handwerk",
+            "locations": ["Wassenberg"], "contact": {"name": "Herr Dahmen"}}  # fmt: skip
+    r = api.client.post("/employers", json=body, headers=api.agentur)
+    assert r.status_code in (201, 409), r.text
+    return account
+
+
 def problem_of(response: Response, status: int) -> dict[str, Any]:
     """Assert an RFC 9457 problem with ``status``; return its body."""
     assert response.status_code == status, (response.status_code, response.text)

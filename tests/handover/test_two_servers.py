@@ -32,7 +32,7 @@ from adapters.demo.federation import prepare
 from adapters.federation.bundle import build_bundle, build_receipt
 from adapters.federation.signing import load_or_create_key
 from adapters.projection_runner import build_view_store
-from adapters.settings import Settings
+from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, Settings
 from adapters.views.queries import CaseQueries
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
@@ -167,6 +167,8 @@ def servers(postgres_server: str, tmp_path: Path) -> Iterator[tuple[Server, Serv
                 "STAFFEL_SEED": "false",
                 "STAFFEL_DATABASE_URL": create_database(f"staffel_fed_{name.lower()}"),
                 "STAFFEL_JWT_SECRET": new_secret(),
+                "STAFFEL_JWT_ISSUER": DEFAULT_JWT_ISSUER,  # what the tests' tokens name
+                "STAFFEL_JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
                 "STAFFEL_LOG_FORMAT": "json",
                 "PYTHONUNBUFFERED": "1",
             })  # fmt: skip

@@ -188,8 +188,8 @@ def test_a_volunteer_sees_only_its_mentees_and_what_they_share_with_it(api: Api)
 
 
 def test_offers_for_a_person_are_ranked_and_explained(api: Api) -> None:
-    _, employer_id = an_employer(api)
-    employer = auth("h", "unused", "employer")
+    account, employer_id = an_employer(api)
+    employer = auth("h", account, "employer")  # a registered employer's own staff
     near = an_offer(api, employer_id, api.agentur)
     case_id = a_person(api)
     items = get(api, f"/cases/{case_id}/offers?limit=200", api.agentur)["items"]
