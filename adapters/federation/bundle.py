@@ -51,15 +51,18 @@ def build_bundle(
     sender: str,
     key: Ed25519PrivateKey,
     receiver: str | None = None,
+    *,
+    up_to: int | None = None,
 ) -> dict[str, Any]:
     """A signed bundle of the case's whole stream, for the organisation it is offered to (or
-    ``receiver``: a peer that must learn of the answer to its offer)."""
+    ``receiver``: a peer that must learn of the answer to its offer). With ``up_to``: events
+    1..up_to only, dated by the last of them, so the same stream always gives the same bytes."""
     case = app.get_case(case_id)
     receiver = receiver or (case.handover.to_org if case.handover else None)
     if receiver is None:
         raise BundleError("the case has no open handover offer: name the receiving organisation")
     events = []
-    for stored in app.recorder.select_events(case_id):
+    for stored in app.recorder.select_events(case_id, lte=up_to):
         class_version, state = stored_state(app.mapper, stored)
         encoded_state = dict(state)
         if class_version > 1:
@@ -78,9 +81,11 @@ def build_bundle(
             "case_id": str(case_id),
             "sender": sender,
             "receiver": receiver,
-            "version": case.version,
-            "digest": case.digest,
-            "created_at": datetime.now(UTC).isoformat(),
+            "version": events[-1]["version"] if up_to else case.version,
+            "digest": events[-1]["hash"] if up_to else case.digest,
+            "created_at": events[-1]["state"]["timestamp"]
+            if up_to
+            else datetime.now(UTC).isoformat(),
             "events": events,
             "data_key": data_key_text(app, case_id),
         },
