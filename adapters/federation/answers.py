@@ -22,7 +22,7 @@ from adapters.federation.bundle import (
     verify_receipt,
 )
 from adapters.federation.signing import public_key_from_text
-from adapters.federation.transfer import Imported, import_bundle
+from adapters.federation.transfer import Imported, import_bundle, remember_receipt
 from adapters.services import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
@@ -173,6 +173,7 @@ def prepare_answer(
         case_id, version, digest, actor.org, actor.id, services.signing_key,
         decision=decision, reason=reason,
     )  # fmt: skip
+    remember_receipt(services.supervisor.store, receipt)
     return Answer(receipt, sender)
 
 
