@@ -64,7 +64,7 @@ def is_remote(services: Services, org_id: str) -> bool:
 
 def record_receipt(
     services: Services, receipt_document: dict[str, Any], channel: str | None = "http"
-) -> receipts.Answer:
+) -> receipts.ReceiptAnswer:
     """Record a peer's answer to our offer; return the confirming bundle of the stream up to
     the decision. A receipt is answered once: one already answered gets the stored first answer
     (``receipts``), or is refused. Every answer sent is recorded as a disclosure (``channel``:
@@ -87,13 +87,13 @@ def record_receipt(
         first = receipts.store_answer(store, receipt, body)
         # of two processes answering at once, both send the one stored
         body = receipts.stored_answer(services.cases, store, receipt) or body
-    answer = receipts.Answer(body, first)
+    answer = receipts.ReceiptAnswer(body, first)
     if channel is not None:
         disclosed(services, answer, channel)
     return answer
 
 
-def disclosed(services: Services, answer: receipts.Answer, channel: str) -> None:
+def disclosed(services: Services, answer: receipts.ReceiptAnswer, channel: str) -> None:
     """Record that the answer went to its peer (subject access report)."""
     bundle = answer.bundle
     receipts.record_disclosure(
@@ -116,8 +116,9 @@ def _record(services: Services, receipt: Receipt, key: IdempotencyKey) -> Record
 def _decide(services: Services, receipt: Receipt) -> tuple[Recorded, dict[str, Any]]:
     """Record the answer in our log (idempotent by the receipt's key) and build the confirming
     bundle of the stream as it stood right after the decision, never later."""
-    key = IdempotencyKey(
-        f"receipt:{receipt.case_id}:{receipt.version}", receipt.digest + receipt.decision
+    key = IdempotencyKey(  # the receiver too: another peer's receipt never replays this one
+        f"receipt:{receipt.case_id}:{receipt.version}",
+        f"{receipt.digest}:{receipt.decision}:{receipt.receiver}",
     )
     try:
         try:

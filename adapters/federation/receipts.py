@@ -35,7 +35,7 @@ class AlreadyAnsweredError(BundleError):
 
 
 @dataclass(frozen=True)
-class Answer:
+class ReceiptAnswer:
     body: dict[str, Any]  # {case_id, version, digest, position, bundle}
     first: bool  # False: a replay of the stored first answer
 

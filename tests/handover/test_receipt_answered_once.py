@@ -17,6 +17,7 @@ from uuid import UUID
 import pytest
 
 from adapters.federation.bundle import build_receipt
+from adapters.federation.receipts import disclosures
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.values import ErasureGround, NoteCategory, Protection
@@ -243,6 +244,10 @@ def test_a_replayed_receipt_file_gets_the_first_answer(
     bundle = json.loads(second.read_bytes())
     assert bundle["version"] == at_a.app.get_case(case_id).version - 1
     assert count_of(at_a.app, case_id, ev.HandoverRejected) == 1
+    sent = disclosures(at_a.store, str(case_id))
+    assert [(d["peer"], d["version"], d["channel"]) for d in sent] == [
+        (ST_WENDEL, bundle["version"], "file")
+    ] * 2
 
 
 def test_the_answer_file_is_private_and_never_overwritten_unasked(
@@ -269,3 +274,23 @@ def test_the_answer_file_is_private_and_never_overwritten_unasked(
     assert code == 0, err
     assert json.loads(answer.read_bytes())["case_id"] == str(case_id)
     assert answer.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_outbox_sends_a_rejecting_peer_nothing_recorded_after_the_rejection(
+    federation: Federation,
+) -> None:
+    a, b = federation.a, federation.b
+    case_id = offered_at_b(federation)
+    rejected = b.client.post(
+        f"/cases/{case_id}/handover/reject",
+        json={"reason": "nicht unser Kreis"},
+        headers=b.auth("t.weber", ST_WENDEL),
+    )
+    assert rejected.status_code == 201, rejected.text
+    decided = a.app.get_case(case_id).version
+    note(a, case_id, "nach der Ablehnung, nur für uns")  # before the outbox sends the answer
+
+    a.outbox.step()
+
+    assert [e.version for e in stored_events(b.app, case_id)] == list(range(1, decided + 1))
+    assert all(j["state"] == "delivered" for j in a.outbox.jobs())
