@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.federation import receipts
+from adapters.federation.authority import remember_receipt
 from adapters.federation.bundle import (
     BundleError,
     Receipt,
@@ -22,7 +23,7 @@ from adapters.federation.bundle import (
     verify_receipt,
 )
 from adapters.federation.signing import public_key_from_text
-from adapters.federation.transfer import Imported, import_bundle, remember_receipt
+from adapters.federation.transfer import Imported, import_bundle
 from adapters.services import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError

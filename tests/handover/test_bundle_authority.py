@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from adapters.federation.authority import SentReceipt, check_authority
 from adapters.federation.bundle import BundleError, VerifiedEvent, build_bundle
-from adapters.federation.transfer import SentReceipt, check_authority
 from domain.actor import Actor, acting_as
 from tests.handover.helpers import PROBLEM, Federation, open_federation_on, register
 
