@@ -204,11 +204,12 @@ def _handover_export(args: argparse.Namespace) -> int:
 
 
 def _handover_import(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
-    from adapters.federation.answers import is_local, peer_key, record_receipt
+    from adapters.federation.answer_file import write_private
+    from adapters.federation.answers import disclosed, is_local, peer_key, record_receipt
     from adapters.federation.bundle import BundleError, parse
+    from adapters.federation.receipts import render
     from adapters.federation.transfer import import_bundle
     from adapters.services import build_services
 
@@ -216,10 +217,16 @@ def _handover_import(args: argparse.Namespace) -> int:
     try:
         document = parse(Path(args.file).read_bytes())
         if str(document.get("protocol", "")).startswith("staffel-receipt"):
-            recorded, bundle = record_receipt(services, document)
-            print(f"receipt recorded: case {recorded.case_id} now at version {recorded.version}")
+            if args.answer and Path(args.answer).exists() and not args.force:
+                print(f"staffel: {args.answer} exists: not overwritten (--force to replace it)",
+                      file=sys.stderr)  # fmt: skip
+                return EXIT_PROBLEM
+            answer = record_receipt(services, document, channel=None)
+            what = "recorded" if answer.first else "already answered: the first answer stands"
+            print(f"receipt {what}: case {answer.body['case_id']} at {answer.body['version']}")
             if args.answer:
-                Path(args.answer).write_text(json.dumps(bundle, ensure_ascii=False), "utf-8")
+                write_private(Path(args.answer), render(answer.bundle), force=args.force)
+                disclosed(services, answer, "file")
                 print(f"the confirming bundle for the peer is in {args.answer}")
         else:
             key = peer_key(services, str(document.get("sender")))
@@ -549,8 +556,11 @@ def parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file")
     imp.add_argument(
-        "--answer", metavar="FILE", help="for a receipt: write the confirming bundle here"
+        "--answer",
+        metavar="FILE",
+        help="for a receipt: write the confirming bundle here (mode 600, never over a file)",
     )
+    imp.add_argument("--force", action="store_true", help="replace an existing --answer file")
     imp.set_defaults(run=_handover_import)
     answer = steps.add_parser(
         "answer",

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapters.access_log import AccessLog
 from adapters.auth import TokenVerifier, demo_secret
 from adapters.bootstrap import build_case_application
+from adapters.federation import receipts
 from adapters.federation.outbox import Outbox
 from adapters.federation.signing import load_or_create_key
 from adapters.federation.transfer import ensure_tables
@@ -118,6 +119,7 @@ def build_services(
     )
     signing_key = load_or_create_key(settings.signing_key_path)
     ensure_tables(store)
+    receipts.ensure_tables(store)
     outbox = Outbox(cases, store, orgs, signing_key)
     supervisor = ProjectionSupervisor(cases, store=store, processes=[policy, outbox])
     if start_projections:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     jwt_max_bytes: int = Field(default=8192, ge=1024, le=65536)
     log_format: Literal["auto", "json", "console"] = "auto"
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # the most a peer may send to /handovers/inbox or /handovers/receipts, in bytes (413 above)
+    max_peer_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # this deployment's Ed25519 key for handover bundles and receipts (default: in data_dir)
     signing_key_file: Path | None = None
     # the master key that wraps each case's data key (ADR 0008): base64 of 32 bytes, given

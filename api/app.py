@@ -17,6 +17,7 @@ from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
 from api import problems, web
 from api.metrics import Metrics
+from api.peer_body import PeerBodyLimit
 from api.routers import (
     audit,
     cases,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(data_protection.router)
     web.install(app, settings)
     app.include_router(subject_access_page.router)
+    app.add_middleware(PeerBodyLimit, limit=settings.max_peer_body_bytes)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.auth import Principal
+from adapters.federation import receipts
 from adapters.services import Services
 from adapters.views.matching_queries import MatchingQueries
 from api import access, operations
@@ -101,7 +102,8 @@ def _handover(h: Doc, names: dict[str, str]) -> Doc:
 def _bundles(
     services: Services, case_id: UUID, entries: list[Doc], names: dict[str, str]
 ) -> list[Doc]:
-    """Bundles (the case's events as they then stood) and receipts sent to other deployments."""
+    """Bundles (the case's events as they then stood) and receipts sent to other deployments,
+    and every answer to a peer's receipt (``adapters.federation.receipts``)."""
     store = services.outbox.store
     with store.cursor() as curs:
         curs.execute(
@@ -113,11 +115,18 @@ def _bundles(
         )
         rows = [dict(r) for r in curs.fetchall()]
     recorded = {e["version"]: e["recorded_at"] for e in entries}
-    return [
+    sent = [
         {"kind": r["kind"], "version": int(r["version"]), "as_of": recorded.get(int(r["version"])),
          "peer": r["peer"], "peer_name": names.get(r["peer"]), "state": r["state"],
-         "attempts": int(r["attempts"])}
+         "attempts": int(r["attempts"]), "sent_at": None, "channel": "outbox"}
         for r in rows
+    ]  # fmt: skip
+    # each answer to a peer's receipt (the stream up to the decision), replays included
+    return sent + [
+        {"kind": d["kind"], "version": int(d["version"]), "as_of": recorded.get(int(d["version"])),
+         "peer": d["peer"], "peer_name": names.get(d["peer"]), "state": "delivered",
+         "attempts": 1, "sent_at": d["at"], "channel": d["channel"]}
+        for d in receipts.disclosures(store, str(case_id))
     ]  # fmt: skip
 
 

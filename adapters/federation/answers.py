@@ -12,8 +12,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from adapters.federation import receipts
+from adapters.federation.authority import remember_receipt
 from adapters.federation.bundle import (
     BundleError,
+    Receipt,
     build_bundle,
     build_receipt,
     parse,
@@ -23,7 +26,8 @@ from adapters.federation.signing import public_key_from_text
 from adapters.federation.transfer import Imported, import_bundle
 from adapters.services import Services
 from domain.actor import Actor, acting_as
-from domain.application import IdempotencyKey, Recorded
+from domain.aggregates.case_errors import CaseRuleError
+from domain.application import IdempotencyKey, IdempotencyKeyReusedError, Recorded
 
 
 class PeerUnreachableError(Exception):
@@ -60,30 +64,81 @@ def is_remote(services: Services, org_id: str) -> bool:
 
 
 def record_receipt(
-    services: Services, receipt_document: dict[str, Any]
-) -> tuple[Recorded, dict[str, Any]]:
-    """Record a peer's answer to our offer; return what was recorded and the confirming bundle."""
+    services: Services, receipt_document: dict[str, Any], channel: str | None = "http"
+) -> receipts.ReceiptAnswer:
+    """Record a peer's answer to our offer; return the confirming bundle of the stream up to
+    the decision. A receipt is answered once: one already answered gets the stored first answer
+    (``receipts``), or is refused. Every answer sent is recorded as a disclosure (``channel``:
+    ``http`` or ``file``; None when the answer goes nowhere)."""
     receipt = verify_receipt(
         receipt_document, peer_key(services, str(receipt_document.get("receiver")))
     )
-    key = IdempotencyKey(
-        f"receipt:{receipt.case_id}:{receipt.version}", receipt.digest + receipt.decision
-    )
-    offered_by = services.cases.get_case(receipt.case_id).holder
+    store = services.supervisor.store
+    body = receipts.stored_answer(services.cases, store, receipt)
+    first = False
+    if body is None:
+        recorded, bundle = _decide(services, receipt)
+        body = {
+            "case_id": str(recorded.case_id),
+            "version": recorded.version,
+            "digest": recorded.digest,
+            "position": recorded.position,
+            "bundle": bundle,
+        }
+        first = receipts.store_answer(store, receipt, body)
+        # of two processes answering at once, both send the one stored
+        body = receipts.stored_answer(services.cases, store, receipt) or body
+    answer = receipts.ReceiptAnswer(body, first)
+    if channel is not None:
+        disclosed(services, answer, channel)
+    return answer
+
+
+def disclosed(services: Services, answer: receipts.ReceiptAnswer, channel: str) -> None:
+    """Record that the answer went to its peer (subject access report)."""
+    bundle = answer.bundle
+    receipts.record_disclosure(
+        services.supervisor.store, str(bundle["case_id"]), str(bundle["receiver"]), "answer",
+        int(bundle["version"]), channel,
+    )  # fmt: skip
+
+
+def _record(services: Services, receipt: Receipt, key: IdempotencyKey) -> Recorded:
     with acting_as(Actor(receipt.decided_by, receipt.receiver)):
         if receipt.decision == "accepted":
-            recorded = services.cases.accept_handover(
+            return services.cases.accept_handover(
                 receipt.case_id, version=receipt.version, digest=receipt.digest, idempotency=key
             )
-        else:
-            recorded = services.cases.reject_handover(
-                receipt.case_id, reason=receipt.reason or "abgelehnt", idempotency=key
-            )
-    holder = services.cases.get_case(receipt.case_id).holder
-    sender = offered_by if holder == receipt.receiver else holder
-    bundle = build_bundle(
-        services.cases, receipt.case_id, sender, services.signing_key, receipt.receiver
+        return services.cases.reject_handover(
+            receipt.case_id, reason=receipt.reason or "abgelehnt", idempotency=key
+        )
+
+
+def _decide(services: Services, receipt: Receipt) -> tuple[Recorded, dict[str, Any]]:
+    """Record the answer in our log (idempotent by the receipt's key) and build the confirming
+    bundle of the stream as it stood right after the decision, never later."""
+    key = IdempotencyKey(  # the receiver too: another peer's receipt never replays this one
+        f"receipt:{receipt.case_id}:{receipt.version}",
+        f"{receipt.digest}:{receipt.decision}:{receipt.receiver}",
     )
+    try:
+        try:
+            recorded = _record(services, receipt, key)
+        except CaseRuleError:  # another process may have recorded this very answer meanwhile:
+            recorded = _record(services, receipt, key)  # then its record answers; else refused
+    except IdempotencyKeyReusedError as e:
+        raise receipts.AlreadyAnsweredError(
+            f"version {receipt.version} of case {receipt.case_id} was already answered"
+            " otherwise: a receipt is answered once"
+        ) from e
+    decided = services.cases.get_case(receipt.case_id, version=recorded.version)
+    # the organisation that made the offer: the holder, or the former holder once accepted
+    accepted = decided.holder == receipt.receiver and decided.former_holders
+    sender = decided.former_holders[-1] if accepted else decided.holder
+    bundle = build_bundle(
+        services.cases, receipt.case_id, sender, services.signing_key, receipt.receiver,
+        up_to=recorded.version,
+    )  # fmt: skip
     return recorded, bundle
 
 
@@ -120,6 +175,7 @@ def prepare_answer(
         case_id, version, digest, actor.org, actor.id, services.signing_key,
         decision=decision, reason=reason,
     )  # fmt: skip
+    remember_receipt(services.supervisor.store, receipt)
     return Answer(receipt, sender)
 
 

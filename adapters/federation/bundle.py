@@ -26,6 +26,7 @@ from domain.chain import GENESIS, event_hash, to_canonical
 BUNDLE_PROTOCOL = "staffel-bundle/1"
 CASE_TOPICS = frozenset(cls.TOPIC for cls in CASE_EVENTS)
 RECEIPT_PROTOCOL = "staffel-receipt/1"
+MAX_DEPTH = 64  # a bundle nests about 8 levels deep
 
 
 class BundleError(ValueError):
@@ -51,15 +52,18 @@ def build_bundle(
     sender: str,
     key: Ed25519PrivateKey,
     receiver: str | None = None,
+    *,
+    up_to: int | None = None,
 ) -> dict[str, Any]:
     """A signed bundle of the case's whole stream, for the organisation it is offered to (or
-    ``receiver``: a peer that must learn of the answer to its offer)."""
+    ``receiver``: a peer that must learn of the answer to its offer). With ``up_to``: events
+    1..up_to only, dated by the last of them, so the same stream always gives the same bytes."""
     case = app.get_case(case_id)
     receiver = receiver or (case.handover.to_org if case.handover else None)
     if receiver is None:
         raise BundleError("the case has no open handover offer: name the receiving organisation")
     events = []
-    for stored in app.recorder.select_events(case_id):
+    for stored in app.recorder.select_events(case_id, lte=up_to):
         class_version, state = stored_state(app.mapper, stored)
         encoded_state = dict(state)
         if class_version > 1:
@@ -78,9 +82,11 @@ def build_bundle(
             "case_id": str(case_id),
             "sender": sender,
             "receiver": receiver,
-            "version": case.version,
-            "digest": case.digest,
-            "created_at": datetime.now(UTC).isoformat(),
+            "version": events[-1]["version"] if up_to else case.version,
+            "digest": events[-1]["hash"] if up_to else case.digest,
+            "created_at": events[-1]["state"]["timestamp"]
+            if up_to
+            else datetime.now(UTC).isoformat(),
             "events": events,
             "data_key": data_key_text(app, case_id),
         },
@@ -116,19 +122,40 @@ def parse(raw: bytes | str) -> dict[str, Any]:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise BundleError(f"not valid JSON (truncated?): {e}") from e
+    except RecursionError as e:
+        raise BundleError(f"nested deeper than {MAX_DEPTH} levels") from e
     if not isinstance(document, dict):
         raise BundleError("not a JSON object")
+    check_depth(document)
     return document
+
+
+def check_depth(document: Any) -> None:
+    """Refuse a document nested deeper than any bundle or receipt is (``MAX_DEPTH``) before
+    anything walks it recursively (signature, hashes, typed decoding)."""
+    level: list[tuple[Any, int]] = [(document, 1)]
+    while level:
+        value, depth = level.pop()
+        if depth > MAX_DEPTH:
+            raise BundleError(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            level.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            level.extend((v, depth + 1) for v in value)
 
 
 def verify_bundle(
     app: CaseApplication, bundle: dict[str, Any], sender_key: Ed25519PublicKey
 ) -> list[VerifiedEvent]:
-    """Check protocol, the whole chain and the signature; return the events, typed, in order."""
+    """Check protocol, the signature and the whole chain; return the events, typed, in order."""
+    check_depth(bundle)
     if bundle.get("protocol") != BUNDLE_PROTOCOL:
         raise BundleError(
             f"unknown protocol {bundle.get('protocol')!r}, expected {BUNDLE_PROTOCOL}"
         )
+    # who signed it first: nothing in a document of unknown origin is worth reading (issue 13)
+    if not verify(bundle, sender_key):
+        raise BundleError(f"the signature does not verify with the key of {bundle.get('sender')!r}")
     try:
         case_id = UUID(str(bundle["case_id"]))
         raw_events = list(bundle["events"])
@@ -155,9 +182,6 @@ def verify_bundle(
         )
     if head != digest:
         raise BundleError("the last event's hash is not the bundle's digest", version)
-    # the chain first, so a damaged bundle names its first bad event; then who signed it
-    if not verify(bundle, sender_key):
-        raise BundleError(f"the signature does not verify with the key of {bundle.get('sender')!r}")
     return verified
 
 
@@ -274,6 +298,7 @@ def build_receipt(
 
 
 def verify_receipt(receipt: dict[str, Any], receiver_key: Ed25519PublicKey) -> Receipt:
+    check_depth(receipt)
     if receipt.get("protocol") != RECEIPT_PROTOCOL:
         raise BundleError(
             f"unknown protocol {receipt.get('protocol')!r}, expected {RECEIPT_PROTOCOL}"

@@ -2,9 +2,10 @@
 
 Bundle jobs are derived from the event log with tracking (enqueued in the same transaction as
 the tracking record, so each is enqueued exactly once): on an offer to a peer, on every later
-event of that case while the offer is open, and on its answer, the peer gets the whole stream
-as it then stands. Receipt jobs are queued when a receipt could not be delivered at once.
-Delivery is at least once, which is safe: importing a bundle or a receipt twice changes nothing.
+event of that case while the offer is open, and on its answer, the peer gets the stream up to
+that event (never what was recorded after it). Receipt jobs are queued when a receipt could not
+be delivered at once. Delivery is at least once, which is safe: importing a bundle or a receipt
+twice changes nothing.
 """
 
 from __future__ import annotations
@@ -182,10 +183,17 @@ class Outbox:
     def _payload(self, job: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if job["kind"] == "receipt":
             return "/handovers/receipts", json.loads(job["payload"])
-        case_id = UUID(job["case_id"])
-        case = self.app.get_case(case_id)
+        # the stream as it stood at the job's event, never later: after an answer (a rejection,
+        # a withdrawal) the peer is owed nothing the holder records next; but an erasure saved
+        # with the withdrawal goes along (it discloses nothing, and the peer must erase too)
+        case_id, version = UUID(job["case_id"]), int(job["version"])
+        following = self.app.recorder.select_events(case_id, gt=version, limit=1)
+        if following and following[0].topic == ev.PersonalDataErased.TOPIC:
+            version += 1
+        case = self.app.get_case(case_id, version=version)
         sender = case.former_holders[-1] if case.holder == job["peer"] else case.holder
-        return "/handovers/inbox", build_bundle(self.app, case_id, sender, self.key, job["peer"])
+        bundle = build_bundle(self.app, case_id, sender, self.key, job["peer"], up_to=version)
+        return "/handovers/inbox", bundle
 
     def _retry(self, job: dict[str, Any], error: str) -> None:
         attempts = int(job["attempts"]) + 1

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from adapters.chain_check import stored_state
+from adapters.federation.authority import SENT_RECEIPTS, check_authority, sent_receipts
 from adapters.federation.bundle import BundleError, VerifiedEvent, data_key_of, verify_bundle
 from adapters.keystore import CaseKeys
 from adapters.views.store import ViewStoreMixin
@@ -39,38 +40,10 @@ class Imported:
 def ensure_tables(store: ViewStoreMixin) -> None:
     with store.cursor(commit=True) as curs:
         curs.execute(IMPORTS)
+        curs.execute(SENT_RECEIPTS)
 
 
 ERASED_TOPIC = PersonalDataErased.TOPIC
-ANSWERS = frozenset({"HandoverAccepted", "HandoverRejected", "JurisdictionChanged"})
-
-
-def check_authority(
-    events: list[VerifiedEvent], held: int, sender: str, receiver: str, local: Callable[[str], bool]
-) -> None:
-    """A peer may only add to a case it holds: every event after what we already hold must be
-    recorded by the holder at that point, or be the offered organisation's answer; and the bundle
-    must be meant for one of our organisations. So a peer cannot forge events of ours, nor write
-    to a case after it handed it to us."""
-    if not local(receiver):
-        raise BundleError(f"the bundle is addressed to {receiver!r}, not to this deployment")
-    holder, offered_to = "", None
-    for event in events:
-        kind = event.topic.rsplit(".", 1)[-1]
-        org = str(event.state.get("org"))
-        if kind == "CaseRegistered":
-            holder = str(event.state.get("holder"))
-        if event.version > held:
-            if event.version == held + 1 and holder != sender:
-                raise BundleError(f"{sender!r} does not hold the case here", event.version)
-            if org != holder and not (org == offered_to and kind in ANSWERS):
-                raise BundleError(f"recorded by {org!r}, who may not write here", event.version)
-        if kind == "HandoverOffered":
-            offered_to = str(event.state.get("to_org"))
-        elif kind in ("HandoverRejected", "HandoverWithdrawn"):
-            offered_to = None
-        elif kind == "JurisdictionChanged":
-            holder, offered_to = str(event.state.get("to_org")), None
 
 
 def import_bundle(
@@ -78,10 +51,13 @@ def import_bundle(
     store: ViewStoreMixin,
     bundle: dict[str, Any],
     sender_key: Ed25519PublicKey,
-    local: Callable[[str], bool] = lambda org: True,
+    local: Callable[[str], bool] | None = None,
 ) -> Imported:
-    """``local`` tells whether an organisation is one of this deployment's own."""
+    """``local`` tells whether an organisation is one of this deployment's own (without it: the
+    organisation the bundle is addressed to, and no other)."""
     events = verify_bundle(app, bundle, sender_key)
+    if local is None:
+        local = str(bundle.get("receiver")).__eq__
     case_id = UUID(bundle["case_id"])
     existing = list(app.recorder.select_events(case_id))
     for stored, incoming in zip(existing, events, strict=False):
@@ -94,8 +70,9 @@ def import_bundle(
     # an older bundle delivered late is a consistent prefix of what is held: nothing to do
     new = events[len(existing) :]
     check_authority(
-        events, len(existing), str(bundle["sender"]), str(bundle.get("receiver")), local
-    )
+        events, len(existing), str(bundle["sender"]), str(bundle.get("receiver")), local,
+        sent_receipts(store, case_id),
+    )  # fmt: skip
     position = 0
     data_key = data_key_of(bundle)
     erased = any(e.topic == ERASED_TOPIC for e in events)

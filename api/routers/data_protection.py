@@ -38,13 +38,15 @@ class Handover(BaseModel):
 
 
 class Bundle(BaseModel):
-    kind: str  # bundle (the case's events) or receipt (an answer to a peer's offer)
-    version: int
+    kind: str  # bundle (the case's events), receipt (an answer to a peer's offer) or answer
+    version: int  # (the events up to our decision on a peer's receipt, each time it was sent)
     as_of: str | None
     peer: str
     peer_name: str | None
     state: str
     attempts: int
+    sent_at: str | None = None  # an answer: when it was sent
+    channel: str | None = None  # outbox, http (a peer's receipt) or file
 
 
 class Consent(BaseModel):

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from adapters.federation import answers
 from adapters.federation.answers import record_receipt
 from adapters.federation.bundle import BundleError
+from adapters.federation.receipts import AlreadyAnsweredError
 from adapters.federation.transfer import import_bundle
 from adapters.services import Services
 from api.deps import ServicesDep
@@ -58,16 +59,17 @@ def inbox(
 @router.post("/receipts", status_code=201)
 def receipts(
     request: Request, services: ServicesDep, body: Annotated[dict[str, Any], Body()]
-) -> JSONResponse:
+) -> Response:
     """Record a peer's signed answer to our offer (accepted at version N with its digest, or
-    rejected); answer with the signed bundle of the whole stream as it now stands."""
+    rejected); answer with the signed bundle of the stream up to the decision. A receipt is
+    answered once: a replay gets the first answer byte for byte (200), or a 409."""
     try:
-        recorded, bundle = record_receipt(services, body)
+        answer = record_receipt(services, body)
+    except AlreadyAnsweredError as e:
+        raise ApiError(409, "receipt-already-answered", "Receipt already answered", str(e)) from e
     except BundleError as e:
         raise refused(e) from e
     services.supervisor.wake()
-    return JSONResponse(
-        {"case_id": str(recorded.case_id), "version": recorded.version,
-         "digest": recorded.digest, "position": recorded.position, "bundle": bundle},
-        status_code=201,
-    )  # fmt: skip
+    return Response(
+        answer.bytes, status_code=201 if answer.first else 200, media_type="application/json"
+    )

@@ -59,7 +59,8 @@ WEB_ENDPOINT = "GET /ui/cases/{id}/subject-access-report"
 LABELS = {
     "consent": {p.value: label for p, label in de.CONSENT.items()},
     "placement": {k.value: label for k, label in de.PLACEMENT.items()},
-    "bundle": {"bundle": "Fallakte (Bündel)", "receipt": "Empfangsbestätigung"},
+    "bundle": {"bundle": "Fallakte (Bündel)", "receipt": "Empfangsbestätigung",
+               "answer": "Fallakte (Antwort auf Empfangsbestätigung)"},
     "events": {"PersonalDataErased": "Personenbezogene Daten gelöscht"},
     "delivery": {"pending": "wird zugestellt", "delivered": "zugestellt", "failed": "gescheitert",
                  "refused": "abgelehnt"},

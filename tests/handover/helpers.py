@@ -180,6 +180,24 @@ def open_federation(base: Path, **overrides: Any) -> Federation:
     return Federation(a, b)
 
 
+def open_federation_on(backend: str, base: Path) -> Federation:
+    """``open_federation`` with A on ``backend`` (a fresh database) and B on another database of
+    the same kind."""
+    env_a, env_b = prepare(base, UNUSED_PORT, UNUSED_PORT)
+    urls = [env_a["STAFFEL_DATABASE_URL"], env_b["STAFFEL_DATABASE_URL"]]
+    if not backend.startswith("sqlite"):
+        from tests.conftest import create_database
+
+        urls = [backend, create_database("staffel_handover_b")]
+    a, b = (
+        open_deployment(url, Path(env["STAFFEL_DATA_DIR"]), Path(env["STAFFEL_ORGS_FILE"]))
+        for url, env in zip(urls, (env_a, env_b), strict=True)
+    )
+    a.outbox.post = post_into(b.client)
+    b.outbox.post = post_into(a.client)
+    return Federation(a, b)
+
+
 def post_into(client: TestClient) -> Any:
     """An outbox ``post`` that delivers into another in-process app (the peer's URL's path)."""
 
