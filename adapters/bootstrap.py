@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
 from adapters.settings import Settings, library_env
 from domain.placements import StaffelApplication
@@ -22,6 +23,7 @@ def build_case_application(
     """The case application with employers, offers and volunteers (one store), sealing
     personal fields with per-case keys (ADR 0008)."""
     settings = settings or Settings()
+    private_dir(settings.data_dir)  # keys, the SQLite store, bundles: this account's only
     app = StaffelApplication(env=library_env(settings), today=today)
     app.keys = CaseKeys(app.recorder, master_key(settings), app.mapper.transcoder)
     return app
