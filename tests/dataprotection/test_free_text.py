@@ -17,12 +17,14 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.chain_check import verify_case
 from adapters.cli import EXIT_OK
+from adapters.federation.bundle import build_bundle
 from adapters.keystore import opened
 from adapters.services import build_services
 from api.app import create_app
@@ -264,6 +266,30 @@ def test_for_any_free_text_the_stored_events_hold_only_sealed_boxes_that_open_to
     shown = json.dumps([to_canonical(vars(e)) for e in opened(case_app, stored)])
     assert all(json.dumps(t)[1:-1] in shown for t in values)
     assert verify_case(case_app, case_id) == []
+    assert readable_after_erasure(case_app, case_id, values) == []
+
+
+def readable_after_erasure(app: CaseApplication, case_id: UUID, values: list[str]) -> list[str]:
+    """The ``values`` still readable once the case is erased: in its events as readers get them,
+    the history entries and the summary the projections made before and scrub on the erasure,
+    the same rebuilt after it, and a bundle of the case."""
+    live = opened(app, case_events(app, case_id))  # as the projections read them before
+    with acting_as(HOLDER):
+        app.erase_personal_data(case_id, ground=ErasureGround.SUBJECT_REQUEST, reason="Az. 7")
+    events = opened(app, case_events(app, case_id))
+    summary: dict[str, Any] | None = None
+    for event in [*live, events[-1]]:
+        summary = fold(summary, event)
+    rebuilt: dict[str, Any] | None = None
+    for event in events:
+        rebuilt = fold(rebuilt, event)
+    entries = [entry_for(e, n) for n, e in enumerate(live, start=1)]
+    scrubbed = [[e.erased_summary or e.summary, e.erased_data or e.data] for e in entries]
+    bundle = build_bundle(app, case_id, AGENTUR, Ed25519PrivateKey.generate(), JOBCENTER)
+    assert bundle["data_key"] is None
+    texts = [[to_canonical(vars(e)) for e in events], scrubbed, summary, rebuilt, bundle]
+    everything = json.dumps(texts, ensure_ascii=False)
+    return [v for v in values if v in everything]
 
 
 # -- erasure reaches them, everywhere ------------------------------------------------------------
