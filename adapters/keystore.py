@@ -227,6 +227,10 @@ class CaseKeys:
         keys = {i: self.master.unwrap(i, w) for i, w in held.items() if i in unwrap}
         return frozenset(held), keys
 
+    def erased_among(self, case_ids: Sequence[UUID]) -> frozenset[UUID]:
+        """The cases of ``case_ids`` whose key is erased (a tombstone), in one query."""
+        return frozenset(i for i, wrapped in self._rows(case_ids) if wrapped is None)
+
     def _opened(self, event: E, keys: dict[UUID, bytes | None]) -> E:
         case_id: UUID = event.originator_id  # type: ignore[attr-defined]
         tombstone = case_id in keys and keys[case_id] is None

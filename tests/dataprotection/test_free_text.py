@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.audit.events import EventFilter, events_page
 from adapters.chain_check import verify_case
 from adapters.cli import EXIT_OK
 from adapters.federation.bundle import build_bundle
@@ -447,3 +448,7 @@ def test_events_stored_with_clear_free_text_stay_readable_and_verifying_and_read
         summary = fold(summary, event)
         assert all(v not in entry_for(event, 0).summary for v in t.values())
     assert found_in(json.dumps(summary, ensure_ascii=False), list(t.values())) == []
+    audited, _ = events_page(app, 0, 1000, EventFilter(case_id=case_id))  # GET /audit/events
+    assert found_in(json.dumps(audited, ensure_ascii=False), list(t.values())) == []
+    [status_change] = [i for i in audited if i["type"] == "LegalStatusChanged"]
+    assert status_change["data"]["document"] == MARKER
