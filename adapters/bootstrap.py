@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from adapters.bamf_index_key import keyed_index_id
+from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
 from adapters.settings import Settings, library_env
 from domain.placements import StaffelApplication
@@ -23,6 +24,7 @@ def build_case_application(
     """The case application with employers, offers and volunteers (one store), sealing
     personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0009)."""
     settings = settings or Settings()
+    private_dir(settings.data_dir)  # keys, the SQLite store, bundles: this account's only
     master = master_key(settings)
     app = StaffelApplication(
         env=library_env(settings), today=today, index_id=keyed_index_id(master)

@@ -4,6 +4,7 @@ settings, 130 interrupted (safe to run again: every command resumes from what is
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from adapters.auth import Role
 from adapters.bootstrap import build_case_application
+from adapters.files import private_stdout
 from adapters.progress import Progress
 from adapters.projection_runner import (
     ProjectionWorker,
@@ -196,6 +198,7 @@ def _handover_export(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     finally:
         services.close()
+    private_stdout()  # the bundle holds the case's data key
     json.dump(bundle, sys.stdout, ensure_ascii=False, indent=1)
     print()
     summary = f"{len(bundle['events'])} events, digest {bundle['digest']}"
@@ -264,6 +267,7 @@ def _handover_answer(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     finally:
         services.close()
+    private_stdout()  # a rejection's reason is free text
     json.dump(answer.receipt, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return EXIT_OK
@@ -640,6 +644,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # every file a command creates holds personal data or keys: this account's only
+    # (docs/data-protection.md); restored for callers in the same process
+    umask = os.umask(0o077)
     try:
         return int(args.run(args))
     except ValidationError as e:
@@ -647,6 +654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

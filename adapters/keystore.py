@@ -198,15 +198,19 @@ class CaseKeys:
 
     def open_events(self, events: Sequence[E]) -> list[E]:
         """``events`` with every sealed value opened, or ``Redacted.ERASED`` where the case's
-        key is erased. Events without sealed values are returned as they are (not copied)."""
-        sealed_ids = {
+        key is erased. Events without personal values are returned as they are (not copied).
+
+        Tolerant reading of events stored before a field was sealed (ADR 0008): a personal
+        value stored in clear is shown as stored, unless its case is erased (a tombstone):
+        then it reads as erased like the sealed ones."""
+        ids = {
             e.originator_id  # type: ignore[attr-defined]
             for e in events
-            if any(isinstance(getattr(e, n, None), Sealed) for n in _personal(e))
+            if any(_held(getattr(e, n, None)) for n in _personal(e))
         }
-        if not sealed_ids:
+        if not ids:
             return list(events)
-        keys = self._load(list(sealed_ids))
+        keys = self._load(list(ids))
         return [self._opened(e, keys) for e in events]
 
     def open_value(self, case_id: UUID, topic: str, field: str, box: Sealed, key: bytes) -> Any:
@@ -231,11 +235,20 @@ class CaseKeys:
         keys = {i: self.master.unwrap(i, w) for i, w in held.items() if i in unwrap}
         return frozenset(held), keys
 
+    def erased_among(self, case_ids: Sequence[UUID]) -> frozenset[UUID]:
+        """The cases of ``case_ids`` whose key is erased (a tombstone), in one query."""
+        return frozenset(i for i, wrapped in self._rows(case_ids) if wrapped is None)
+
     def _opened(self, event: E, keys: dict[UUID, bytes | None]) -> E:
-        names = [n for n in _personal(event) if isinstance(getattr(event, n, None), Sealed)]
+        case_id: UUID = event.originator_id  # type: ignore[attr-defined]
+        tombstone = case_id in keys and keys[case_id] is None
+        names = [
+            n
+            for n in _personal(event)
+            if isinstance(value := getattr(event, n, None), Sealed) or (tombstone and _held(value))
+        ]
         if not names:
             return event
-        case_id: UUID = event.originator_id  # type: ignore[attr-defined]
         key = keys.get(case_id)
         topic: str = type(event).TOPIC  # type: ignore[attr-defined]
         copy = object.__new__(type(event))
@@ -297,6 +310,11 @@ def opened(app: Any, events: Sequence[E]) -> list[E]:
 
 def _personal(event: Any) -> tuple[str, ...]:
     return getattr(type(event), "PERSONAL_FIELDS", ())
+
+
+def _held(value: Any) -> bool:
+    """A personal value stored: sealed, or in clear (an event from before its field was sealed)."""
+    return value is not None and not isinstance(value, Redacted)
 
 
 def insert_key_rows(curs: Any, statement: str, keys: Sequence[tuple[UUID, bytes]]) -> None:

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.files import private_sqlite_file
+
 DEFAULT_DATABASE_URL = "sqlite:///var/staffel.db"
 # what tokens name as their issuer and audience in the demo and in tests (ADR 0005); production
 # sets its identity provider's own (``check_production``)
@@ -100,8 +102,7 @@ def library_env(settings: Settings) -> dict[str, str]:
 
 
 def _sqlite_env(settings: Settings) -> dict[str, str]:
-    path = Path(settings.database_url.removeprefix("sqlite:///"))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_sqlite_file(Path(settings.database_url.removeprefix("sqlite:///")))
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "APPLICATION_RECORDER_TOPIC": "adapters.recorders:SQLiteStaffelRecorder",

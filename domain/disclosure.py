@@ -103,6 +103,16 @@ FIELD_CLASSES: Mapping[tuple[str, str], FieldClass] = MappingProxyType(
         ("PlacementEnded", "reason"): FieldClass.FREE_TEXT,
         ("NoteRecorded", "text"): FieldClass.FREE_TEXT,  # HEALTH by its category
         ("CaseClosed", "reason"): FieldClass.FREE_TEXT,
+        ("LegalStatusChanged", "document"): FieldClass.FREE_TEXT,
+        ("CompetenceAssessed", "instrument"): FieldClass.FREE_TEXT,
+        ("CompetenceAssessed", "school_certificate"): FieldClass.FREE_TEXT,
+        ("MeasureStarted", "provider"): FieldClass.FREE_TEXT,
+        ("MeasureEnded", "certificate"): FieldClass.FREE_TEXT,
+        ("PlacementMade", "employer"): FieldClass.FREE_TEXT,
+        ("CaseReopened", "reason"): FieldClass.FREE_TEXT,
+        ("HandoverOffered", "reason"): FieldClass.FREE_TEXT,
+        ("HandoverRejected", "reason"): FieldClass.FREE_TEXT,
+        ("HandoverWithdrawn", "reason"): FieldClass.FREE_TEXT,
     }
 )
 # the consent vocabulary (``domain.consent.FIELDS``) by class: what a volunteer or an employer

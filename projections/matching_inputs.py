@@ -122,8 +122,28 @@ def _case_change(doc: Doc, data: Doc, event: ce.CaseEvent) -> Doc:
         case ce.JurisdictionChanged():
             return {"holder": data["to_org"]}
         case ce.PersonalDataErased():  # out of matching for good, nothing personal kept
-            return {"closed": True, "person": person_doc(Redacted.ERASED), "consents": []}
+            return {
+                "closed": True,
+                "person": person_doc(Redacted.ERASED),
+                "consents": [],
+                **_erased_free_text(doc),
+            }
     return {}
+
+
+def _erased_free_text(doc: Doc) -> Doc:
+    """The free text the document holds (sealed in its events), each value the marker."""
+    erased = Redacted.ERASED.value
+    school = doc.get("school")
+    return {
+        "school": (
+            {**school, "certificate": erased}
+            if school and school.get("certificate") is not None
+            else school
+        ),
+        "measures": [{**m, "provider": erased} for m in doc["measures"]],
+        "placements": [{**p, "employer": erased} for p in doc["placements"]],
+    }
 
 
 # the case events that change a matching input; the others leave the document as it is

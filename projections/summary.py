@@ -190,16 +190,24 @@ def _erased(doc: Doc, erased_on: str) -> Doc:
     """Every personal value of the summary replaced by the marker (``CaseEvent.PERSONAL_FIELDS``
     as the summary holds them); the handover left open, if any, was withdrawn just before."""
     competences = doc["competences"]
-    if competences is not None and competences.get("notes") is not None:
-        competences = {**competences, "notes": ERASED}
+    if competences is not None:
+        competences = _marked(competences, "instrument", "school_certificate", "notes")
     return {
         "person": person_doc(ERASED),
         "bamf_file_number": None,
         "competences": competences,
         "steps": [{**s, "description": ERASED} for s in doc["steps"]],
+        "measures": [_marked(m, "provider") for m in doc["measures"]],
+        "placements": [_marked(p, "employer") for p in doc["placements"]],
+        "handovers": [_marked(h, "reason", "decision_reason") for h in doc["handovers"]],
         "switch_due": None,  # nothing can be recorded on it any more, a handover neither
         "erased_on": erased_on,
     }
+
+
+def _marked(item: Doc, *keys: str) -> Doc:
+    """``item`` with the marker in place of each of its ``keys`` that holds a value."""
+    return {**item, **{k: ERASED for k in keys if item.get(k) is not None}}
 
 
 _OUTCOME = {

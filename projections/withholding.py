@@ -71,6 +71,14 @@ def sealed_fields(event_type: str, data: Doc | None) -> list[str]:
     return [name for name in PERSONAL_FIELDS.get(event_type, ()) if _is_box(data.get(name))]
 
 
+def clear_fields(event_type: str, data: Doc | None) -> list[str]:
+    """The personal fields of an event's stored ``data`` that hold a value in clear: an event
+    stored before its field was sealed (tolerant reading, ADR 0008)."""
+    if data is None:
+        return []
+    return [name for name in PERSONAL_FIELDS.get(event_type, ()) if _held(data.get(name))]
+
+
 def sees_sealed(reader: Reader, event_type: str, data: Doc | None) -> bool:
     """Whether ``reader`` may see one of the sealed values of an event's stored ``data`` (so its
     case's key is to be unwrapped: never for values the reader may not see)."""
@@ -85,13 +93,15 @@ def stored_data(
     *,
     erased: bool = False,
     open_box: Callable[[str, dict[str, Any]], Any] | None = None,
+    clear_erased: bool = False,
 ) -> tuple[Doc | None, list[str]]:
     """An event's stored ``data`` (``/audit/events``) as ``reader`` sees it, with the fields
     withheld. A personal value ``reader`` may not see is withheld, stored in clear or sealed.
     A sealed value it may see is ``open_box(field, box)`` (its value); ``erased`` (its case's
     key is gone) makes every sealed value "[gelöscht]", seen or not. Without ``open_box`` (and
     not ``erased``) sealed boxes stay as they are stored. ``open_box`` is never called for a
-    value ``reader`` may not see."""
+    value ``reader`` may not see. ``clear_erased`` (the case is erased) makes a value stored in
+    clear (before its field was sealed) "[gelöscht]" too."""
     if data is None:
         return None, []
     category = _category(data)
@@ -102,7 +112,7 @@ def stored_data(
         if value is None or value == ERASED:
             continue
         box = _is_box(value)
-        if box and erased:
+        if (box and erased) or (clear_erased and not box):
             shown[name] = ERASED
         elif box and open_box is None:
             continue

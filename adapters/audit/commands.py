@@ -18,6 +18,7 @@ from adapters.audit.export import export
 from adapters.audit.verify import Checkpoint, load_checkpoint, verify_one, verify_store
 from adapters.bootstrap import build_case_application
 from adapters.federation.signing import load_or_create_key, public_key_text
+from adapters.files import private_stdout
 from adapters.progress import Progress
 from adapters.projection_runner import build_view_store
 from adapters.settings import Settings
@@ -111,6 +112,7 @@ def checkpoint(args: argparse.Namespace) -> int:
 def export_log(args: argparse.Namespace) -> int:
     with opened() as (_, app):
         _utf8_stdout()
+        private_stdout()  # the export holds pseudonymous personal data
         if args.case:
             count = export(app, sys.stdout, args.case)
             if not count:

@@ -100,6 +100,9 @@ def disclosed(
         if i["sealed"] and withholding.sees_sealed(AUDITOR, i["type"], i["data"])
     }
     held, opened = keys.held_keys(list(sealed), unwrap=readable) if sealed else (frozenset(), {})
+    # values stored in clear before their field was sealed: "[gelöscht]" once the case is erased
+    clear = {UUID(i["case_id"]) for i in items if withholding.clear_fields(i["type"], i["data"])}
+    tombstones = keys.erased_among(list(clear)) if clear else frozenset()
 
     def opener(item: dict[str, Any]) -> Opener:
         case_id, topic = UUID(item["case_id"]), TOPICS.get(item["type"], "")
@@ -116,15 +119,23 @@ def disclosed(
         return open_box
 
     return [
-        _shown(item, bool(item["sealed"]) and UUID(item["case_id"]) not in held, opener(item))
+        _shown(
+            item,
+            bool(item["sealed"]) and UUID(item["case_id"]) not in held,
+            opener(item),
+            clear_erased=UUID(item["case_id"]) in tombstones,
+        )
         for item in items
     ]
 
 
-def _shown(item: dict[str, Any], erased: bool, open_box: Opener | None) -> dict[str, Any]:
+def _shown(
+    item: dict[str, Any], erased: bool, open_box: Opener | None, *, clear_erased: bool = False
+) -> dict[str, Any]:
     data, withheld = withholding.stored_data(
-        item["type"], item["data"], AUDITOR, erased=erased, open_box=open_box
-    )
+        item["type"], item["data"], AUDITOR, erased=erased, open_box=open_box,
+        clear_erased=clear_erased,
+    )  # fmt: skip
     return item | {"data": data, "withheld": withheld}
 
 

@@ -45,7 +45,9 @@ if TYPE_CHECKING:
 class CaseEvent(Aggregate.Event):
     TOPIC: ClassVar[str] = ""
     # Fields that hold personal data: sealed with the case's own key before the event is built
-    # (``domain.sealing``, ADR 0008); erasing the key erases them.
+    # (``domain.sealing``, ADR 0008); erasing the key erases them. Every free-text field is one
+    # (staff write personal data wherever there is room for it); text that stays readable is
+    # structured: ids, organisations, municipalities, hashes, and the erasure's own reason.
     PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     actor: str
@@ -114,8 +116,9 @@ class CaseRegistered(CaseEvent, Aggregate.Created):
 
 class LegalStatusChanged(CaseEvent):
     TOPIC = "staffel:Case.LegalStatusChanged"
+    PERSONAL_FIELDS = ("document",)
     status: LegalStatus
-    document: str | None
+    document: str | Sealed | None
     valid_until: date | None
     effective_on: date
     switch_to: LegalBasis | None
@@ -144,13 +147,13 @@ class AsylumRejected(CaseEvent):
 
 class CompetenceAssessed(CaseEvent):
     TOPIC = "staffel:Case.CompetenceAssessed"
-    PERSONAL_FIELDS = ("notes",)
-    instrument: str
+    PERSONAL_FIELDS = ("instrument", "school_certificate", "notes")
+    instrument: str | Sealed
     assessed_on: date
     german_level: Cefr | None
     languages: tuple[LanguageSkill, ...]
     school_years: int | None
-    school_certificate: str | None
+    school_certificate: str | Sealed | None
     vocational_training: tuple[VocationalTraining, ...]
     work_experience: tuple[WorkExperience, ...]
     qualification_recognition: QualificationRecognition
@@ -181,9 +184,10 @@ class StepCompleted(CaseEvent):
 
 class MeasureStarted(CaseEvent):
     TOPIC = "staffel:Case.MeasureStarted"
+    PERSONAL_FIELDS = ("provider",)
     measure_id: str
     kind: MeasureKind
-    provider: str
+    provider: str | Sealed
     starts_on: date
     ends_on: date | None
 
@@ -193,10 +197,11 @@ class MeasureStarted(CaseEvent):
 
 class MeasureEnded(CaseEvent):
     TOPIC = "staffel:Case.MeasureEnded"
+    PERSONAL_FIELDS = ("certificate",)
     measure_id: str
     ended_on: date
     outcome: MeasureOutcome
-    certificate: str | None
+    certificate: str | Sealed | None
 
     def apply(self, case: Case) -> None:
         case.measures = {**case.measures, self.measure_id: True}
@@ -204,9 +209,10 @@ class MeasureEnded(CaseEvent):
 
 class PlacementMade(CaseEvent):
     TOPIC = "staffel:Case.PlacementMade"
+    PERSONAL_FIELDS = ("employer",)
     placement_id: str
     kind: PlacementKind
-    employer: str
+    employer: str | Sealed
     starts_on: date
     wage_subsidy: WageSubsidy | None
     offer_id: str | None
@@ -300,7 +306,8 @@ class CaseClosed(CaseEvent):
 
 class CaseReopened(CaseEvent):
     TOPIC = "staffel:Case.CaseReopened"
-    reason: str
+    PERSONAL_FIELDS = ("reason",)
+    reason: str | Sealed
 
     def apply(self, case: Case) -> None:
         case.closed = False
@@ -308,8 +315,9 @@ class CaseReopened(CaseEvent):
 
 class HandoverOffered(CaseEvent):
     TOPIC = "staffel:Case.HandoverOffered"
+    PERSONAL_FIELDS = ("reason",)
     to_org: str
-    reason: str
+    reason: str | Sealed
     legal_basis: LegalBasis
     offered_version: int
     offered_digest: str
@@ -336,7 +344,8 @@ class HandoverAccepted(CaseEvent):
 
 class HandoverRejected(CaseEvent):
     TOPIC = "staffel:Case.HandoverRejected"
-    reason: str
+    PERSONAL_FIELDS = ("reason",)
+    reason: str | Sealed
 
     def apply(self, case: Case) -> None:
         case.handover = None
@@ -344,7 +353,8 @@ class HandoverRejected(CaseEvent):
 
 class HandoverWithdrawn(CaseEvent):
     TOPIC = "staffel:Case.HandoverWithdrawn"
-    reason: str
+    PERSONAL_FIELDS = ("reason",)
+    reason: str | Sealed
 
     def apply(self, case: Case) -> None:
         case.handover = None

@@ -26,8 +26,9 @@ def token(prefix: str) -> str:
 @dataclass(frozen=True)
 class Subject:
     """The person and what was recorded about them: each personal value carries its own token.
-    ``provider`` is not personal (a measure's provider): it must stay, and shows that a search
-    for a token does find text where it is stored."""
+    ``reference`` is not personal (a measure's id, a structured reference): it must stay, and
+    shows that a search for a token does find text where it is stored. The measure's
+    ``provider`` is free text, sealed like every free-text field (issue 13)."""
 
     given: str
     family: str
@@ -38,6 +39,7 @@ class Subject:
     step: str
     assessment: str
     provider: str
+    reference: str
 
     @classmethod
     def new(cls) -> Subject:
@@ -53,6 +55,7 @@ class Subject:
             step=token("bewerbung"),
             assessment=token("schneiderei"),
             provider=token("vhs"),
+            reference=token("massnahme"),
         )
 
     def registration(self) -> dict[str, Any]:
@@ -97,7 +100,7 @@ class Subject:
             },
             {
                 "type": "MeasureStarted",
-                "measure_id": "m1",
+                "measure_id": self.reference,
                 "kind": "integration_course",
                 "provider": self.provider,
                 "starts_on": "2026-03-02",
@@ -118,6 +121,7 @@ class Subject:
             self.health,
             self.step,
             self.assessment,
+            self.provider,
         ]
 
 

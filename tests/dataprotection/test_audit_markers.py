@@ -28,8 +28,9 @@ ERASED, WITHHELD = Redacted.ERASED.value, Redacted.WITHHELD.value
 SEALED = {  # event type -> the fields stored sealed in the subject's events
     "CaseRegistered": ["person", "bamf_file_number"],
     "NoteRecorded": ["text"],
-    "CompetenceAssessed": ["notes"],
+    "CompetenceAssessed": ["instrument", "notes"],
     "StepAgreed": ["description"],
+    "MeasureStarted": ["provider"],
 }
 
 
@@ -99,7 +100,7 @@ def test_an_auditor_reads_names_and_notes_but_no_health_note_and_after_erasure_o
     after, text = audit_events(api, case_id)
 
     assert found_in(text, subject.personal()) == []
-    assert found_in(text, [subject.provider]) == [subject.provider]  # what is not personal stays
+    assert found_in(text, [subject.reference]) == [subject.reference]  # what is not personal stays
     for event in after[:-1]:
         sealed = SEALED.get(event["type"], [])
         assert event["sealed"] == sealed, event["type"]

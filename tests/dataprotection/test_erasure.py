@@ -152,7 +152,7 @@ def test_personal_values_are_stored_sealed_while_caseworkers_read_them_in_clear(
     stored = stored_event_states(db_url, api.services.cases.recorder.events_table_name)  # type: ignore[attr-defined]
 
     assert found_in(stored, subject.personal()) == []
-    assert found_in(stored, [subject.provider]) == [subject.provider]  # the search does find
+    assert found_in(stored, [subject.reference]) == [subject.reference]  # the search does find
     assert b'"box"' in stored or b"22626f7822" in stored  # sealed boxes (as hex in a dump)
     seen = read_models(api, case_id)
     person = seen["case"]["person"]
@@ -206,8 +206,8 @@ def test_after_erasure_no_personal_value_is_left_anywhere_and_the_log_still_veri
     assert found_in(logged, personal) == []
     assert '"personal_data_erased"' in logged
     # ...where a search does find what stays
-    assert any(found_in(content, [subject.provider]) for content in stored.values())
-    assert found_in(export, [subject.provider]) == [subject.provider]
+    assert any(found_in(content, [subject.reference]) for content in stored.values())
+    assert found_in(export, [subject.reference]) == [subject.reference]
     assert_markers_in_place_of_the_values(after)
     assert_the_facts_stay(before, after)
     assert api.services.queries.statistics(org=AGENTUR, now=NOW) == statistics
@@ -264,8 +264,10 @@ def assert_the_facts_stay(before: dict[str, Any], after: dict[str, Any]) -> None
     assert (erased["type"], erased["data"]["ground"]) == ("PersonalDataErased", "subject_request")
     assert erased["data"]["reason"] == ERASURE["reason"]
     assert case["erased_on"] == erased["occurred_on"]
-    for key in ("holder", "legal_status", "legal_basis", "residence_municipality", "measures"):
+    for key in ("holder", "legal_status", "legal_basis", "residence_municipality"):
         assert case[key] == before["case"][key], key
+    # the measures stay, their provider (free text) erased
+    assert case["measures"] == [{**m, "provider": MARKER} for m in before["case"]["measures"]]
     assert [n["data"]["category"] for n in entries_of(history, "NoteRecorded")] == [
         "family",
         "health",

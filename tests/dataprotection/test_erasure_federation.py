@@ -22,9 +22,17 @@ from adapters.federation.transfer import import_bundle
 from adapters.keystore import CaseKeys
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
-from domain.values import LegalStatus, NoteCategory, Person, Plan, Protection
+from domain.values import (
+    LegalStatus,
+    MeasureKind,
+    NoteCategory,
+    Person,
+    PlacementKind,
+    Plan,
+    Protection,
+)
 from tests.conftest import create_database
-from tests.dataprotection.helpers import MARKER, Subject, database_contents, found_in
+from tests.dataprotection.helpers import MARKER, Subject, database_contents, found_in, token
 from tests.handover.helpers import (
     PROBLEM,
     SAARLAND,
@@ -165,3 +173,74 @@ def test_erasure_during_an_offer_to_another_deployment_reaches_the_receiver_whic
         url = deployment.services.settings.database_url
         for name, content in database_contents(url).items():
             assert found_in(content, subject.personal()) == [], f"erased values in {name}"
+
+
+def test_free_text_travels_sealed_opens_at_the_receiver_and_its_erasure_reaches_it_there(
+    federation: Federation,
+) -> None:
+    """Issue 13: reasons, providers, employers, documents are sealed like the other personal
+    fields; a bundle carries them as boxes, the receiver opens them with the bundle's data key
+    (the offer's reason included), and after the sender's erasure neither side shows them."""
+    a, b = federation.a, federation.b
+    subject = Subject.new()
+    texts = {name: token(name) for name in ("dokument", "traeger", "betrieb", "ende", "grund")}
+    with acting_as(SENDER):
+        case_id = a.app.register_case(
+            person=Person(subject.given, subject.family, subject.birth_date, "ER", ("ti",)),
+            bamf_file_number=None,
+            residence_municipality="Tholey",
+            legal_status=LegalStatus.ASYLUM_SEEKER,
+        ).case_id
+        for event_type, fields in (
+            ("LegalStatusChanged", {"status": LegalStatus.TOLERATED,
+                                    "effective_on": date(2026, 2, 1),
+                                    "document": texts["dokument"]}),
+            ("MeasureStarted", {"measure_id": "m1", "kind": MeasureKind.INTEGRATION_COURSE,
+                                "provider": texts["traeger"], "starts_on": date(2026, 3, 2),
+                                "ends_on": None}),
+            ("PlacementMade", {"placement_id": "p1", "kind": PlacementKind.INTERNSHIP,
+                               "employer": texts["betrieb"], "starts_on": date(2026, 3, 9),
+                               "wage_subsidy": None, "offer_id": None}),
+            ("PlacementEnded", {"placement_id": "p1", "ended_on": date(2026, 3, 20),
+                                "reason": texts["ende"]}),
+            ("CaseClosed", {"reason": texts["grund"], "closed_on": date(2026, 3, 21)}),
+            ("CaseReopened", {"reason": texts["grund"]}),
+            ("AsylumRecognized", {"protection": Protection.REFUGEE,
+                                  "decided_on": date(2026, 4, 20)}),
+        ):  # fmt: skip
+            a.app.record(case_id, event_type, fields)
+    a.run_policy()
+    a.outbox.step()
+    values = list(texts.values())
+
+    bundle = build_bundle(a.app, case_id, SAARLAND, a.services.signing_key, ST_WENDEL)
+    assert found_in(json.dumps(bundle, ensure_ascii=False), values) == []
+    offered = [e for e in bundle["events"] if e["topic"] == ev.HandoverOffered.TOPIC]
+    assert set(offered[-1]["state"]["reason"]) == {"box"}
+    assert stored_events(b.app, case_id) == stored_events(a.app, case_id)
+    read = history_at(b, case_id, "t.weber", ST_WENDEL)
+    assert found_in(json.dumps(read, ensure_ascii=False), values) == values
+    [offer] = [e for e in read["entries"] if e["type"] == "HandoverOffered"]
+    assert isinstance(offer["data"]["reason"], str)
+    assert offer["data"]["reason"] != MARKER
+
+    erased = a.client.post(
+        f"/cases/{case_id}/erasure",
+        json={"ground": "subject_request", "reason": "Antrag vom 20.11.2026"},
+        headers=a.auth("tl-saarland", SAARLAND, "team_lead"),
+    )
+    assert erased.status_code == 201, erased.text
+    a.outbox.step()
+
+    assert keys_of(b).is_erased(case_id)
+    after = build_bundle(a.app, case_id, SAARLAND, a.services.signing_key, ST_WENDEL)
+    assert found_in(json.dumps(after, ensure_ascii=False), values) == []
+    for deployment in (a, b):
+        deployment.catch_up()
+        history = deployment.services.queries.history(str(case_id))
+        summary = deployment.services.queries.summary(str(case_id))
+        assert history is not None
+        assert summary is not None
+        assert found_in(json.dumps([history, summary], default=str), values) == []
+        free = {e["type"]: e["data"] for e in history.entries}
+        assert free["PlacementMade"]["employer"] == free["HandoverOffered"]["reason"] == MARKER
