@@ -1,4 +1,4 @@
-"""The keyed id of the BAMF file number index (ADR 0009): HMAC-SHA256 of the canonical number
+"""The keyed id of the BAMF file number index (ADR 0010): HMAC-SHA256 of the canonical number
 under a key derived from the master key. Without the key nobody can tell from the database
 whether a number was ever registered; with it, one number maps to one id, in every process."""
 

@@ -1,6 +1,6 @@
-"""``staffel migrate bamf-index``: move the BAMF file number index to keyed ids (ADR 0009).
+"""``staffel migrate bamf-index``: move the BAMF file number index to keyed ids (ADR 0010).
 
-Stores written before ADR 0009 hold each number's index under ``legacy_id`` (uuid5 of the number:
+Stores written before ADR 0010 hold each number's index under ``legacy_id`` (uuid5 of the number:
 anyone with the database could test a number). For every case whose legacy index points at it,
 this records the keyed index and releases the legacy one in one save (the release collides with a
 concurrent erasure or registration, and the loser retries), then deletes every released legacy

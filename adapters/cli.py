@@ -629,7 +629,7 @@ def parser() -> argparse.ArgumentParser:
     migrate_steps = migrate.add_subparsers(dest="step", required=True, metavar="STEP")
     migrate_steps.add_parser(
         "bamf-index",
-        help="key the BAMF file number index (ADR 0009); safe to interrupt and run again",
+        help="key the BAMF file number index (ADR 0010); safe to interrupt and run again",
         description="For every case whose BAMF file number index still has the unkeyed id of"
         " earlier versions (uuid5 of the number), record the keyed index (HMAC under a key"
         " derived from STAFFEL_MASTER_KEY) and release the old one in one transaction, then"

@@ -66,7 +66,7 @@ class MasterKey:
 
     def derive(self, label: bytes) -> bytes:
         """A 32-byte key for another purpose, named by ``label`` (HKDF-SHA256): independent of
-        the wrapping key and of every other label's key (ADR 0009)."""
+        the wrapping key and of every other label's key (ADR 0010)."""
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(self._raw)
 
     @classmethod

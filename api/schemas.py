@@ -39,7 +39,7 @@ def _not_in_future(value: date) -> date:
 
 
 def _bamf_file_number(value: str) -> str:
-    """The canonical form (ADR 0009); refused as a format error naming the field otherwise."""
+    """The canonical form (ADR 0010); refused as a format error naming the field otherwise."""
     try:
         return normalise(value)
     except InvalidBamfFileNumberError as e:

@@ -120,7 +120,7 @@ class CaseApplication(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.today = today
-        # the keyed id of a canonical BAMF file number (ADR 0009): from ``adapters.bootstrap``
+        # the keyed id of a canonical BAMF file number (ADR 0010): from ``adapters.bootstrap``
         self._index_id = index_id
         interval = int(self.env.get(self.SNAPSHOT_INTERVAL) or 0)
         self.snapshotting_intervals = {Case: interval} if interval else {}  # type: ignore[misc]
@@ -186,7 +186,7 @@ class CaseApplication(Application[UUID]):
     def bamf_index_id(self, canonical: str) -> UUID:
         """The uniqueness index's id for a canonical BAMF file number (a keyed hash)."""
         if self._index_id is None:
-            raise IndexKeyMissingError("no key for the BAMF file number index (ADR 0009)")
+            raise IndexKeyMissingError("no key for the BAMF file number index (ADR 0010)")
         return self._index_id(canonical)
 
     def _index_for(self, bamf_file_number: str, case_id: UUID) -> BamfFileNumberIndex:

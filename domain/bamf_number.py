@@ -1,4 +1,4 @@
-"""The canonical form of a BAMF file number (Aktenzeichen), ADR 0009.
+"""The canonical form of a BAMF file number (Aktenzeichen), ADR 0010.
 
 A BAMF Aktenzeichen is a running number and the three-digit code of the country of origin
 (Destatis Staatsangehörigkeitsschlüssel), joined by a hyphen: ``7654321-423``. Canonical form:
@@ -58,7 +58,7 @@ def normalise(text: str) -> str:
 
 def padded_forms(canonical: str) -> list[str]:
     """The ASCII spellings of a canonical number that differ only in leading zeros (6 to 8
-    digits): how earlier versions may have stored it (ADR 0009, the migration's window)."""
+    digits): how earlier versions may have stored it (ADR 0010, the migration's window)."""
     running, country = canonical.split("-")
     value = int(running)
     return [f"{value:0{width}d}-{country}" for width in (6, 7, 8) if len(str(value)) <= width]

@@ -5,7 +5,7 @@ collides on the index's first version and the store refuses it (ADR 0002). When 
 personal data are erased, the index is released in the same save (ADR 0008): the person can be
 registered again later, and the index no longer names the erased case.
 
-The id is ``IndexId(canonical number)``, a keyed hash the application is given (ADR 0009): the
+The id is ``IndexId(canonical number)``, a keyed hash the application is given (ADR 0010): the
 domain knows no key, and someone holding only the database cannot test a number. Neither the id
 nor any index event holds the number. ``legacy_id`` is the unkeyed id of earlier versions, kept
 for ``staffel migrate bamf-index`` and for registrations before that has run.
@@ -29,7 +29,7 @@ NAMESPACE = uuid5(NAMESPACE_URL, "https://staffel.example/bamf-file-number")
 
 
 def legacy_id(stored_number: str) -> UUID:
-    """The index id before ADR 0009 (uuid5 of the number as it was stored): only to find and
+    """The index id before ADR 0010 (uuid5 of the number as it was stored): only to find and
     retire such indexes. A legacy id has UUID version 5, a keyed one version 4."""
     return uuid5(NAMESPACE, stored_number)
 

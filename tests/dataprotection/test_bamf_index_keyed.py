@@ -1,5 +1,5 @@
 """The BAMF file number index does not tell someone holding only the database whether a number was
-ever registered (issue 13, ADR 0009): its id is a keyed hash, not uuid5 of the number, and no
+ever registered (issue 13, ADR 0010): its id is a keyed hash, not uuid5 of the number, and no
 index event carries the number."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from adapters.bootstrap import build_case_application
 from adapters.settings import Settings
 from tests.integration.helpers import MakeApp, register
 
-UNKEYED = uuid5(NAMESPACE_URL, "https://staffel.example/bamf-file-number")  # before ADR 0009
+UNKEYED = uuid5(NAMESPACE_URL, "https://staffel.example/bamf-file-number")  # before ADR 0010
 OTHER_MASTER_KEY = "b3RoZXItZGVwbG95bWVudC1tYXN0ZXIta2V5LTMyYnk="
 
 

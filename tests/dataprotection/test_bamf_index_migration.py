@@ -1,4 +1,4 @@
-"""``staffel migrate bamf-index`` (issue 13, ADR 0009) on a store built with the old scheme (the
+"""``staffel migrate bamf-index`` (issue 13, ADR 0010) on a store built with the old scheme (the
 index under uuid5 of the number): every indexed case gets its keyed index, every old index's rows
 go, erased cases are skipped, a second run changes nothing, and a duplicate is refused before,
 during and after."""
@@ -32,7 +32,7 @@ def database(backend: str) -> str:
 
 
 def old_registration(app: CaseApplication, stored_number: str) -> UUID:
-    """What registration did before ADR 0009: the number stored as given (then normalised only
+    """What registration did before ADR 0010: the number stored as given (then normalised only
     by dropping blanks) and its index under uuid5 of it."""
     with acting_as(HOLDER), sealing_with(app.keys):
         case = Case.register(

@@ -72,7 +72,7 @@ def a_person(family_name: str = FAMILY_NAME) -> Person:
 
 def unique_bamf_number() -> str:
     """A BAMF file number no other test uses (the index is permanent, the database shared), in
-    canonical form (ADR 0009)."""
+    canonical form (ADR 0010)."""
     digits = uuid.uuid4().int
     return f"{digits % 9_000_000 + 1_000_000}-{digits // 10**7 % 1000:03d}"
 

@@ -1,4 +1,4 @@
-"""A BAMF file number has one canonical form (ADR 0009): ASCII digits, the running number padded
+"""A BAMF file number has one canonical form (ADR 0010): ASCII digits, the running number padded
 to seven digits, one hyphen, the three-digit country code. Every other spelling of the same number
 meets it, or is refused; nothing else is a number."""
 
