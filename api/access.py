@@ -14,10 +14,8 @@ def forbidden(why: str) -> ApiError:
 
 
 def require_staff(principal: Principal) -> None:
-    """Only caseworkers, team leads and admins record events; auditors read, never write (also
-    when a token carries a staff role beside the auditor's)."""
-    if principal.has(Role.AUDITOR):
-        raise forbidden("auditors read, they do not record case events")
+    """Only caseworkers, team leads and admins record events. Auditors never write, also with a
+    staff role beside the auditor's: the role gate refuses every write first (``api/guard.py``)."""
     if not principal.has(*STAFF_ROLES):
         raise forbidden(
             f"role(s) {sorted(principal.roles)} may not record case events"
@@ -27,11 +25,16 @@ def require_staff(principal: Principal) -> None:
 
 def require_erasure_right(principal: Principal) -> None:
     """Erasure is decided by a team lead or an admin of the holder (the case checks the holder)."""
-    if principal.has(Role.AUDITOR) or not principal.has(Role.TEAM_LEAD, Role.ADMIN):
+    if not principal.has(Role.TEAM_LEAD, Role.ADMIN):
         raise forbidden(
             f"role(s) {sorted(principal.roles)} may not erase personal data"
             " (team_lead or admin of the holding organisation needed)"
         )
+
+
+def may_write(principal: Principal) -> bool:
+    """Whether a page offers the caller forms that write (the role gate decides on the write)."""
+    return principal.has(*STAFF_ROLES) and not principal.has(Role.AUDITOR)
 
 
 def require_subject_access_right(principal: Principal, summary: dict[str, Any]) -> None:

@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
 from api import problems, web
+from api.guard import role_gate
 from api.metrics import Metrics
 from api.routers import (
     audit,
@@ -54,6 +55,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="0.1.0",
         summary="Refugee case records that survive the Rechtskreiswechsel",
         lifespan=lifespan,
+        dependencies=[Depends(role_gate)],  # no role: nothing; an auditor: no writes (api/guard.py)
     )
     app.state.metrics = Metrics()
     app.state.last_writes = LastWrites()
