@@ -112,6 +112,7 @@ def case_page(
     conflict: int | None = None,
     saved: str | None = None,
 ) -> Response:
+    access.require_case_reader(principal)  # before the look-up: the same answer for any id
     doc = operations.find_case(services, case_id, principal)  # as the disclosure table shows it
     scope = access.read_scope(principal, doc)
     history = operations.history_of(services, principal, case_id, scope, doc)

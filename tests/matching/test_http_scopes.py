@@ -201,7 +201,7 @@ def test_offers_for_a_person_are_ranked_and_explained(api: Api) -> None:
     assert items == sorted(items, key=lambda i: -i["score"])
     assert logged(api, case_id, "cw-agentur") == ["GET /cases/{id}/offers"]
     get(api, f"/cases/{case_id}/offers", employer, status=403)
-    get(api, f"/cases/{case_id}/offers", auth("cw", JOBCENTER), status=403)  # not its case
+    get(api, f"/cases/{case_id}/offers", auth("cw", JOBCENTER), status=404)  # as for no case
 
 
 def test_the_endpoints_are_in_the_openapi_document(api: Api) -> None:
