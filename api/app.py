@@ -17,6 +17,7 @@ from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
 from api import problems, web
 from api.guard import role_gate
+from api.input_guard import RefuseNul
 from api.metrics import Metrics
 from api.routers import (
     audit,
@@ -74,6 +75,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(data_protection.router)
     web.install(app, settings)
     app.include_router(subject_access_page.router)
+    app.add_middleware(RefuseNul)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 
