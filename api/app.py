@@ -56,6 +56,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="0.1.0",
         summary="Refugee case records that survive the Rechtskreiswechsel",
         lifespan=lifespan,
+        # the interactive documents and the schema: in production only when asked for
+        docs_url="/docs" if settings.docs_are_public else None,
+        redoc_url="/redoc" if settings.docs_are_public else None,
+        openapi_url="/openapi.json" if settings.docs_are_public else None,
         dependencies=[Depends(role_gate)],  # no role: nothing; an auditor: no writes (api/guard.py)
     )
     app.state.metrics = Metrics()
