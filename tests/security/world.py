@@ -27,6 +27,8 @@ class World:
     employer_id: str  # looked after by the Agentur
     offer_id: str
     volunteer_id: str  # of the DRK
+    employer_account: str  # the employer's org in its own tokens
+    volunteer_login: str  # the volunteer's sub in its own tokens
 
     def ids(self, path: str) -> dict[str, str]:
         case = self.offered_id if "/handover/" in path else self.case_id
@@ -47,19 +49,20 @@ def seed(api: Api) -> World:
     offered = str(api.register(person=person(family_name=family + "o"))["case_id"])
     offer = created(api, f"/cases/{offered}/handover", {"to_org": JOBCENTER, "reason": "Umzug"},
                     api.agentur)  # fmt: skip
+    account, login = f"sec-{secrets.token_hex(4)}", f"pate-{secrets.token_hex(4)}"
     employer = created(api, "/employers", {
-        "account": f"sec-{secrets.token_hex(4)}", "name": "Elektro Sicher GmbH",
+        "account": account, "name": "Elektro Sicher GmbH",
         "sector": "Handwerk", "locations": ["Wassenberg"], "contact": {"name": "Herr Sicher"},
         "interest": ["job"]}, api.agentur)  # fmt: skip
     published = created(api, "/offers", {
         "employer_id": employer["id"], "kind": "job", "occupation": "Elektriker",
         "municipality": "Wassenberg", "starts_on": ON, "positions": 3}, api.agentur)  # fmt: skip
     volunteer = created(api, "/volunteers", {
-        "login": f"pate-{secrets.token_hex(4)}", "name": "Petra Sicher", "municipality": "Erkelenz",
+        "login": login, "name": "Petra Sicher", "municipality": "Erkelenz",
         "capacity": 3}, auth("staff-drk", DRK))  # fmt: skip
     api.settle()
     return World(case_id, offered, offer["version"], offer["digest"], str(employer["id"]),
-                 str(published["id"]), str(volunteer["id"]))  # fmt: skip
+                 str(published["id"]), str(volunteer["id"]), account, login)  # fmt: skip
 
 
 def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
