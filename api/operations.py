@@ -26,6 +26,7 @@ from api import access
 from api.problems import ApiError
 from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
 from domain.actor import Actor, acting_as
+from domain.aggregates.case_events import HandoverOffered
 from domain.application import IdempotencyKey, Recorded
 from domain.disclosure import Audience, audiences_of
 from projections import withholding
@@ -61,14 +62,14 @@ def invalid(field: str, message: str, detail: str) -> ApiError:
 
 def require_known(services: Services, principal: Principal, case_id: UUID) -> None:
     """Before a write on a case: an organisation that neither holds, held nor was offered the
-    case gets the answer for a case that does not exist. The case itself decides (no read-model
-    lag); past offers, on this refusal path only, come from the summary."""
+    case gets the answer for a case that does not exist. The stored case decides (no read-model
+    lag); its past offers are read from its events only on this refusal path."""
     case = services.cases.get_case(case_id)
-    offered = (case.handover.to_org,) if case.handover is not None else ()
+    offered: tuple[str, ...] = (case.handover.to_org,) if case.handover is not None else ()
     if access.knows_case(principal.org, case.holder, case.former_holders, offered):
         return
-    doc = services.queries.summary(str(case_id))
-    offered = tuple(h["to_org"] for h in doc["handovers"]) if doc else ()
+    events = services.cases.events.get(case_id)
+    offered = tuple(e.to_org for e in events if isinstance(e, HandoverOffered))
     if not access.knows_case(principal.org, case.holder, (), offered):
         raise access.case_not_found(case_id)
 
