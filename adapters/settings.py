@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # the most a peer may send to /handovers/inbox or /handovers/receipts, in bytes (413 above)
     max_peer_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # /docs, /redoc and /openapi.json: served when true; unset: in the demo only
+    public_docs: bool | None = None
+    # when set, /metrics answers only to ``Authorization: Bearer <metrics_token>``
+    metrics_token: SecretStr | None = None
     # this deployment's Ed25519 key for handover bundles and receipts (default: in data_dir)
     signing_key_file: Path | None = None
     # the master key that wraps each case's data key (ADR 0008): base64 of 32 bytes, given
@@ -68,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def master_key_path(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def docs_are_public(self) -> bool:
+        return self.demo if self.public_docs is None else self.public_docs
 
     @field_validator("database_url")
     @classmethod

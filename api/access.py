@@ -13,11 +13,28 @@ def forbidden(why: str) -> ApiError:
     return ApiError(403, "forbidden", "Not allowed", why)
 
 
+def case_not_found(case_id: object) -> ApiError:
+    """The answer for a case that does not exist, and for one the caller may not know of."""
+    return ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+
+
+def require_case_reader(principal: Principal) -> None:
+    """Only staff and auditors read cases: refused before the case is looked up, so the answer
+    is the same whether it exists or not."""
+    if not principal.has(*STAFF_ROLES, Role.AUDITOR):
+        raise forbidden("volunteers and employers see people only through their consent")
+
+
+def knows_case(org: str, holder: str, former_holders: Any, offered_to: Any) -> bool:
+    """Whether ``org`` may learn that the case exists: it holds it, held it, or was offered it
+    (``offered_to``: the organisations offered it, ever). Any other organisation gets the answer
+    for a case that does not exist."""
+    return org == holder or org in former_holders or org in offered_to
+
+
 def require_staff(principal: Principal) -> None:
-    """Only caseworkers, team leads and admins record events; auditors read, never write (also
-    when a token carries a staff role beside the auditor's)."""
-    if principal.has(Role.AUDITOR):
-        raise forbidden("auditors read, they do not record case events")
+    """Only caseworkers, team leads and admins record events. Auditors never write, also with a
+    staff role beside the auditor's: the role gate refuses every write first (``api/guard.py``)."""
     if not principal.has(*STAFF_ROLES):
         raise forbidden(
             f"role(s) {sorted(principal.roles)} may not record case events"
@@ -27,11 +44,16 @@ def require_staff(principal: Principal) -> None:
 
 def require_erasure_right(principal: Principal) -> None:
     """Erasure is decided by a team lead or an admin of the holder (the case checks the holder)."""
-    if principal.has(Role.AUDITOR) or not principal.has(Role.TEAM_LEAD, Role.ADMIN):
+    if not principal.has(Role.TEAM_LEAD, Role.ADMIN):
         raise forbidden(
             f"role(s) {sorted(principal.roles)} may not erase personal data"
             " (team_lead or admin of the holding organisation needed)"
         )
+
+
+def may_write(principal: Principal) -> bool:
+    """Whether a page offers the caller forms that write (the role gate decides on the write)."""
+    return principal.has(*STAFF_ROLES) and not principal.has(Role.AUDITOR)
 
 
 def require_subject_access_right(principal: Principal, summary: dict[str, Any]) -> None:
@@ -40,17 +62,17 @@ def require_subject_access_right(principal: Principal, summary: dict[str, Any]) 
     if not may_request_subject_access(principal.roles, principal.org, summary["holder"]):
         raise forbidden(
             f"'{principal.sub}' ({principal.org}, role(s) {sorted(principal.roles)}) may not"
-            " prepare a subject access report: team_lead or admin of the holding organisation"
-            f" ('{summary['holder']}'), or auditor needed"
+            " prepare a subject access report: team_lead or admin of the holding organisation,"
+            " or auditor needed"
         )
 
 
 def read_scope(principal: Principal, summary: dict[str, Any]) -> str:
-    """``full``, ``own_events`` (a former holder: what it recorded itself) or a 403."""
+    """``full``, ``own_events`` (a former holder: what it recorded itself), a 403 for a role that
+    reads no case, or for any other organisation the 404 of a case that does not exist."""
     if principal.has(Role.AUDITOR):
         return "full"
-    if not principal.has(*STAFF_ROLES):
-        raise forbidden("volunteers and employers see people only through their consent")
+    require_case_reader(principal)
     if summary["holder"] == principal.org:
         return "full"
     open_offer = [h for h in summary["handovers"] if h["state"] == "offered"]
@@ -58,7 +80,10 @@ def read_scope(principal: Principal, summary: dict[str, Any]) -> str:
         return "full"
     if principal.org in summary["former_holders"]:
         return "own_events"
-    raise forbidden(f"'{principal.org}' neither holds this case nor has been offered it")
+    offered = {h["to_org"] for h in summary["handovers"]}
+    if knows_case(principal.org, summary["holder"], (), offered):  # offered once, no more
+        raise forbidden(f"'{principal.org}' neither holds this case nor is it offered to it")
+    raise case_not_found(summary["case_id"])
 
 
 def list_scope(principal: Principal, holder: str | None) -> str:

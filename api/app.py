@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
 from api import problems, web
+from api.guard import role_gate
+from api.input_guard import RefuseNul
 from api.metrics import Metrics
 from api.peer_body import PeerBodyLimit
 from api.routers import (
@@ -55,6 +57,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="0.1.0",
         summary="Refugee case records that survive the Rechtskreiswechsel",
         lifespan=lifespan,
+        # the interactive documents and the schema: in production only when asked for
+        docs_url="/docs" if settings.docs_are_public else None,
+        redoc_url="/redoc" if settings.docs_are_public else None,
+        openapi_url="/openapi.json" if settings.docs_are_public else None,
+        dependencies=[Depends(role_gate)],  # no role: nothing; an auditor: no writes (api/guard.py)
     )
     app.state.metrics = Metrics()
     app.state.last_writes = LastWrites()
@@ -74,6 +81,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     web.install(app, settings)
     app.include_router(subject_access_page.router)
     app.add_middleware(PeerBodyLimit, limit=settings.max_peer_body_bytes)
+    app.add_middleware(RefuseNul)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 

@@ -137,5 +137,13 @@ def idempotency_key(
         return None
     fingerprint = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
     return IdempotencyKey(
-        f"{principal.org}:{principal.sub}:{key}", hashlib.sha256(fingerprint.encode()).hexdigest()
+        scoped_key(principal, key), hashlib.sha256(fingerprint.encode()).hexdigest()
     )
+
+
+def scoped_key(principal: Principal, key: str) -> str:
+    """The key as stored: a hash of the JSON array [org, sub, key], so no two callers share one
+    however they spell them (a joined string did: "a:b" + "c" and "a" + "b:c"). ``u1:`` names
+    the encoding; keys stored before it (``org:sub:key``) are not looked up (ADR 0005)."""
+    scope = json.dumps([principal.org, principal.sub, key], separators=(",", ":"))
+    return "u1:" + hashlib.sha256(scope.encode()).hexdigest()

@@ -26,6 +26,7 @@ from api import access
 from api.problems import ApiError
 from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
 from domain.actor import Actor, acting_as
+from domain.aggregates.case_events import HandoverOffered
 from domain.application import IdempotencyKey, Recorded
 from domain.disclosure import Audience, audiences_of
 from projections import withholding
@@ -57,6 +58,20 @@ def invalid(field: str, message: str, detail: str) -> ApiError:
 
 
 # -- writes ---------------------------------------------------------------------------------
+
+
+def require_known(services: Services, principal: Principal, case_id: UUID) -> None:
+    """Before a write on a case: an organisation that neither holds, held nor was offered the
+    case gets the answer for a case that does not exist. The stored case decides (no read-model
+    lag); its past offers are read from its events only on this refusal path."""
+    case = services.cases.get_case(case_id)
+    offered: tuple[str, ...] = (case.handover.to_org,) if case.handover is not None else ()
+    if access.knows_case(principal.org, case.holder, case.former_holders, offered):
+        return
+    events = services.cases.events.get(case_id)
+    offered = tuple(e.to_org for e in events if isinstance(e, HandoverOffered))
+    if not access.knows_case(principal.org, case.holder, (), offered):
+        raise access.case_not_found(case_id)
 
 
 def register(
@@ -92,12 +107,14 @@ def record(
     idem: IdempotencyKey | None = None,
 ) -> Recorded:
     access.require_staff(principal)
+    require_known(services, principal, case_id)
     with acting_as(actor_of(principal)):
         return services.cases.record(case_id, event_type, event.to_fields(), expected, idem)
 
 
 def offer(services: Services, principal: Principal, case_id: UUID, body: OfferHandover) -> Recorded:
     access.require_staff(principal)
+    require_known(services, principal, case_id)
     if body.to_org not in services.orgs:
         detail = f"'{body.to_org}' is not a known organisation"
         raise invalid("to_org", "unknown organisation", detail)
@@ -107,6 +124,7 @@ def offer(services: Services, principal: Principal, case_id: UUID, body: OfferHa
 
 def withdraw(services: Services, principal: Principal, case_id: UUID, reason: str) -> Recorded:
     access.require_staff(principal)
+    require_known(services, principal, case_id)
     with acting_as(actor_of(principal)):
         return services.cases.withdraw_handover(case_id, reason=reason)
 
@@ -120,6 +138,7 @@ def erase(
     idem: IdempotencyKey | None = None,
 ) -> Recorded:
     access.require_erasure_right(principal)
+    require_known(services, principal, case_id)
     with acting_as(actor_of(principal)):
         result = services.cases.erase_personal_data(
             case_id,
@@ -154,6 +173,7 @@ def answer(
     """Accept (acknowledging ``version`` and ``digest``) or reject an offer. For a case offered
     by another deployment the answer goes to the sender, whose log records it."""
     access.require_staff(principal)
+    require_known(services, principal, case_id)
     if decision == "accepted" and (version is None or digest is None):
         raise invalid("version", "required", "name the version and digest you read")
     if not is_remote(services, services.cases.get_case(case_id).holder):
@@ -220,7 +240,7 @@ def find_case(
     as stored, for deciding (``access.read_scope``); a caller that shows it passes ``principal``."""
     doc = services.queries.summary(str(case_id))
     if doc is None:
-        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+        raise access.case_not_found(case_id)
     return disclosed(principal, doc) if principal is not None else dict(doc)
 
 
@@ -237,7 +257,7 @@ def history_of(
     history = services.queries.history(str(case_id))
     doc = summary if summary is not None else services.queries.summary(str(case_id))
     if history is None or doc is None:
-        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+        raise access.case_not_found(case_id)
     reader = reader_of(principal, doc)
     entries = history.entries
     if scope == "own_events":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from domain.bamf_number import InvalidBamfFileNumberError, normalise
@@ -54,8 +55,21 @@ Ref = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:
 PastDate = Annotated[date, AfterValidator(_not_in_future)]
 
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """No NUL (PostgreSQL's text cannot hold it) and no lone surrogate (UTF-8 cannot) in any
+        text of any input: stored text is the same on either backend (ADR 0005)."""
+        for text in value if isinstance(value, list) else (value,):
+            if isinstance(text, str) and UNSTORABLE.search(text):
+                raise ValueError("must not contain NUL (U+0000) or a lone surrogate")
+        return value
 
 
 class PersonIn(Contract):

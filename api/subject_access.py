@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from adapters.auth import Principal
+from adapters.auth import Principal, Role
 from adapters.federation import receipts
 from adapters.services import Services
 from adapters.views.matching_queries import MatchingQueries
 from api import access, operations
-from api.problems import ApiError
 from domain.values import Redacted
 
 Doc = dict[str, Any]
@@ -38,11 +37,17 @@ LOG_PAGE = 1000
 def report(services: Services, principal: Principal, case_id: UUID, endpoint: str) -> Doc:
     """The report on ``case_id`` for ``principal`` (403 unless it may prepare one); its read is
     logged under ``endpoint``."""
+    if not principal.has(Role.TEAM_LEAD, Role.ADMIN, Role.AUDITOR):  # before the look-up
+        raise access.forbidden(
+            f"role(s) {sorted(principal.roles)} may not prepare a subject access report"
+            " (team_lead or admin of the holding organisation, or auditor needed)"
+        )
     summary = operations.find_case(services, case_id)
+    access.read_scope(principal, summary)  # another organisation: as for no case (404)
     access.require_subject_access_right(principal, summary)
     history = services.queries.history(str(case_id))
     if history is None:
-        raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+        raise access.case_not_found(case_id)
     operations.log_reads(services, principal, [str(case_id)], endpoint)
     entries = [{k: e[k] for k in ENTRY_FIELDS} for e in history.entries]
     names = _names(services)

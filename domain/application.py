@@ -58,7 +58,7 @@ class IdempotencyStore(Protocol):
 
 class IdempotencyKeyReusedError(Exception):
     def __init__(self, key: str) -> None:
-        super().__init__(f"Idempotency-Key '{key}' was already used for a different request")
+        super().__init__("this Idempotency-Key was already used for a different request")
         self.key = key
 
 

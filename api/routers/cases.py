@@ -108,6 +108,7 @@ def summary_for(services: Any, case_id: UUID) -> dict[str, Any]:
 def get_case(
     case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
 ) -> Any:
+    access.require_case_reader(principal)
     doc = summary_for(services, case_id)
     if access.read_scope(principal, doc) != "full":
         raise access.forbidden(
@@ -122,6 +123,7 @@ def get_case(
 def get_history(
     case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
 ) -> HistoryOut:
+    access.require_case_reader(principal)
     doc = summary_for(services, case_id)
     scope = access.read_scope(principal, doc)
     history = operations.history_of(services, principal, case_id, scope, doc)

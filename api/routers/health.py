@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import hmac
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from adapters.auth import TokenError
 from adapters.projection_runner import lag
 from api.deps import ServicesDep
 from projections.case_views import PROJECTIONS
@@ -30,7 +33,18 @@ def readyz(services: ServicesDep) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+def metrics_scraper(request: Request, services: ServicesDep) -> None:
+    """With ``STAFFEL_METRICS_TOKEN`` set, only a scraper that sends it reads the metrics."""
+    token = services.settings.metrics_token
+    if token is None:
+        return
+    sent = request.headers.get("authorization", "")
+    expected = f"Bearer {token.get_secret_value()}"
+    if not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode()):
+        raise TokenError("/metrics: send 'Authorization: Bearer <STAFFEL_METRICS_TOKEN>'")
+
+
+@router.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_scraper)])
 def metrics(request: Request, services: ServicesDep) -> PlainTextResponse:
     lags = []
     for projection in PROJECTIONS:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.auth import STAFF_ROLES, Role
 from adapters.views.matching_reads import offer_out, offers_out
-from api import access
+from api import access, operations
 from api import partner_access as pa
 from api.deps import (
     ExpectedVersion,
@@ -153,6 +153,7 @@ def place_case(
     case's new version, as for any case event; ``If-Match`` is the case's version). The last free
     position fills the offer; a full, paused or withdrawn offer is a 409."""
     pa.require(principal, *STAFF_ROLES, doing="place people")
+    operations.require_known(request.app.state.services, principal, body.case_id)
     path = f"/offers/{offer_id}/placements"
     idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
     with acting_as(actor_of(principal)):

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.auth import STAFF_ROLES, Role
 from adapters.views.matching_reads import mentees_of, volunteer_out
-from api import access
+from api import access, operations
 from api import partner_access as pa
 from api.deps import (
     ExpectedVersion,
@@ -230,6 +230,7 @@ def assign_mentee(
     case's new version). The volunteer's capacity holds: a full or paused volunteer is a 409.
     Mentoring goes on after a placement."""
     pa.require(principal, *STAFF_ROLES, doing="assign mentors")
+    operations.require_known(request.app.state.services, principal, body.case_id)
     path = f"/volunteers/{volunteer_id}/mentees"
     idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
     with acting_as(actor_of(principal)):
@@ -260,6 +261,7 @@ def release_mentee(
 ) -> JSONResponse:
     """The case's holder ends the mentoring (``MentorReleased``)."""
     pa.require(principal, *STAFF_ROLES, doing="release mentors")
+    operations.require_known(request.app.state.services, principal, case_id)
     with acting_as(actor_of(principal)):
         result = partners.release_mentor(
             case_id, volunteer_id, released_on=body.released_on, expected_version=expected

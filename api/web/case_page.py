@@ -112,11 +112,12 @@ def case_page(
     conflict: int | None = None,
     saved: str | None = None,
 ) -> Response:
+    access.require_case_reader(principal)  # before the look-up: the same answer for any id
     doc = operations.find_case(services, case_id, principal)  # as the disclosure table shows it
     scope = access.read_scope(principal, doc)
     history = operations.history_of(services, principal, case_id, scope, doc)
     operations.log_reads(services, principal, [str(case_id)], "GET /ui/cases/{id}")
-    staff = principal.has(*STAFF_ROLES)
+    staff = access.may_write(principal)  # an auditor with a staff role too gets no forms
     erased_on = doc.get("erased_on")
     holds = staff and scope == "full" and doc["holder"] == principal.org
     offer = open_offer(doc)

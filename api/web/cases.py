@@ -159,7 +159,8 @@ def register_page(
 
 @router.get("/cases/new")
 def new_case(request: Request, services: ServicesDep, principal: WebPrincipal) -> Response:
-    access.require_staff(principal)
+    if not access.may_write(principal):
+        raise access.forbidden("only caseworkers, team leads and admins register people")
     return register_page(request, services, principal)
 
 

@@ -11,7 +11,8 @@ class CaseRuleError(Exception):
 
 class NotHolderError(CaseRuleError):
     def __init__(self, org: str, holder: str) -> None:
-        super().__init__(f"only the holder '{holder}' records events on this case, not '{org}'")
+        # the message never names the holder: the caller may not know who holds the case
+        super().__init__(f"only the organisation holding this case records events, not '{org}'")
         self.org, self.holder = org, holder
 
 
@@ -43,7 +44,7 @@ class NoOpenHandoverError(CaseRuleError):
 
 class NotOfferedOrganisationError(CaseRuleError):
     def __init__(self, org: str, to_org: str) -> None:
-        super().__init__(f"the handover was offered to '{to_org}', not to '{org}'")
+        super().__init__(f"the handover was offered to another organisation, not to '{org}'")
         self.org, self.to_org = org, to_org
 
 

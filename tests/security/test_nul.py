@@ -1,0 +1,72 @@
+"""NUL in a query parameter (issue 13): a 422 naming the parameter on SQLite as on PostgreSQL,
+never a 500 (PostgreSQL's text type cannot hold it), on every route and page."""
+
+from __future__ import annotations
+
+import json
+
+from api.web.core import SESSION_COOKIE
+from tests.e2e.conftest import (
+    AGENTUR,
+    AUDIT,
+    Api,
+    auth,
+    note,
+    person,
+    problem_of,
+    registration,
+    token,
+)
+from tests.security.world import fill, seed
+
+
+def test_nul_in_any_query_parameter_is_a_422_naming_it(api: Api) -> None:
+    world = seed(api)
+    staff, auditor = auth("cw-nul", AGENTUR), auth("pruefer", AUDIT, "auditor")
+    checked = []
+    for path, item in api.app.openapi()["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                name = parameter["name"]
+                headers = auditor if path.startswith("/audit") else staff
+                r = api.client.request(
+                    method, fill(path, world.ids(path)), params={name: "a\x00b"}, headers=headers
+                )
+                body = problem_of(r, 422)
+                assert name in [e["field"] for e in body["errors"]], (method, path, body)
+                checked.append(name)
+    assert {"q", "holder", "cursor", "municipality", "actor"} <= set(checked)
+
+
+def test_nul_in_a_parameter_name_or_a_page_query(api: Api) -> None:
+    r = api.client.get("/cases", params={"q\x00": "x"}, headers=api.agentur)
+    assert problem_of(r, 422)["errors"][0]["field"] == "q\\u0000"
+    api.client.cookies.set(SESSION_COOKIE, token("cw-nul", AGENTUR, "caseworker"), path="/ui")
+    page = api.client.get("/ui/cases", params={"q": "\x00"})
+    assert page.status_code == 422
+    assert "q" in page.text
+    api.client.cookies.clear()
+
+
+def test_nul_never_enters_stored_text(api: Api) -> None:
+    """Decided (ADR 0005): no text Staffel takes in holds NUL or a lone surrogate, on either
+    backend; a 422 names the field and nothing is written."""
+    head = api.head()
+    bodies = {
+        "person.family_name": registration(person=person(family_name="Tes\x00faye")),
+        "residence_municipality": registration(residence_municipality="Erkelenz\x00"),
+        "person.given_name": registration(person=person(given_name="Ra\ud800hel")),
+    }
+    for field, body in bodies.items():
+        raw = json.dumps(body)  # ASCII: a lone surrogate as its JSON escape
+        headers = {**api.agentur, "Content-Type": "application/json"}
+        r = api.client.post("/cases", content=raw, headers=headers)
+        assert field in [e["field"] for e in problem_of(r, 422)["errors"]], (field, r.text)
+    case_id = api.register()["case_id"]
+    r = api.client.post(
+        f"/cases/{case_id}/events", json=note("Termin\x00 vereinbart"), headers=api.agentur
+    )
+    assert [e["field"] for e in problem_of(r, 422)["errors"]] == ["text"]
+    assert api.recorded_since(head) == 2  # the registration only (its case and BAMF index)
