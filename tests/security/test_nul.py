@@ -17,7 +17,7 @@ from tests.e2e.conftest import (
     registration,
     token,
 )
-from tests.security.world import fill, seed
+from tests.security.world import fill, seed, web_session
 
 
 def test_nul_in_any_query_parameter_is_a_422_naming_it(api: Api) -> None:
@@ -43,7 +43,9 @@ def test_nul_in_any_query_parameter_is_a_422_naming_it(api: Api) -> None:
 def test_nul_in_a_parameter_name_or_a_page_query(api: Api) -> None:
     r = api.client.get("/cases", params={"q\x00": "x"}, headers=api.agentur)
     assert problem_of(r, 422)["errors"][0]["field"] == "q\\u0000"
-    api.client.cookies.set(SESSION_COOKIE, token("cw-nul", AGENTUR, "caseworker"), path="/ui")
+    api.client.cookies.set(
+        SESSION_COOKIE, web_session(api, token("cw-nul", AGENTUR, "caseworker")), path="/ui"
+    )
     page = api.client.get("/ui/cases", params={"q": "\x00"})
     assert page.status_code == 422
     assert "q" in page.text

@@ -15,6 +15,7 @@ from tests.security.world import (
     operations,
     seed,
     token_roles,
+    web_session,
     writing_routes,
 )
 
@@ -57,7 +58,7 @@ NO_USER = {"/ui/sign-in", "/ui/sign-in/demo", "/ui/sign-out"}  # the session its
 def test_an_auditor_never_writes_through_the_web_pages(api: Api) -> None:
     world = seed(api)
     head = api.head()
-    session = token("sec-web", AGENTUR, list(EVERY_ROLE))
+    session = web_session(api, token("sec-web", AGENTUR, list(EVERY_ROLE)))
     api.client.cookies.set(SESSION_COOKIE, session, path="/ui")
     api.client.cookies.set(CSRF_COOKIE, "csrf-token", path="/ui")
     ids = {**world.ids(""), "key": "NoteRecorded", "action": "pause"}
@@ -99,7 +100,9 @@ def test_a_token_without_a_role_reads_nothing(api: Api) -> None:
 
 def test_a_token_without_a_role_sees_no_web_page(api: Api) -> None:
     world = seed(api)
-    api.client.cookies.set(SESSION_COOKIE, token("sec-none", AGENTUR, []), path="/ui")
+    api.client.cookies.set(
+        SESSION_COOKIE, web_session(api, token("sec-none", AGENTUR, [])), path="/ui"
+    )
     for path in ("/ui", "/ui/cases", "/ui/offers", f"/ui/offers/{world.offer_id}",
                  "/ui/employers", f"/ui/cases/{world.case_id}", "/ui/statistics"):  # fmt: skip
         r = api.client.get(path, follow_redirects=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 from api.web.core import SESSION_COOKIE
 from tests.e2e.conftest import AGENTUR, DRK, JOBCENTER, SAARLAND, Api, auth, note, token
-from tests.security.world import body_for, fill, operations, seed
+from tests.security.world import body_for, fill, operations, seed, web_session
 
 
 def same_answer(api: Api, method: str, path: str, world: Any, headers: dict[str, str],
@@ -60,7 +60,9 @@ def test_other_organisations_cannot_tell_a_case_from_none(api: Api) -> None:
 
 def test_the_web_case_page_answers_others_as_for_no_case(api: Api) -> None:
     world = seed(api)
-    api.client.cookies.set(SESSION_COOKIE, token("tl-saar", SAARLAND, ["team_lead"]), path="/ui")
+    api.client.cookies.set(
+        SESSION_COOKIE, web_session(api, token("tl-saar", SAARLAND, ["team_lead"])), path="/ui"
+    )
     pages = []
     for case_id in (world.case_id, str(uuid.uuid4())):
         for path in (f"/ui/cases/{case_id}", f"/ui/cases/{case_id}/offers",
@@ -108,7 +110,9 @@ def test_no_refusal_names_the_holder(api: Api) -> None:
         r = api.client.request(method, path, json=body, params=wait, headers=former)
         assert r.status_code in (403, 409), (method, path, r.text)
         assert SAARLAND not in r.text, (method, path, r.text)
-    api.client.cookies.set(SESSION_COOKIE, token("tl-agentur", AGENTUR, "team_lead"), path="/ui")
+    api.client.cookies.set(
+        SESSION_COOKIE, web_session(api, token("tl-agentur", AGENTUR, "team_lead")), path="/ui"
+    )
     page = api.client.get(f"/ui{case}", params=wait)
     api.client.cookies.clear()
     assert page.status_code == 200, page.text  # what it recorded itself

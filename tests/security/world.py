@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from api.web.core import SESSION_COOKIE
 from tests.e2e.conftest import AGENTUR, DRK, JOBCENTER, Api, auth, note, person
+from tests.e2e.test_web import csrf_of
 
 WRITING = ("post", "put", "patch", "delete")
 # signed by a peer deployment, no user token: refused by their own checks, not by roles
@@ -131,3 +133,18 @@ def writing_routes(api: Api) -> list[tuple[str, str]]:
 
 def token_roles(*roles: str, org: str = AGENTUR, sub: str = "sec-user") -> dict[str, str]:
     return auth(sub, org, list(roles))
+
+
+def web_session(api: Api, bearer: str) -> str:
+    """The id of a web session signed in with ``bearer`` through the sign-in form (the cookie
+    holds a session id, never the token: ADR 0009); the client's cookies are left empty."""
+    api.client.cookies.clear()
+    page = api.client.get("/ui/sign-in")
+    r = api.client.post(
+        "/ui/sign-in", data={"csrf": csrf_of(page.text), "token": bearer}, follow_redirects=False
+    )
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    session = str(r.cookies.get(SESSION_COOKIE) or "")
+    assert session, r.headers
+    api.client.cookies.clear()
+    return session
