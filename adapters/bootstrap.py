@@ -22,7 +22,7 @@ def build_case_application(
     settings: Settings | None = None, today: Callable[[], date] = date.today
 ) -> StaffelApplication:
     """The case application with employers, offers and volunteers (one store), sealing
-    personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0009)."""
+    personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0010)."""
     settings = settings or Settings()
     private_dir(settings.data_dir)  # keys, the SQLite store, bundles: this account's only
     master = master_key(settings)

@@ -49,7 +49,7 @@ def check_authority(
     if not local(receiver):
         raise BundleError(f"the bundle is addressed to {receiver!r}, not to this deployment")
     signed = list(receipts)
-    holder, offered_to, accepted_at = "", None, 0
+    holder, offered_to, offered_at, accepted_at = "", None, 0, 0
     for event in events:
         kind = event.topic.rsplit(".", 1)[-1]
         org = str(event.state.get("org"))
@@ -57,7 +57,7 @@ def check_authority(
             holder = str(event.state.get("holder"))
         if event.version > held:
             if local(org):
-                if not _ours(event, kind, org, offered_to, accepted_at, signed):
+                if not _ours(event, kind, org, (offered_to, offered_at), accepted_at, signed):
                     raise BundleError(
                         f"{kind} is in the name of {org!r}, one of our organisations, which"
                         " never recorded it: a peer never speaks for us",
@@ -69,7 +69,7 @@ def check_authority(
             if org != holder and not (org == offered_to and kind in ANSWERS):
                 raise BundleError(f"recorded by {org!r}, who may not write here", event.version)
         if kind == "HandoverOffered":
-            offered_to = str(event.state.get("to_org"))
+            offered_to, offered_at = str(event.state.get("to_org")), event.version
         elif kind in ("HandoverRejected", "HandoverWithdrawn"):
             offered_to = None
         elif kind == "JurisdictionChanged":
@@ -80,13 +80,16 @@ def _ours(
     event: VerifiedEvent,
     kind: str,
     org: str,
-    offered_to: str | None,
+    offer: tuple[str | None, int],
     accepted_at: int,
     signed: list[SentReceipt],
 ) -> bool:
-    """Whether an event in the name of our ``org`` is what we said: our answer to an offer made
-    to us, as in a receipt we signed, or the jurisdiction change right after our acceptance."""
+    """Whether an event in the name of our ``org`` is what we said: our answer to the open offer
+    made to us (``offer``: to whom, at which version), as in a receipt we signed for that offer,
+    or the jurisdiction change right after our acceptance. A receipt stands for one event only:
+    it is taken from ``signed`` when used."""
     state = event.state
+    offered_to, offered_at = offer
     if kind == "JurisdictionChanged":
         return accepted_at == event.version - 1 and state.get("to_org") == org
     if kind not in ("HandoverAccepted", "HandoverRejected") or offered_to != org:
@@ -94,10 +97,14 @@ def _ours(
     for r in signed:
         if (r.receiver, r.decided_by) != (org, state.get("actor")):
             continue
+        # the receipt answers this offer: signed on a version holding the offer, before this event
+        answers_offer = offered_at <= r.version < event.version
         if kind == "HandoverAccepted" and r.decision == "accepted":
             if (r.version, r.digest) == (state.get("version"), state.get("digest")):
+                signed.remove(r)
                 return True
-        elif kind == "HandoverRejected" and r.decision == "rejected" and r.version < event.version:
+        elif kind == "HandoverRejected" and r.decision == "rejected" and answers_offer:
+            signed.remove(r)
             return True
     return False
 

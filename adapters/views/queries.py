@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,12 @@ class BadCursorError(ValueError):
     pass
 
 
+# what neither database stores as a key: NUL (PostgreSQL's text refuses it), lone surrogates
+# (not encodable), integers beyond 64 bits
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+INT64 = range(-(2**63), 2**63)
+
+
 def encode_cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
@@ -45,6 +52,8 @@ def decode_cursor(cursor: str, *kinds: type) -> list[Any]:
         not isinstance(key, list)
         or len(key) != len(kinds)
         or any(type(value) is not kind for value, kind in zip(key, kinds, strict=True))
+        or any(isinstance(v, str) and UNSTORABLE_TEXT.search(v) for v in key)
+        or any(isinstance(v, int) and v not in INT64 for v in key)
     ):
         raise BadCursorError("cursor is not one this service issued")
     return key

@@ -97,6 +97,33 @@ def test_an_acceptance_in_our_name_must_match_the_receipt_we_signed(receipt: Sen
     assert refused.value.version == 4
 
 
+def _rejected_twice() -> list[VerifiedEvent]:
+    """We rejected the offer at version 3; the sender offered again at 5."""
+    return [
+        *_offered_and_switched()[:3],
+        _event(4, "HandoverRejected", US, actor="t.weber"),
+        _event(5, "HandoverOffered", SENDER, to_org=US),
+        _event(6, "HandoverRejected", US, actor="t.weber"),
+    ]
+
+
+def test_a_rejection_receipt_stands_for_the_one_offer_it_answers() -> None:
+    rejected = SentReceipt(3, f"{3:064x}", "rejected", "t.weber", US)
+    check_authority(_rejected_twice()[:4], 3, SENDER, US, _local, [rejected])
+    # the same receipt does not make a second rejection, of a later offer, ours
+    with pytest.raises(BundleError, match="one of our organisations") as refused:
+        check_authority(_rejected_twice(), 3, SENDER, US, _local, [rejected])
+    assert refused.value.version == 6
+    # a receipt signed before the offer was made answers none
+    early = SentReceipt(2, f"{2:064x}", "rejected", "t.weber", US)
+    with pytest.raises(BundleError, match="one of our organisations") as refused:
+        check_authority(_rejected_twice()[:4], 2, SENDER, US, _local, [early])
+    assert refused.value.version == 4
+    # with our second receipt, for the second offer, both are ours
+    again = SentReceipt(5, f"{5:064x}", "rejected", "t.weber", US)
+    check_authority(_rejected_twice(), 3, SENDER, US, _local, [rejected, again])
+
+
 @pytest.mark.parametrize(
     ("events", "held", "version"),
     [

@@ -3,6 +3,7 @@ never a 500 (PostgreSQL's text type cannot hold it), on every route and page."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 from api.web.core import SESSION_COOKIE
@@ -72,3 +73,28 @@ def test_nul_never_enters_stored_text(api: Api) -> None:
     )
     assert [e["field"] for e in problem_of(r, 422)["errors"]] == ["text"]
     assert api.recorded_since(head) == 2  # the registration only (its case and BAMF index)
+
+
+def test_a_cursor_that_decodes_to_unstorable_values_is_a_422(api: Api) -> None:
+    """A cursor is base64 of JSON: a NUL, a lone surrogate or an integer beyond 64 bits inside it
+    passes the query-string check and reached the database (a 500 on PostgreSQL)."""
+    world = seed(api)
+    staff = auth("cw-nul", AGENTUR)
+    keys = (["a\x00b", "x"], ["\ud800", "x"], ["a\x00", "x", 1], ["a", "x", 2**70])
+    cursors = [
+        base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=") for key in keys
+    ]
+    checked = []
+    for path, item in api.app.openapi()["paths"].items():
+        names = {p["name"] for p in item.get("get", {}).get("parameters", [])}
+        if "cursor" not in names:
+            continue
+        extra = {"direction": "incoming"} if path == "/handovers" else {}
+        for cursor in cursors:
+            r = api.client.get(
+                fill(path, world.ids(path)), params={"cursor": cursor, **extra}, headers=staff
+            )
+            assert r.status_code == 422, (path, cursor, r.status_code, r.text[:200])
+            assert "cursor" in problem_of(r, 422)["detail"], (path, r.text[:200])
+        checked.append(path)
+    assert {"/cases", "/handovers", "/offers", "/employers"} <= set(checked), checked
