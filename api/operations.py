@@ -26,6 +26,7 @@ from api import access
 from api.problems import ApiError
 from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
 from domain.actor import Actor, acting_as
+from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
 from domain.application import IdempotencyKey, Recorded
 from domain.disclosure import Audience, audiences_of
@@ -62,16 +63,22 @@ def invalid(field: str, message: str, detail: str) -> ApiError:
 
 def require_known(services: Services, principal: Principal, case_id: UUID) -> None:
     """Before a write on a case: an organisation that neither holds, held nor was offered the
-    case gets the answer for a case that does not exist. The stored case decides (no read-model
-    lag); its past offers are read from its events only on this refusal path."""
+    case gets the answer for a case that does not exist."""
+    if not is_known(services, principal, case_id):
+        raise access.case_not_found(case_id)
+
+
+def is_known(services: Services, principal: Principal, case_id: UUID) -> bool:
+    """Whether the caller's organisation holds, held or was offered the case. The stored case
+    decides (no read-model lag); its past offers are read from its events only when it is
+    neither the holder, a former holder nor the one offered it now."""
     case = services.cases.get_case(case_id)
     offered: tuple[str, ...] = (case.handover.to_org,) if case.handover is not None else ()
     if access.knows_case(principal.org, case.holder, case.former_holders, offered):
-        return
+        return True
     events = services.cases.events.get(case_id)
     offered = tuple(e.to_org for e in events if isinstance(e, HandoverOffered))
-    if not access.knows_case(principal.org, case.holder, (), offered):
-        raise access.case_not_found(case_id)
+    return access.knows_case(principal.org, case.holder, (), offered)
 
 
 def register(
@@ -85,16 +92,22 @@ def register(
             "not an office of your organisation",
             f"'{body.office}' is not an office of '{principal.org}'",
         )
-    with acting_as(actor_of(principal)):
-        return services.cases.register_case(
-            person=body.person.to_value(),
-            bamf_file_number=body.bamf_file_number,
-            residence_municipality=body.residence_municipality,
-            legal_status=body.legal_status,
-            office=body.office,
-            legal_basis=body.legal_basis,
-            idempotency=idem,
-        )
+    try:
+        with acting_as(actor_of(principal)):
+            return services.cases.register_case(
+                person=body.person.to_value(),
+                bamf_file_number=body.bamf_file_number,
+                residence_municipality=body.residence_municipality,
+                legal_status=body.legal_status,
+                office=body.office,
+                legal_basis=body.legal_basis,
+                idempotency=idem,
+            )
+    except DuplicateBamfFileNumberError as e:
+        # the number is taken either way; which case holds it only for those who know the case
+        if e.existing_case_id is not None and not is_known(services, principal, e.existing_case_id):
+            raise DuplicateBamfFileNumberError(e.bamf_file_number, None) from None
+        raise
 
 
 def record(

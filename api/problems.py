@@ -144,6 +144,8 @@ def _extra(exc: Exception) -> dict[str, Any]:
         case ce.StaleAcknowledgementError():
             return {"current_version": exc.version, "current_digest": exc.digest}
         case ce.DuplicateBamfFileNumberError():
+            if exc.existing_case_id is None:  # the caller may not know which case holds it
+                return {"field": "bamf_file_number"}
             return {"existing_case_id": str(exc.existing_case_id), "field": "bamf_file_number"}
         case InvalidBamfFileNumberError():
             field = "bamf_file_number"

@@ -179,7 +179,13 @@ def register(
         except DuplicateBamfFileNumberError as e:
             errors = {"bamf_file_number": domain_error(e)}
             return register_page(
-                request, services, principal, form, errors, 409, str(e.existing_case_id)
+                request,
+                services,
+                principal,
+                form,
+                errors,
+                409,
+                str(e.existing_case_id) if e.existing_case_id else None,
             )
         except ApiError as e:
             if e.status != 422:

@@ -80,8 +80,10 @@ class AsylumDecisionError(CaseRuleError):
 
 
 class DuplicateBamfFileNumberError(CaseRuleError):
-    def __init__(self, bamf_file_number: str, existing_case_id: UUID) -> None:
+    def __init__(self, bamf_file_number: str, existing_case_id: UUID | None) -> None:
+        """``existing_case_id`` None: the case is not named (the caller may not know of it)."""
         super().__init__(
-            f"BAMF file number {bamf_file_number} is already registered as case {existing_case_id}"
+            f"BAMF file number {bamf_file_number} is already registered"
+            + (f" as case {existing_case_id}" if existing_case_id is not None else "")
         )
         self.bamf_file_number, self.existing_case_id = bamf_file_number, existing_case_id

@@ -8,8 +8,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from api.web.core import SESSION_COOKIE
-from tests.e2e.conftest import AGENTUR, DRK, JOBCENTER, SAARLAND, Api, auth, note, token
+from api.web.core import CSRF_COOKIE, SESSION_COOKIE
+from tests.e2e.conftest import (
+    AGENTUR,
+    DRK,
+    JOBCENTER,
+    SAARLAND,
+    Api,
+    auth,
+    note,
+    person,
+    problem_of,
+    registration,
+    token,
+    unique_bamf,
+)
 from tests.security.world import body_for, fill, operations, seed, web_session
 
 
@@ -118,3 +131,31 @@ def test_no_refusal_names_the_holder(api: Api) -> None:
     assert page.status_code == 200, page.text  # what it recorded itself
     assert "Agentur für Arbeit Saarland" not in page.text
     assert SAARLAND not in page.text
+
+
+def test_a_taken_bamf_number_names_its_case_only_to_who_knows_the_case(api: Api) -> None:
+    """The 409 itself cannot be avoided (the number is taken), but the case's id is told only
+    to an organisation that holds, held or was offered the case; another one learns nothing
+    more, on the API and on the registration page."""
+    bamf = unique_bamf()
+    first = api.register(bamf_file_number=bamf)
+    head = api.head()
+    again = registration(bamf_file_number=bamf, person=person(given_name="Zweit"))
+    stranger = api.client.post("/cases", json=again, headers=auth("cw-saar", SAARLAND))
+    body = problem_of(stranger, 409)
+    assert body["field"] == "bamf_file_number"
+    assert "existing_case_id" not in body
+    assert first["case_id"] not in stranger.text
+    colleague = problem_of(api.client.post("/cases", json=again, headers=api.agentur), 409)
+    assert colleague["existing_case_id"] == first["case_id"]
+    page = web_session(api, token("cw-saar", SAARLAND, "caseworker"))
+    api.client.cookies.set(SESSION_COOKIE, page, path="/ui")
+    api.client.cookies.set(CSRF_COOKIE, "csrf-token", path="/ui")
+    form = {"csrf": "csrf-token", "person.given_name": "Zweit", "person.family_name": "Fall",
+            "person.birth_date": "01.02.1990", "person.nationality": "ER", "bamf_file_number": bamf,
+            "residence_municipality": "Erkelenz", "legal_status": "asylum_seeker"}  # fmt: skip
+    r = api.client.post("/ui/cases/new", data=form, follow_redirects=False)
+    api.client.cookies.clear()
+    assert r.status_code == 409, r.text[:300]
+    assert first["case_id"] not in r.text
+    assert api.head() == head
