@@ -215,6 +215,9 @@ class ProjectionSupervisor:
         self._thread: threading.Thread | None = None
         self.errors = 0  # since the start, for metrics
         self._failures = 0  # in a row: the backoff grows with these, not with ``errors``
+        # rounds ended: a batch's work ends after its commit (the log compacted after an erasure)
+        self.rounds = 0
+        self._round_ended = threading.Condition()
 
     def wake(self) -> None:
         self.waker.event.set()
@@ -250,6 +253,9 @@ class ProjectionSupervisor:
         while not self._stopped.is_set():
             busy = self._step(workers) + sum(p.step() for p in self.processes)
             self._failures = 0
+            with self._round_ended:
+                self.rounds += 1
+                self._round_ended.notify_all()
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
                 if rebuilt or self._generations_changed(workers):
@@ -300,6 +306,18 @@ class ProjectionSupervisor:
 
     def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
         return wait_for(self.store, position, timeout, names or [p.name for p in self.projections])
+
+    def finish_round(self, timeout: float) -> bool:
+        """Block until the round under way has ended. A batch's rows and tracking position are
+        visible at its commit, but its work ends after it: once an erasure was applied, the
+        store compacts SQLite's write-ahead log, and until then the files still hold the pages
+        from before the erasure. Positions seen reached, then this: the files are as the views."""
+        if not self.running:
+            return True
+        with self._round_ended:
+            seen = self.rounds
+            self.wake()
+            return self._round_ended.wait_for(lambda: self.rounds > seen, timeout)
 
 
 def wait_for(store: ViewStoreMixin, position: int, timeout: float, names: Sequence[str]) -> bool:

@@ -119,7 +119,9 @@ class Api:
         return len(self.services.cases.recorder.select_notifications(start=head + 1, limit=10_000))
 
     def settle(self, timeout: float = 20.0) -> None:
-        """Wait until the projections and the policy have processed everything recorded."""
+        """Wait until the projections and the policy have processed everything recorded, and
+        the round that did it has ended (after an erasure: the log compacted, see
+        ``ProjectionSupervisor.finish_round``)."""
         deadline = time.monotonic() + timeout
         while True:
             head = self.head()
@@ -130,6 +132,8 @@ class Api:
                 and self.head() == head
             )
             if done:
+                left = max(0.0, deadline - time.monotonic())
+                assert self.services.supervisor.finish_round(left), "the round did not end"
                 return
             assert time.monotonic() < deadline, f"projections did not reach {head}"
             time.sleep(0.02)
