@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.audit_verify import GENESIS, Problem, canonical
 from adapters.views.store import ViewStoreMixin
+from verifier.audit_verify import GENESIS, Problem, canonical
 
 CREATE = {
     "sqlite": (

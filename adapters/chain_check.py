@@ -15,9 +15,9 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from adapters.audit.verify import case_records
-from adapters.audit_verify import case_problems
 from domain.application import CaseApplication
 from domain.chain import event_hash
+from verifier.audit_verify import case_problems
 
 
 @dataclass(frozen=True)

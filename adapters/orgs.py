@@ -91,7 +91,5 @@ class Organisations:
     @classmethod
     def load(cls, path: Path | None) -> Organisations:
         if path is None:
-            return cls.from_toml(
-                resources.files("adapters.demo").joinpath("orgs.toml").read_text("utf-8")
-            )
+            return cls.from_toml(resources.files("demo").joinpath("orgs.toml").read_text("utf-8"))
         return cls.from_toml(path.read_text("utf-8"))

@@ -13,7 +13,6 @@ import structlog
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.services import Services, build_services, check_production
 from adapters.settings import Settings
 from api import problems, web
 from api.guard import role_gate
@@ -33,6 +32,7 @@ from api.routers import (
     volunteers,
 )
 from api.web import subject_access as subject_access_page
+from bootstrap import Services, build_services, check_production
 
 log = structlog.get_logger("staffel.http")
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             check_production(settings)
         app.state.services = services or build_services(settings)
         if settings.demo and settings.seed and own:
-            from adapters.demo.seed import seed_if_empty
+            from demo.seed import seed_if_empty
 
             seed_if_empty(app.state.services)
         yield

@@ -11,11 +11,11 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.auth import Principal, TokenError
-from adapters.services import Services
 from api.identity import authenticate
-from api.operations import actor_of
 from api.problems import ApiError
+from bootstrap import Services
 from domain.application import CaseApplication, IdempotencyKey
+from service_layer.cases import actor_of
 
 __all__ = ["actor_of"]  # re-exported: the actor of a principal's commands
 bearer = HTTPBearer(auto_error=False, description="JWT issued by the agency's identity provider")

@@ -21,9 +21,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials
 
 from adapters.auth import Role
-from api.access import forbidden
 from api.deps import ServicesDep, bearer, get_principal
 from api.web.core import web_principal
+from service_layer.access import forbidden
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RESOLVERS: tuple[Callable[..., Any], ...] = (get_principal, web_principal)

@@ -8,10 +8,10 @@ token whose only role is ``employer`` is accepted when that employer is register
 from __future__ import annotations
 
 from adapters.auth import Principal, Role, TokenError, UnknownOrganisationError
-from adapters.services import Services
-from api.operations import invalid
-from api.partner_access import employer_of
+from bootstrap import Services
 from domain.partner_application import EmployerNotFoundError
+from service_layer.cases import invalid
+from service_layer.partner_access import employer_of
 
 
 class TokenTooLargeError(TokenError):

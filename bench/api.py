@@ -6,7 +6,7 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
 ``postgresql://postgres@127.0.0.1:5432``; dropped at the end):
 
 1. starts ``staffel serve`` as a subprocess on a free loopback port with production settings
-   (that database, ``adapters/demo/orgs.toml``, a random JWT secret, a master key made for the
+   (that database, ``demo/orgs.toml``, a random JWT secret, a master key made for the
    run, JSON logs to a file) and
    waits for ``/readyz``;
 2. registers ``--cases`` cases (``POST /cases``) as an Agentur caseworker;
@@ -63,7 +63,6 @@ import psycopg
 import uvloop
 
 from adapters.auth import mint
-from adapters.bootstrap import build_case_application
 from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
 from bench.store import (
     RECORD_CONFIG,
@@ -76,11 +75,12 @@ from bench.store import (
     register_dogs,
     staffel_record,
 )
+from bootstrap import build_case_application
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 ORG = "agentur-aachen-dueren"
-ORGS_FILE = ROOT / "adapters" / "demo" / "orgs.toml"
+ORGS_FILE = ROOT / "demo" / "orgs.toml"
 WRITE_PATH = "POST /cases/{id}/events"
 READ_PATH = "GET /cases/{id}/history"
 REGISTER_PATH = "POST /cases"
@@ -409,7 +409,7 @@ def staffel_server(database_url: str, secret: str, data_dir: Path) -> Iterator[S
         STAFFEL_LOG_FORMAT="json",
     )
     script = Path(sys.executable).parent / "staffel"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "adapters.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
     log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

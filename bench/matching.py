@@ -48,12 +48,10 @@ from fastapi.testclient import TestClient
 from psycopg import sql
 
 from adapters.auth import mint
-from adapters.projection_runner import ProjectionWorker, ensure_generation
-from adapters.services import Services, build_services
 from adapters.settings import Settings
-from adapters.views import matching_reads as reads
 from adapters.views.matching_queries import MatchingQueries
 from api.app import create_app
+from bootstrap import Services, build_services
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
@@ -73,6 +71,8 @@ from domain.values import (
     WorkExperience,
 )
 from projections.matching_view import MatchingProjection
+from service_layer import matching as reads
+from workers.projections import ProjectionWorker, ensure_generation
 
 SERVER_URL = os.environ.get("STAFFEL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 SECRET = "bench-matching-" + "0123456789abcdef" * 3

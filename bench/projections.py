@@ -51,20 +51,12 @@ import psycopg
 if __package__ in (None, ""):  # run as a script: make the project's packages importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.bootstrap import build_case_application
-from adapters.projection_runner import (
-    BATCH_SIZE,
-    ProjectionSupervisor,
-    ProjectionWorker,
-    build_view_store,
-    ensure_generation,
-    wait_for,
-)
 from adapters.settings import Settings
 from adapters.views.queries import CaseQueries
 from adapters.views.store import ViewStoreMixin
 from bench.store import QUICK as STORE_QUICK_MODE
 from bench.store import SEALING, machine_context, postgres_database
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates.case import STAFF_COMMANDS, Case
 from domain.application import CaseApplication
@@ -82,6 +74,14 @@ from domain.values import (
     WorkExperience,
 )
 from projections.case_views import PROJECTIONS, CaseProjection
+from workers.projections import (
+    BATCH_SIZE,
+    ProjectionSupervisor,
+    ProjectionWorker,
+    build_view_store,
+    ensure_generation,
+    wait_for,
+)
 
 ACTOR = Actor("staff-bench-1", "aa-bench")
 PAGE = 500  # the bare read's page size: the runner's batch size

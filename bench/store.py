@@ -50,8 +50,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
-from adapters.bootstrap import build_case_application
 from adapters.settings import Settings, library_env
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.application import CaseApplication
 from domain.values import LegalStatus, NoteCategory, Person

@@ -40,8 +40,8 @@ from psycopg import sql
 
 from adapters.audit.rows import PAGE, pages
 from adapters.audit.verify import verify_store
-from adapters.bootstrap import build_case_application
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case

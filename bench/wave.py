@@ -52,17 +52,14 @@ if __package__ in (None, ""):  # run as a script: make the project's packages im
 
 import structlog
 
-from adapters.bootstrap import build_case_application
 from adapters.logging import configure_logging
 from adapters.orgs import Organisations
-from adapters.policy_runner import PolicyWorker
-from adapters.projection_runner import BATCH_SIZE, ProjectionWorker, ensure_generation
-from adapters.projection_runner import build_view_store as build_store
 from adapters.settings import Settings
 from adapters.views import schema
 from adapters.views.store import ViewStoreMixin
 from bench.store import QUICK as STORE_QUICK_MODE
 from bench.store import load_average, machine_context, postgres_database
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
@@ -70,6 +67,9 @@ from domain.application import CaseApplication
 from domain.sealing import sealing_with
 from domain.values import LegalStatus, Person, Protection
 from projections.case_views import PROJECTIONS
+from workers.handover_policy import PolicyWorker
+from workers.projections import BATCH_SIZE, ProjectionWorker, ensure_generation
+from workers.projections import build_view_store as build_store
 
 WAVE_DAY = date(2022, 6, 1)  # "today" of the application: offers and acceptances on this day
 DECIDED_FROM = date(2022, 5, 2)  # recognitions decided in May 2022: SGB II from 1 June (month rule)

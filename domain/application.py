@@ -104,7 +104,7 @@ class PersonalDataKeys(Sealer, Protocol):
 
 
 class IndexKeyMissingError(RuntimeError):
-    """The application was built without the BAMF index's key (``adapters.bootstrap`` gives it)."""
+    """The application was built without the BAMF index's key (``bootstrap`` gives it)."""
 
 
 class CaseApplication(Application[UUID]):
@@ -120,12 +120,12 @@ class CaseApplication(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self.today = today
-        # the keyed id of a canonical BAMF file number (ADR 0010): from ``adapters.bootstrap``
+        # the keyed id of a canonical BAMF file number (ADR 0010): from ``bootstrap``
         self._index_id = index_id
         interval = int(self.env.get(self.SNAPSHOT_INTERVAL) or 0)
         self.snapshotting_intervals = {Case: interval} if interval else {}  # type: ignore[misc]
         self.handover_working_days = int(self.env.get(self.HANDOVER_WORKING_DAYS) or 5)
-        # the per-case data keys: set by ``adapters.bootstrap``; None stores personal fields as
+        # the per-case data keys: set by ``bootstrap``; None stores personal fields as
         # given (pure tests, stores of earlier versions)
         self.keys: PersonalDataKeys | None = None
 

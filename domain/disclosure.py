@@ -6,7 +6,8 @@ person, the BAMF file number), *free text* (counselling notes, agreed steps, rea
 reader's audience comes from its roles and its organisation's relation to the case
 (``audiences_of``); a field is shown only if one of its audiences has the grant ``YES`` for the
 field's class, and otherwise appears as ``Redacted.WITHHELD``. Who may read a case at all is
-``api.access.read_scope``; this table decides only which personal values a permitted read shows.
+``service_layer.access.read_scope``; this table decides only which personal values a permitted
+read shows.
 
 Why the table reads as it does (SGB X: §§ 67a, 67c processing only as far as the task needs it;
 § 67d and § 50 SGB II for passing data between the Agentur and the Jobcenters):

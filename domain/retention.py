@@ -7,7 +7,7 @@ their files (Aufbewahrungsfristen of the Bundesagentur für Arbeit and the Jobce
 deployment sets its own in configuration (``STAFFEL_RETENTION_YEARS_*``) after its
 data-protection officer has confirmed them.
 
-Pure: no clock, no store. ``adapters.retention`` feeds it the case summaries and erases.
+Pure: no clock, no store. ``service_layer.retention`` feeds it the case summaries and erases.
 """
 
 from __future__ import annotations

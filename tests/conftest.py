@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.bootstrap import build_case_application
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.application import CaseApplication
 
 # One master key for every application the tests build, in this process and in the servers and

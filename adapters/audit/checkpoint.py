@@ -12,11 +12,11 @@ from typing import Any, TextIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from adapters import audit_verify as av
 from adapters.access_log import AccessLog
 from adapters.audit.verify import Advance, verify_store
 from adapters.federation.signing import public_key_text, sign
 from domain.application import CaseApplication
+from verifier import audit_verify as av
 
 
 def heads_of(scanner: av.ChainScanner) -> list[tuple[str, int, str]]:

@@ -1,5 +1,5 @@
 """``staffel audit export``: the log as JSON lines, each stored case event with what its hash
-covers (ADR 0003) and its position, for ``python -m adapters.audit_verify``."""
+covers (ADR 0003) and its position, for ``python -m verifier.audit_verify``."""
 
 from __future__ import annotations
 

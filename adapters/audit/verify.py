@@ -1,5 +1,5 @@
 """Verify every case's hash chain in the store, the access log, and optionally the store against a
-signed checkpoint. The verdicts are ``adapters.audit_verify``'s, so that an export checked offline
+signed checkpoint. The verdicts are ``verifier.audit_verify``'s, so that an export checked offline
 gets the same ones; only the reading differs (here: the event store, page by page)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from adapters import audit_verify as av
 from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import CASE_TOPIC_PREFIX, Row, case_rows, pages, rows_before_start
 from domain.application import CaseApplication
+from verifier import audit_verify as av
 
 if TYPE_CHECKING:
     from adapters.access_log import AccessLog

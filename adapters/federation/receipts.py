@@ -119,7 +119,8 @@ def store_answer(store: ViewStoreMixin, receipt: Receipt, body: dict[str, Any]) 
 def record_disclosure(
     store: ViewStoreMixin, case_id: str, peer: str, kind: str, version: int, channel: str
 ) -> None:
-    """What a peer received: listed in the subject access report (``api.subject_access``)."""
+    """What a peer received: listed in the subject access report
+    (``service_layer.subject_access``)."""
     with store.cursor(commit=True) as curs:
         curs.execute(
             store.sql("INSERT INTO peer_disclosures VALUES (%s, %s, %s, %s, %s, %s, %s)"),

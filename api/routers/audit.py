@@ -11,14 +11,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from adapters.audit import timetravel as tt
-from adapters.audit.events import EventFilter, events_page
 from adapters.audit.verify import verify_one, verify_store
 from adapters.auth import Principal, Role
-from api.access import forbidden
 from api.deps import CasesDep, PrincipalDep, ServicesDep
 from api.problems import PROBLEMS, ApiError
 from api.schemas import HistoryEntryOut
 from projections.history import entry_for
+from service_layer.access import forbidden
+from service_layer.audit import EventFilter, events_page
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEMS)
 

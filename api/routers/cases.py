@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import access, operations
 from api.deps import (
     ExpectedVersion,
     IdempotencyHeader,
@@ -30,6 +29,8 @@ from api.schemas import (
 from domain.application import Recorded as RecordedResult
 from domain.values import LegalStatus
 from projections.summary import current_handover, handover_state
+from service_layer import access
+from service_layer import cases as operations
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEMS)
 CREATED: dict[int | str, dict[str, Any]] = {

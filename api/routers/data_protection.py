@@ -9,11 +9,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api import subject_access
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
 from api.schemas import Entry
 from api.web import subject_access as page
+from service_layer import subject_access
 
 router = APIRouter(prefix="/cases", tags=["data protection"], responses=PROBLEMS)
 ENDPOINT = "GET /cases/{id}/subject-access-report"

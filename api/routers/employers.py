@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.auth import STAFF_ROLES, Role
-from api import access
-from api import partner_access as pa
 from api.deps import (
     IdempotencyHeader,
     PrincipalDep,
@@ -30,6 +28,8 @@ from api.partner_schemas import (
 )
 from api.schemas import Reason
 from domain.actor import acting_as
+from service_layer import access
+from service_layer import partner_access as pa
 
 router = APIRouter(prefix="/employers", tags=["employers"], responses=REFUSALS)
 

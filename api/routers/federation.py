@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 
-from adapters.federation import answers
-from adapters.federation.answers import record_receipt
 from adapters.federation.bundle import BundleError
 from adapters.federation.receipts import AlreadyAnsweredError
 from adapters.federation.transfer import import_bundle
-from adapters.services import Services
 from api.deps import ServicesDep
 from api.problems import ApiError
+from bootstrap import Services
+from service_layer import federation as answers
+from service_layer.federation import record_receipt
 
 router = APIRouter(prefix="/handovers", tags=["federation"])
 

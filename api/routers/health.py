@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from adapters.auth import TokenError
-from adapters.projection_runner import lag
 from api.deps import ServicesDep
 from projections.case_views import PROJECTIONS
+from workers.projections import lag
 
 router = APIRouter(tags=["health"])
 

@@ -9,14 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from adapters.auth import STAFF_ROLES, Role
-from adapters.views import matching_reads as reads
-from api import access
-from api import partner_access as pa
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.partner_deps import REFUSALS, MatchingDep, consents_current, not_found
 from api.partner_schemas import CandidatesOut, CaseOffersOut
 from api.routers.cases import summary_for
 from api.routers.offers import offer_for
+from service_layer import access
+from service_layer import matching as reads
+from service_layer import partner_access as pa
 
 router = APIRouter(tags=["matching"], responses=REFUSALS)
 Limit = Annotated[int, Query(ge=1, le=200)]

@@ -15,9 +15,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.auth import STAFF_ROLES, Role
-from adapters.views.matching_reads import offer_out, offers_out
-from api import access, operations
-from api import partner_access as pa
 from api.deps import (
     ExpectedVersion,
     IdempotencyHeader,
@@ -32,6 +29,10 @@ from api.routers.cases import created
 from api.schemas import Reason, Recorded
 from domain.actor import acting_as
 from domain.values import OfferState, PlacementKind
+from service_layer import access
+from service_layer import cases as operations
+from service_layer import partner_access as pa
+from service_layer.matching import offer_out, offers_out
 
 router = APIRouter(prefix="/offers", tags=["offers"], responses=REFUSALS)
 MANAGERS = (*STAFF_ROLES, Role.EMPLOYER)

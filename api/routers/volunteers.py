@@ -10,9 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from adapters.auth import STAFF_ROLES, Role
-from adapters.views.matching_reads import mentees_of, volunteer_out
-from api import access, operations
-from api import partner_access as pa
 from api.deps import (
     ExpectedVersion,
     IdempotencyHeader,
@@ -46,6 +43,10 @@ from api.routers.cases import created
 from api.schemas import Reason, Recorded
 from domain.actor import acting_as
 from domain.values import VolunteerState
+from service_layer import access
+from service_layer import cases as operations
+from service_layer import partner_access as pa
+from service_layer.matching import mentees_of, volunteer_out
 
 router = APIRouter(prefix="/volunteers", tags=["volunteers"], responses=REFUSALS)
 MANAGERS = (*STAFF_ROLES, Role.VOLUNTEER)

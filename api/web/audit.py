@@ -12,14 +12,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from adapters.audit import timetravel as tt
-from adapters.audit.events import EventFilter, events_page
 from adapters.audit.verify import verify_one, verify_store
-from api import operations
 from api.routers.audit import require_auditor
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from api.web.forms import iso_day
 from api.web.text import BERLIN, EVENT_NAMES
 from projections.history import entry_for
+from service_layer import cases as operations
+from service_layer.audit import EventFilter, events_page
 
 router = APIRouter(prefix="/ui/audit", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]

@@ -16,8 +16,6 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from adapters.auth import STAFF_ROLES, Principal, Role
-from adapters.services import Services
-from api import access, operations
 from api.deps import wait_for_reads
 from api.partner_schemas import AssignMentee
 from api.problems import ApiError
@@ -33,6 +31,7 @@ from api.web.core import (
     status_of,
 )
 from api.web.text import domain_error
+from bootstrap import Services
 from domain.aggregates import case_errors as ce
 from domain.aggregates import volunteer_errors as ve
 from domain.application import Recorded, VersionConflictError
@@ -41,6 +40,8 @@ from domain.placements import ConcurrentChangeError, ReferenceMismatchError, as_
 from domain.values import VolunteerState
 from projections import labels as de
 from projections.summary import person_doc
+from service_layer import access
+from service_layer import cases as operations
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 SAVED = {

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from adapters.auth import STAFF_ROLES
-from api import access, operations
 from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
 from api.schemas import RegisterCase
@@ -22,6 +21,8 @@ from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.values import LegalStatus
 from projections import labels as de
 from projections.summary import handover_state
+from service_layer import access
+from service_layer import cases as operations
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 25

@@ -18,12 +18,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from adapters.auth import STAFF_ROLES, Principal, Role, TokenError
-from adapters.services import Services
 from api.deps import get_services
 from api.identity import require_known_org
-from api.partner_access import employer_of
 from api.problems import DOMAIN, ApiError
 from api.web import forms, text
+from bootstrap import Services
+from service_layer.partner_access import employer_of
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "staffel_session"

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from adapters.auth import Principal
-from adapters.services import Services
-from api import partner_access as pa
 from api import partner_schemas as ps
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.offers import KINDS, STATES, may_manage
+from bootstrap import Services
+from service_layer import partner_access as pa
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]

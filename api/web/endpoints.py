@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from adapters.auth import Principal
-from adapters.services import Services
 from api import partner_schemas as ps
 from api.partner_deps import consents_current, get_matching
 from api.routers import cases, employers, matching, offers, volunteers
 from api.schemas import EraseCase, Reason
+from bootstrap import Services
 
 M = TypeVar("M", bound=BaseModel)
 LIMIT = 50

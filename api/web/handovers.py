@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api import operations
 from api.deps import wait_for_reads
 from api.web.case_page import SAVED
 from api.web.cases import with_people
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
+from service_layer import cases as operations
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 STATES = {

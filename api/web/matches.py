@@ -12,15 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from adapters.auth import STAFF_ROLES, Principal, Role
-from adapters.services import Services
-from api import operations
 from api import partner_schemas as ps
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
 from api.web.offers import offer_page, with_place_forms
 from api.web.text import person_name
+from bootstrap import Services
 from domain.placements import as_uuid
+from service_layer import cases as operations
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 

@@ -12,12 +12,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api import partner_access as pa
-from api.access import forbidden
 from api.deps import wait_for_reads
 from api.web import endpoints
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, next_page, render
 from domain.values import VolunteerState
+from service_layer import partner_access as pa
+from service_layer.access import forbidden
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]

@@ -14,13 +14,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from adapters.auth import STAFF_ROLES, Principal, Role
-from adapters.services import Services
-from api import partner_access as pa
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
+from bootstrap import Services
 from domain.values import OfferState, PlacementKind
 from projections import labels as de
+from service_layer import partner_access as pa
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]

@@ -11,8 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from adapters.auth import STAFF_ROLES, Principal, Role, TokenError, UnknownOrganisationError, mint
-from adapters.demo.seed import DEMO_USERS
-from adapters.services import Services, jwt_secret
 from api.identity import TokenTooLargeError, authenticate
 from api.web.core import (
     CSRF_COOKIE,
@@ -26,6 +24,8 @@ from api.web.core import (
     set_cookie,
 )
 from api.web.text import ROLES
+from bootstrap import Services, jwt_secret
+from demo.seed import DEMO_USERS
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 TOKEN_TTL = 8 * 3600

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api import access
 from api.deps import wait_for_reads
 from api.web import charts
 from api.web.charts import number
@@ -17,6 +16,7 @@ from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from api.web.text import actor, day
 from domain.values import PlacementKind
 from projections import labels as de
+from service_layer import access
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 TITLES = {

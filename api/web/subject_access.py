@@ -17,11 +17,11 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from adapters.services import Services
-from api import subject_access
 from api.deps import wait_for_reads
 from api.web.core import SECURITY_HEADERS, ServicesDep, WebPrincipal, WebRoute, templates
+from bootstrap import Services
 from projections import labels as de
+from service_layer import subject_access
 
 CSS = """
 body { font: 11pt/1.45 system-ui, "Segoe UI", Arial, sans-serif; color: #111; margin: 2rem auto;

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.access_log import AccessLog
-from adapters.bootstrap import build_case_application
-from adapters.projection_runner import build_view_store
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.application import CaseApplication
 from tests.conftest import create_database
+from workers.projections import build_view_store
 
 
 @pytest.fixture

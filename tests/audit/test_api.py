@@ -12,15 +12,15 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-import adapters
+import demo
 from adapters.auth import mint
-from adapters.services import Services, build_services
 from adapters.settings import Settings
 from api.app import create_app
+from bootstrap import Services, build_services
 from tests.audit.helpers import Forger, seed
 
 SECRET = "test-secret-audit-" + "0123456789abcdef" * 3
-ORGS_FILE = Path(adapters.__file__).parent / "demo" / "orgs.toml"
+ORGS_FILE = demo.ORGS_FILE
 PROBLEM = "application/problem+json"
 
 

@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 
 from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import is_case_topic
-from adapters.audit_verify import event_digest
-from adapters.bootstrap import build_case_application
 from adapters.chain_check import stored_state
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.actor import acting_as
 from domain.aggregates.case import Case
 from domain.application import CaseApplication
@@ -33,6 +32,7 @@ from tests.unit.builders import (
     record_note,
     staff_command,
 )
+from verifier.audit_verify import event_digest
 
 MODES: dict[str, dict[str, Any]] = {
     "plain": {},

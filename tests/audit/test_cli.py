@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-import adapters.audit_verify
-from adapters.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, main
+import verifier.audit_verify
 from adapters.federation.signing import load_or_create_key, public_key_text
+from cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, main
 from domain.application import CaseApplication
 from tests.audit.helpers import Forger, seed
 
@@ -80,7 +80,7 @@ def test_the_commands_and_the_offline_verifier_agree(
     assert len(log.splitlines()) == online["events_checked"]
     alone = env / "auditor" / "verify.py"
     alone.parent.mkdir()
-    shutil.copy(adapters.audit_verify.__file__, alone)
+    shutil.copy(verifier.audit_verify.__file__, alone)
     key = public_key_text(load_or_create_key(env / "data" / "signing-key.pem"))
     code, offline = standalone(
         str(alone), str(env / "log.jsonl"), "--checkpoint", str(cp), "--public-key", key, "--json"
@@ -115,7 +115,7 @@ def test_refusals(app: CaseApplication, env: Path, capsys: pytest.CaptureFixture
 
 
 def test_the_standalone_verifier_imports_only_the_standard_library_and_cryptography() -> None:
-    tree = ast.parse(Path(adapters.audit_verify.__file__).read_text("utf-8"))
+    tree = ast.parse(Path(verifier.audit_verify.__file__).read_text("utf-8"))
     modules = {
         str(node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
         for node in ast.walk(tree)
@@ -124,7 +124,7 @@ def test_the_standalone_verifier_imports_only_the_standard_library_and_cryptogra
     }
     assert modules - sys.stdlib_module_names == {"cryptography"}
     help_text = subprocess.run(
-        [sys.executable, "-I", adapters.audit_verify.__file__, "--help"],
+        [sys.executable, "-I", verifier.audit_verify.__file__, "--help"],
         capture_output=True,
         text=True,
         check=True,

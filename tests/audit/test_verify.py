@@ -16,12 +16,12 @@ from adapters.access_log import CREATE, AccessLog
 from adapters.audit.checkpoint import build_checkpoint, write_checkpoint
 from adapters.audit.export import export
 from adapters.audit.verify import load_checkpoint, verify_one, verify_store
-from adapters.audit_verify import verify_export
 from adapters.chain_check import verify_case
 from adapters.federation.signing import public_key_text
-from adapters.projection_runner import build_view_store
 from domain.application import CaseApplication
 from tests.audit.helpers import Forger, found, seed
+from verifier.audit_verify import verify_export
+from workers.projections import build_view_store
 
 KEY = Ed25519PrivateKey.generate()
 EVENT_KINDS = {"changed", "missing", "reordered", "inserted", "broken_link"}

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from adapters.demo.partners import DAHMEN, DAHMEN_JOB, MENTOR
+from demo.partners import DAHMEN, DAHMEN_JOB, MENTOR
 from domain.aggregates.employer import Employer
 from tests.browser.conftest import Browser
 

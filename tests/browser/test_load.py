@@ -8,7 +8,7 @@ import secrets
 
 from playwright.sync_api import Locator, Page, expect
 
-from adapters.demo.siegen import COUNSELLORS, OFFICE_OLPE, OFFICE_SIEGEN, WEEKLY_INTAKE
+from demo.siegen import COUNSELLORS, OFFICE_OLPE, OFFICE_SIEGEN, WEEKLY_INTAKE
 from tests.browser.conftest import Browser
 
 COUNSELLOR, TEAM_LEAD = "d.schneider", "c.kraemer"

@@ -12,7 +12,7 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from adapters.demo.partners import DAHMEN_JOB, MENTOR
+from demo.partners import DAHMEN_JOB, MENTOR
 from tests.browser.conftest import Browser
 
 AGENTUR_CASEWORKER, EMPLOYER, VOLUNTEER = "a.schmitz", "h.dahmen", "p.lang"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.bootstrap import build_case_application
-from adapters.cli import main
 from adapters.settings import Settings
+from bootstrap import build_case_application
+from cli.main import main
 from domain.placements import StaffelApplication
 from tests.conftest import create_database
 

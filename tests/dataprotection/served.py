@@ -16,8 +16,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from adapters.auth import Principal, Role
-from adapters.services import build_services
 from api.app import create_app
+from bootstrap import build_services
 from tests.e2e.conftest import Api, person, registration, settings_for
 
 

@@ -8,8 +8,8 @@ import secrets
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
-from adapters.bootstrap import build_case_application
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from tests.integration.helpers import MakeApp, register
 
 UNKEYED = uuid5(NAMESPACE_URL, "https://staffel.example/bamf-file-number")  # before ADR 0010

@@ -9,9 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from adapters import bamf_migration, cli
-from adapters.bootstrap import build_case_application
+from adapters import bamf_migration
 from adapters.settings import Settings
+from bootstrap import build_case_application
+from cli import main as cli
 from domain.actor import acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex, legacy_id
 from domain.aggregates.case import Case

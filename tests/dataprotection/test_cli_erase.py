@@ -10,9 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from adapters.bootstrap import build_case_application
 from adapters.keystore import CaseKeys
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError
 from domain.aggregates.case_events import PersonalDataErased

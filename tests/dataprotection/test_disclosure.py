@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api import access, operations
 from domain import consent, disclosure
 from domain.aggregates.case_events import CASE_EVENTS
 from domain.disclosure import (
@@ -32,6 +31,8 @@ from domain.disclosure import (
 )
 from domain.values import NoteCategory, Redacted
 from projections import withholding
+from service_layer import access
+from service_layer import cases as operations
 from tests.dataprotection.served import Recorded, principal, recorded_case, served
 from tests.e2e.conftest import (
     AGENTUR,

@@ -24,15 +24,14 @@ import pytest
 import structlog
 from fastapi.testclient import TestClient
 
-import adapters.audit_verify
-from adapters.cli import EXIT_OK, main
+import verifier.audit_verify
 from adapters.keystore import CaseKeys
 from adapters.logging import configure_logging
-from adapters.projection_runner import build_view_store
-from adapters.services import build_services
 from adapters.views import schema
 from adapters.views.store import SQLiteViewStore
 from api.app import create_app
+from bootstrap import build_services
+from cli.main import EXIT_OK, main
 from domain.aggregates.case_errors import CaseErasedError
 from projections.case_views import PROJECTIONS
 from tests.dataprotection.helpers import (
@@ -53,6 +52,7 @@ from tests.e2e.conftest import (
     settings_for,
 )
 from tests.integration.projection_helpers import read_views
+from workers.projections import build_view_store
 
 LEAD = auth("tl-agentur", AGENTUR, "team_lead")
 AUDITOR = auth("pruefer", AUDIT, "auditor")
@@ -228,9 +228,9 @@ def verified_export(capsys: pytest.CaptureFixture[str], folder: Path) -> tuple[s
     assert code == EXIT_OK, err
     log_file = folder / "log.jsonl"
     log_file.write_text(export, "utf-8")
-    verifier = shutil.copy(adapters.audit_verify.__file__, folder)
+    checker = shutil.copy(verifier.audit_verify.__file__, folder)
     offline = subprocess.run(
-        [sys.executable, "-I", verifier, str(log_file)], capture_output=True, text=True, check=False
+        [sys.executable, "-I", checker, str(log_file)], capture_output=True, text=True, check=False
     )
     assert offline.returncode == 0, offline.stdout + offline.stderr
     return export, printed + err + offline.stdout

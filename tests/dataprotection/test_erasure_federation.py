@@ -15,11 +15,10 @@ from uuid import UUID
 
 import pytest
 
-from adapters.demo.federation import prepare
-from adapters.federation.answers import peer_key
 from adapters.federation.bundle import build_bundle
 from adapters.federation.transfer import import_bundle
 from adapters.keystore import CaseKeys
+from demo.federation import prepare
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.values import (
@@ -31,6 +30,7 @@ from domain.values import (
     Plan,
     Protection,
 )
+from service_layer.federation import peer_key
 from tests.conftest import create_database
 from tests.dataprotection.helpers import MARKER, Subject, database_contents, found_in, token
 from tests.handover.helpers import (

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import build_case_application
-from adapters.services import build_services
 from adapters.settings import Settings
 from api.app import create_app
+from bootstrap import build_case_application, build_services
 from tests.e2e.conftest import AGENTUR, RECOGNIZED, Api, settings_for
 
 STAFFEL = str(Path(sys.executable).with_name("staffel"))

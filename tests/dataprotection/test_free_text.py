@@ -22,13 +22,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.audit.events import EventFilter, events_page
 from adapters.chain_check import verify_case
-from adapters.cli import EXIT_OK
 from adapters.federation.bundle import build_bundle
 from adapters.keystore import opened
-from adapters.services import build_services
 from api.app import create_app
+from bootstrap import build_services
+from cli.main import EXIT_OK
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_events import CASE_EVENTS, CaseEvent
 from domain.application import CaseApplication
@@ -47,6 +46,7 @@ from domain.values import (
 )
 from projections.history import entry_for
 from projections.summary import fold
+from service_layer.audit import EventFilter, events_page
 from tests.dataprotection.conftest import run
 from tests.dataprotection.helpers import (
     MARKER,

@@ -16,9 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from adapters import retention
 from adapters.keystore import CaseKeys
-from adapters.projection_runner import build_view_store
 from adapters.settings import Settings
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError
@@ -33,7 +31,9 @@ from domain.values import (
     Person,
     Protection,
 )
+from service_layer import retention
 from tests.dataprotection.conftest import run
+from workers.projections import build_view_store
 
 TODAY = date(2025, 6, 30)  # in the past, so a real run may use it
 AGENCY, JOBCENTER = "aa-heinsberg", "jobcenter-heinsberg"

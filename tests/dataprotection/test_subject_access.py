@@ -16,7 +16,7 @@ from uuid import uuid4
 
 import pytest
 
-import adapters
+import demo
 from tests.dataprotection.served import Recorded, recorded_case, served
 from tests.e2e.conftest import (
     AGENTUR,
@@ -37,7 +37,7 @@ LEAD = auth("tl-agentur", AGENTUR, "team_lead")
 ADMIN = auth("adm-agentur", AGENTUR, "admin")
 AUDITOR = auth("pruefer", AUDIT, "auditor")
 ERASED = "[gelöscht]"
-DEMO_ORGS = Path(adapters.__file__).parent / "demo" / "orgs.toml"
+DEMO_ORGS = demo.ORGS_FILE
 UNREACHABLE_PEER = "http://127.0.0.1:9"  # discard port: nothing answers there
 
 

@@ -20,14 +20,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-import adapters
+import demo
 from adapters.auth import mint
-from adapters.services import Services, build_services
 from adapters.settings import Settings
 from api.app import create_app
+from bootstrap import Services, build_services
 
 SECRET = "test-secret-e2e-" + "0123456789abcdef" * 3  # HS256 wants at least 32 bytes
-ORGS_FILE = Path(adapters.__file__).parent / "demo" / "orgs.toml"
+ORGS_FILE = demo.ORGS_FILE
 
 AGENTUR = "agentur-aachen-dueren"
 JOBCENTER = "jobcenter-heinsberg"

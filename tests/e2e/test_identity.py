@@ -22,8 +22,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fastapi.testclient import TestClient
 
-from adapters import cli
-from adapters.services import StartupError, build_services, check_production
 from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, Settings
 from api.app import create_app
 from api.web import (
@@ -40,6 +38,8 @@ from api.web import (
     subject_access,
 )
 from api.web.core import WebRoute
+from bootstrap import StartupError, build_services, check_production
+from cli import main as cli
 from tests.e2e.conftest import (
     AGENTUR,
     ORGS_FILE,

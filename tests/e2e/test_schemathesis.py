@@ -18,8 +18,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from adapters.services import build_services
 from api.app import create_app
+from bootstrap import build_services
 from tests.e2e.conftest import AGENTUR, settings_for, token
 
 # The schema, from an app that is never started (nothing is built before its lifespan runs);

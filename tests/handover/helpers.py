@@ -1,5 +1,5 @@
 """Givens for the handover tests: deployments built in-process (one, or two configured as each
-other's peers by ``adapters.demo.federation.prepare``), and ways to look at what a store holds."""
+other's peers by ``demo.federation.prepare``), and ways to look at what a store holds."""
 
 from __future__ import annotations
 
@@ -14,25 +14,25 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-import adapters
+import demo
 from adapters.auth import mint
 from adapters.chain_check import stored_state
-from adapters.demo.federation import prepare
-from adapters.federation.outbox import Outbox
 from adapters.orgs import Organisations
-from adapters.policy_runner import PolicyWorker
-from adapters.projection_runner import run_once
-from adapters.services import Services, build_services
 from adapters.settings import Settings
 from adapters.views.store import ViewStoreMixin
 from api.app import create_app
+from bootstrap import Services, build_services
+from demo.federation import prepare
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.application import CaseApplication, Recorded
 from domain.values import LegalStatus, Person
 from projections.case_views import PROJECTIONS
+from workers.handover_policy import PolicyWorker
+from workers.outbox import Outbox
+from workers.projections import run_once
 
-ORGS_FILE = Path(adapters.__file__).parent / "demo" / "orgs.toml"
+ORGS_FILE = demo.ORGS_FILE
 AGENTUR = "agentur-aachen-dueren"  # Kreis Heinsberg's Agentur (scenario 2, one deployment)
 JOBCENTER = "jobcenter-heinsberg"
 SAARLAND = "agentur-saarland"  # scenario 1: the Agentur's deployment A ...

@@ -3,7 +3,7 @@ bundle twice (or an older one late) changes nothing. Directly (``import_bundle``
 B's ``POST /handovers/inbox``.
 
 Deployment A (Agentur Saarland) offers a case to Jobcenter St. Wendel, which runs deployment B;
-the two are each other's peers (``adapters.demo.federation.prepare``).
+the two are each other's peers (``demo.federation.prepare``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from adapters.federation.answers import peer_key
 from adapters.federation.bundle import BundleError, build_bundle, parse
 from adapters.federation.signing import sign
 from adapters.federation.transfer import import_bundle
 from domain.actor import Actor, acting_as
 from domain.values import LegalStatus, NoteCategory, Plan, Protection
+from service_layer.federation import peer_key
 from tests.handover.helpers import (
     PROBLEM,
     SAARLAND,

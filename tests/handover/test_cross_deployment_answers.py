@@ -12,7 +12,6 @@ from uuid import UUID
 
 import pytest
 
-from adapters.federation.answers import peer_key
 from adapters.federation.bundle import BundleError
 from adapters.federation.signing import sign
 from adapters.federation.transfer import import_bundle
@@ -20,6 +19,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.chain import GENESIS
 from domain.values import NoteCategory, Protection
+from service_layer.federation import peer_key
 from tests.handover.helpers import (
     PROBLEM,
     SAARLAND,

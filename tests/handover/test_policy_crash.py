@@ -19,11 +19,9 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
-from adapters.bootstrap import build_case_application
-from adapters.policy_runner import TRACKING_KEY
-from adapters.projection_runner import build_view_store
 from adapters.settings import Settings
 from adapters.views.store import ViewStoreMixin
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.application import CaseApplication
@@ -37,6 +35,8 @@ from tests.handover.helpers import (
     notifications_of,
     register,
 )
+from workers.handover_policy import TRACKING_KEY
+from workers.projections import build_view_store
 
 STAFFEL = str(Path(sys.executable).with_name("staffel"))
 CASES = 500

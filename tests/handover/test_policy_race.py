@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from adapters.bootstrap import build_case_application
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case

@@ -1,6 +1,6 @@
 """Two real deployments on loopback, each with its own PostgreSQL database: the Agentur für
 Arbeit Saarland's (A) and the municipal Jobcenter St. Wendel's (B), each other's peers
-(``adapters.demo.federation.prepare``), each a ``staffel serve`` process.
+(``demo.federation.prepare``), each a ``staffel serve`` process.
 
 A case recognised at A is offered by A's policy to St. Wendel; A's outbox must retry (B is not up
 yet) and A is killed (SIGKILL) between retries and restarted. B's caseworker reads the history and
@@ -26,15 +26,14 @@ from uuid import UUID
 import httpx
 import pytest
 
-from adapters.bootstrap import build_case_application
 from adapters.chain_check import verify_case
-from adapters.demo.federation import prepare
 from adapters.federation.bundle import build_bundle, build_receipt
 from adapters.federation.signing import load_or_create_key
-from adapters.projection_runner import build_view_store
 from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, Settings
 from adapters.views.queries import CaseQueries
 from adapters.views.store import ViewStoreMixin
+from bootstrap import build_case_application
+from demo.federation import prepare
 from domain.aggregates import case_events as ev
 from domain.application import CaseApplication
 from tests.conftest import create_database
@@ -48,6 +47,7 @@ from tests.handover.helpers import (
     stored_events,
     unique_bamf,
 )
+from workers.projections import build_view_store
 
 STAFFEL = str(Path(sys.executable).with_name("staffel"))
 pytestmark = pytest.mark.postgres

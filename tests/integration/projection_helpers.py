@@ -15,12 +15,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from adapters.bootstrap import build_case_application
 from adapters.keystore import opened
-from adapters.projection_runner import ProjectionWorker, ensure_generation
 from adapters.settings import Settings
 from adapters.views import schema
 from adapters.views.store import ViewStoreMixin, dumps
+from bootstrap import build_case_application
 from domain import policy
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
@@ -50,6 +49,7 @@ from projections import summary
 from projections.case_views import PROJECTIONS, CaseProjection
 from projections.history import entry_for
 from tests.conftest import create_database
+from workers.projections import ProjectionWorker, ensure_generation
 
 T = TypeVar("T")
 Row = dict[str, Any]

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.projection_runner import build_view_store
 from adapters.settings import Settings
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates.bamf_index import BamfFileNumberIndex
@@ -38,6 +37,7 @@ from tests.integration.projection_helpers import (
     valid_commands,
     wait_until,
 )
+from workers.projections import build_view_store
 
 STAFFEL = str(Path(sys.executable).with_name("staffel"))
 EVENTS = 5_000

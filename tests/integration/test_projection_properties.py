@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DataObject
 
-from adapters.projection_runner import ProjectionWorker, build_view_store
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
 from domain.sealing import sealing_with
@@ -33,6 +32,7 @@ from tests.integration.projection_helpers import (
     stored_case_events,
     valid_commands,
 )
+from workers.projections import ProjectionWorker, build_view_store
 
 T = TypeVar("T")
 TEXT = st.text(

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from adapters.cli import main
-from adapters.projection_runner import ProjectionSupervisor, ProjectionWorker, build_view_store
 from adapters.views.queries import CaseQueries
+from cli.main import main
 from domain.application import CaseApplication
 from projections.case_views import PROJECTIONS
 from tests.integration.projection_helpers import (
@@ -28,6 +27,7 @@ from tests.integration.projection_helpers import (
     save_random_cases,
     table_names,
 )
+from workers.projections import ProjectionSupervisor, ProjectionWorker, build_view_store
 
 TABLES = {"case_history": ("case_history",), "case_summary": ("case_summary", "handovers")}
 

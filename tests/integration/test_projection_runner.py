@@ -14,9 +14,8 @@ from typing import Any, ClassVar
 import psycopg
 import pytest
 
-from adapters.cli import main
-from adapters.projection_runner import ProjectionSupervisor, build_view_store, lag, wait_for
 from adapters.views.queries import CaseQueries
+from cli.main import main
 from domain.actor import acting_as
 from domain.application import CaseApplication
 from domain.values import LegalStatus, NoteCategory, Person
@@ -33,6 +32,7 @@ from tests.integration.projection_helpers import (
     table_names,
     wait_until,
 )
+from workers.projections import ProjectionSupervisor, build_view_store, lag, wait_for
 
 
 @pytest.fixture

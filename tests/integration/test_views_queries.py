@@ -14,7 +14,6 @@ from uuid import UUID
 
 import pytest
 
-from adapters.projection_runner import build_view_store
 from adapters.views.queries import BadCursorError, CaseQueries, encode_cursor
 from domain.actor import Actor, acting_as
 from domain.application import CaseApplication, Recorded
@@ -29,6 +28,7 @@ from domain.values import (
     QualificationRecognition,
 )
 from tests.integration.projection_helpers import build_app, catch_up_active, fresh_database_url
+from workers.projections import build_view_store
 
 TODAY = datetime.now(UTC).date()  # the day events are recorded (UTC)
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.demo.partners import DAHMEN_JOB, MENTOR
-from adapters.demo.seed import seed_if_empty
-from adapters.services import Services, build_services
 from api.app import create_app
+from bootstrap import Services, build_services
+from demo.partners import DAHMEN_JOB, MENTOR
+from demo.seed import seed_if_empty
 from tests.e2e.conftest import auth, settings_for
 
 AGENTUR = auth("a.schmitz", "agentur-aachen-dueren")

@@ -7,15 +7,15 @@ from datetime import date
 from typing import cast
 from uuid import uuid4
 
-from adapters.projection_runner import ProjectionWorker, build_view_store, run_once
 from adapters.views.matching_queries import MatchingQueries
-from adapters.views.matching_reads import candidates_for_employer, candidates_for_staff
 from domain.actor import Actor, acting_as
 from domain.placements import StaffelApplication
 from domain.values import Cefr, ConsentPurpose, LegalStatus, OfferState
 from projections.matching_view import MatchingProjection
+from service_layer.matching import candidates_for_employer, candidates_for_staff
 from tests.integration.helpers import MakeApp
 from tests.matching.helpers import AGENCY, ON, consent, employer, offer, person, volunteer
+from workers.projections import ProjectionWorker, build_view_store, run_once
 
 PROJECTION = MatchingProjection()
 

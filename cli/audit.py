@@ -1,4 +1,4 @@
-"""``staffel audit verify | checkpoint | export``: the handlers behind ``adapters.cli``. Output
+"""``staffel audit verify | checkpoint | export``: the handlers behind ``cli.main``. Output
 goes to stdout (redirect it to a file), progress and summaries to stderr."""
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adapters import audit_verify as av
 from adapters.access_log import AccessLog
 from adapters.audit.checkpoint import build_checkpoint, write_checkpoint
 from adapters.audit.export import export
 from adapters.audit.verify import Checkpoint, load_checkpoint, verify_one, verify_store
-from adapters.bootstrap import build_case_application
 from adapters.federation.signing import load_or_create_key, public_key_text
 from adapters.files import private_stdout
 from adapters.progress import Progress
-from adapters.projection_runner import build_view_store
 from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.application import CaseApplication
+from verifier import audit_verify as av
+from workers.projections import build_view_store
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 

@@ -16,10 +16,11 @@ from uuid import UUID
 
 from adapters.auth import Principal, Role
 from adapters.federation import receipts
-from adapters.services import Services
 from adapters.views.matching_queries import MatchingQueries
-from api import access, operations
+from bootstrap import Services
 from domain.values import Redacted
+from service_layer import access
+from service_layer import cases as operations
 
 Doc = dict[str, Any]
 ERASED = Redacted.ERASED.value

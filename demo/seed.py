@@ -13,8 +13,8 @@ from uuid import UUID
 
 import structlog
 
-from adapters.demo import partners, siegen, walks
-from adapters.services import Services
+from bootstrap import Services
+from demo import partners, siegen, walks
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import HandoverOpenError
 from domain.application import CaseApplication, Recorded, VersionConflictError

@@ -1,6 +1,6 @@
 """Check an exported Staffel audit log offline: no database, no Staffel code.
 
-    python -m adapters.audit_verify LOG.jsonl [--checkpoint FILE] [--public-key BASE64]
+    python -m verifier.audit_verify LOG.jsonl [--checkpoint FILE] [--public-key BASE64]
 
 LOG.jsonl comes from ``staffel audit export``: one JSON object per stored event of a case, with
 ``position`` (its place in the global log), ``case_id``, ``version``, ``topic``,
@@ -409,7 +409,7 @@ def print_report(result: dict[str, Any], out: Any = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m adapters.audit_verify" if __package__ else None,
+        prog="python -m verifier.audit_verify" if __package__ else None,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

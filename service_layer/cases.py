@@ -12,19 +12,11 @@ import structlog
 from fastapi import Request
 
 from adapters.auth import Principal
-from adapters.federation.answers import (
-    PeerRefusedError,
-    PeerUnreachableError,
-    deliver_answer,
-    is_remote,
-    prepare_answer,
-)
 from adapters.federation.bundle import BundleError
-from adapters.services import Services
 from adapters.views.queries import History, Page
-from api import access
 from api.problems import ApiError
 from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
+from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
@@ -32,6 +24,14 @@ from domain.application import IdempotencyKey, Recorded
 from domain.disclosure import Audience, audiences_of
 from projections import withholding
 from projections.summary import current_handover
+from service_layer import access
+from service_layer.federation import (
+    PeerRefusedError,
+    PeerUnreachableError,
+    deliver_answer,
+    is_remote,
+    prepare_answer,
+)
 
 log = structlog.get_logger("staffel.cases")
 

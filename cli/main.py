@@ -15,17 +15,17 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from adapters.auth import Role
-from adapters.bootstrap import build_case_application
 from adapters.files import private_stdout
 from adapters.progress import Progress
-from adapters.projection_runner import (
+from adapters.settings import Settings
+from bootstrap import build_case_application
+from domain.values import ErasureGround
+from projections.case_views import PROJECTIONS
+from workers.projections import (
     ProjectionWorker,
     build_view_store,
     lag,
 )
-from adapters.settings import Settings
-from domain.values import ErasureGround
-from projections.case_views import PROJECTIONS
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -68,7 +68,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _project(args: argparse.Namespace) -> int:
     from adapters.logging import configure_logging
-    from adapters.services import build_services
+    from bootstrap import build_services
 
     settings = Settings()
     configure_logging(settings.log_format)
@@ -122,10 +122,10 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from adapters.demo.seed import DEMO_USERS
     from adapters.logging import configure_logging
-    from adapters.services import StartupError, check_production
     from api.app import create_app
+    from bootstrap import StartupError, check_production
+    from demo.seed import DEMO_USERS
 
     settings = Settings(demo=True) if args.demo else Settings()
     if args.demo and "database_url" not in Settings().model_fields_set:
@@ -148,7 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     from adapters.auth import mint
-    from adapters.services import jwt_secret
+    from bootstrap import jwt_secret
 
     settings = Settings()
     if settings.jwt_secret is None:
@@ -187,7 +187,7 @@ def _handover_export(args: argparse.Namespace) -> int:
 
     from adapters.federation.bundle import BundleError
     from adapters.federation.bundle import build_bundle as build
-    from adapters.services import build_services
+    from bootstrap import build_services
 
     services = build_services(Settings(), start_projections=False)
     try:
@@ -210,11 +210,11 @@ def _handover_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from adapters.federation.answer_file import write_private
-    from adapters.federation.answers import disclosed, is_local, peer_key, record_receipt
     from adapters.federation.bundle import BundleError, parse
     from adapters.federation.receipts import render
     from adapters.federation.transfer import import_bundle
-    from adapters.services import build_services
+    from bootstrap import build_services
+    from service_layer.federation import disclosed, is_local, peer_key, record_receipt
 
     services = build_services(Settings(), start_projections=False)
     try:
@@ -251,9 +251,9 @@ def _handover_answer(args: argparse.Namespace) -> int:
     import json
     from uuid import UUID
 
-    from adapters.federation.answers import prepare_answer
-    from adapters.services import build_services
+    from bootstrap import build_services
     from domain.actor import Actor
+    from service_layer.federation import prepare_answer
 
     services = build_services(Settings(), start_projections=False)
     try:
@@ -285,7 +285,7 @@ def _keys(args: argparse.Namespace) -> int:
 def _demo_federation(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from adapters.demo.federation import run
+    from demo.federation import run
 
     return run(Path(args.dir), args.port_a, args.port_b)
 
@@ -345,8 +345,8 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _retention_run(args: argparse.Namespace) -> int:
-    from adapters import retention
     from adapters.keystore import KeyStoreError
+    from service_layer import retention
 
     real_today = date.today()
     today = args.today or real_today
@@ -414,7 +414,7 @@ def _migrate_bamf_index(_: argparse.Namespace) -> int:
 
 def _audit(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from adapters.audit import commands
+        from cli import audit as commands
 
         return int(getattr(commands, name)(args))
 
@@ -456,10 +456,10 @@ def _audit_commands(audit: argparse.ArgumentParser) -> None:
     checkpoint.set_defaults(run=_audit("checkpoint"))
     export = steps.add_parser(
         "export",
-        help="print every stored case event as JSON lines, for python -m adapters.audit_verify",
+        help="print every stored case event as JSON lines, for python -m verifier.audit_verify",
         description="Print each stored case event as one JSON line: position, case_id,"
         " version, topic, class_version, state (canonical values) and hash. Check it offline"
-        " with: python -m adapters.audit_verify FILE [--checkpoint FILE].",
+        " with: python -m verifier.audit_verify FILE [--checkpoint FILE].",
     )
     export.add_argument("--case", type=UUID, metavar="ID", help="only this case")
     export.set_defaults(run=_audit("export_log"))

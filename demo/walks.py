@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from adapters.demo.partners import DAHMEN, DRK, LARGE_FIRM, REUTLINGEN, employer_account
+from demo.partners import DAHMEN, DRK, LARGE_FIRM, REUTLINGEN, employer_account
 from domain.actor import Actor, acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.application import Recorded, VersionConflictError

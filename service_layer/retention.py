@@ -24,7 +24,6 @@ from eventsourcing.persistence import IntegrityError, OperationalError
 
 from adapters.keystore import CaseKeys
 from adapters.progress import Progress
-from adapters.projection_runner import ProjectionWorker, ensure_generation
 from adapters.settings import Settings
 from adapters.views import schema
 from adapters.views.store import ViewStoreMixin
@@ -35,6 +34,7 @@ from domain.retention import CaseState, Due, due_cases
 from domain.values import ErasureGround, LegalBasis
 from projections.case_views import PROJECTIONS
 from projections.labels import LEGAL_BASIS
+from workers.projections import ProjectionWorker, ensure_generation
 
 ACTOR_ID = "staffel-retention"
 SUMMARY = next(p for p in PROJECTIONS if p.name == "case_summary")

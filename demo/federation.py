@@ -20,7 +20,7 @@ REMOTE = "jobcenter-st-wendel"
 
 def _blocks() -> list[str]:
     """The demo organisations file, split before each organisation (the header first)."""
-    text = resources.files("adapters.demo").joinpath("orgs.toml").read_text("utf-8")
+    text = resources.files("demo").joinpath("orgs.toml").read_text("utf-8")
     return text.split("[[organisation]]")
 
 

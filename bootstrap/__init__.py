@@ -1,5 +1,6 @@
-"""Everything one process needs, built once from settings: the application, the read models and
-their runner, the access log, the organisations and the token verifier."""
+"""The composition root: builds everything one process needs from settings, once: the
+application (persistence, per-case keys, the keyed BAMF index), the read models and the workers
+that feed them, the access log, the organisations, the sessions and the token verifier."""
 
 from __future__ import annotations
 
@@ -12,18 +13,41 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.access_log import AccessLog
 from adapters.auth import TokenVerifier, demo_secret
-from adapters.bootstrap import build_case_application
+from adapters.bamf_index_key import keyed_index_id
 from adapters.federation import receipts
-from adapters.federation.outbox import Outbox
 from adapters.federation.signing import load_or_create_key
 from adapters.federation.transfer import ensure_tables
+from adapters.files import private_dir
+from adapters.keystore import CaseKeys, MasterKey
 from adapters.orgs import Organisations
-from adapters.policy_runner import PolicyWorker
-from adapters.projection_runner import ProjectionSupervisor, build_view_store
 from adapters.sessions import WebSessions
-from adapters.settings import Settings
+from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
 from domain.placements import StaffelApplication
+from workers.handover_policy import PolicyWorker
+from workers.outbox import Outbox
+from workers.projections import ProjectionSupervisor, build_view_store
+
+
+def master_key(settings: Settings) -> MasterKey:
+    if settings.master_key is not None:
+        return MasterKey.from_text(settings.master_key.get_secret_value())
+    return MasterKey.load_or_create(settings.master_key_path)
+
+
+def build_case_application(
+    settings: Settings | None = None, today: Callable[[], date] = date.today
+) -> StaffelApplication:
+    """The case application with employers, offers and volunteers (one store), sealing
+    personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0010)."""
+    settings = settings or Settings()
+    private_dir(settings.data_dir)  # keys, the SQLite store, bundles: this account's only
+    master = master_key(settings)
+    app = StaffelApplication(
+        env=library_env(settings), today=today, index_id=keyed_index_id(master)
+    )
+    app.keys = CaseKeys(app.recorder, master, app.mapper.transcoder)
+    return app
 
 
 class StartupError(RuntimeError):
@@ -136,7 +160,7 @@ def build_services(
         outbox=outbox,
         sessions=WebSessions(supervisor.store),
     )
-    from adapters.federation.answers import import_confirmation  # it needs the services
+    from service_layer.federation import import_confirmation  # it needs the services
 
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

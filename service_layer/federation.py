@@ -24,7 +24,7 @@ from adapters.federation.bundle import (
 )
 from adapters.federation.signing import public_key_from_text
 from adapters.federation.transfer import Imported, import_bundle
-from adapters.services import Services
+from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
 from domain.application import IdempotencyKey, IdempotencyKeyReusedError, Recorded

@@ -12,9 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from adapters.auth import STAFF_ROLES, Principal, Role
-from api.access import forbidden
 from domain.aggregates.employer import Employer
 from domain.aggregates.volunteer import Volunteer
+from service_layer.access import forbidden
 
 READERS = (*STAFF_ROLES, Role.AUDITOR)
 
