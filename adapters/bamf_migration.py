@@ -27,7 +27,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.keystore import opened
 from domain.aggregates.bamf_index import BamfFileNumberIndex, BamfFileNumberRegistered, legacy_id
 from domain.aggregates.case_events import CaseRegistered
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.bamf_number import normalise_or_none
 from domain.values import Redacted
 
@@ -46,11 +46,11 @@ class Migrated:
     problems: list[tuple[UUID, str]] = field(default_factory=list)
 
 
-def count_registrations(app: CaseApplication) -> int:
+def count_registrations(app: StaffelApplication) -> int:
     return sum(len(page) for page in _pages(app, CaseRegistered.TOPIC))
 
 
-def migrate(app: CaseApplication, advance: Callable[[int], None] = lambda n: None) -> Migrated:
+def migrate(app: StaffelApplication, advance: Callable[[int], None] = lambda n: None) -> Migrated:
     done = Migrated()
     for page in _pages(app, CaseRegistered.TOPIC):
         for event in opened(app, [app.mapper.to_domain_event(n) for n in page]):
@@ -69,7 +69,7 @@ def migrate(app: CaseApplication, advance: Callable[[int], None] = lambda n: Non
     return done
 
 
-def _migrate_case(app: CaseApplication, case_id: UUID, stored: str, done: Migrated) -> None:
+def _migrate_case(app: StaffelApplication, case_id: UUID, stored: str, done: Migrated) -> None:
     canonical = normalise_or_none(stored)
     for _ in range(RETRIES):
         legacy = _index(app, legacy_id(stored))
@@ -99,7 +99,7 @@ def _migrate_case(app: CaseApplication, case_id: UUID, stored: str, done: Migrat
     done.problems.append((case_id, "changed concurrently again and again: run once more"))
 
 
-def _saved(app: CaseApplication, *objs: Any) -> bool:
+def _saved(app: StaffelApplication, *objs: Any) -> bool:
     try:
         app.save(*objs)
     except IntegrityError:
@@ -107,19 +107,19 @@ def _saved(app: CaseApplication, *objs: Any) -> bool:
     return True
 
 
-def _index(app: CaseApplication, index_id: UUID) -> BamfFileNumberIndex | None:
+def _index(app: StaffelApplication, index_id: UUID) -> BamfFileNumberIndex | None:
     if not list(app.recorder.select_events(index_id, limit=1)):
         return None
     index: BamfFileNumberIndex = app.repository.get(index_id)
     return index
 
 
-def _released(app: CaseApplication, index_id: UUID) -> bool:
+def _released(app: StaffelApplication, index_id: UUID) -> bool:
     index = _index(app, index_id)
     return index is not None and index.case_id is None
 
 
-def _delete_stream(app: CaseApplication, index_id: UUID) -> None:
+def _delete_stream(app: StaffelApplication, index_id: UUID) -> None:
     recorder = app.recorder
     table: str = recorder.events_table_name  # type: ignore[attr-defined]
     with recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
@@ -133,7 +133,7 @@ def _delete_stream(app: CaseApplication, index_id: UUID) -> None:
             curs.execute(statement, (index_id.hex,))
 
 
-def _pages(app: CaseApplication, topic: str) -> Any:
+def _pages(app: StaffelApplication, topic: str) -> Any:
     start = None
     while page := app.recorder.select_notifications(start=start, limit=PAGE, topics=[topic]):
         yield page

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from adapters.audit.verify import case_records
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import event_hash
 from verifier.audit_verify import case_problems
 
@@ -39,7 +39,9 @@ def stored_state(mapper: Mapper[UUID], stored: StoredEvent) -> tuple[int, dict[s
     return state.pop("class_version", 1), state
 
 
-def recomputed_hashes(app: CaseApplication, case_id: UUID) -> Iterator[tuple[int, str, str, str]]:
+def recomputed_hashes(
+    app: StaffelApplication, case_id: UUID
+) -> Iterator[tuple[int, str, str, str]]:
     """For each stored event of the case: (version, stored hash, recomputed hash, prev_hash)."""
     for stored in app.recorder.select_events(case_id):
         class_version, state = stored_state(app.mapper, stored)
@@ -54,7 +56,7 @@ def recomputed_hashes(app: CaseApplication, case_id: UUID) -> Iterator[tuple[int
         )
 
 
-def verify_case(app: CaseApplication, case_id: UUID) -> list[ChainProblem]:
+def verify_case(app: StaffelApplication, case_id: UUID) -> list[ChainProblem]:
     """Every problem of the case's stored chain, as ``staffel audit verify`` names them
     (``audit_verify.case_problems``): changed, missing, reordered, inserted, broken_link."""
     return [

@@ -24,7 +24,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from adapters import keystore
-from domain.application import IdempotencyRecord, Recorded
+from domain.writes import IdempotencyRecord, Recorded
 
 TABLE = "staffel_idempotency"
 COLUMNS = "key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, case_id TEXT NOT NULL," \
@@ -35,7 +35,7 @@ def _row(record: IdempotencyRecord) -> tuple[Any, ...]:
     return (
         record.key,
         record.request_hash,
-        str(record.case_id),
+        str(record.id),
         record.version,
         record.digest,
         datetime.now(UTC).isoformat(),

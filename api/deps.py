@@ -14,7 +14,8 @@ from adapters.auth import Principal, TokenError
 from api.identity import authenticate
 from api.problems import ApiError
 from bootstrap import Services
-from domain.application import CaseApplication, IdempotencyKey
+from domain.application import StaffelApplication
+from domain.writes import IdempotencyKey
 from service_layer.cases import actor_of
 
 __all__ = ["actor_of"]  # re-exported: the actor of a principal's commands
@@ -29,11 +30,11 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_cases(services: ServicesDep) -> CaseApplication:
+def get_cases(services: ServicesDep) -> StaffelApplication:
     return services.cases
 
 
-CasesDep = Annotated[CaseApplication, Depends(get_cases)]
+CasesDep = Annotated[StaffelApplication, Depends(get_cases)]
 
 
 def get_principal(

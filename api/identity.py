@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adapters.auth import Principal, Role, TokenError, UnknownOrganisationError
 from bootstrap import Services
-from domain.partner_application import EmployerNotFoundError
+from domain.errors import EmployerNotFoundError
 from service_layer.cases import invalid
 from service_layer.partner_access import employer_of
 

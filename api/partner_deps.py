@@ -12,8 +12,8 @@ from adapters.auth import Principal
 from adapters.views.matching_queries import MatchingQueries
 from api.deps import ServicesDep
 from api.problems import PROBLEMS, ApiError, problem_response
-from domain.partner_application import Saved
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
+from domain.writes import Recorded
 
 
 def get_partners(services: ServicesDep) -> StaffelApplication:
@@ -41,7 +41,7 @@ WRITTEN: dict[int | str, dict[str, Any]] = {
 }
 
 
-def saved(result: Saved, request: Request, status: int = 201) -> JSONResponse:
+def saved(result: Recorded, request: Request, status: int = 201) -> JSONResponse:
     """The write's id, version and position (for ``?min_position``)."""
     principal: Principal = request.state.principal
     request.app.state.last_writes.remember((principal.org, principal.sub), result.position)

@@ -20,19 +20,18 @@ from domain.aggregates import employer_errors as ee
 from domain.aggregates import offer_errors as oe
 from domain.aggregates import volunteer_errors as ve
 from domain.aggregates.case import STAFF_COMMANDS
-from domain.application import (
+from domain.bamf_number import InvalidBamfFileNumberError
+from domain.errors import (
     CaseNotFoundError,
+    ConcurrentChangeError,
+    EmployerNotFoundError,
     IdempotencyKeyReusedError,
+    OfferNotFoundError,
+    ReferenceMismatchError,
     UnknownEventTypeError,
     VersionConflictError,
-)
-from domain.bamf_number import InvalidBamfFileNumberError
-from domain.partner_application import (
-    EmployerNotFoundError,
-    OfferNotFoundError,
     VolunteerNotFoundError,
 )
-from domain.placements import ConcurrentChangeError, ReferenceMismatchError
 
 log = structlog.get_logger("staffel.api")
 PROBLEM = "application/problem+json"

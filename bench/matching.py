@@ -57,8 +57,8 @@ from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.aggregates.employer import Employer
 from domain.aggregates.offer import Offer
+from domain.application import StaffelApplication
 from domain.neighbours import NEIGHBOURS
-from domain.placements import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import (
     Cefr,

@@ -3,13 +3,13 @@
     .venv/bin/python bench/projections.py [--quick]
 
 1. Catch-up speed, on SQLite and PostgreSQL: a store of N case events (bulk-populated through
-   ``CaseApplication.save``, many aggregates per call) is projected from position 0 by
+   ``StaffelApplication.save``, many aggregates per call) is projected from position 0 by
    ``ProjectionWorker.catch_up`` for each projection (three rounds into fresh tables, the order
    rotated), beside the bare library's read-and-decode speed over the same notifications
    (``recorder.select_notifications`` in pages of 500 and ``mapper.to_domain_event`` on each)
    measured before and after every catch-up. Target: catch-up at least 30 % of read-and-decode.
 2. Lag under a sustained load, on PostgreSQL: writer threads record events through
-   ``CaseApplication.record`` on existing cases, open loop at a paced total rate, from a separate
+   ``StaffelApplication.record`` on existing cases, open loop at a paced total rate, from a separate
    process (the API's role; ``--writer thread`` puts them beside the supervisor instead), while a
    ``ProjectionSupervisor`` (its own application object, woken by LISTEN/NOTIFY) follows live in
    this process. Lag of an event: from ``record`` returning in the writer to the commit of the
@@ -59,7 +59,7 @@ from bench.store import SEALING, machine_context, postgres_database
 from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates.case import STAFF_COMMANDS, Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import (
     Cefr,
@@ -235,7 +235,7 @@ class Populated:
 
 
 def populate(
-    app: CaseApplication,
+    app: StaffelApplication,
     cases: int,
     events_of: Callable[[int], int],
     per_save: int,
@@ -289,7 +289,7 @@ class CatchUp:
         return statistics.median(n / s for n, s in self.bare)
 
 
-def read_and_decode(app: CaseApplication) -> tuple[int, float]:
+def read_and_decode(app: StaffelApplication) -> tuple[int, float]:
     """The bare library: every notification from position 1, in pages, decoded."""
     gc.collect()
     count, position = 0, 0
@@ -306,7 +306,7 @@ def read_and_decode(app: CaseApplication) -> tuple[int, float]:
 
 
 def catch_up(
-    app: CaseApplication, store: ViewStoreMixin, projection: CaseProjection, generation: int
+    app: StaffelApplication, store: ViewStoreMixin, projection: CaseProjection, generation: int
 ) -> tuple[int, float]:
     """``generation`` of ``projection`` (fresh tables) caught up from position 0."""
     worker = ProjectionWorker(app, store, projection, generation)
@@ -597,7 +597,8 @@ def report_lag(r: LagResult, mode: Mode) -> list[str]:
     where = "a separate process" if r.writer == "process" else "the supervisor's process"
     print(
         f"2. Lag under load, PostgreSQL (target p99 < {LAG_TARGET_MS:.0f} ms)\n"
-        f"   writer: {WRITER_THREADS} threads in {where}, CaseApplication.record NoteRecorded on "
+        f"   writer: {WRITER_THREADS} threads in {where}, "
+        f"StaffelApplication.record NoteRecorded on "
         f"{mode.lag_cases} cases (own cases per thread), open loop paced at "
         f"{mode.lag_rate:.0f} events/s for {mode.lag_seconds:.0f} s\n"
         f"   reader: ProjectionSupervisor ({len(PROJECTIONS)} projections: "

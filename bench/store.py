@@ -7,7 +7,7 @@ the run (``STAFFEL_BENCH_POSTGRES_URL``, default ``postgresql://postgres@127.0.0
 at the end):
 
 * events recorded per second: get, one event, save, on a set of existing aggregates
-  (Staffel: ``CaseApplication.record(case_id, "NoteRecorded", ...)``; bare: a minimal aggregate);
+  (Staffel: ``StaffelApplication.record(case_id, "NoteRecorded", ...)``; bare: a minimal aggregate);
 * a 200-event aggregate loaded per second with the aggregate cache off, without and with a
   snapshot (the bare side takes its snapshot at the version of Staffel's nearest snapshot).
 
@@ -53,7 +53,7 @@ from psycopg import sql
 from adapters.settings import Settings, library_env
 from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.values import LegalStatus, NoteCategory, Person
 
 SERVER_URL = os.environ.get("STAFFEL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -66,7 +66,7 @@ RECORD_CACHE_SIZE = Settings.model_fields["aggregate_cache_size"].default
 ACTOR = Actor("staff-bench-1", "aa-bench")
 NOTE_TEXT = "Beratungsgespräch geführt, Unterlagen zur Anerkennung besprochen."
 NOTE_CATEGORY = NoteCategory.COUNSELLING
-# Keys of library_env() that only CaseApplication reads; the bare side gets everything else.
+# Keys of library_env() that only StaffelApplication reads; the bare side gets everything else.
 STAFFEL_ONLY_KEYS = ("CASE_SNAPSHOT_INTERVAL", "HANDOVER_WORKING_DAYS")
 # Since crypto-shredding (ADR 0008) Staffel seals the personal fields of case events; the other
 # benches quote this in their context too.
@@ -141,7 +141,7 @@ class Config:
             snapshot_interval=self.snapshot_interval,
         )
 
-    def staffel(self, backend: Backend) -> CaseApplication:
+    def staffel(self, backend: Backend) -> StaffelApplication:
         return build_case_application(self.settings(backend))
 
     def bare_env(self, backend: Backend, *, snapshotting: bool | None = None) -> dict[str, str]:
@@ -246,7 +246,7 @@ def progress(message: str) -> None:
 # -- the workloads ------------------------------------------------------------------------------
 
 
-def register_cases(app: CaseApplication, count: int, notes: int) -> list[UUID]:
+def register_cases(app: StaffelApplication, count: int, notes: int) -> list[UUID]:
     ids = []
     with acting_as(ACTOR):
         for i in range(count):
@@ -257,8 +257,8 @@ def register_cases(app: CaseApplication, count: int, notes: int) -> list[UUID]:
                 legal_status=LegalStatus.ASYLUM_SEEKER,
             )
             for _ in range(notes):
-                app.record(recorded.case_id, "NoteRecorded", note_fields())
-            ids.append(recorded.case_id)
+                app.record(recorded.id, "NoteRecorded", note_fields())
+            ids.append(recorded.id)
     return ids
 
 
@@ -279,7 +279,7 @@ def note_fields() -> dict[str, Any]:
     return {"text": NOTE_TEXT, "category": NOTE_CATEGORY}
 
 
-def staffel_record(app: CaseApplication, case_ids: list[UUID]) -> Op:
+def staffel_record(app: StaffelApplication, case_ids: list[UUID]) -> Op:
     ids = cycle(case_ids)
     fields = note_fields()
 
@@ -483,7 +483,7 @@ def machine_context(pg_url: str, mode: Mode) -> list[tuple[str, str]]:
         ),
         (
             "Staffel side",
-            "CaseApplication via build_case_application, acting_as per command, "
+            "StaffelApplication via build_case_application, acting_as per command, "
             "NoteRecorded(text, category); text is a personal field, sealed with the case's "
             "key (AES-GCM, ADR 0008) in every record, so Staffel's figures include sealing; "
             "loading replays the sealed boxes (the aggregate never opens them)",

@@ -45,7 +45,7 @@ from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import Cefr, LanguageSkill, LegalStatus, NoteCategory, Person, Plan
 
@@ -101,7 +101,7 @@ def new_case(i: int) -> Case:
     return case
 
 
-def populate(app: CaseApplication, events: int) -> float:
+def populate(app: StaffelApplication, events: int) -> float:
     cases = max(1, events // EVENTS_PER_CASE)
     started, last = time.perf_counter(), time.perf_counter()
     # the cases are built here, outside the application's commands: seal their personal fields
@@ -116,7 +116,7 @@ def populate(app: CaseApplication, events: int) -> float:
     return time.perf_counter() - started
 
 
-def bare(app: CaseApplication) -> int:
+def bare(app: StaffelApplication) -> int:
     """The library alone: every notification, in the same pages, decoded into its event."""
     count, to_domain_event = 0, app.mapper.to_domain_event
     for page in pages(app):
@@ -126,13 +126,15 @@ def bare(app: CaseApplication) -> int:
     return count
 
 
-def verify(app: CaseApplication) -> int:
+def verify(app: StaffelApplication) -> int:
     result, _ = verify_store(app, None)
     assert result["ok"], result["problems"][:5]
     return int(result["events_checked"])
 
 
-def timed(run: Callable[[CaseApplication], int], app: CaseApplication) -> tuple[int, float, float]:
+def timed(
+    run: Callable[[StaffelApplication], int], app: StaffelApplication
+) -> tuple[int, float, float]:
     """(events, wall-clock seconds, this process's CPU seconds)."""
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/wave.py [--cases N] [--quick] [--batch B] [--sample S] [--cache-size C]
 
 On a PostgreSQL database created for the run (``STAFFEL_BENCH_POSTGRES_URL``, default
-``postgresql://postgres@127.0.0.1:5432``; dropped at the end), with one ``CaseApplication``
+``postgresql://postgres@127.0.0.1:5432``; dropped at the end), with one ``StaffelApplication``
 (``build_case_application``, "today" fixed at 1 June 2022) and the demo organisations:
 
 0. setup, not part of the wave: N cases registered, held by the Agentur für Arbeit Aachen-Düren,
@@ -12,13 +12,13 @@ On a PostgreSQL database created for the run (``STAFFEL_BENCH_POSTGRES_URL``, de
    saved B cases per ``app.save``. The projections and the handover policy then follow these
    registrations, as they would have done live before the wave.
 1. AsylumRecognized for every case. A sample of S cases one at a time through
-   ``CaseApplication.record`` (the path ``POST /cases/{id}/events`` takes), the rest batched:
+   ``StaffelApplication.record`` (the path ``POST /cases/{id}/events`` takes), the rest batched:
    ``get_case``, ``recognize_asylum``, B cases per ``app.save``.
 2. The handover policy offers: ``PolicyWorker.step`` (as the service runs it) until it has caught
    up with the log. It loads each case and saves one offer per transaction, with its idempotency
    record; there is no batched variant.
 3. jobcenter-heinsberg accepts every offer with the case's current version and digest. A sample
-   of S cases one at a time through ``CaseApplication.accept_handover`` (what
+   of S cases one at a time through ``StaffelApplication.accept_handover`` (what
    ``POST /cases/{id}/handover/accept`` does; the version and digest are read beforehand,
    untimed, as the caseworker's earlier GET), the rest batched: ``get_case``,
    ``case.accept_handover``, B cases per ``app.save``.
@@ -63,7 +63,7 @@ from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import LegalStatus, Person, Protection
 from projections.case_views import PROJECTIONS
@@ -214,7 +214,7 @@ def new_case(i: int, municipalities: Sequence[str]) -> Case:
     )
 
 
-def register(app: CaseApplication, run: Run, municipalities: Sequence[str]) -> list[UUID]:
+def register(app: StaffelApplication, run: Run, municipalities: Sequence[str]) -> list[UUID]:
     ids: list[UUID] = []
     step = max(1, run.cases // 10)
     watch = Stopwatch()
@@ -274,14 +274,14 @@ def recognition(i: int) -> dict[str, Any]:
     }
 
 
-def recognize(app: CaseApplication, run: Run, ids: Sequence[UUID]) -> None:
+def recognize(app: StaffelApplication, run: Run, ids: Sequence[UUID]) -> None:
     sample, rest = ids[: run.sample], ids[run.sample :]
     watch = Stopwatch()
     with acting_as(AGENTUR_STAFF), sealing_with(app.keys):
         for i, case_id in enumerate(sample):
             app.record(case_id, "AsylumRecognized", recognition(i))
         one = watch.timing(
-            "one at a time: CaseApplication.record", len(sample), note="the API path"
+            "one at a time: StaffelApplication.record", len(sample), note="the API path"
         )
         progress(f"phase 1: {len(sample):,} one at a time, {one.rate:,.0f}/s")
         batched = Stopwatch(collect=False)
@@ -306,7 +306,7 @@ def recognize(app: CaseApplication, run: Run, ids: Sequence[UUID]) -> None:
     )
 
 
-def offer(app: CaseApplication, run: Run, policy: PolicyWorker) -> None:
+def offer(app: StaffelApplication, run: Run, policy: PolicyWorker) -> None:
     start = policy.position
     steps = 0
     watch = Stopwatch()
@@ -329,7 +329,7 @@ def offer(app: CaseApplication, run: Run, policy: PolicyWorker) -> None:
     progress(f"phase 2: {total.rate:,.0f} cases/s")
 
 
-def accept(app: CaseApplication, run: Run, ids: Sequence[UUID]) -> None:
+def accept(app: StaffelApplication, run: Run, ids: Sequence[UUID]) -> None:
     sample, rest = ids[: run.sample], ids[run.sample :]
     # The caseworker's earlier GET: version and digest to acknowledge (untimed).
     acknowledged = [(c.version, c.digest) for c in map(app.get_case, sample)]
@@ -338,7 +338,7 @@ def accept(app: CaseApplication, run: Run, ids: Sequence[UUID]) -> None:
         for case_id, (version, digest) in zip(sample, acknowledged, strict=True):
             app.accept_handover(case_id, version=version, digest=digest)
         one = watch.timing(
-            "one at a time: CaseApplication.accept_handover",
+            "one at a time: StaffelApplication.accept_handover",
             len(sample),
             note="the API path; version and digest read beforehand, untimed",
         )
@@ -401,7 +401,7 @@ def count(store: ViewStoreMixin, statement: str, params: tuple[Any, ...] = ()) -
         return {str(row["k"]): int(row["n"]) for row in curs.fetchall()}
 
 
-def check(app: CaseApplication, store: ViewStoreMixin, run: Run) -> None:
+def check(app: StaffelApplication, store: ViewStoreMixin, run: Run) -> None:
     events_table = app.recorder.events_table_name  # type: ignore[attr-defined]
     topics = count(store, f"SELECT topic AS k, COUNT(*) AS n FROM {events_table} GROUP BY topic")
     for topic in (

@@ -23,7 +23,7 @@ from adapters.orgs import Organisations
 from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
 from workers.handover_policy import PolicyWorker
 from workers.outbox import Outbox
 from workers.projections import ProjectionSupervisor, build_view_store

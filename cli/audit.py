@@ -20,7 +20,7 @@ from adapters.files import private_stdout
 from adapters.progress import Progress
 from adapters.settings import Settings
 from bootstrap import build_case_application
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from verifier import audit_verify as av
 from workers.projections import build_view_store
 
@@ -32,7 +32,7 @@ class UsageError(Exception):
 
 
 @contextmanager
-def opened() -> Iterator[tuple[Settings, CaseApplication]]:
+def opened() -> Iterator[tuple[Settings, StaffelApplication]]:
     settings = Settings()
     app = build_case_application(settings)
     try:

@@ -295,7 +295,7 @@ def _erase(args: argparse.Namespace) -> int:
     from domain.actor import Actor, acting_as
     from domain.aggregates.case import Case
     from domain.aggregates.case_errors import CaseErasedError, CaseRuleError
-    from domain.application import CaseNotFoundError
+    from domain.errors import CaseNotFoundError
     from domain.values import ErasureGround
 
     if not args.reason.strip():

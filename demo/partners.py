@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from domain.actor import Actor, acting_as
 from domain.aggregates.volunteer import Volunteer
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
 from domain.values import Cefr, ContactPerson, PlacementKind
 
 JOBCENTER, AGENTUR = "jobcenter-heinsberg", "agentur-aachen-dueren"

@@ -17,7 +17,8 @@ from bootstrap import Services
 from demo import partners, siegen, walks
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import HandoverOpenError
-from domain.application import CaseApplication, Recorded, VersionConflictError
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from domain.values import (
     Cefr,
     LanguageSkill,
@@ -33,6 +34,7 @@ from domain.values import (
     WageSubsidy,
     WorkExperience,
 )
+from domain.writes import Recorded
 
 log = structlog.get_logger("staffel.demo")
 
@@ -102,7 +104,7 @@ def seed_if_empty(services: Services) -> None:
 
 
 def _walk(
-    cases: CaseApplication, agentur: str, jobcenter: str, row: tuple[Any, ...], *, remote: bool
+    cases: StaffelApplication, agentur: str, jobcenter: str, row: tuple[Any, ...], *, remote: bool
 ) -> None:
     """Record one person's case up to its stage; with a ``remote`` Jobcenter (another
     deployment) stop at the offer: the outbox delivers the bundle, acceptance happens there."""
@@ -121,7 +123,7 @@ def _walk(
             residence_municipality=municipality,
             legal_status=LegalStatus.ASYLUM_SEEKER,
             office=office,
-        ).case_id
+        ).id
         if not reaches("assessed"):
             return
         _assess(cases, case_id, family)
@@ -219,7 +221,7 @@ def _again(command: Callable[[], Recorded]) -> Recorded:
     raise AssertionError("unreachable")
 
 
-def _tolerate(cases: CaseApplication, case_id: UUID) -> None:
+def _tolerate(cases: StaffelApplication, case_id: UUID) -> None:
     cases.record(
         case_id,
         "AsylumRejected",
@@ -237,7 +239,7 @@ def _tolerate(cases: CaseApplication, case_id: UUID) -> None:
     )
 
 
-def _assess(cases: CaseApplication, case_id: UUID, family: str) -> None:
+def _assess(cases: StaffelApplication, case_id: UUID, family: str) -> None:
     level = [Cefr.A1, Cefr.A2, Cefr.B1][len(family) % 3]
     occupation = ["Elektriker", "Schneiderin", "Krankenpfleger", "Bäcker", "Lagerist"][
         len(family) % 5

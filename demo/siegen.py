@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from itertools import cycle
 
 from domain.actor import Actor, acting_as
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
 from domain.values import (
     Cefr,
     ContactPerson,
@@ -120,7 +120,7 @@ def _person(
                       languages),
         bamf_file_number=f"7003{i:03d}-475", residence_municipality=places[i % len(places)],
         legal_status=LegalStatus.ASYLUM_SEEKER, office=office, registered_on=registered_on,
-    ).case_id  # fmt: skip
+    ).id  # fmt: skip
     assessed_on = registered_on + timedelta(days=6)
     if assessed_on >= today:  # the newest are not assessed yet
         app.record(case_id, "StepAgreed", {

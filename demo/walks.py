@@ -16,8 +16,8 @@ from uuid import UUID
 from demo.partners import DAHMEN, DRK, LARGE_FIRM, REUTLINGEN, employer_account
 from domain.actor import Actor, acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
-from domain.application import Recorded, VersionConflictError
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -27,6 +27,7 @@ from domain.values import (
     VocationalTraining,
     WorkExperience,
 )
+from domain.writes import Recorded
 
 EMPLOYER, MENTOR = ConsentPurpose.SHARE_WITH_EMPLOYER, ConsentPurpose.SHARE_WITH_MENTOR
 FIRM = employer_account(LARGE_FIRM[0])
@@ -86,7 +87,7 @@ def _reutlingen_person(
     case_id = app.register_case(
         person=Person(given, family, born, nationality, ("de",)), bamf_file_number=None,
         residence_municipality=municipality, legal_status=status, office=office,
-    ).case_id  # fmt: skip
+    ).id  # fmt: skip
     app.record(case_id, "CompetenceAssessed", {
         "instrument": "Kompetenzkarten", "assessed_on": date(2026, 3, 2), "german_level": german,
         "languages": (), "school_years": 10, "school_certificate": None,

@@ -1,15 +1,25 @@
-"""The case application: repository, unit of work and optimistic concurrency in one (the library's
-``Application``). Entry points set the actor (``domain.actor.acting_as``) and call these methods."""
+"""The application a deployment runs: cases, employers, offers and volunteers in one store (so
+one transaction can change a case and an offer), with repository, unit of work, optimistic
+concurrency and idempotency in one (the library's ``Application``). Entry points set the actor
+(``domain.actor.acting_as``) and call these methods; every write goes through ``_save``.
+
+``place`` saves the case's ``PlacementMade`` and the offer's ``PositionTaken`` (with
+``OfferFilled`` for the last position) in one transaction. Two concurrent placements on the last
+position collide on the offer's next version; the loser reads both again and is refused because
+the offer is filled, or, with positions left, takes the next one. After ``ATTEMPTS`` collisions in
+a row it gives up with ``ConcurrentChangeError`` (a 409). Mentor assignments hold the volunteer's
+capacity the same way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Protocol, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
@@ -17,97 +27,53 @@ from domain import policy
 from domain.aggregates.bamf_index import BamfFileNumberIndex, IndexId, legacy_id, normalise
 from domain.aggregates.case import STAFF_COMMANDS, Case
 from domain.aggregates.case_errors import CaseErasedError, DuplicateBamfFileNumberError
+from domain.aggregates.employer import Employer
+from domain.aggregates.employer_errors import DuplicateEmployerError
+from domain.aggregates.offer import Offer
+from domain.aggregates.volunteer import Volunteer
+from domain.aggregates.volunteer_errors import DuplicateVolunteerError
 from domain.bamf_number import normalise_or_none, padded_forms
-from domain.sealing import Sealer, UnsealedPersonalDataError, sealing_with, unsealed_fields
+from domain.errors import (
+    CaseNotFoundError,
+    ConcurrentChangeError,
+    EmployerNotFoundError,
+    IdempotencyKeyReusedError,
+    IndexKeyMissingError,
+    OfferNotFoundError,
+    PartnerNotFoundError,
+    ReferenceMismatchError,
+    UnknownEventTypeError,
+    VersionConflictError,
+    VolunteerNotFoundError,
+)
+from domain.sealing import (
+    PersonalDataKeys,
+    UnsealedPersonalDataError,
+    sealing_with,
+    unsealed_fields,
+)
 from domain.transcodings import StaffelTranscoder
-from domain.values import ErasureGround, LegalBasis, LegalStatus, Person, Redacted
+from domain.values import (
+    Cefr,
+    ContactPerson,
+    ErasureGround,
+    LegalBasis,
+    LegalStatus,
+    Person,
+    PlacementKind,
+    Redacted,
+    WageSubsidy,
+    as_uuid,
+)
+from domain.writes import IdempotencyKey, IdempotencyRecord, IdempotencyStore, Recorded
+
+A = TypeVar("A", bound=Aggregate)
+ATTEMPTS = 5  # collisions in a row a write of a case with an offer or volunteer retries
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """What a write returns: where the case stands and where the write sits in the global log."""
+class StaffelApplication(Application[UUID]):
+    """Cases, employers, offers and volunteers: the application a deployment runs."""
 
-    case_id: UUID
-    version: int
-    position: int
-    digest: str
-
-
-@dataclass(frozen=True)
-class IdempotencyKey:
-    """A client's key for one request, and a hash of what the request asked for."""
-
-    key: str
-    request_hash: str
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """Stored with the events a request produced, in the same transaction."""
-
-    key: str
-    request_hash: str
-    case_id: UUID
-    version: int
-    digest: str
-
-
-class IdempotencyStore(Protocol):
-    def find_idempotent(self, key: str) -> tuple[str, Recorded] | None: ...
-
-
-class IdempotencyKeyReusedError(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__("this Idempotency-Key was already used for a different request")
-        self.key = key
-
-
-class CaseNotFoundError(Exception):
-    def __init__(self, case_id: UUID) -> None:
-        super().__init__(f"no case {case_id}")
-        self.case_id = case_id
-
-
-class UnknownEventTypeError(Exception):
-    def __init__(self, event_type: str) -> None:
-        super().__init__(f"'{event_type}' is not an event staff record: {sorted(STAFF_COMMANDS)}")
-        self.event_type = event_type
-
-
-class VersionConflictError(Exception):
-    """The case moved on since the writer read it (a stale ``If-Match`` or a concurrent save)."""
-
-    def __init__(self, case_id: UUID, current_version: int) -> None:
-        super().__init__(f"case {case_id} changed meanwhile (now at version {current_version})")
-        self.case_id, self.current_version = case_id, current_version
-
-
-class PersonalDataKeys(Sealer, Protocol):
-    """The per-case data keys (an adapter, ADR 0008): seals values while a command runs; keys
-    made for new cases are stored in the same transaction as the case's first events."""
-
-    def take_new(self, case_ids: Iterable[UUID]) -> list[tuple[UUID, bytes]]:
-        """The keys made for these cases since their last save, wrapped for storage."""
-        ...
-
-    def saved(self, keys: list[tuple[UUID, bytes]], *, stored: bool) -> None:
-        """Whether the save that carried ``keys`` committed (then they may be cached)."""
-        ...
-
-    def erase(self, case_id: UUID) -> bool:
-        """Delete the case's key for good (a tombstone stays); False if it was gone already."""
-        ...
-
-    def open_events(self, events: Sequence[Any]) -> list[Any]:
-        """The events with their sealed values opened (or marked erased)."""
-        ...
-
-
-class IndexKeyMissingError(RuntimeError):
-    """The application was built without the BAMF index's key (``bootstrap`` gives it)."""
-
-
-class CaseApplication(Application[UUID]):
     name = "Staffel"
     SNAPSHOT_INTERVAL = "CASE_SNAPSHOT_INTERVAL"
     HANDOVER_WORKING_DAYS = "HANDOVER_WORKING_DAYS"
@@ -137,7 +103,7 @@ class CaseApplication(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         return StaffelTranscoder()
 
-    # -- writes ---------------------------------------------------------------------------
+    # -- cases ------------------------------------------------------------------------------
 
     def register_case(
         self,
@@ -151,37 +117,37 @@ class CaseApplication(Application[UUID]):
         registered_on: date | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
-        if (replayed := self._replayed(idempotency)) is not None:
-            return replayed
-        if bamf_file_number is not None:
-            bamf_file_number = normalise(bamf_file_number)
-        with sealing_with(self.keys):
-            case = Case.register(
-                person=person,
-                bamf_file_number=bamf_file_number,
-                residence_municipality=residence_municipality,
-                legal_status=legal_status,
-                office=office,
-                legal_basis=legal_basis,
-                registered_on=registered_on or self.today(),
-            )
-        try:
-            index = None if bamf_file_number is None else self._index_for(bamf_file_number, case.id)
-        except DuplicateBamfFileNumberError:
-            if (replayed := self._replayed(idempotency)) is not None:
-                return replayed  # this very request, retried concurrently, got there first
-            raise
-        try:
-            return self._save(case, index, idempotency=idempotency)
-        except IntegrityError:
-            if (replayed := self._replayed(idempotency)) is not None:
-                return replayed
-            if index is None or bamf_file_number is None:
-                raise
+        number: str | None = None
+        written: list[Aggregate] = []
+
+        def register() -> list[Aggregate]:
+            nonlocal number
+            number = None if bamf_file_number is None else normalise(bamf_file_number)
+            with sealing_with(self.keys):
+                case = Case.register(
+                    person=person,
+                    bamf_file_number=number,
+                    residence_municipality=residence_municipality,
+                    legal_status=legal_status,
+                    office=office,
+                    legal_basis=legal_basis,
+                    registered_on=registered_on or self.today(),
+                )
+            written[:] = [case] if number is None else [case, self._index_for(number, case.id)]
+            return written
+
+        def taken() -> Exception | None:
+            if number is None:
+                return None
+            case, index = written
             existing: BamfFileNumberIndex = self.repository.get(index.id)
-            raise DuplicateBamfFileNumberError(
-                bamf_file_number, existing.case_id or case.id
-            ) from None
+            return DuplicateBamfFileNumberError(number, existing.case_id or case.id)
+
+        # a DuplicateBamfFileNumberError may be this very request, retried concurrently, that
+        # got there first
+        return self._save(
+            register, idempotency, raced=(DuplicateBamfFileNumberError,), collided=taken
+        )
 
     def bamf_index_id(self, canonical: str) -> UUID:
         """The uniqueness index's id for a canonical BAMF file number (a keyed hash)."""
@@ -216,11 +182,50 @@ class CaseApplication(Application[UUID]):
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
-        """Record one staff event (``STAFF_COMMANDS``) on a case."""
+        """Record one staff event (``STAFF_COMMANDS``) on a case. A ``PlacementMade`` whose
+        ``offer_id`` is a UUID goes through ``place`` and a ``MentorAssigned``/``MentorReleased``
+        naming a registered volunteer through ``assign_mentor``/``release_mentor``, so no route
+        around the offer's positions or the volunteer's capacity exists. Other references stay
+        outside ones."""
         try:
             command = STAFF_COMMANDS[event_type]
         except KeyError:
-            raise UnknownEventTypeError(event_type) from None
+            raise UnknownEventTypeError(event_type, STAFF_COMMANDS) from None
+        offer_id = as_uuid(fields.get("offer_id"))
+        volunteer_id = as_uuid(fields.get("volunteer_id"))
+        if event_type == "PlacementMade" and offer_id is not None:
+            return self.place(
+                case_id,
+                offer_id,
+                placement_id=fields["placement_id"],
+                starts_on=fields["starts_on"],
+                wage_subsidy=fields.get("wage_subsidy"),
+                kind=fields["kind"],
+                employer=fields["employer"],
+                expected_version=expected_version,
+                idempotency=idempotency,
+            )
+        if event_type == "MentorAssigned" and volunteer_id is not None:
+            return self.assign_mentor(
+                case_id,
+                volunteer_id,
+                assigned_on=fields["assigned_on"],
+                organisation=fields["organisation"],
+                expected_version=expected_version,
+                idempotency=idempotency,
+            )
+        if (
+            event_type == "MentorReleased"
+            and volunteer_id is not None
+            and self._exists(volunteer_id, Volunteer)
+        ):
+            return self.release_mentor(
+                case_id,
+                volunteer_id,
+                released_on=fields["released_on"],
+                expected_version=expected_version,
+                idempotency=idempotency,
+            )
         return self._command(
             case_id, lambda case: command(case, **fields), expected_version, idempotency
         )
@@ -305,6 +310,222 @@ class CaseApplication(Application[UUID]):
             self.keys.erase(case_id)
         return recorded
 
+    # -- a case with an offer or a volunteer -----------------------------------------------------
+
+    def place(
+        self,
+        case_id: UUID,
+        offer_id: UUID,
+        *,
+        placement_id: str,
+        starts_on: date,
+        wage_subsidy: WageSubsidy | None = None,
+        kind: PlacementKind | None = None,
+        employer: str | None = None,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        """Place the case on the offer: ``PlacementMade`` on the case, ``PositionTaken`` (and
+        ``OfferFilled`` for the last position) on the offer, in one transaction."""
+
+        def command(case: Case, offer: Offer) -> None:
+            if kind is not None and kind != offer.kind:
+                raise ReferenceMismatchError("kind", offer.kind.value, kind.value)
+            case.make_placement(
+                placement_id=placement_id,
+                kind=offer.kind,
+                employer=employer or self.get_employer(offer.employer_id).name,
+                starts_on=starts_on,
+                wage_subsidy=wage_subsidy,
+                offer_id=str(offer.id),
+            )
+            offer.take_position(case_id=case.id, placement_id=placement_id)
+
+        return self._command_with(
+            case_id, lambda: self.get_offer(offer_id), command, expected_version, idempotency
+        )
+
+    def assign_mentor(
+        self,
+        case_id: UUID,
+        volunteer_id: UUID,
+        *,
+        assigned_on: date | None = None,
+        organisation: str | None = None,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        """``MentorAssigned`` on the case and ``MenteeTaken`` on the volunteer, in one
+        transaction: the volunteer's capacity holds under concurrent assignments."""
+        on = assigned_on or self.today()
+
+        def command(case: Case, volunteer: Volunteer) -> None:
+            if organisation is not None and organisation != volunteer.organisation:
+                raise ReferenceMismatchError("organisation", volunteer.organisation, organisation)
+            case.assign_mentor(
+                volunteer_id=str(volunteer.id), organisation=volunteer.organisation, assigned_on=on
+            )
+            volunteer.take_mentee(case.id)
+
+        return self._command_with(
+            case_id,
+            lambda: self.get_volunteer(volunteer_id),
+            command,
+            expected_version,
+            idempotency,
+        )
+
+    def release_mentor(
+        self,
+        case_id: UUID,
+        volunteer_id: UUID,
+        *,
+        released_on: date | None = None,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        on = released_on or self.today()
+
+        def command(case: Case, volunteer: Volunteer) -> None:
+            case.release_mentor(volunteer_id=str(volunteer.id), released_on=on)
+            volunteer.release_mentee(case.id)
+
+        return self._command_with(
+            case_id,
+            lambda: self.get_volunteer(volunteer_id),
+            command,
+            expected_version,
+            idempotency,
+        )
+
+    # -- employers ----------------------------------------------------------------------------
+
+    def register_employer(
+        self,
+        *,
+        account: str,
+        name: str,
+        sector: str,
+        locations: tuple[str, ...],
+        contact: ContactPerson,
+        caring_org: str,
+        interest: tuple[PlacementKind, ...],
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        written: list[Employer] = []
+
+        def register() -> list[Aggregate]:
+            written[:] = [
+                Employer.register(
+                    account=account,
+                    name=name,
+                    sector=sector,
+                    locations=locations,
+                    contact=contact,
+                    caring_org=caring_org,
+                    interest=interest,
+                )
+            ]
+            return [*written]
+
+        return self._save(
+            register,
+            idempotency,
+            collided=lambda: DuplicateEmployerError(account, written[0].id),
+        )
+
+    def change_employer(self, employer_id: UUID, **changes: Any) -> Recorded:
+        return self._employer_command(employer_id, lambda e: e.change(**changes))
+
+    def deactivate_employer(self, employer_id: UUID, *, reason: str) -> Recorded:
+        return self._employer_command(employer_id, lambda e: e.deactivate(reason=reason))
+
+    # -- offers -------------------------------------------------------------------------------
+
+    def publish_offer(
+        self,
+        employer_id: UUID,
+        *,
+        kind: PlacementKind,
+        occupation: str,
+        municipality: str,
+        german_level: Cefr | None,
+        starts_on: date,
+        positions: int,
+        wage_subsidy_possible: bool,
+        offer_id: UUID | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        """Publish an offer (``offer_id``: a given id, e.g. for imports; default: a new one)."""
+
+        def publish() -> list[Aggregate]:
+            offer = Offer.publish(
+                self.get_employer(employer_id),
+                kind=kind,
+                occupation=occupation,
+                municipality=municipality,
+                german_level=german_level,
+                starts_on=starts_on,
+                positions=positions,
+                wage_subsidy_possible=wage_subsidy_possible,
+                offer_id=offer_id,
+            )
+            return [offer]
+
+        return self._save(publish, idempotency)
+
+    def pause_offer(self, offer_id: UUID, *, reason: str) -> Recorded:
+        return self._offer_command(offer_id, lambda o, e: o.pause(e, reason=reason))
+
+    def reopen_offer(self, offer_id: UUID) -> Recorded:
+        return self._offer_command(offer_id, lambda o, e: o.reopen(e))
+
+    def withdraw_offer(self, offer_id: UUID, *, reason: str) -> Recorded:
+        return self._offer_command(offer_id, lambda o, e: o.withdraw(e, reason=reason))
+
+    # -- volunteers -----------------------------------------------------------------------------
+
+    def register_volunteer(
+        self,
+        *,
+        login: str,
+        name: str,
+        languages: tuple[str, ...],
+        municipality: str,
+        capacity: int,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
+        written: list[Volunteer] = []
+
+        def register() -> list[Aggregate]:
+            written[:] = [
+                Volunteer.register(
+                    login=login,
+                    name=name,
+                    languages=languages,
+                    municipality=municipality,
+                    capacity=capacity,
+                )
+            ]
+            return [*written]
+
+        def taken() -> Exception:
+            return DuplicateVolunteerError(written[0].organisation, login, written[0].id)
+
+        return self._save(register, idempotency, collided=taken)
+
+    def change_volunteer(self, volunteer_id: UUID, **changes: Any) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.change(**changes))
+
+    def pause_volunteer(self, volunteer_id: UUID, *, reason: str) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.pause(reason=reason))
+
+    def resume_volunteer(self, volunteer_id: UUID) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.resume())
+
+    def volunteer_leaves(self, volunteer_id: UUID, *, reason: str) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.leave(reason=reason))
+
     # -- reads for deciding ---------------------------------------------------------------------
 
     def get_case(self, case_id: UUID, version: int | None = None) -> Case:
@@ -313,6 +534,30 @@ class CaseApplication(Application[UUID]):
         except AggregateNotFoundError:
             raise CaseNotFoundError(case_id) from None
         return case
+
+    def get_employer(self, employer_id: UUID) -> Employer:
+        return self._get(employer_id, Employer, EmployerNotFoundError)
+
+    def get_offer(self, offer_id: UUID) -> Offer:
+        return self._get(offer_id, Offer, OfferNotFoundError)
+
+    def get_volunteer(self, volunteer_id: UUID) -> Volunteer:
+        return self._get(volunteer_id, Volunteer, VolunteerNotFoundError)
+
+    def _get(self, aggregate_id: UUID, cls: type[A], missing: type[PartnerNotFoundError]) -> A:
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing(aggregate_id) from None
+        if not isinstance(found, cls):
+            raise missing(aggregate_id)
+        return found
+
+    def _exists(self, aggregate_id: UUID, cls: type[Aggregate]) -> bool:
+        try:
+            return isinstance(self.repository.get(aggregate_id), cls)
+        except AggregateNotFoundError:
+            return False
 
     def _bamf_index_of(self, case_id: UUID) -> BamfFileNumberIndex | None:
         """The uniqueness index pointing at the case, if its BAMF file number is readable and
@@ -341,7 +586,7 @@ class CaseApplication(Application[UUID]):
             return None
         return index
 
-    # -- internals --------------------------------------------------------------------------------
+    # -- the one write path -----------------------------------------------------------------------
 
     def _command(
         self,
@@ -349,31 +594,140 @@ class CaseApplication(Application[UUID]):
         command: Callable[[Case], None],
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
-        others: Sequence[Any] = (),
+        others: Sequence[Aggregate] = (),
     ) -> Recorded:
-        if (replayed := self._replayed(idempotency)) is not None:
-            return replayed
+        """Run ``command`` on the case (and save ``others`` changed with it); a collision is a
+        ``VersionConflictError``."""
+
+        def run() -> list[Aggregate]:
+            case = self._case_at(case_id, expected_version)
+            with sealing_with(self.keys):
+                command(case)
+            return [case, *others]
+
+        return self._save(
+            run,
+            idempotency,
+            collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
+        )
+
+    def _command_with(
+        self,
+        case_id: UUID,
+        load: Callable[[], A],
+        command: Callable[[Case, A], None],
+        expected_version: int | None,
+        idempotency: IdempotencyKey | None,
+    ) -> Recorded:
+        """Run ``command`` on the case and one other aggregate and save both at once; a
+        collision reads both again and retries (the guards decide anew)."""
+        other: list[A] = []
+
+        def run() -> list[Aggregate]:
+            case = self._case_at(case_id, expected_version)
+            other[:] = [load()]
+            with sealing_with(self.keys):
+                command(case, other[0])
+            # the other first: the case's event is then the write's last position
+            return [other[0], case]
+
+        def gave_up() -> Exception:
+            return ConcurrentChangeError(type(other[0]).__name__.lower(), other[0].id)
+
+        return self._save(run, idempotency, collided=gave_up, attempts=ATTEMPTS)
+
+    def _case_at(self, case_id: UUID, expected_version: int | None) -> Case:
         case = self.get_case(case_id)
         if expected_version is not None and expected_version != case.version:
             raise VersionConflictError(case_id, case.version)
-        with sealing_with(self.keys):
-            command(case)
-        try:
-            return self._save(case, *others, idempotency=idempotency)
-        except IntegrityError:
-            if (replayed := self._replayed(idempotency)) is not None:
-                return replayed
-            raise VersionConflictError(case_id, self.get_case(case_id).version) from None
+        return case
+
+    def _employer_command(self, employer_id: UUID, command: Callable[[Employer], None]) -> Recorded:
+        def run() -> list[Aggregate]:
+            employer = self.get_employer(employer_id)
+            command(employer)
+            return [employer]
+
+        return self._save(run)
+
+    def _offer_command(
+        self, offer_id: UUID, command: Callable[[Offer, Employer], None]
+    ) -> Recorded:
+        def run() -> list[Aggregate]:
+            offer = self.get_offer(offer_id)
+            command(offer, self.get_employer(offer.employer_id))
+            return [offer]
+
+        return self._save(run)
+
+    def _volunteer_command(
+        self, volunteer_id: UUID, command: Callable[[Volunteer], None]
+    ) -> Recorded:
+        def run() -> list[Aggregate]:
+            volunteer = self.get_volunteer(volunteer_id)
+            command(volunteer)
+            return [volunteer]
+
+        return self._save(run)
 
     def _save(
-        self, case: Case, *others: Any, idempotency: IdempotencyKey | None = None
+        self,
+        change: Callable[[], Sequence[Aggregate]],
+        idempotency: IdempotencyKey | None = None,
+        *,
+        collided: Callable[[], Exception | None] = lambda: None,
+        attempts: int = 1,
+        raced: tuple[type[Exception], ...] = (),
     ) -> Recorded:
-        kwargs: dict[str, Any] = {}
-        if idempotency is not None:
-            kwargs["idempotency"] = IdempotencyRecord(
-                idempotency.key, idempotency.request_hash, case.id, case.version, case.digest
+        """The one place a command is written; every write method ends here.
+
+        1. A request whose Idempotency-Key was answered before gets that answer; nothing runs
+           (a key reused for another request: ``IdempotencyKeyReusedError``).
+        2. ``change`` reads, runs the command and returns what to save, in order. The write
+           answers for the case among them, else for the one record (employer, offer, volunteer).
+        3. ``save``: one transaction with the ``IdempotencyRecord`` (that answer, for retries)
+           and the keys of new cases; never a personal field in clear.
+        4. ``Recorded``: the record's id, version, chain head ("" without a chain) and the
+           position of its newest event.
+
+        A collision (``IntegrityError``: the same record or the same key saved concurrently)
+        answers with the first request's result if it had this key; else ``change`` runs again,
+        ``attempts`` times in all, then ``collided()`` is raised (None: the ``IntegrityError``).
+        ``raced``: errors of ``change`` that may as well mean this very request got there first.
+        """
+        if (replayed := self._replayed(idempotency)) is not None:
+            return replayed
+        for attempt in range(1, attempts + 1):
+            try:
+                aggregates = change()
+            except raced:
+                if (replayed := self._replayed(idempotency)) is not None:
+                    return replayed
+                raise
+            subject = next((a for a in aggregates if isinstance(a, Case)), aggregates[0])
+            digest = subject.digest if isinstance(subject, Case) else ""
+            kwargs: dict[str, Any] = {}
+            if idempotency is not None:
+                kwargs["idempotency"] = IdempotencyRecord(
+                    idempotency.key, idempotency.request_hash, subject.id, subject.version, digest
+                )
+            try:
+                recordings = self.save(*aggregates, **kwargs)
+            except IntegrityError:
+                if (replayed := self._replayed(idempotency)) is not None:
+                    return replayed
+                if attempt < attempts:
+                    continue
+                if (error := collided()) is None:
+                    raise
+                raise error from None
+            # the record's own newest event: what a replayed Idempotency-Key answers with too
+            # (an index or offer event saved in the same transaction is not part of it)
+            position = max(
+                r.notification.id for r in recordings if r.domain_event.originator_id == subject.id
             )
-        return self._recorded(case, self.save(case, *others, **kwargs))
+            return Recorded(subject.id, subject.version, position, digest)
+        raise AssertionError("attempts must be at least 1")
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's save, with the keys of new cases in the same transaction, and never an
@@ -409,12 +763,3 @@ class CaseApplication(Application[UUID]):
         if request_hash != idempotency.request_hash:
             raise IdempotencyKeyReusedError(idempotency.key)
         return recorded
-
-    @staticmethod
-    def _recorded(case: Case, recordings: Sequence[Recording[UUID]]) -> Recorded:
-        # the case's own newest event: what a replayed Idempotency-Key answers with too (the
-        # BAMF index event saved in the same transaction is not part of the case)
-        position = max(
-            r.notification.id for r in recordings if r.domain_event.originator_id == case.id
-        )
-        return Recorded(case.id, case.version, position, case.digest)

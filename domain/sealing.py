@@ -9,7 +9,7 @@ pure domain tests and the stores of earlier versions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -20,6 +20,27 @@ from domain.values import Sealed
 
 class Sealer(Protocol):
     def seal(self, case_id: UUID, topic: str, field: str, value: Any) -> Sealed: ...
+
+
+class PersonalDataKeys(Sealer, Protocol):
+    """The per-case data keys (an adapter, ADR 0008): seals values while a command runs; keys
+    made for new cases are stored in the same transaction as the case's first events."""
+
+    def take_new(self, case_ids: Iterable[UUID]) -> list[tuple[UUID, bytes]]:
+        """The keys made for these cases since their last save, wrapped for storage."""
+        ...
+
+    def saved(self, keys: list[tuple[UUID, bytes]], *, stored: bool) -> None:
+        """Whether the save that carried ``keys`` committed (then they may be cached)."""
+        ...
+
+    def erase(self, case_id: UUID) -> bool:
+        """Delete the case's key for good (a tombstone stays); False if it was gone already."""
+        ...
+
+    def open_events(self, events: Sequence[Any]) -> list[Any]:
+        """The events with their sealed values opened (or marked erased)."""
+        ...
 
 
 class UnsealedPersonalDataError(RuntimeError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from uuid import UUID
 
 
 class LegalStatus(StrEnum):
@@ -229,3 +230,11 @@ ENUMS: tuple[type[StrEnum], ...] = (
     OfferState,
     VolunteerState,
 )
+
+
+def as_uuid(value: object) -> UUID | None:
+    """A reference that names a record of this store (a UUID), or None (an outside reference)."""
+    try:
+        return UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -20,7 +20,7 @@ from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import Row, case_rows, is_case_topic, pages, row_of, type_of
 from adapters.keystore import CaseKeys, KeyStoreError
 from domain.aggregates.case_events import CASE_EVENTS
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.disclosure import Audience
 from projections import withholding
 from projections.history import BOOKKEEPING
@@ -84,7 +84,7 @@ def item_of(reader: CanonicalReader, row: Row) -> dict[str, Any]:
 
 
 def disclosed(
-    app: CaseApplication, reader: CanonicalReader, items: list[dict[str, Any]]
+    app: StaffelApplication, reader: CanonicalReader, items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """``items`` (from ``item_of``) with their personal values as an auditor sees them. One
     query for the keys of their cases; a key is unwrapped only for a case with a sealed value
@@ -144,7 +144,7 @@ def _text(value: Any) -> str | None:
 
 
 def _batches(
-    app: CaseApplication, after: int, wanted: EventFilter
+    app: StaffelApplication, after: int, wanted: EventFilter
 ) -> Iterator[tuple[list[Row], int]]:
     """The case events after ``after``, a batch at a time, with the position each batch reached."""
     if wanted.case_id is not None:
@@ -158,7 +158,7 @@ def _batches(
 
 
 def events_page(
-    app: CaseApplication, after: int, limit: int, wanted: EventFilter
+    app: StaffelApplication, after: int, limit: int, wanted: EventFilter
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Up to ``limit`` matching events after position ``after``, and the position to continue
     after (None: the end of the log). At most ``SCAN_LIMIT`` events are read per call."""
@@ -168,7 +168,7 @@ def events_page(
 
 
 def _matching(
-    reader: CanonicalReader, app: CaseApplication, after: int, limit: int, wanted: EventFilter
+    reader: CanonicalReader, app: StaffelApplication, after: int, limit: int, wanted: EventFilter
 ) -> tuple[list[dict[str, Any]], int | None]:
     found: list[dict[str, Any]] = []
     scanned = 0

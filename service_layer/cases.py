@@ -20,8 +20,8 @@ from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
-from domain.application import IdempotencyKey, Recorded
 from domain.disclosure import Audience, audiences_of
+from domain.writes import IdempotencyKey, Recorded
 from projections import withholding
 from projections.summary import current_handover
 from service_layer import access

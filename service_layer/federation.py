@@ -27,7 +27,8 @@ from adapters.federation.transfer import Imported, import_bundle
 from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
-from domain.application import IdempotencyKey, IdempotencyKeyReusedError, Recorded
+from domain.errors import IdempotencyKeyReusedError
+from domain.writes import IdempotencyKey, Recorded
 
 
 class PeerUnreachableError(Exception):
@@ -79,7 +80,7 @@ def record_receipt(
     if body is None:
         recorded, bundle = _decide(services, receipt)
         body = {
-            "case_id": str(recorded.case_id),
+            "case_id": str(recorded.id),
             "version": recorded.version,
             "digest": recorded.digest,
             "position": recorded.position,

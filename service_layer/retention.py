@@ -1,7 +1,7 @@
 """The retention run: erase the personal data of closed cases whose retention has run out.
 
 It decides from the case summaries (caught up with the log first) through ``domain.retention``,
-and erases each due case through ``CaseApplication.erase_personal_data`` as a system actor of the
+and erases each due case through ``StaffelApplication.erase_personal_data`` as a system actor of the
 case's holder, naming the summary's version: a case changed since it was read (reopened, say) is
 left alone and decided again by the next run. Interrupted, a run leaves each case either erased
 or untouched, except between an erasure's event and its key deletion: the next run finds such a
@@ -29,7 +29,8 @@ from adapters.views import schema
 from adapters.views.store import ViewStoreMixin
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError, CaseRuleError
-from domain.application import CaseApplication, VersionConflictError
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from domain.retention import CaseState, Due, due_cases
 from domain.values import ErasureGround, LegalBasis
 from projections.case_views import PROJECTIONS
@@ -54,7 +55,7 @@ def retention_years(settings: Settings) -> dict[LegalBasis, int]:
     }
 
 
-def summary_worker(app: CaseApplication, store: ViewStoreMixin) -> ProjectionWorker:
+def summary_worker(app: StaffelApplication, store: ViewStoreMixin) -> ProjectionWorker:
     """The case summary's worker. A generation being rebuilt for a new projection version is the
     one to read (the active one lacks fields this run needs); it is not swapped in here."""
     active, rebuild = ensure_generation(store, SUMMARY)
@@ -123,7 +124,7 @@ class Plan:
 
 
 def plan(
-    app: CaseApplication,
+    app: StaffelApplication,
     store: ViewStoreMixin,
     generation: int,
     today: date,
@@ -136,7 +137,7 @@ def plan(
     return Plan(today, due, cases, _with_keys(app, erased), sorted(undated))
 
 
-def _with_keys(app: CaseApplication, case_ids: list[str]) -> list[str]:
+def _with_keys(app: StaffelApplication, case_ids: list[str]) -> list[str]:
     keys = app.keys
     if not isinstance(keys, CaseKeys):
         return []
@@ -165,7 +166,7 @@ class Outcome:
 
 
 def erase_due(
-    app: CaseApplication,
+    app: StaffelApplication,
     work: Plan,
     years: Mapping[LegalBasis, int],
     out: TextIO,
@@ -187,7 +188,7 @@ def erase_due(
 
 
 def _erase(
-    app: CaseApplication, due: Due, case: Closed, years: Mapping[LegalBasis, int]
+    app: StaffelApplication, due: Due, case: Closed, years: Mapping[LegalBasis, int]
 ) -> tuple[str, str]:
     try:
         with acting_as(Actor(ACTOR_ID, case.holder)):
@@ -206,7 +207,7 @@ def _erase(
     return "erased", "erased"
 
 
-def _finish(app: CaseApplication, case_id: str, holder: str) -> tuple[str, str]:
+def _finish(app: StaffelApplication, case_id: str, holder: str) -> tuple[str, str]:
     """The key of a case whose ``PersonalDataErased`` is recorded: the application deletes it
     (ground and reason are not recorded again)."""
     try:
@@ -238,7 +239,7 @@ def line(due: Due, result: str) -> str:
 
 
 def run(
-    app: CaseApplication,
+    app: StaffelApplication,
     store: ViewStoreMixin,
     *,
     today: date,

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from adapters.settings import Settings
 from bootstrap import build_case_application
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 
 # One master key for every application the tests build, in this process and in the servers and
 # workers they start (which inherit the environment): tests share databases, and a projection over
@@ -74,11 +74,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def make_app(backend: str) -> Iterator[Callable[..., CaseApplication]]:
+def make_app(backend: str) -> Iterator[Callable[..., StaffelApplication]]:
     """Build applications on the test's backend; keyword arguments override settings."""
-    apps: list[CaseApplication] = []
+    apps: list[StaffelApplication] = []
 
-    def make(**overrides: object) -> CaseApplication:
+    def make(**overrides: object) -> StaffelApplication:
         settings = Settings(database_url=backend, **overrides)  # type: ignore[arg-type]
         app = build_case_application(settings)
         apps.append(app)

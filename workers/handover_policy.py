@@ -13,8 +13,10 @@ from eventsourcing.persistence import Tracking
 from adapters.views.store import ViewStoreMixin
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
-from domain.application import CaseApplication, IdempotencyKey, VersionConflictError
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from domain.handover_policy import POLICY_ACTOR, TRIGGERS, decide
+from domain.writes import IdempotencyKey
 
 log = structlog.get_logger("staffel.policy")
 TRACKING_KEY = "handover_policy"
@@ -23,7 +25,7 @@ TRACKING_KEY = "handover_policy"
 class PolicyWorker:
     def __init__(
         self,
-        app: CaseApplication,
+        app: StaffelApplication,
         store: ViewStoreMixin,
         receiver_for: Callable[[str], str | None],
         is_jobcenter: Callable[[str], bool],

@@ -26,7 +26,7 @@ from adapters.federation.bundle import BundleError, build_bundle
 from adapters.orgs import Organisations
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 
 log = structlog.get_logger("staffel.outbox")
 TRACKING_KEY = "outbox"
@@ -50,7 +50,7 @@ def _now() -> datetime:
 class Outbox:
     def __init__(
         self,
-        app: CaseApplication,
+        app: StaffelApplication,
         store: ViewStoreMixin,
         orgs: Organisations,
         key: Ed25519PrivateKey,

@@ -23,14 +23,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from adapters.keystore import opened
 from adapters.views.store import PostgresViewStore, SQLiteViewStore, ViewStoreMixin
 from domain.aggregates.case_events import CaseEvent
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from projections.case_views import PROJECTIONS, Batch, CaseProjection
 
 log = structlog.get_logger("staffel.projections")
 BATCH_SIZE = 500
 
 
-def build_view_store(app: CaseApplication) -> ViewStoreMixin:
+def build_view_store(app: StaffelApplication) -> ViewStoreMixin:
     recorder_class = (
         PostgresViewStore
         if isinstance(app.recorder, PostgresApplicationRecorder)
@@ -63,7 +63,7 @@ class ProjectionWorker:
 
     def __init__(
         self,
-        app: CaseApplication,
+        app: StaffelApplication,
         store: ViewStoreMixin,
         projection: CaseProjection,
         generation: int,
@@ -96,7 +96,7 @@ class ProjectionWorker:
         return total
 
 
-def read_batch(app: CaseApplication, position: int, limit: int) -> Batch:
+def read_batch(app: StaffelApplication, position: int, limit: int) -> Batch:
     """Up to ``limit`` events after ``position``, decoded and opened, with their positions."""
     notifications: Sequence[Notification] = app.recorder.select_notifications(
         start=position + 1, limit=limit
@@ -125,7 +125,7 @@ def ensure_generation(store: ViewStoreMixin, projection: CaseProjection) -> tupl
     return int(current["generation"]), rebuild
 
 
-def lag(app: CaseApplication, store: ViewStoreMixin, projection: CaseProjection) -> Lag:
+def lag(app: StaffelApplication, store: ViewStoreMixin, projection: CaseProjection) -> Lag:
     generation = store.active_generation(projection.name) or 0
     position = store.position(projection.name, generation) if generation else 0
     head = app.recorder.max_notification_id() or 0
@@ -142,7 +142,7 @@ def lag(app: CaseApplication, store: ViewStoreMixin, projection: CaseProjection)
 class Waker:
     """Wakes the runner when new events are recorded; on PostgreSQL through LISTEN/NOTIFY."""
 
-    def __init__(self, app: CaseApplication) -> None:
+    def __init__(self, app: StaffelApplication) -> None:
         self.event = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -156,7 +156,7 @@ class Waker:
             )
             self._thread.start()
 
-    def _listen(self, app: CaseApplication, channel: str) -> None:
+    def _listen(self, app: StaffelApplication, channel: str) -> None:
         env = app.env
         conninfo = psycopg.conninfo.make_conninfo(
             dbname=env.get("POSTGRES_DBNAME"),
@@ -198,7 +198,7 @@ class ProjectionSupervisor:
 
     def __init__(
         self,
-        app: CaseApplication,
+        app: StaffelApplication,
         projections: Sequence[CaseProjection] = PROJECTIONS,
         poll_interval: float = 0.2,
         batch_size: int = BATCH_SIZE,
@@ -339,7 +339,7 @@ def wait_for(store: ViewStoreMixin, position: int, timeout: float, names: Sequen
         delay = min(delay * 2, 0.05)
 
 
-def run_once(app: CaseApplication, projection: CaseProjection, store: ViewStoreMixin) -> Any:
+def run_once(app: StaffelApplication, projection: CaseProjection, store: ViewStoreMixin) -> Any:
     """Catch one projection up synchronously (tests, replay)."""
     active, _ = ensure_generation(store, projection)
     return ProjectionWorker(app, store, projection, active).catch_up()

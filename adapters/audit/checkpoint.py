@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapters.access_log import AccessLog
 from adapters.audit.verify import Advance, verify_store
 from adapters.federation.signing import public_key_text, sign
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from verifier import audit_verify as av
 
 
@@ -25,7 +25,7 @@ def heads_of(scanner: av.ChainScanner) -> list[tuple[str, int, str]]:
 
 
 def build_checkpoint(
-    app: CaseApplication,
+    app: StaffelApplication,
     access_log: AccessLog,
     key: Ed25519PrivateKey,
     advance: Advance = lambda n: None,

@@ -11,7 +11,7 @@ from uuid import UUID
 from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import Row, case_rows, is_case_topic, pages, row_of, rows_before_start
 from adapters.audit.verify import Advance
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 
 
 def line_of(reader: CanonicalReader, row: Row) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def dumps(item: dict[str, Any]) -> str:
     return text
 
 
-def all_rows(app: CaseApplication, advance: Advance) -> Iterator[Row]:
+def all_rows(app: StaffelApplication, advance: Advance) -> Iterator[Row]:
     yield from rows_before_start(app)
     done = 0
     for page in pages(app):
@@ -49,7 +49,7 @@ def all_rows(app: CaseApplication, advance: Advance) -> Iterator[Row]:
 
 
 def export(
-    app: CaseApplication,
+    app: StaffelApplication,
     out: TextIO,
     case_id: UUID | None = None,
     advance: Advance = lambda n: None,

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 
 CASE_TOPIC_PREFIX = "staffel:Case."  # the topics of a case's events (ADR 0002)
 PAGE = 2000
@@ -45,7 +45,7 @@ def row_of(n: Notification) -> Row:
 
 
 def pages(
-    app: CaseApplication, after: int = 0, stop: int | None = None, size: int = PAGE
+    app: StaffelApplication, after: int = 0, stop: int | None = None, size: int = PAGE
 ) -> Iterator[Sequence[Notification]]:
     """The global log from position ``after + 1`` (to ``stop``), one page at a time."""
     while True:
@@ -65,7 +65,7 @@ WHERE = {
 }
 
 
-def _select(app: CaseApplication, which: str, param: Any) -> list[Row]:
+def _select(app: StaffelApplication, which: str, param: Any) -> list[Row]:
     recorder: Any = app.recorder
     if isinstance(recorder, PostgresApplicationRecorder):
         statement: Any = SQL(
@@ -98,13 +98,13 @@ def _select(app: CaseApplication, which: str, param: Any) -> list[Row]:
     ]
 
 
-def case_rows(app: CaseApplication, case_id: UUID) -> list[Row]:
+def case_rows(app: StaffelApplication, case_id: UUID) -> list[Row]:
     """Every stored event of the case, with its position, in version order."""
     sqlite = not isinstance(app.recorder, PostgresApplicationRecorder)
     return _select(app, "case", case_id.hex if sqlite else case_id)
 
 
-def rows_before_start(app: CaseApplication) -> list[Row]:
+def rows_before_start(app: StaffelApplication) -> list[Row]:
     """Case events stored at a position below 1, in position order. Readers of the global log
     start at 1 and never see them, but they are part of their case's stream: only a forger puts
     them there, and verification and export must not miss them."""

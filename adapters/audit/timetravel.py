@@ -15,9 +15,10 @@ from adapters.audit.rows import case_rows
 from adapters.keystore import opened
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
-from domain.application import CaseApplication, CaseNotFoundError
+from domain.application import StaffelApplication
 from domain.chain import to_canonical
 from domain.disclosure import Audience
+from domain.errors import CaseNotFoundError
 from projections import withholding
 
 # The case's decision state: what its rules look at (``Case``'s attributes).
@@ -53,7 +54,7 @@ class CaseAsOf:
     withheld: dict[int, list[str]] = field(default_factory=dict)  # version -> fields withheld
 
 
-def case_log(app: CaseApplication, case_id: UUID) -> Log:
+def case_log(app: StaffelApplication, case_id: UUID) -> Log:
     rows = case_rows(app, case_id)
     if not rows:
         raise CaseNotFoundError(case_id)
@@ -98,7 +99,7 @@ def last_acceptance(log: Log) -> ev.HandoverAccepted:
 
 
 def case_as_of(
-    app: CaseApplication,
+    app: StaffelApplication,
     case_id: UUID,
     *,
     version: int | None = None,

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import CASE_TOPIC_PREFIX, Row, case_rows, pages, rows_before_start
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from verifier import audit_verify as av
 
 if TYPE_CHECKING:
@@ -61,12 +61,12 @@ def records_of(reader: CanonicalReader, rows: list[Row]) -> list[av.Record]:
     return found
 
 
-def case_records(app: CaseApplication, case_id: UUID) -> list[av.Record]:
+def case_records(app: StaffelApplication, case_id: UUID) -> list[av.Record]:
     return records_of(CanonicalReader(app.mapper), case_rows(app, case_id))
 
 
 def scan(
-    app: CaseApplication,
+    app: StaffelApplication,
     reader: CanonicalReader,
     scanner: av.ChainScanner,
     stop: int,
@@ -99,7 +99,7 @@ def scan(
 
 
 def verify_store(
-    app: CaseApplication,
+    app: StaffelApplication,
     access_log: AccessLog | None,
     checkpoint: Checkpoint | None = None,
     advance: Advance = lambda n: None,
@@ -129,7 +129,7 @@ def verify_store(
 
 
 def verify_one(
-    app: CaseApplication, case_id: UUID, checkpoint: Checkpoint | None = None
+    app: StaffelApplication, case_id: UUID, checkpoint: Checkpoint | None = None
 ) -> dict[str, Any]:
     """The verdict on one case (``--case``, ``GET /audit/verify?case_id=``)."""
     rows = case_rows(app, case_id)

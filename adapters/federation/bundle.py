@@ -20,7 +20,7 @@ from adapters.chain_check import stored_state
 from adapters.federation.signing import sign, verify
 from adapters.keystore import CaseKeys
 from domain.aggregates.case_events import CASE_EVENTS, CaseEvent
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import GENESIS, event_hash, to_canonical
 
 BUNDLE_PROTOCOL = "staffel-bundle/1"
@@ -47,7 +47,7 @@ class VerifiedEvent:
 
 
 def build_bundle(
-    app: CaseApplication,
+    app: StaffelApplication,
     case_id: UUID,
     sender: str,
     key: Ed25519PrivateKey,
@@ -94,7 +94,7 @@ def build_bundle(
     )
 
 
-def data_key_text(app: CaseApplication, case_id: UUID) -> str | None:
+def data_key_text(app: StaffelApplication, case_id: UUID) -> str | None:
     """The case's data key for the receiver to open the sealed fields (ADR 0008), base64; None
     when the case's personal data are erased (or it has no key). The bundle travels over TLS
     between the two authorities' servers and is stored by neither side."""
@@ -145,7 +145,7 @@ def check_depth(document: Any) -> None:
 
 
 def verify_bundle(
-    app: CaseApplication, bundle: dict[str, Any], sender_key: Ed25519PublicKey
+    app: StaffelApplication, bundle: dict[str, Any], sender_key: Ed25519PublicKey
 ) -> list[VerifiedEvent]:
     """Check protocol, the signature and the whole chain; return the events, typed, in order."""
     check_depth(bundle)
@@ -186,7 +186,7 @@ def verify_bundle(
 
 
 def _verify_event(
-    app: CaseApplication, case_id: UUID, raw: Any, position: int, head: str
+    app: StaffelApplication, case_id: UUID, raw: Any, position: int, head: str
 ) -> VerifiedEvent:
     try:
         version, topic = int(raw["version"]), str(raw["topic"])

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.federation.bundle import BundleError, Receipt, data_key_text
 from adapters.views.store import ViewStoreMixin
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS receipt_answers (case_id TEXT NOT NULL, version INTEGER NOT"
@@ -61,7 +61,7 @@ def ensure_tables(store: ViewStoreMixin) -> None:
 
 
 def stored_answer(
-    app: CaseApplication, store: ViewStoreMixin, receipt: Receipt
+    app: StaffelApplication, store: ViewStoreMixin, receipt: Receipt
 ) -> dict[str, Any] | None:
     """The first answer to a receipt for this case and version; None if there was none. Refused
     (``AlreadyAnsweredError``) if it answered another receiver, stream or decision, or if it

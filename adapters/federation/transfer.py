@@ -19,7 +19,7 @@ from adapters.federation.bundle import BundleError, VerifiedEvent, data_key_of, 
 from adapters.keystore import CaseKeys
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates.case_events import PersonalDataErased
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 
 IMPORTS = (
     "CREATE TABLE IF NOT EXISTS imported_streams (case_id TEXT NOT NULL, up_to_version INTEGER"
@@ -47,7 +47,7 @@ ERASED_TOPIC = PersonalDataErased.TOPIC
 
 
 def import_bundle(
-    app: CaseApplication,
+    app: StaffelApplication,
     store: ViewStoreMixin,
     bundle: dict[str, Any],
     sender_key: Ed25519PublicKey,
@@ -104,7 +104,7 @@ def import_bundle(
     return Imported(case_id, events[-1].version, events[-1].hash, len(new), position)
 
 
-def _stored(app: CaseApplication, case_id: UUID, event: VerifiedEvent) -> StoredEvent:
+def _stored(app: StaffelApplication, case_id: UUID, event: VerifiedEvent) -> StoredEvent:
     state = dict(event.state)
     if event.class_version > 1:
         state["class_version"] = event.class_version

@@ -26,8 +26,8 @@ from api.schemas import (
     RegisterCase,
     StaffEvent,
 )
-from domain.application import Recorded as RecordedResult
 from domain.values import LegalStatus
+from domain.writes import Recorded as RecordedResult
 from projections.summary import current_handover, handover_state
 from service_layer import access
 from service_layer import cases as operations
@@ -42,7 +42,9 @@ CREATED: dict[int | str, dict[str, Any]] = {
 
 def created(result: RecordedResult, request: Request) -> JSONResponse:
     operations.after_write(request, result)
-    body = Recorded(**vars(result)).model_dump(mode="json")
+    body = Recorded(
+        case_id=result.id, version=result.version, position=result.position, digest=result.digest
+    ).model_dump(mode="json")
     return JSONResponse(body, status_code=201, headers={"ETag": f'"{result.version}"'})
 
 

@@ -12,7 +12,7 @@ from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
 from api.routers.cases import CREATED, created
 from api.schemas import AcceptHandover, OfferHandover, Page, Reason, Recorded
-from domain.application import Recorded as RecordedResult
+from domain.writes import Recorded as RecordedResult
 from service_layer import cases as operations
 
 router = APIRouter(tags=["handovers"], responses=PROBLEMS)

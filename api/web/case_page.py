@@ -34,10 +34,10 @@ from api.web.text import domain_error
 from bootstrap import Services
 from domain.aggregates import case_errors as ce
 from domain.aggregates import volunteer_errors as ve
-from domain.application import Recorded, VersionConflictError
 from domain.disclosure import may_request_subject_access
-from domain.placements import ConcurrentChangeError, ReferenceMismatchError, as_uuid
-from domain.values import VolunteerState
+from domain.errors import ConcurrentChangeError, ReferenceMismatchError, VersionConflictError
+from domain.values import VolunteerState, as_uuid
+from domain.writes import Recorded
 from projections import labels as de
 from projections.summary import person_doc
 from service_layer import access

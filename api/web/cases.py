@@ -197,5 +197,5 @@ def register(
             }
         else:
             operations.after_write(request, result)
-            return redirect(f"/ui/cases/{result.case_id}?saved=register")
+            return redirect(f"/ui/cases/{result.id}?saved=register")
     return register_page(request, services, principal, form, errors, 422)

@@ -19,7 +19,7 @@ from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect,
 from api.web.offers import offer_page, with_place_forms
 from api.web.text import person_name
 from bootstrap import Services
-from domain.placements import as_uuid
+from domain.values import as_uuid
 from service_layer import cases as operations
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)

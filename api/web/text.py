@@ -17,10 +17,14 @@ from domain.aggregates import case_errors as ce
 from domain.aggregates import employer_errors as ee
 from domain.aggregates import offer_errors as oe
 from domain.aggregates import volunteer_errors as ve
-from domain.application import CaseNotFoundError, VersionConflictError
+from domain.errors import (
+    CaseNotFoundError,
+    ConcurrentChangeError,
+    PartnerNotFoundError,
+    ReferenceMismatchError,
+    VersionConflictError,
+)
 from domain.handover_policy import POLICY_ACTOR
-from domain.partner_application import PartnerNotFoundError
-from domain.placements import ConcurrentChangeError, ReferenceMismatchError
 from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan, Redacted
 from projections import labels as de
 

@@ -9,7 +9,7 @@ import pytest
 from adapters.access_log import AccessLog
 from adapters.settings import Settings
 from bootstrap import build_case_application
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from tests.conftest import create_database
 from workers.projections import build_view_store
 
@@ -21,12 +21,12 @@ def db_url(backend: str) -> str:
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[CaseApplication]:
+def app(db_url: str) -> Iterator[StaffelApplication]:
     application = build_case_application(Settings(database_url=db_url))
     yield application
     application.close()
 
 
 @pytest.fixture
-def access_log(app: CaseApplication) -> AccessLog:
+def access_log(app: StaffelApplication) -> AccessLog:
     return AccessLog(build_view_store(app))

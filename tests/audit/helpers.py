@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.chain_check import stored_state
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import event_hash
 from domain.sealing import sealing_with
 from tests.unit.builders import RECEIVER, a_case_offered_to, a_registered_case, accept, record_note
@@ -21,7 +21,7 @@ from tests.unit.builders import RECEIVER, a_case_offered_to, a_registered_case, 
 Found = list[tuple[str | None, int | None, str]]
 
 
-def seed(app: CaseApplication, cases: int = 3, notes: int = 4) -> list[UUID]:
+def seed(app: StaffelApplication, cases: int = 3, notes: int = 4) -> list[UUID]:
     """``cases`` cases of a registration and ``notes`` notes each, then one handed over to the
     Jobcenter (registered, recognised, offered, accepted, a note by the Jobcenter)."""
     with sealing_with(app.keys):
@@ -46,7 +46,7 @@ def found(result: dict[str, Any]) -> Found:
 class Forger:
     """Edits the events table directly, as someone with database access would."""
 
-    app: CaseApplication
+    app: StaffelApplication
 
     @property
     def pg(self) -> bool:

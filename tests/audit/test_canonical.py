@@ -20,7 +20,7 @@ from adapters.settings import Settings
 from bootstrap import build_case_application
 from domain.actor import acting_as
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import event_hash, to_canonical
 from domain.sealing import sealing_with
 from tests.unit.builders import (
@@ -42,10 +42,10 @@ MODES: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-def make(db_url: str) -> Iterator[Callable[..., CaseApplication]]:
-    apps: list[CaseApplication] = []
+def make(db_url: str) -> Iterator[Callable[..., StaffelApplication]]:
+    apps: list[StaffelApplication] = []
 
-    def build(**overrides: object) -> CaseApplication:
+    def build(**overrides: object) -> StaffelApplication:
         apps.append(build_case_application(Settings(database_url=db_url, **overrides)))  # type: ignore[arg-type]
         return apps[-1]
 
@@ -68,7 +68,7 @@ def every_event_type() -> list[Case]:
     return [*cases, handed_over]
 
 
-def assert_same_reading(app: CaseApplication) -> int:
+def assert_same_reading(app: StaffelApplication) -> int:
     reader, checked = CanonicalReader(app.mapper), 0
     for n in app.recorder.select_notifications(start=1, limit=100_000):
         if not is_case_topic(n.topic):
@@ -88,7 +88,9 @@ def assert_same_reading(app: CaseApplication) -> int:
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_every_event_type_reads_the_same(make: Callable[..., CaseApplication], mode: str) -> None:
+def test_every_event_type_reads_the_same(
+    make: Callable[..., StaffelApplication], mode: str
+) -> None:
     app = make(**MODES[mode])
     with sealing_with(app.keys):
         app.save(*every_event_type())
@@ -97,7 +99,7 @@ def test_every_event_type_reads_the_same(make: Callable[..., CaseApplication], m
 
 @given(text=st.text(max_size=50))
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_any_text_reads_the_same(app: CaseApplication, text: str) -> None:
+def test_any_text_reads_the_same(app: StaffelApplication, text: str) -> None:
     with sealing_with(app.keys):
         case = a_case_with_open_items()
         record_note(case, text=text)

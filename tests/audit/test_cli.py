@@ -16,7 +16,7 @@ import pytest
 import verifier.audit_verify
 from adapters.federation.signing import load_or_create_key, public_key_text
 from cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, main
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from tests.audit.helpers import Forger, seed
 
 
@@ -47,7 +47,7 @@ def standalone(*argv: str) -> tuple[int, Any]:
 
 
 def test_the_commands_and_the_offline_verifier_agree(
-    app: CaseApplication, env: Path, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = seed(app)
     assert run(capsys, "audit", "verify")[0] == EXIT_OK
@@ -96,7 +96,7 @@ def test_the_commands_and_the_offline_verifier_agree(
     assert len(one.splitlines()) == 5
 
 
-def test_refusals(app: CaseApplication, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refusals(app: StaffelApplication, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ids = seed(app)
     Forger(app).delete(ids[0], 2)
     code, out, err = run(capsys, "audit", "checkpoint")

@@ -16,7 +16,8 @@ from domain.actor import Actor, acting_as
 from domain.aggregates.case import Case
 from domain.aggregates.case_errors import CaseRuleError
 from domain.aggregates.case_events import HandoverAccepted, NoteRecorded, ResidenceChanged
-from domain.application import CaseApplication, CaseNotFoundError
+from domain.application import StaffelApplication
+from domain.errors import CaseNotFoundError
 from domain.sealing import sealing_with
 from domain.values import ConsentPurpose, LegalStatus, NoteCategory, Plan, Protection
 from tests.unit.builders import a_registered_case
@@ -82,7 +83,7 @@ def act(case: Case, step: str, k: int) -> None:
                         )
 
 
-def recorded(app: CaseApplication, steps: list[str]) -> tuple[Case, dict[int, dict[str, Any]]]:
+def recorded(app: StaffelApplication, steps: list[str]) -> tuple[Case, dict[int, dict[str, Any]]]:
     """The case after ``steps`` (saved after each command), and its decision state after each
     command, by version (the HandoverAccepted half of an acceptance is never seen alone)."""
     with sealing_with(app.keys):
@@ -103,7 +104,7 @@ def recorded(app: CaseApplication, steps: list[str]) -> tuple[Case, dict[int, di
 
 @given(steps=st.lists(st.sampled_from(STEPS), max_size=14), data=st.data())
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_case_as_it_was(app: CaseApplication, steps: list[str], data: st.DataObject) -> None:
+def test_the_case_as_it_was(app: StaffelApplication, steps: list[str], data: st.DataObject) -> None:
     case, seen = recorded(app, steps)
     log = tt.case_log(app, case.id)
     assert [e.originator_version for _, e in log] == list(range(1, case.version + 1))
@@ -148,7 +149,7 @@ def test_the_case_as_it_was(app: CaseApplication, steps: list[str], data: st.Dat
     assert as_accepted.accepted.originator_version == acknowledged + 1
 
 
-def test_refusals(app: CaseApplication) -> None:
+def test_refusals(app: StaffelApplication) -> None:
     case, _ = recorded(app, ["note", "note"])
     with pytest.raises(tt.TimeTravelError, match="versions 1 to 3"):
         tt.case_as_of(app, case.id, version=4)

@@ -18,7 +18,7 @@ from adapters.audit.export import export
 from adapters.audit.verify import load_checkpoint, verify_one, verify_store
 from adapters.chain_check import verify_case
 from adapters.federation.signing import public_key_text
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from tests.audit.helpers import Forger, found, seed
 from verifier.audit_verify import verify_export
 from workers.projections import build_view_store
@@ -27,7 +27,7 @@ KEY = Ed25519PrivateKey.generate()
 EVENT_KINDS = {"changed", "missing", "reordered", "inserted", "broken_link"}
 
 
-def checkpoint_of(app: CaseApplication, access_log: AccessLog) -> dict[str, Any]:
+def checkpoint_of(app: StaffelApplication, access_log: AccessLog) -> dict[str, Any]:
     document, result = build_checkpoint(app, access_log, KEY)
     assert result["ok"], result
     out = io.StringIO()
@@ -38,7 +38,7 @@ def checkpoint_of(app: CaseApplication, access_log: AccessLog) -> dict[str, Any]
 
 
 def verdict(
-    app: CaseApplication,
+    app: StaffelApplication,
     access_log: AccessLog,
     tmp_path: Path,
     checkpoint: dict[str, Any] | None = None,
@@ -61,7 +61,7 @@ def verdict(
 
 
 def test_an_untouched_store_verifies_clean(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
     access_log.record(actor="pruefer", org="audit", case_ids=[str(i) for i in ids], endpoint="x")
@@ -76,7 +76,7 @@ def test_an_untouched_store_verifies_clean(
 
 
 def test_a_changed_byte_is_named(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
     Forger(app).change_sealed_byte(ids[0], 3)
@@ -87,7 +87,7 @@ def test_a_changed_byte_is_named(
 
 
 def test_deleted_events_are_missing_and_a_dropped_head_shows_against_a_checkpoint(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
     checkpoint = checkpoint_of(app, access_log)
@@ -101,7 +101,7 @@ def test_deleted_events_are_missing_and_a_dropped_head_shows_against_a_checkpoin
 
 
 def test_two_swapped_versions_are_reordered(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
     checkpoint = checkpoint_of(app, access_log)
@@ -112,7 +112,7 @@ def test_two_swapped_versions_are_reordered(
 
 
 def test_a_forged_event_that_does_not_link_is_inserted(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
     version = Forger(app).forge_next(ids[0], prev_hash="f" * 64, text="nie stattgefunden")
@@ -120,7 +120,7 @@ def test_a_forged_event_that_does_not_link_is_inserted(
 
 
 def test_a_forged_event_that_links_shows_against_a_checkpoint(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     """Hashed and linked like a real one, placed before the checkpoint (below position 1, where
     no reader of the global log looks): only the checkpoint's head gives it away."""
@@ -136,7 +136,7 @@ def test_a_forged_event_that_links_shows_against_a_checkpoint(
 
 
 def test_a_recomputed_chain_breaks_only_the_link_to_the_checkpoint(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
     checkpoint = checkpoint_of(app, access_log)
@@ -152,7 +152,7 @@ def test_a_recomputed_chain_breaks_only_the_link_to_the_checkpoint(
 
 
 def test_a_rehashed_event_breaks_the_next_link(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = seed(app)
 
@@ -165,7 +165,7 @@ def test_a_rehashed_event_breaks_the_next_link(
 
 
 def test_a_forged_or_foreign_checkpoint_is_refused(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     seed(app)
     checkpoint = checkpoint_of(app, access_log)
@@ -180,7 +180,7 @@ def test_a_forged_or_foreign_checkpoint_is_refused(
 
 
 def test_the_access_log_is_chained_and_verified(
-    app: CaseApplication, access_log: AccessLog, tmp_path: Path
+    app: StaffelApplication, access_log: AccessLog, tmp_path: Path
 ) -> None:
     ids = [str(i) for i in seed(app)]
     for n in range(3):
@@ -204,7 +204,7 @@ def test_the_access_log_is_chained_and_verified(
     assert len(named) == 4
 
 
-def test_an_access_log_from_before_the_chain_is_chained_once(app: CaseApplication) -> None:
+def test_an_access_log_from_before_the_chain_is_chained_once(app: StaffelApplication) -> None:
     store = build_view_store(app)
     forger = Forger(app)
     forger.sql("DROP TABLE IF EXISTS access_log")

@@ -12,7 +12,7 @@ import pytest
 from adapters.settings import Settings
 from bootstrap import build_case_application
 from cli.main import main
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
 from tests.conftest import create_database
 
 

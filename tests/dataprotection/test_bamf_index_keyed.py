@@ -30,7 +30,7 @@ def test_a_registered_number_cannot_be_tested_without_the_key(
     digits = number.replace("-", "")
     for s in stored:  # the index holds the case's id, never the number in any form
         state = app.mapper.to_domain_event(s).__dict__
-        assert state["case_id"] == recorded.case_id
+        assert state["case_id"] == recorded.id
         assert not any(digits[:7] in str(v).replace("-", "") for v in state.values())
 
     other = build_case_application(

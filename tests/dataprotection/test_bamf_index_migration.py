@@ -17,7 +17,7 @@ from domain.actor import acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex, legacy_id
 from domain.aggregates.case import Case
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import ErasureGround, LegalStatus
 from tests.conftest import create_database
@@ -32,7 +32,7 @@ def database(backend: str) -> str:
     return backend if backend.startswith("sqlite") else create_database("staffel_migrate")
 
 
-def old_registration(app: CaseApplication, stored_number: str) -> UUID:
+def old_registration(app: StaffelApplication, stored_number: str) -> UUID:
     """What registration did before ADR 0010: the number stored as given (then normalised only
     by dropping blanks) and its index under uuid5 of it."""
     with acting_as(HOLDER), sealing_with(app.keys):
@@ -45,12 +45,12 @@ def old_registration(app: CaseApplication, stored_number: str) -> UUID:
     return case.id
 
 
-def erase(app: CaseApplication, case_id: UUID) -> None:
+def erase(app: StaffelApplication, case_id: UUID) -> None:
     with acting_as(HOLDER):
         app.erase_personal_data(case_id, ground=ErasureGround.SUBJECT_REQUEST, reason="Antrag")
 
 
-def rows(app: CaseApplication, index_id: UUID) -> int:
+def rows(app: StaffelApplication, index_id: UUID) -> int:
     return len(list(app.recorder.select_events(index_id)))
 
 
@@ -83,7 +83,7 @@ def test_the_migration_keys_every_index_and_leaves_no_unkeyed_one(database: str)
             assert after.value.existing_case_id == case_id
         assert rows(app, legacy_id(gone)) == 0
         again = register(app, person=a_person("Rückkehr"), bamf_file_number=gone)
-        assert again.case_id != erased  # released with the erasure: may be registered anew
+        assert again.id != erased  # released with the erasure: may be registered anew
 
         rerun = bamf_migration.migrate(app)
         assert (rerun.migrated, rerun.already, rerun.deleted, rerun.problems) == (0, 4, 0, [])

@@ -16,7 +16,7 @@ from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError
 from domain.aggregates.case_events import PersonalDataErased
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.values import ErasureGround, LegalStatus, NoteCategory, Person
 from tests.dataprotection.conftest import run
 
@@ -24,14 +24,14 @@ HOLDER = Actor("a.schmitz", "aa-heinsberg")
 REASON = "Antrag nach Art. 17 DSGVO vom 03.11.2026, Az. DS-2026-17"
 
 
-def a_case(app: CaseApplication) -> UUID:
+def a_case(app: StaffelApplication) -> UUID:
     with acting_as(HOLDER):
         case_id = app.register_case(
             person=Person("Yonas", "Haile-Berhane", date(1996, 8, 14), "ER"),
             bamf_file_number=None,
             residence_municipality="Heinsberg",
             legal_status=LegalStatus.ASYLUM_SEEKER,
-        ).case_id
+        ).id
         app.record(
             case_id,
             "NoteRecorded",
@@ -40,7 +40,7 @@ def a_case(app: CaseApplication) -> UUID:
     return case_id
 
 
-def keys(app: CaseApplication) -> CaseKeys:
+def keys(app: StaffelApplication) -> CaseKeys:
     assert isinstance(app.keys, CaseKeys)
     return app.keys
 
@@ -54,7 +54,7 @@ def erase(
 
 
 def test_erase_records_the_erasure_deletes_the_key_and_is_safe_to_run_again(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     case_id = a_case(app)
     code, out, err = erase(capsys, case_id)
@@ -78,7 +78,7 @@ def test_erase_records_the_erasure_deletes_the_key_and_is_safe_to_run_again(
 
 
 def test_an_erased_case_refuses_every_later_event(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     case_id = a_case(app)
     assert erase(capsys, case_id, "--actor", "m.weber")[0] == 0
@@ -100,7 +100,7 @@ def test_an_erased_case_refuses_every_later_event(
 
 
 def test_an_interrupted_erasure_is_completed_by_running_again(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case_id = a_case(app)
     with monkeypatch.context() as patch:  # the process dies between the event and the key
@@ -117,7 +117,7 @@ def test_an_interrupted_erasure_is_completed_by_running_again(
     assert app.recorder.max_notification_id() == head  # no second PersonalDataErased
 
 
-def test_exit_codes(app: CaseApplication, capsys: pytest.CaptureFixture[str]) -> None:
+def test_exit_codes(app: StaffelApplication, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "erase", "--help")
     assert code == 0
     assert out.startswith("usage: staffel erase")

@@ -86,7 +86,7 @@ def offered_to_b(federation: Federation, subject: Subject) -> UUID:
             bamf_file_number=subject.bamf,
             residence_municipality="Tholey",
             legal_status=LegalStatus.ASYLUM_SEEKER,
-        ).case_id
+        ).id
         for text, category in (
             (subject.note, NoteCategory.FAMILY),
             (subject.health, NoteCategory.HEALTH),
@@ -190,7 +190,7 @@ def test_free_text_travels_sealed_opens_at_the_receiver_and_its_erasure_reaches_
             bamf_file_number=None,
             residence_municipality="Tholey",
             legal_status=LegalStatus.ASYLUM_SEEKER,
-        ).case_id
+        ).id
         for event_type, fields in (
             ("LegalStatusChanged", {"status": LegalStatus.TOLERATED,
                                     "effective_on": date(2026, 2, 1),

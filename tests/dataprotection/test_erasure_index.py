@@ -8,7 +8,7 @@ import pytest
 from domain.actor import acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
 from domain.values import ErasureGround
 from tests.integration.helpers import HOLDER, a_person, register, unique_bamf_number
 
@@ -29,17 +29,17 @@ def test_an_erased_persons_number_can_be_registered_again(app: StaffelApplicatio
     with pytest.raises(DuplicateBamfFileNumberError):  # while the first case holds it
         register(app, person=a_person("Zweitversuch"), bamf_file_number=number)
 
-    erase(app, first.case_id)
+    erase(app, first.id)
     released: BamfFileNumberIndex = app.repository.get(index_id)
     assert (released.case_id, released.version) == (None, 2)
 
     second = register(app, person=a_person("Rückkehr"), bamf_file_number=number)
-    assert second.case_id != first.case_id
+    assert second.id != first.id
     index: BamfFileNumberIndex = app.repository.get(index_id)
-    assert (index.case_id, index.version) == (second.case_id, 3)
+    assert (index.case_id, index.version) == (second.id, 3)
     with pytest.raises(DuplicateBamfFileNumberError) as refused:  # held again, by the new case
         register(app, person=a_person("Dritter"), bamf_file_number=number)
-    assert refused.value.existing_case_id == second.case_id
+    assert refused.value.existing_case_id == second.id
 
 
 def test_a_case_without_a_number_erases_without_touching_any_index(
@@ -49,7 +49,7 @@ def test_a_case_without_a_number_erases_without_touching_any_index(
     other = register(app, bamf_file_number=other_number)
     case = register(app, bamf_file_number=None)
     head = app.recorder.max_notification_id()
-    erase(app, case.case_id)
+    erase(app, case.id)
     assert app.recorder.max_notification_id() == (head or 0) + 1  # the erasure alone
     index: BamfFileNumberIndex = app.repository.get(app.bamf_index_id(other_number))
-    assert index.case_id == other.case_id
+    assert index.case_id == other.id

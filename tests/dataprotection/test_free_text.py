@@ -30,7 +30,7 @@ from bootstrap import build_services
 from cli.main import EXIT_OK
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_events import CASE_EVENTS, CaseEvent
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import to_canonical
 from domain.values import (
     ErasureGround,
@@ -154,7 +154,7 @@ FIELDS = (
 )
 
 
-def free_text_case(app: CaseApplication, t: dict[str, str]) -> UUID:
+def free_text_case(app: StaffelApplication, t: dict[str, str]) -> UUID:
     """A case whose every free-text field holds ``t``'s value for it."""
     with acting_as(HOLDER):
         case_id = app.register_case(
@@ -162,7 +162,7 @@ def free_text_case(app: CaseApplication, t: dict[str, str]) -> UUID:
             bamf_file_number=None,
             residence_municipality="Heinsberg",
             legal_status=LegalStatus.ASYLUM_SEEKER,
-        ).case_id
+        ).id
         for event_type, fields in staff_events(t):
             app.record(case_id, event_type, fields)
         app.offer_handover(case_id, to_org=JOBCENTER, reason=t["offer"])
@@ -232,7 +232,7 @@ def staff_events(t: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def case_events(app: CaseApplication, case_id: UUID) -> list[CaseEvent]:
+def case_events(app: StaffelApplication, case_id: UUID) -> list[CaseEvent]:
     """The case's events as stored (sealed values not opened)."""
     return [e for e in app.events.get(case_id) if isinstance(e, CaseEvent)]
 
@@ -243,7 +243,7 @@ def clear_texts(event: CaseEvent, texts: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def case_app(make_app: Callable[..., CaseApplication], tmp_path: Path) -> CaseApplication:
+def case_app(make_app: Callable[..., StaffelApplication], tmp_path: Path) -> StaffelApplication:
     return make_app(data_dir=tmp_path / "data")
 
 
@@ -252,7 +252,7 @@ def case_app(make_app: Callable[..., CaseApplication], tmp_path: Path) -> CaseAp
 )
 @given(texts=st.fixed_dictionaries(dict.fromkeys(FIELDS, TAGGED)))
 def test_for_any_free_text_the_stored_events_hold_only_sealed_boxes_that_open_to_it(
-    case_app: CaseApplication, texts: dict[str, str]
+    case_app: StaffelApplication, texts: dict[str, str]
 ) -> None:
     case_id = free_text_case(case_app, texts)
 
@@ -270,7 +270,7 @@ def test_for_any_free_text_the_stored_events_hold_only_sealed_boxes_that_open_to
     assert readable_after_erasure(case_app, case_id, values) == []
 
 
-def readable_after_erasure(app: CaseApplication, case_id: UUID, values: list[str]) -> list[str]:
+def readable_after_erasure(app: StaffelApplication, case_id: UUID, values: list[str]) -> list[str]:
     """The ``values`` still readable once the case is erased: in its events as readers get them,
     the history entries and the summary the projections made before and scrub on the erasure,
     the same rebuilt after it, and a bundle of the case."""
@@ -414,7 +414,7 @@ def test_free_text_is_stored_sealed_and_after_erasure_reads_as_erased_everywhere
 
 
 def test_events_stored_with_clear_free_text_stay_readable_and_verifying_and_read_as_erased_after(
-    make_app: Callable[..., CaseApplication], tmp_path: Path
+    make_app: Callable[..., StaffelApplication], tmp_path: Path
 ) -> None:
     """Tolerant reading: no upcast could seal an old value (it has no key, and the hash covers
     the event as stored). An old clear value is shown as stored while its case has a key and

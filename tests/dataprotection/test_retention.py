@@ -21,7 +21,7 @@ from adapters.settings import Settings
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError
 from domain.aggregates.case_events import CaseEvent, PersonalDataErased
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.retention import DEFAULT_YEARS, CaseState, add_years, due_cases, due_date
 from domain.values import (
     ErasureGround,
@@ -147,7 +147,7 @@ class Given:
     due: bool
 
 
-def register(app: CaseApplication, basis: LegalBasis, registered_on: date) -> UUID:
+def register(app: StaffelApplication, basis: LegalBasis, registered_on: date) -> UUID:
     with acting_as(CASEWORKER):
         return app.register_case(
             person=Person("Amina", "Quellenbach-Haddad", date(1994, 3, 2), "SY"),
@@ -156,17 +156,17 @@ def register(app: CaseApplication, basis: LegalBasis, registered_on: date) -> UU
             legal_status=LegalStatus.ASYLUM_SEEKER,
             legal_basis=basis,
             registered_on=registered_on,
-        ).case_id
+        ).id
 
 
 def record(
-    app: CaseApplication, case_id: UUID, event: str, by: Actor = CASEWORKER, **f: Any
+    app: StaffelApplication, case_id: UUID, event: str, by: Actor = CASEWORKER, **f: Any
 ) -> None:
     with acting_as(by):
         app.record(case_id, event, f)
 
 
-def close(app: CaseApplication, case_id: UUID, on: date, by: Actor = CASEWORKER) -> None:
+def close(app: StaffelApplication, case_id: UUID, on: date, by: Actor = CASEWORKER) -> None:
     record(
         app,
         case_id,
@@ -178,7 +178,7 @@ def close(app: CaseApplication, case_id: UUID, on: date, by: Actor = CASEWORKER)
     record(app, case_id, "CaseClosed", by, reason="Umzug ins Ausland", closed_on=on)
 
 
-def generate(app: CaseApplication) -> list[Given]:
+def generate(app: StaffelApplication) -> list[Given]:
     """Cases under each legal basis closed the day before, on and after the day that makes them
     due on ``TODAY``, and the cases no run may touch."""
     givens: list[Given] = []
@@ -227,16 +227,16 @@ def generate(app: CaseApplication) -> list[Given]:
     return givens
 
 
-def head(app: CaseApplication) -> int:
+def head(app: StaffelApplication) -> int:
     return app.recorder.max_notification_id() or 0
 
 
-def keys(app: CaseApplication) -> CaseKeys:
+def keys(app: StaffelApplication) -> CaseKeys:
     assert isinstance(app.keys, CaseKeys)
     return app.keys
 
 
-def last_event(app: CaseApplication, case_id: UUID) -> CaseEvent:
+def last_event(app: StaffelApplication, case_id: UUID) -> CaseEvent:
     stored = app.recorder.select_events(case_id, desc=True, limit=1)
     event = app.mapper.to_domain_event(stored[0])
     assert isinstance(event, CaseEvent)
@@ -254,7 +254,7 @@ def listed(out: str, result: str) -> set[UUID]:
 
 
 def test_dry_run_lists_the_due_cases_and_the_run_erases_exactly_those(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     givens = generate(app)
     due = {g.case_id for g in givens if g.due}
@@ -300,7 +300,7 @@ def test_dry_run_lists_the_due_cases_and_the_run_erases_exactly_those(
 
 
 def test_an_interrupted_erasure_is_finished_by_the_next_run(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case_id = register(app, LegalBasis.SGB_III, date(2010, 1, 4))
     close(app, case_id, date(2012, 1, 4))
@@ -324,7 +324,7 @@ def test_an_interrupted_erasure_is_finished_by_the_next_run(
     assert head(app) == before  # no second PersonalDataErased
 
 
-def test_a_case_changed_since_it_was_read_is_left_alone(app: CaseApplication) -> None:
+def test_a_case_changed_since_it_was_read_is_left_alone(app: StaffelApplication) -> None:
     case_id = register(app, LegalBasis.SGB_III, date(2010, 1, 4))
     close(app, case_id, date(2012, 1, 4))
     store = build_view_store(app)
@@ -343,7 +343,7 @@ def test_a_case_changed_since_it_was_read_is_left_alone(app: CaseApplication) ->
 
 
 def test_exit_codes_and_help(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for argv in (["retention", "--help"], ["retention", "run", "--help"]):
         code, out, _ = run(capsys, *argv)
@@ -361,15 +361,15 @@ def test_exit_codes_and_help(
     close(app, failing, date(2012, 1, 4))
     erasable = register(app, LegalBasis.SGB_III, date(2010, 1, 4))
     close(app, erasable, date(2012, 1, 5))
-    erase = CaseApplication.erase_personal_data
+    erase = StaffelApplication.erase_personal_data
 
-    def refuse_one(self: CaseApplication, case_id: UUID, **kwargs: Any) -> Any:
+    def refuse_one(self: StaffelApplication, case_id: UUID, **kwargs: Any) -> Any:
         if case_id == failing:
             raise OSError("disk full")
         return erase(self, case_id, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(CaseApplication, "erase_personal_data", refuse_one)
+        patch.setattr(StaffelApplication, "erase_personal_data", refuse_one)
         code, out, _ = run(capsys, "retention", "run", "--today", TODAY.isoformat())
     assert code == 1
     assert f"{failing}  sgb_iii  2012-01-04  2017-01-04  failed: OSError" in out

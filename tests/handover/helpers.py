@@ -25,8 +25,9 @@ from bootstrap import Services, build_services
 from demo.federation import prepare
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
-from domain.application import CaseApplication, Recorded
+from domain.application import StaffelApplication
 from domain.values import LegalStatus, Person
+from domain.writes import Recorded
 from projections.case_views import PROJECTIONS
 from workers.handover_policy import PolicyWorker
 from workers.outbox import Outbox
@@ -63,7 +64,7 @@ def unique_bamf() -> str:
 
 
 def register(
-    app: CaseApplication,
+    app: StaffelApplication,
     by: Actor,
     residence: str,
     *,
@@ -91,7 +92,7 @@ class Deployment:
     secret: str
 
     @property
-    def app(self) -> CaseApplication:
+    def app(self) -> StaffelApplication:
         return self.services.cases
 
     @property
@@ -223,7 +224,7 @@ class StoredCaseEvent:
         return str(self.state["hash"])
 
 
-def stored_events(app: CaseApplication, case_id: UUID) -> list[StoredCaseEvent]:
+def stored_events(app: StaffelApplication, case_id: UUID) -> list[StoredCaseEvent]:
     events = []
     for stored in app.recorder.select_events(case_id):
         class_version, state = stored_state(app.mapper, stored)
@@ -233,11 +234,11 @@ def stored_events(app: CaseApplication, case_id: UUID) -> list[StoredCaseEvent]:
     return events
 
 
-def count_of(app: CaseApplication, case_id: UUID, event_class: type[ev.CaseEvent]) -> int:
+def count_of(app: StaffelApplication, case_id: UUID, event_class: type[ev.CaseEvent]) -> int:
     return sum(1 for e in stored_events(app, case_id) if e.topic == event_class.TOPIC)
 
 
-def notifications_of(app: CaseApplication, topic: str) -> Iterator[Any]:
+def notifications_of(app: StaffelApplication, topic: str) -> Iterator[Any]:
     """Every stored event with ``topic``, as domain events, in log order."""
     start = 1
     while True:

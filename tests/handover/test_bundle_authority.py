@@ -167,7 +167,7 @@ def test_a_signed_bundle_with_an_acceptance_we_never_gave_is_refused(
 ) -> None:
     a, b = federation.a, federation.b
     by_a = Actor("cw-saarland", SENDER)
-    case_id = register(a.app, by_a, "Tholey").case_id
+    case_id = register(a.app, by_a, "Tholey").id
     with acting_as(by_a):
         a.app.offer_handover(case_id, to_org=US, reason="Rechtskreiswechsel")
     a.outbox.step()

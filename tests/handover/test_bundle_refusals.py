@@ -51,7 +51,7 @@ class World:
     def offered_case(self) -> UUID:
         """A case at A with a few events, recognised and offered to St. Wendel (N = 7)."""
         app = self.federation.a.app
-        case_id = register(app, SENDER, "St. Wendel").case_id
+        case_id = register(app, SENDER, "St. Wendel").id
 
         def staff(event_type: str, **fields: Any) -> None:
             with acting_as(SENDER):

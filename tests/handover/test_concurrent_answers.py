@@ -19,8 +19,10 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.aggregates.case_errors import CaseRuleError
-from domain.application import CaseApplication, Recorded, VersionConflictError
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from domain.values import NoteCategory, Protection
+from domain.writes import Recorded
 from tests.handover.helpers import (
     AGENTUR,
     JOBCENTER,
@@ -38,8 +40,8 @@ ROUNDS = 12
 CONFLICTS = (VersionConflictError, CaseRuleError)
 
 
-def offered_case(app: CaseApplication) -> UUID:
-    case_id = register(app, HOLDER, "Erkelenz").case_id
+def offered_case(app: StaffelApplication) -> UUID:
+    case_id = register(app, HOLDER, "Erkelenz").id
     with acting_as(HOLDER):
         app.record(case_id, "NoteRecorded", {"text": "Termin", "category": NoteCategory.GENERAL})
         app.record(
@@ -71,14 +73,14 @@ def at_once(*calls: Callable[[], Any]) -> list[Any]:
     return results
 
 
-def answers_after_offer(app: CaseApplication, case_id: UUID) -> list[str]:
+def answers_after_offer(app: StaffelApplication, case_id: UUID) -> list[str]:
     topics = [e.topic for e in stored_events(app, case_id)]
     offered = topics.index(ev.HandoverOffered.TOPIC)
     return topics[offered + 1 :]
 
 
 @pytest.fixture
-def two_apps(backend: str) -> Iterator[tuple[CaseApplication, CaseApplication]]:
+def two_apps(backend: str) -> Iterator[tuple[StaffelApplication, StaffelApplication]]:
     apps = [build_case_application(Settings(database_url=backend)) for _ in range(2)]
     yield apps[0], apps[1]
     for app in apps:
@@ -86,7 +88,7 @@ def two_apps(backend: str) -> Iterator[tuple[CaseApplication, CaseApplication]]:
 
 
 def test_concurrent_accept_and_reject_one_wins_the_other_conflicts(
-    two_apps: tuple[CaseApplication, CaseApplication],
+    two_apps: tuple[StaffelApplication, StaffelApplication],
 ) -> None:
     first, second = two_apps
     outcomes: dict[str, int] = {"accepted": 0, "rejected": 0, "version_conflict": 0, "rule": 0}
@@ -98,12 +100,12 @@ def test_concurrent_accept_and_reject_one_wins_the_other_conflicts(
         accepting, rejecting = (first, second) if round_ % 2 else (second, first)
 
         def accept(
-            app: CaseApplication = accepting, case_id: UUID = case_id, read: Case = case_a
+            app: StaffelApplication = accepting, case_id: UUID = case_id, read: Case = case_a
         ) -> Recorded:
             with acting_as(ACCEPTING):
                 return app.accept_handover(case_id, version=read.version, digest=read.digest)
 
-        def reject(app: CaseApplication = rejecting, case_id: UUID = case_id) -> Recorded:
+        def reject(app: StaffelApplication = rejecting, case_id: UUID = case_id) -> Recorded:
             with acting_as(REJECTING):
                 return app.reject_handover(case_id, reason="nicht zuständig")
 

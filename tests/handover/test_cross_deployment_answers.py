@@ -51,7 +51,7 @@ def note(federation: Federation, case_id: UUID, text: str) -> None:
 def offered_at_b(federation: Federation) -> UUID:
     """A case recognised at A, offered by A's policy, its bundle delivered into B."""
     a = federation.a
-    case_id = register(a.app, SENDER, "Tholey").case_id
+    case_id = register(a.app, SENDER, "Tholey").id
     with acting_as(SENDER):
         a.app.record(
             case_id,

@@ -78,7 +78,7 @@ def test_a_bundle_with_a_bad_signature_and_a_broken_chain_is_refused_for_its_sig
 ) -> None:
     a, b = federation.a, federation.b
     by_a = Actor("cw-saarland", SAARLAND)
-    case_id = register(a.app, by_a, "Tholey").case_id
+    case_id = register(a.app, by_a, "Tholey").id
     with acting_as(by_a):
         a.app.offer_handover(case_id, to_org=ST_WENDEL, reason="Rechtskreiswechsel")
     bundle = build_bundle(a.app, case_id, SAARLAND, a.services.signing_key, ST_WENDEL)

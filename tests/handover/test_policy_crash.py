@@ -24,7 +24,7 @@ from adapters.views.store import ViewStoreMixin
 from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.values import Protection
 from tests.handover.helpers import (
     AGENTUR,
@@ -49,7 +49,7 @@ HOLDER = Actor("cw-agentur", AGENTUR)
 class Writer:
     """Registers ``CASES`` cases and recognises each, at a steady pace, in a thread."""
 
-    app: CaseApplication
+    app: StaffelApplication
     rng: random.Random
     case_ids: list[UUID] = field(default_factory=list)
     error: BaseException | None = None
@@ -62,7 +62,7 @@ class Writer:
         try:
             started = time.monotonic()
             for i in range(CASES):
-                case_id = register(self.app, HOLDER, self.rng.choice(HEINSBERG_PLACES)).case_id
+                case_id = register(self.app, HOLDER, self.rng.choice(HEINSBERG_PLACES)).id
                 with acting_as(HOLDER):
                     self.app.record(
                         case_id,

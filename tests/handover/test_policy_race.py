@@ -16,7 +16,7 @@ from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.values import NoteCategory, Protection
 from tests.handover.helpers import (
     AGENTUR,
@@ -39,7 +39,7 @@ def deployment(backend: str, tmp_path: Path) -> Iterator[Deployment]:
 
 
 @pytest.fixture
-def colleague(backend: str) -> Iterator[CaseApplication]:
+def colleague(backend: str) -> Iterator[StaffelApplication]:
     """Another API process on the same database, where the holder's caseworker writes."""
     app = build_case_application(Settings(database_url=backend))
     yield app
@@ -47,10 +47,10 @@ def colleague(backend: str) -> Iterator[CaseApplication]:
 
 
 def test_an_offer_colliding_with_a_write_of_the_holder_is_made_after_all(
-    deployment: Deployment, colleague: CaseApplication, monkeypatch: pytest.MonkeyPatch
+    deployment: Deployment, colleague: StaffelApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = deployment.app
-    case_id = register(app, HOLDER, "Wegberg").case_id
+    case_id = register(app, HOLDER, "Wegberg").id
     with acting_as(HOLDER):
         app.record(
             case_id,

@@ -48,7 +48,7 @@ def federation(backend: str, tmp_path: Path) -> Iterator[Federation]:
 def offered_at_b(federation: Federation) -> UUID:
     """A case recognised at A, offered by A's policy to St. Wendel, its bundle delivered to B."""
     a = federation.a
-    case_id = register(a.app, SENDER, "Tholey").case_id
+    case_id = register(a.app, SENDER, "Tholey").id
     with acting_as(SENDER):
         a.app.record(
             case_id,

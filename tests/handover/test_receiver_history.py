@@ -24,7 +24,7 @@ from adapters.chain_check import verify_case
 from adapters.views.queries import CaseQueries
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import GENESIS, to_canonical
 from domain.values import (
     Cefr,
@@ -118,7 +118,7 @@ class Sender:
     """Records a script of staff events on a new case as ``actor``; remembers, for each event,
     the version and hash the application answered with and the fields it was asked to record."""
 
-    app: CaseApplication
+    app: StaffelApplication
     actor: Actor
     places: tuple[str, ...]
     case_id: UUID = field(init=False)
@@ -133,7 +133,7 @@ class Sender:
 
     def __post_init__(self) -> None:
         recorded = register(self.app, self.actor, self.places[0])
-        self.case_id = recorded.case_id
+        self.case_id = recorded.id
         registered = {
             "residence_municipality": self.places[0],
             "holder": self.actor.org,
@@ -295,7 +295,7 @@ def assert_history_is(
     assert history.digest == switched["hash"]
 
 
-def offer_of(expected: list[Expected], app: CaseApplication, case_id: UUID, to_org: str) -> None:
+def offer_of(expected: list[Expected], app: StaffelApplication, case_id: UUID, to_org: str) -> None:
     """The policy's offer: the case's newest event; append it to ``expected``."""
     events = stored_events(app, case_id)
     assert len(events) == len(expected) + 1, "the policy did not offer exactly once"

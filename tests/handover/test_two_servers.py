@@ -35,7 +35,7 @@ from adapters.views.store import ViewStoreMixin
 from bootstrap import build_case_application
 from demo.federation import prepare
 from domain.aggregates import case_events as ev
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from tests.conftest import create_database
 from tests.handover.helpers import (
     PROBLEM,
@@ -80,7 +80,7 @@ class Server:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
-    app: CaseApplication = field(init=False)
+    app: StaffelApplication = field(init=False)
     store: ViewStoreMixin = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ from adapters.keystore import opened
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
-from domain.application import CaseApplication, Recorded
+from domain.application import StaffelApplication
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -41,8 +41,9 @@ from domain.values import (
     WageSubsidy,
     WorkExperience,
 )
+from domain.writes import Recorded
 
-MakeApp = Callable[..., CaseApplication]
+MakeApp = Callable[..., StaffelApplication]
 
 AGENCY = "aa-berlin"  # registers the case (SGB III)
 JOBCENTER = "jc-berlin"  # takes it over after recognition (SGB II)
@@ -78,7 +79,7 @@ def unique_bamf_number() -> str:
 
 
 def register(
-    app: CaseApplication,
+    app: StaffelApplication,
     *,
     by: Actor = HOLDER,
     person: Person | None = None,
@@ -103,7 +104,7 @@ def note(text: str, category: NoteCategory = NoteCategory.COUNSELLING) -> dict[s
 class SaveSpy:
     """Wraps ``app.save`` to keep the events and the live ``Case`` objects actually saved."""
 
-    def __init__(self, app: CaseApplication, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, app: StaffelApplication, monkeypatch: pytest.MonkeyPatch) -> None:
         self.events: list[ev.CaseEvent] = []
         self.cases: list[Case] = []
         original = app.save
@@ -122,13 +123,11 @@ class SaveSpy:
 D1, D2, D3 = date(2026, 1, 19), date(2026, 2, 16), date(2026, 3, 30)
 
 
-def record_every_event_type(app: CaseApplication, *, erase: bool = True) -> UUID:
+def record_every_event_type(app: StaffelApplication, *, erase: bool = True) -> UUID:
     """A case whose stream holds every class in ``CASE_EVENTS``, with realistic values: enums,
     dates, tuples of value objects, optionals both ``None`` and set; last (unless ``erase`` is
     False) the erasure of its personal data. Returns the case id."""
-    case_id = register(
-        app, bamf_file_number=unique_bamf_number(), office="Agentur Berlin-Mitte"
-    ).case_id
+    case_id = register(app, bamf_file_number=unique_bamf_number(), office="Agentur Berlin-Mitte").id
 
     def staff(event_type: str, **fields: Any) -> None:
         app.record(case_id, event_type, fields)
@@ -298,7 +297,7 @@ def assert_same_typed(read: Any, written: Any, path: str = "") -> None:
 
 
 def _sql(
-    app: CaseApplication, database_url: str, query: str, *params: Any
+    app: StaffelApplication, database_url: str, query: str, *params: Any
 ) -> list[tuple[Any, ...]]:
     """Run ``query`` on the store directly ({table} is the application's events table, {p} a
     parameter placeholder). The events table is ``staffel_events`` on PostgreSQL and
@@ -319,7 +318,7 @@ def _stored_id(database_url: str, case_id: UUID) -> Any:
     return case_id.hex if database_url.startswith("sqlite:///") else case_id
 
 
-def raw_states(app: CaseApplication, database_url: str, case_id: UUID) -> list[bytes]:
+def raw_states(app: StaffelApplication, database_url: str, case_id: UUID) -> list[bytes]:
     """The ``state`` column of a case's rows, as the database holds it."""
     rows = _sql(
         app,
@@ -331,7 +330,7 @@ def raw_states(app: CaseApplication, database_url: str, case_id: UUID) -> list[b
 
 
 def overwrite_state(
-    app: CaseApplication, database_url: str, case_id: UUID, version: int, state: bytes
+    app: StaffelApplication, database_url: str, case_id: UUID, version: int, state: bytes
 ) -> None:
     """Change a stored row behind the application's back (what the hash chain must notice)."""
     _sql(
@@ -344,11 +343,11 @@ def overwrite_state(
     )
 
 
-def count_rows(app: CaseApplication, database_url: str) -> int:
+def count_rows(app: StaffelApplication, database_url: str) -> int:
     return int(_sql(app, database_url, "SELECT count(*) FROM {table}")[0][0])
 
 
-def registrations_with_number(app: CaseApplication, bamf_file_number: str) -> list[UUID]:
+def registrations_with_number(app: StaffelApplication, bamf_file_number: str) -> list[UUID]:
     """Ids of the stored cases registered with ``bamf_file_number`` (already normalised), among
     those ``app`` can read."""
     found: list[UUID] = []

@@ -25,7 +25,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import (
     Cefr,
@@ -71,7 +71,7 @@ def fresh_database_url(backend: str, tmp_path: Path) -> str:
     return create_database("staffel_views")
 
 
-def build_app(database_url: str, **overrides: Any) -> CaseApplication:
+def build_app(database_url: str, **overrides: Any) -> StaffelApplication:
     return build_case_application(Settings(database_url=database_url, **overrides))
 
 
@@ -417,7 +417,7 @@ def table_names(store: ViewStoreMixin, postgres: bool) -> set[str]:
 # -- what the views must hold: a pure fold over the stored events ----------------------------------
 
 
-def stored_case_events(app: CaseApplication, start: int = 0) -> list[tuple[ev.CaseEvent, int]]:
+def stored_case_events(app: StaffelApplication, start: int = 0) -> list[tuple[ev.CaseEvent, int]]:
     """Every case event after global position ``start``, read from the store, in order."""
     events: list[tuple[ev.CaseEvent, int]] = []
     position = start
@@ -489,7 +489,9 @@ def assert_views_equal_fold(actual: Views, expected: Views) -> None:
 
 
 def rebuild(
-    app: CaseApplication, store: ViewStoreMixin, projections: Sequence[CaseProjection] = PROJECTIONS
+    app: StaffelApplication,
+    store: ViewStoreMixin,
+    projections: Sequence[CaseProjection] = PROJECTIONS,
 ) -> dict[str, int]:
     """A fresh (building) generation of each projection, caught up from position 0 in one go."""
     generations = {}
@@ -500,7 +502,7 @@ def rebuild(
     return generations
 
 
-def catch_up_active(app: CaseApplication, store: ViewStoreMixin) -> dict[str, int]:
+def catch_up_active(app: StaffelApplication, store: ViewStoreMixin) -> dict[str, int]:
     """Bring every projection's active generation up to the head; return the generations."""
     generations = {}
     for projection in PROJECTIONS:
@@ -511,7 +513,7 @@ def catch_up_active(app: CaseApplication, store: ViewStoreMixin) -> dict[str, in
 
 
 def save_random_cases(
-    app: CaseApplication,
+    app: StaffelApplication,
     world: World,
     chooser: Chooser,
     n: int = 3,
@@ -534,7 +536,7 @@ def save_random_cases(
     return touched, max(r.notification.id for r in recordings)
 
 
-def assert_active_views_equal_fold(app: CaseApplication, store: ViewStoreMixin) -> None:
+def assert_active_views_equal_fold(app: StaffelApplication, store: ViewStoreMixin) -> None:
     """Every stored case event is in the active views once, as the pure fold says."""
     events = stored_case_events(app)
     case_ids = {str(e.originator_id) for e, _ in events}

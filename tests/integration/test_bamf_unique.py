@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from domain.aggregates.bamf_index import BamfFileNumberIndex, normalise
 from domain.aggregates.case_errors import CaseRuleError, DuplicateBamfFileNumberError
-from domain.application import Recorded
+from domain.writes import Recorded
 from tests.bamf_spellings import spellings
 from tests.integration.helpers import (
     HOLDER,
@@ -49,13 +49,13 @@ def test_a_second_registration_of_a_number_is_refused_naming_the_first_case(
         register(app, by=OUTSIDER, person=a_person("Other"), bamf_file_number=spelled(number, how))
 
     assert isinstance(refused.value, CaseRuleError)
-    assert refused.value.existing_case_id == first.case_id
-    assert str(first.case_id) in str(refused.value)
+    assert refused.value.existing_case_id == first.id
+    assert str(first.id) in str(refused.value)
     assert refused.value.bamf_file_number == normalise(number)
     assert count_rows(app, backend) == rows_before
-    assert registrations_with_number(app, normalise(number)) == [first.case_id]
+    assert registrations_with_number(app, normalise(number)) == [first.id]
     index: BamfFileNumberIndex = app.repository.get(app.bamf_index_id(normalise(number)))
-    assert (index.case_id, index.version) == (first.case_id, 1)
+    assert (index.case_id, index.version) == (first.id, 1)
 
 
 def test_the_number_is_stored_normalised(make_app: MakeApp) -> None:
@@ -64,13 +64,13 @@ def test_the_number_is_stored_normalised(make_app: MakeApp) -> None:
 
     recorded = register(app, bamf_file_number=spelled(number, "spaced"))
 
-    assert registrations_with_number(app, number) == [recorded.case_id]
+    assert registrations_with_number(app, number) == [recorded.id]
 
 
 def test_cases_without_a_number_do_not_collide(make_app: MakeApp) -> None:
     app = make_app()
     first, second = register(app), register(app)
-    assert first.case_id != second.case_id
+    assert first.id != second.id
 
 
 def test_two_instances_racing_for_one_number_make_exactly_one_case(make_app: MakeApp) -> None:
@@ -96,9 +96,9 @@ def test_two_instances_racing_for_one_number_make_exactly_one_case(make_app: Mak
         won = [o for o in outcomes if isinstance(o, Recorded)]
         lost = [o for o in outcomes if isinstance(o, DuplicateBamfFileNumberError)]
         assert (len(won), len(lost)) == (1, 1), outcomes
-        assert lost[0].existing_case_id == won[0].case_id
+        assert lost[0].existing_case_id == won[0].id
         for app in apps:
-            assert registrations_with_number(app, normalise(number)) == [won[0].case_id]
+            assert registrations_with_number(app, normalise(number)) == [won[0].id]
 
 
 def test_no_spelling_of_a_registered_number_makes_a_second_case(
@@ -118,7 +118,7 @@ def test_no_spelling_of_a_registered_number_makes_a_second_case(
         number, spelled = pair
         first_unknown = uuid4()
         try:
-            first = register(app, bamf_file_number=number).case_id
+            first = register(app, bamf_file_number=number).id
         except DuplicateBamfFileNumberError as e:  # drawn before: hypothesis replays examples
             first = e.existing_case_id or first_unknown  # the domain always names it
         rows_before = count_rows(app, backend)
@@ -129,7 +129,7 @@ def test_no_spelling_of_a_registered_number_makes_a_second_case(
         except ValueError:  # not a number at all: refused
             holder = first
         else:
-            raise AssertionError(f"{spelled!r} made a second case {second.case_id}")
+            raise AssertionError(f"{spelled!r} made a second case {second.id}")
         assert holder == first
         assert count_rows(app, backend) == rows_before
 

@@ -46,7 +46,8 @@ from domain.aggregates.case_errors import (
     StaleAcknowledgementError,
     UnknownReferenceError,
 )
-from domain.application import CaseApplication, Recorded, VersionConflictError
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -64,6 +65,7 @@ from domain.values import (
     WageSubsidy,
     WorkExperience,
 )
+from domain.writes import Recorded
 from tests.integration.helpers import (
     AGENCY,
     JOBCENTER,
@@ -166,7 +168,7 @@ class CaseMachine(RuleBasedStateMachine):
     """``app`` writes (``spy`` keeps what it saved), ``readers`` replay from the store."""
 
     def __init__(
-        self, app: CaseApplication, readers: tuple[CaseApplication, ...], spy: SaveSpy
+        self, app: StaffelApplication, readers: tuple[StaffelApplication, ...], spy: SaveSpy
     ) -> None:
         super().__init__()
         self.app, self.readers, self.spy = app, readers, spy
@@ -231,7 +233,7 @@ class CaseMachine(RuleBasedStateMachine):
         """Keep the state of the aggregate the application just saved, at its version."""
         live = self.spy.cases[-1]
         assert (live.id, live.version) == (self.id, self.model.version)
-        assert (recorded.case_id, recorded.version, recorded.digest) == (
+        assert (recorded.id, recorded.version, recorded.digest) == (
             live.id,
             live.version,
             live.digest,
@@ -260,7 +262,7 @@ class CaseMachine(RuleBasedStateMachine):
                 residence_municipality="Berlin",
                 legal_status=status,
             )
-        self.case_id = recorded.case_id
+        self.case_id = recorded.id
         self.model = Model(registered_by=org, holder=org, legal_status=status)
         self.remember(recorded)
 

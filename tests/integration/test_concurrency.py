@@ -16,18 +16,19 @@ from adapters.chain_check import verify_case
 from adapters.keystore import opened
 from domain.actor import acting_as
 from domain.aggregates.case_events import NoteRecorded
-from domain.application import CaseApplication, VersionConflictError
+from domain.application import StaffelApplication
+from domain.errors import VersionConflictError
 from tests.integration.helpers import HOLDER, JOBCENTER, MakeApp, note, register
 
 
-def notes(app: CaseApplication, case_id: UUID) -> Iterator[str]:
+def notes(app: StaffelApplication, case_id: UUID) -> Iterator[str]:
     for event in opened(app, list(app.events.get(case_id))):
         if isinstance(event, NoteRecorded):
             assert isinstance(event.text, str)
             yield event.text
 
 
-def interleave(app: CaseApplication, monkeypatch: pytest.MonkeyPatch, meanwhile: Any) -> None:
+def interleave(app: StaffelApplication, monkeypatch: pytest.MonkeyPatch, meanwhile: Any) -> None:
     """Run ``meanwhile()`` once, after ``app`` has decided its next command but before it saves."""
     original = app.save
     pending = [meanwhile]
@@ -45,7 +46,7 @@ def test_when_two_instances_record_on_one_version_the_second_save_conflicts(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, second_cache_size: int
 ) -> None:
     first, second = make_app(), make_app(aggregate_cache_size=second_cache_size)
-    case_id = register(first).case_id
+    case_id = register(first).id
     assert second.get_case(case_id).version == 1  # the second instance has read the case
 
     def first_records() -> None:
@@ -72,7 +73,7 @@ def test_a_handover_offer_racing_a_note_conflicts(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = make_app(), make_app()
-    case_id = register(first).case_id
+    case_id = register(first).id
 
     def first_records() -> None:
         first.record(case_id, "NoteRecorded", note("recorded while the offer was decided"))
@@ -91,7 +92,7 @@ def test_a_handover_offer_racing_a_note_conflicts(
 
 def test_a_stale_expected_version_is_refused_and_records_nothing(make_app: MakeApp) -> None:
     app = make_app()
-    case_id = register(app).case_id
+    case_id = register(app).id
     with acting_as(HOLDER):
         app.record(case_id, "NoteRecorded", note("one"), expected_version=1)
 
@@ -112,7 +113,7 @@ def test_a_stale_expected_version_is_refused_and_records_nothing(make_app: MakeA
 def test_concurrent_writers_with_retries_lose_and_duplicate_nothing(make_app: MakeApp) -> None:
     writers, per_writer = 3, 4
     apps = [make_app(aggregate_cache_size=i % 2 * 100) for i in range(writers)]
-    case_id = register(apps[0]).case_id
+    case_id = register(apps[0]).id
     barrier = threading.Barrier(writers)
     conflicts = [0] * writers
 

@@ -18,7 +18,7 @@ from adapters.settings import Settings
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from projections.case_views import PROJECTIONS
 from tests.integration.projection_helpers import (
@@ -49,7 +49,7 @@ WRITE_SECONDS = 16.0  # the writer spreads its events over about this long
 class Writer:
     """Records ``EVENTS`` case events at a steady pace, several aggregates per save."""
 
-    app: CaseApplication
+    app: StaffelApplication
     seed: int
     recorded: int = 0
     error: BaseException | None = None

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.views.queries import CaseQueries
 from cli.main import main
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from projections.case_views import PROJECTIONS
 from tests.integration.projection_helpers import (
     RandomChooser,
@@ -40,13 +40,13 @@ def url(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def app(url: str) -> Iterator[CaseApplication]:
+def app(url: str) -> Iterator[StaffelApplication]:
     app = build_app(url)
     yield app
     app.close()
 
 
-def _states(app: CaseApplication) -> dict[str, dict[int, str]]:
+def _states(app: StaffelApplication) -> dict[str, dict[int, str]]:
     store = build_view_store(app)
     return {
         p.name: {int(g["generation"]): g["state"] for g in store.generations(p.name)}
@@ -55,7 +55,7 @@ def _states(app: CaseApplication) -> dict[str, dict[int, str]]:
 
 
 def test_replay_while_serving_swaps_in_a_new_generation_that_the_supervisor_then_follows(
-    app: CaseApplication, url: str, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = build_view_store(app)
     queries = CaseQueries(store)
@@ -126,7 +126,7 @@ def test_replay_while_serving_swaps_in_a_new_generation_that_the_supervisor_then
 
 
 def test_an_interrupted_replay_resumes_its_building_generation(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = build_view_store(app)
     _, head = save_random_cases(app, World.fresh(), RandomChooser(12), n=6, events=5)
@@ -161,7 +161,7 @@ def test_an_interrupted_replay_resumes_its_building_generation(
 
 
 def test_reads_never_fail_while_generations_are_swapped_in_and_dropped(
-    app: CaseApplication, capsys: pytest.CaptureFixture[str]
+    app: StaffelApplication, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = build_view_store(app)
     queries = CaseQueries(store)

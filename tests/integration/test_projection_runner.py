@@ -17,7 +17,7 @@ import pytest
 from adapters.views.queries import CaseQueries
 from cli.main import main
 from domain.actor import acting_as
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.values import LegalStatus, NoteCategory, Person
 from projections.case_views import PROJECTIONS, Batch, CaseHistoryProjection, CaseSummaryProjection
 from tests.conftest import create_database
@@ -41,14 +41,14 @@ def url(backend: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(url: str) -> Iterator[CaseApplication]:
+def app(url: str) -> Iterator[StaffelApplication]:
     app = build_app(url)
     yield app
     app.close()
 
 
 @contextmanager
-def running(app: CaseApplication, **kwargs: Any) -> Iterator[ProjectionSupervisor]:
+def running(app: StaffelApplication, **kwargs: Any) -> Iterator[ProjectionSupervisor]:
     supervisor = ProjectionSupervisor(app, **kwargs).start()
     try:
         yield supervisor
@@ -60,7 +60,7 @@ def running(app: CaseApplication, **kwargs: Any) -> Iterator[ProjectionSuperviso
 
 
 def test_after_a_write_wait_for_its_position_returns_and_the_history_holds_it(
-    app: CaseApplication,
+    app: StaffelApplication,
 ) -> None:
     queries = CaseQueries(build_view_store(app))
     world, chooser = World.fresh(), RandomChooser(4)
@@ -73,7 +73,7 @@ def test_after_a_write_wait_for_its_position_returns_and_the_history_holds_it(
                 residence_municipality="Berlin",
                 legal_status=LegalStatus.ASYLUM_SEEKER,
             )
-        case_id = str(recorded.case_id)
+        case_id = str(recorded.id)
         assert supervisor.wait_for(recorded.position, timeout=2)
         history = queries.history(case_id)
         assert history is not None
@@ -82,7 +82,7 @@ def test_after_a_write_wait_for_its_position_returns_and_the_history_holds_it(
         for text in ("Erstgespräch", "Sprachkurs angefragt", "Rückruf"):
             with acting_as(actor):
                 recorded = app.record(
-                    recorded.case_id,
+                    recorded.id,
                     "NoteRecorded",
                     {"text": text, "category": NoteCategory.GENERAL},
                 )
@@ -106,7 +106,7 @@ def test_after_a_write_wait_for_its_position_returns_and_the_history_holds_it(
 
 
 def test_lag_and_status_report_unprocessed_events_until_caught_up(
-    app: CaseApplication,
+    app: StaffelApplication,
     url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -160,7 +160,7 @@ class GatedSummaryV2(CaseSummaryProjection):
 
 
 def test_a_new_projection_version_is_rebuilt_beside_the_serving_one_then_swapped_in(
-    app: CaseApplication, url: str
+    app: StaffelApplication, url: str
 ) -> None:
     store = build_view_store(app)
     queries = CaseQueries(store)
@@ -222,7 +222,7 @@ class FlakyHistory(CaseHistoryProjection):
 
 
 def test_the_supervisor_retries_a_failed_batch_promptly_however_often_it_failed_before(
-    app: CaseApplication,
+    app: StaffelApplication,
 ) -> None:
     flaky = FlakyHistory()
     world, chooser = World.fresh(), RandomChooser(9)

@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from adapters.chain_check import stored_state, verify_case
 from domain.actor import acting_as
 from domain.aggregates.case_events import CaseRegistered, NoteRecorded
-from domain.application import CaseApplication
+from domain.application import StaffelApplication
 from domain.chain import event_hash
 from domain.values import NoteCategory
 from tests.integration.helpers import HOLDER, STORAGE_MODES, MakeApp, note, register
@@ -21,7 +21,7 @@ from tests.integration.helpers import HOLDER, STORAGE_MODES, MakeApp, note, regi
 OLD_TEXT = "Termin wahrgenommen, Unterlagen fehlen"
 
 
-def store_v1_note(app: CaseApplication, case_id: UUID) -> str:
+def store_v1_note(app: StaffelApplication, case_id: UUID) -> str:
     """Insert a NoteRecorded as version 1 wrote it: no ``category``, no ``class_version``."""
     case = app.get_case(case_id)
     version = case.version + 1
@@ -57,7 +57,7 @@ def test_a_version_1_note_is_upcast_to_a_general_note_and_its_chain_verifies(
 ) -> None:
     settings: dict[str, Any] = STORAGE_MODES[mode]
     writer = make_app(**settings)
-    case_id = register(writer).case_id
+    case_id = register(writer).id
     stored_hash = store_v1_note(writer, case_id)
 
     reader = make_app(**settings, aggregate_cache_size=0)
@@ -84,7 +84,7 @@ def test_a_note_recorded_after_an_upcast_one_chains_onto_the_stored_hash(
     make_app: MakeApp,
 ) -> None:
     app = make_app()
-    case_id = register(app).case_id
+    case_id = register(app).id
     stored_hash = store_v1_note(app, case_id)
 
     with acting_as(HOLDER):

@@ -16,7 +16,7 @@ import pytest
 
 from adapters.views.queries import BadCursorError, CaseQueries, encode_cursor
 from domain.actor import Actor, acting_as
-from domain.application import CaseApplication, Recorded
+from domain.application import StaffelApplication
 from domain.values import (
     Cefr,
     LegalStatus,
@@ -27,6 +27,7 @@ from domain.values import (
     Protection,
     QualificationRecognition,
 )
+from domain.writes import Recorded
 from tests.integration.projection_helpers import build_app, catch_up_active, fresh_database_url
 from workers.projections import build_view_store
 
@@ -50,7 +51,7 @@ class Orgs:
 class Given:
     """Cases recorded through the application, as staff record them."""
 
-    def __init__(self, app: CaseApplication) -> None:
+    def __init__(self, app: StaffelApplication) -> None:
         self.app = app
 
     def case(
@@ -71,7 +72,7 @@ class Given:
                 legal_status=status,
                 registered_on=registered_on,
                 office="Mitte",
-            ).case_id
+            ).id
 
     def record(self, by: Actor, case_id: UUID, event_type: str, **fields: Any) -> Recorded:
         with acting_as(by):
@@ -89,7 +90,7 @@ class Given:
     def accept(self, by: Actor, offered: Recorded) -> Recorded:
         with acting_as(by):
             return self.app.accept_handover(
-                offered.case_id, version=offered.version, digest=offered.digest
+                offered.id, version=offered.version, digest=offered.digest
             )
 
     def assess(self, by: Actor, case_id: UUID, *, support_need: bool) -> Recorded:
@@ -148,7 +149,7 @@ class Given:
 
 @dataclass
 class World:
-    app: CaseApplication
+    app: StaffelApplication
     queries: CaseQueries
     orgs: Orgs
     ids: dict[str, UUID]

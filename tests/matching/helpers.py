@@ -9,8 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain.actor import Actor, acting_as
-from domain.partner_application import Saved
-from domain.placements import StaffelApplication
+from domain.application import StaffelApplication
 from domain.values import (
     Cefr,
     ConsentPurpose,
@@ -21,6 +20,7 @@ from domain.values import (
     QualificationRecognition,
     WorkExperience,
 )
+from domain.writes import Recorded
 
 MakePartners = Callable[..., StaffelApplication]
 AGENCY = Actor("cw-1", "agentur-aachen-dueren")
@@ -28,7 +28,7 @@ DRK = Actor("h.vogel", "drk-heinsberg")
 ON = date(2026, 6, 1)
 
 
-def employer(app: StaffelApplication, account: str | None = None) -> Saved:
+def employer(app: StaffelApplication, account: str | None = None) -> Recorded:
     account = account or f"firma-{uuid4().hex[:8]}"
     with acting_as(AGENCY):
         return app.register_employer(
@@ -38,7 +38,7 @@ def employer(app: StaffelApplication, account: str | None = None) -> Saved:
         )  # fmt: skip
 
 
-def offer(app: StaffelApplication, employer_id: UUID, positions: int = 2, **over: Any) -> Saved:
+def offer(app: StaffelApplication, employer_id: UUID, positions: int = 2, **over: Any) -> Recorded:
     fields: dict[str, Any] = {
         "kind": PlacementKind.JOB, "occupation": "Elektriker", "municipality": "Wassenberg",
         "german_level": Cefr.A2, "starts_on": ON, "positions": positions,
@@ -48,7 +48,7 @@ def offer(app: StaffelApplication, employer_id: UUID, positions: int = 2, **over
         return app.publish_offer(employer_id, **fields)
 
 
-def volunteer(app: StaffelApplication, capacity: int = 1) -> Saved:
+def volunteer(app: StaffelApplication, capacity: int = 1) -> Recorded:
     with acting_as(DRK):
         return app.register_volunteer(
             login=f"v-{uuid4().hex[:8]}", name="Petra Lang", languages=("de", "en"),
@@ -69,7 +69,7 @@ def person(
         case_id = app.register_case(
             person=Person("Yonas", "Haile", date(1990, 11, 2), "ER", ("ti",)),
             bamf_file_number=None, residence_municipality=municipality, legal_status=status,
-        ).case_id  # fmt: skip
+        ).id  # fmt: skip
         app.record(case_id, "CompetenceAssessed", {
             "instrument": "MYSKILLS", "assessed_on": date(2026, 1, 20), "german_level": german,
             "languages": (), "school_years": 9, "school_certificate": None,

@@ -4,12 +4,10 @@ tracking, a rebuilt generation equal to the live one. Once per backend."""
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
 from uuid import uuid4
 
 from adapters.views.matching_queries import MatchingQueries
 from domain.actor import Actor, acting_as
-from domain.placements import StaffelApplication
 from domain.values import Cefr, ConsentPurpose, LegalStatus, OfferState
 from projections.matching_view import MatchingProjection
 from service_layer.matching import candidates_for_employer, candidates_for_staff
@@ -21,7 +19,7 @@ PROJECTION = MatchingProjection()
 
 
 def test_the_view_follows_people_offers_and_consents(make_app: MakeApp) -> None:
-    app = cast(StaffelApplication, make_app())
+    app = make_app()
     store = build_view_store(app)
     q = MatchingQueries(store)
     account = f"dahmen-{uuid4().hex[:8]}"  # the PostgreSQL database is shared by the session
@@ -74,7 +72,7 @@ def test_the_view_follows_people_offers_and_consents(make_app: MakeApp) -> None:
 
 
 def test_a_rebuilt_generation_equals_the_live_one(make_app: MakeApp) -> None:
-    app = cast(StaffelApplication, make_app())
+    app = make_app()
     store = build_view_store(app)
     firm = employer(app)
     posts = [offer(app, firm.id, positions=2).id for _ in range(3)]

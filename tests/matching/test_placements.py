@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
@@ -21,10 +21,10 @@ from domain.aggregates import case_events as ce
 from domain.aggregates import offer_events as oe
 from domain.aggregates.offer_errors import AlreadyPlacedError, OfferStateError
 from domain.aggregates.volunteer_errors import VolunteerAtCapacityError
-from domain.application import CaseApplication, IdempotencyKey
-from domain.partner_application import PartnerNotFoundError
-from domain.placements import ConcurrentChangeError, ReferenceMismatchError, StaffelApplication
+from domain.application import StaffelApplication
+from domain.errors import ConcurrentChangeError, PartnerNotFoundError, ReferenceMismatchError
 from domain.values import OfferState, PlacementKind
+from domain.writes import IdempotencyKey
 from tests.integration.helpers import MakeApp
 from tests.matching.helpers import AGENCY, ON, employer, offer, person, volunteer
 
@@ -51,7 +51,7 @@ def race(calls: list[Callable[[], T]]) -> list[T | Exception]:
 @pytest.fixture
 def apps(make_app: MakeApp) -> list[StaffelApplication]:
     """Two application objects on one store: like two server processes (own caches)."""
-    return [cast(StaffelApplication, make_app()), cast(StaffelApplication, make_app())]
+    return [make_app(), make_app()]
 
 
 def outcome(result: object) -> str:
@@ -172,13 +172,14 @@ def test_mentoring_goes_on_after_a_placement(apps: list[StaffelApplication]) -> 
 
 
 def test_the_partners_live_in_the_cases_store(make_app: MakeApp, backend: str) -> None:
-    """The library names an application after its class: ours must keep the case store's name,
-    so a store written before employers existed is the same store, tables and tracking."""
-    assert StaffelApplication.name == CaseApplication.name == "Staffel"
-    before = CaseApplication(env=library_env(Settings(database_url=backend)))
+    """The library names an application after its class: ours must keep the name the case stores
+    of earlier versions were written under ("Staffel", by the former ``CaseApplication``), so a
+    store written before employers existed is the same store, tables and tracking."""
+    assert StaffelApplication.name == "Staffel"
+    before = StaffelApplication(env=library_env(Settings(database_url=backend)))
     try:
-        case_id = person(cast(StaffelApplication, before))
+        case_id = person(before)
     finally:
         before.close()
-    after = cast(StaffelApplication, make_app())
+    after = make_app()
     assert after.get_case(case_id).holder == AGENCY.org

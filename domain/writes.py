@@ -1,0 +1,46 @@
+"""What a write takes and returns beside the command itself: the answer (``Recorded``) and the
+Idempotency-Key a retried request carries (ADR 0005)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a write returns: where the written case, employer, offer or volunteer stands and
+    where the write sits in the global log. ``digest``: the case's chain head; "" for records
+    without a chain (employers, offers, volunteers)."""
+
+    id: UUID
+    version: int
+    position: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key for one request, and a hash of what the request asked for."""
+
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """Stored with the events a request produced, in the same transaction: the answer a retry
+    gets (``id``: the record the write answers for; stored in the column ``case_id``)."""
+
+    key: str
+    request_hash: str
+    id: UUID
+    version: int
+    digest: str
+
+
+class IdempotencyStore(Protocol):
+    """The recorder's side of idempotency (``adapters/recorders.py``)."""
+
+    def find_idempotent(self, key: str) -> tuple[str, Recorded] | None: ...
