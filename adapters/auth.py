@@ -12,8 +12,6 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from adapters.federation.signing import create_secret_file
 from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
-
-
-class Role(StrEnum):
-    CASEWORKER = "caseworker"
-    TEAM_LEAD = "team_lead"
-    AUDITOR = "auditor"
-    VOLUNTEER = "volunteer"
-    EMPLOYER = "employer"
-    ADMIN = "admin"
-
-
-STAFF_ROLES = frozenset({Role.CASEWORKER, Role.TEAM_LEAD, Role.ADMIN})
-
-
-@dataclass(frozen=True)
-class Principal:
-    sub: str
-    name: str
-    org: str
-    roles: frozenset[Role]
-    expires_at: int | None = field(default=None, compare=False)  # the token's exp
-
-    def has(self, *roles: Role) -> bool:
-        return bool(self.roles.intersection(roles))
+from domain.principal import Principal, Role
 
 
 class TokenError(Exception):

@@ -12,8 +12,8 @@ import secrets
 import time
 from collections.abc import Callable
 
-from adapters.auth import Principal, Role
 from adapters.views.store import ViewStoreMixin
+from domain.principal import Principal, Role
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS web_sessions (id TEXT PRIMARY KEY, sub TEXT NOT NULL,"

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.auth import Principal, TokenError
+from adapters.auth import TokenError
 from api.identity import authenticate
 from api.problems import ApiError
 from bootstrap import Services
 from domain.application import StaffelApplication
+from domain.principal import Principal
 from domain.writes import IdempotencyKey
 from service_layer.cases import actor_of
 

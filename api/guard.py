@@ -20,9 +20,9 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials
 
-from adapters.auth import Role
 from api.deps import ServicesDep, bearer, get_principal
 from api.web.core import web_principal
+from domain.principal import Role
 from service_layer.access import forbidden
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -7,9 +7,10 @@ token whose only role is ``employer`` is accepted when that employer is register
 
 from __future__ import annotations
 
-from adapters.auth import Principal, Role, TokenError, UnknownOrganisationError
+from adapters.auth import TokenError, UnknownOrganisationError
 from bootstrap import Services
 from domain.errors import EmployerNotFoundError
+from domain.principal import Principal, Role
 from service_layer.cases import invalid
 from service_layer.partner_access import employer_of
 

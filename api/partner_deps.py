@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from adapters.auth import Principal
 from adapters.views.matching_queries import MatchingQueries
 from api.deps import ServicesDep
 from api.problems import PROBLEMS, ApiError, problem_response
 from domain.application import StaffelApplication
+from domain.principal import Principal
 from domain.writes import Recorded
 
 

@@ -14,11 +14,11 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from adapters.auth import Role
 from adapters.files import private_stdout
 from adapters.progress import Progress
 from adapters.settings import Settings
 from bootstrap import build_case_application
+from domain.principal import Role
 from domain.values import ErasureGround
 from projections.case_views import PROJECTIONS
 from workers.projections import (

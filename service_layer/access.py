@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.auth import STAFF_ROLES, Principal, Role
 from api.problems import ApiError
 from domain.disclosure import may_request_subject_access
+from domain.principal import STAFF_ROLES, Principal, Role
 
 
 def forbidden(why: str) -> ApiError:

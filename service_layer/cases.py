@@ -11,7 +11,6 @@ from uuid import UUID
 import structlog
 from fastapi import Request
 
-from adapters.auth import Principal
 from adapters.federation.bundle import BundleError
 from adapters.views.queries import History, Page
 from api.problems import ApiError
@@ -21,6 +20,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
 from domain.disclosure import Audience, audiences_of
+from domain.principal import Principal
 from domain.writes import IdempotencyKey, Recorded
 from projections import withholding
 from projections.summary import current_handover

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from adapters.auth import STAFF_ROLES, Principal, Role
 from domain.aggregates.employer import Employer
 from domain.aggregates.volunteer import Volunteer
+from domain.principal import STAFF_ROLES, Principal, Role
 from service_layer.access import forbidden
 
 READERS = (*STAFF_ROLES, Role.AUDITOR)

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from adapters.auth import Principal, Role
 from adapters.federation import receipts
 from adapters.views.matching_queries import MatchingQueries
 from bootstrap import Services
+from domain.principal import Principal, Role
 from domain.values import Redacted
 from service_layer import access
 from service_layer import cases as operations

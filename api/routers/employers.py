@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from adapters.auth import STAFF_ROLES, Role
 from api.deps import (
     IdempotencyHeader,
     PrincipalDep,
@@ -28,6 +27,7 @@ from api.partner_schemas import (
 )
 from api.schemas import Reason
 from domain.actor import acting_as
+from domain.principal import STAFF_ROLES, Role
 from service_layer import access
 from service_layer import partner_access as pa
 

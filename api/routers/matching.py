@@ -8,12 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from adapters.auth import STAFF_ROLES, Role
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.partner_deps import REFUSALS, MatchingDep, consents_current, not_found
 from api.partner_schemas import CandidatesOut, CaseOffersOut
 from api.routers.cases import summary_for
 from api.routers.offers import offer_for
+from domain.principal import STAFF_ROLES, Role
 from service_layer import access
 from service_layer import matching as reads
 from service_layer import partner_access as pa

@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from adapters.auth import STAFF_ROLES, Role
 from api.deps import (
     ExpectedVersion,
     IdempotencyHeader,
@@ -42,6 +41,7 @@ from api.partner_schemas import (
 from api.routers.cases import created
 from api.schemas import Reason, Recorded
 from domain.actor import acting_as
+from domain.principal import STAFF_ROLES, Role
 from domain.values import VolunteerState
 from service_layer import access
 from service_layer import cases as operations

@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from adapters.auth import STAFF_ROLES, Principal, Role
 from api.deps import wait_for_reads
 from api.partner_schemas import AssignMentee
 from api.problems import ApiError
@@ -36,6 +35,7 @@ from domain.aggregates import case_errors as ce
 from domain.aggregates import volunteer_errors as ve
 from domain.disclosure import may_request_subject_access
 from domain.errors import ConcurrentChangeError, ReferenceMismatchError, VersionConflictError
+from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import VolunteerState, as_uuid
 from domain.writes import Recorded
 from projections import labels as de

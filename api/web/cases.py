@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from adapters.auth import STAFF_ROLES
 from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
 from api.schemas import RegisterCase
@@ -18,6 +17,7 @@ from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.text import domain_error
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
+from domain.principal import STAFF_ROLES
 from domain.values import LegalStatus
 from projections import labels as de
 from projections.summary import handover_state

@@ -17,12 +17,13 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from adapters.auth import STAFF_ROLES, Principal, Role, TokenError
+from adapters.auth import TokenError
 from api.deps import get_services
 from api.identity import require_known_org
 from api.problems import DOMAIN, ApiError
 from api.web import forms, text
 from bootstrap import Services
+from domain.principal import STAFF_ROLES, Principal, Role
 from service_layer.partner_access import employer_of
 
 HERE = Path(__file__).parent

@@ -11,13 +11,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from adapters.auth import Principal
 from api import partner_schemas as ps
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.offers import KINDS, STATES, may_manage
 from bootstrap import Services
+from domain.principal import Principal
 from service_layer import partner_access as pa
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)

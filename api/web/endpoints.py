@@ -15,12 +15,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters.auth import Principal
 from api import partner_schemas as ps
 from api.partner_deps import consents_current, get_matching
 from api.routers import cases, employers, matching, offers, volunteers
 from api.schemas import EraseCase, Reason
 from bootstrap import Services
+from domain.principal import Principal
 
 M = TypeVar("M", bound=BaseModel)
 LIMIT = 50

@@ -11,7 +11,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from adapters.auth import STAFF_ROLES, Principal, Role
 from api import partner_schemas as ps
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
@@ -19,6 +18,7 @@ from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect,
 from api.web.offers import offer_page, with_place_forms
 from api.web.text import person_name
 from bootstrap import Services
+from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import as_uuid
 from service_layer import cases as operations
 

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from adapters.auth import STAFF_ROLES, Principal, Role
 from api.deps import wait_for_reads
 from api.web import endpoints, forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from bootstrap import Services
+from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import OfferState, PlacementKind
 from projections import labels as de
 from service_layer import partner_access as pa

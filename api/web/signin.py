@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from adapters.auth import STAFF_ROLES, Principal, Role, TokenError, UnknownOrganisationError, mint
+from adapters.auth import TokenError, UnknownOrganisationError, mint
 from api.identity import TokenTooLargeError, authenticate
 from api.web.core import (
     CSRF_COOKIE,
@@ -26,6 +26,7 @@ from api.web.core import (
 from api.web.text import ROLES
 from bootstrap import Services, jwt_secret
 from demo.seed import DEMO_USERS
+from domain.principal import STAFF_ROLES, Principal, Role
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 TOKEN_TTL = 8 * 3600

@@ -10,7 +10,6 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from adapters.auth import Role
 from api.problems import ApiError
 from domain import consent
 from domain.aggregates import case_errors as ce
@@ -25,6 +24,7 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.handover_policy import POLICY_ACTOR
+from domain.principal import Role
 from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan, Redacted
 from projections import labels as de
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from adapters.auth import Principal, Role
 from api.app import create_app
 from bootstrap import build_services
+from domain.principal import Principal, Role
 from tests.e2e.conftest import Api, person, registration, settings_for
 
 

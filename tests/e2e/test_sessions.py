@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from adapters.auth import Principal, Role
+from domain.principal import Principal, Role
 from tests.e2e.conftest import AGENTUR, Api
 from tests.e2e.test_web import csrf_of, signed_in
 

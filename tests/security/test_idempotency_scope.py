@@ -3,8 +3,8 @@ organisation, user id and key are spelt."""
 
 from __future__ import annotations
 
-from adapters.auth import Principal, Role
 from api.deps import idempotency_key
+from domain.principal import Principal, Role
 from tests.e2e.conftest import AGENTUR, Api, auth, registration
 
 
