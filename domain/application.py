@@ -694,6 +694,9 @@ class StaffelApplication(Application[UUID]):
         answers with the first request's result if it had this key; else ``change`` runs again,
         ``attempts`` times in all, then ``collided()`` is raised (None: the ``IntegrityError``).
         ``raced``: errors of ``change`` that may as well mean this very request got there first.
+
+        What a write does around the store belongs here and nowhere else (issues 15/16 extend
+        it: commits of unknown outcome, retries without If-Match, group commit).
         """
         if (replayed := self._replayed(idempotency)) is not None:
             return replayed
