@@ -27,7 +27,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.application import CaseApplication, Recorded
 from domain.values import LegalStatus, Person
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from workers.handover_policy import PolicyWorker
 from workers.outbox import Outbox
 from workers.projections import run_once
