@@ -11,7 +11,7 @@
 2. Lag under a sustained load, on PostgreSQL: writer threads record events through
    ``StaffelApplication.record`` on existing cases, open loop at a paced total rate, from a separate
    process (the API's role; ``--writer thread`` puts them beside the supervisor instead), while a
-   ``ProjectionSupervisor`` (its own application object, woken by LISTEN/NOTIFY) follows live in
+   ``Supervisor`` (its own application object, woken by LISTEN/NOTIFY) follows live in
    this process. Lag of an event: from ``record`` returning in the writer to the commit of the
    view batch that holds it, for the slowest of the projections (timed by wrapping the
    supervisor's ``apply_batch``; both processes read CLOCK_MONOTONIC). Also the read-your-writes
@@ -73,15 +73,16 @@ from domain.values import (
     QualificationRecognition,
     WorkExperience,
 )
-from projections.case_views import PROJECTIONS, CaseProjection
+from projections.base import Projection
+from projections.registry import PROJECTIONS
 from workers.projections import (
     BATCH_SIZE,
-    ProjectionSupervisor,
     ProjectionWorker,
     build_view_store,
     ensure_generation,
     wait_for,
 )
+from workers.supervisor import Supervisor
 
 ACTOR = Actor("staff-bench-1", "aa-bench")
 PAGE = 500  # the bare read's page size: the runner's batch size
@@ -306,7 +307,7 @@ def read_and_decode(app: StaffelApplication) -> tuple[int, float]:
 
 
 def catch_up(
-    app: StaffelApplication, store: ViewStoreMixin, projection: CaseProjection, generation: int
+    app: StaffelApplication, store: ViewStoreMixin, projection: Projection[Any], generation: int
 ) -> tuple[int, float]:
     """``generation`` of ``projection`` (fresh tables) caught up from position 0."""
     worker = ProjectionWorker(app, store, projection, generation)
@@ -474,7 +475,7 @@ class LagResult:
 
 
 def bench_lag(url: str, mode: Mode, case_ids: list[UUID], writer_kind: str) -> LagResult:
-    """A ``ProjectionSupervisor`` in this process follows a writer running in its own process
+    """A ``Supervisor`` in this process follows a writer running in its own process
     (the API's role; ``writer_kind == "process"``) or in threads of this process."""
     planned = int(mode.lag_rate * mode.lag_seconds)
     ids = [str(c) for c in case_ids[: mode.lag_cases]]
@@ -491,14 +492,14 @@ def bench_lag(url: str, mode: Mode, case_ids: list[UUID], writer_kind: str) -> L
     writer.start()
 
     with build_case_application(Settings(database_url=url)) as app:
-        supervisor = ProjectionSupervisor(app)
+        supervisor = Supervisor(app)
         store = supervisor.store
         names = [p.name for p in supervisor.projections]
         commits: dict[str, list[tuple[int, float]]] = {name: [] for name in names}
         apply_batch = store.apply_batch
 
         def timed_apply_batch(
-            projection: CaseProjection, generation: int, batch: Any, position: int
+            projection: Projection[Any], generation: int, batch: Any, position: int
         ) -> None:
             apply_batch(projection, generation, batch, position)
             commits[projection.name].append((position, now()))
@@ -601,7 +602,7 @@ def report_lag(r: LagResult, mode: Mode) -> list[str]:
         f"StaffelApplication.record NoteRecorded on "
         f"{mode.lag_cases} cases (own cases per thread), open loop paced at "
         f"{mode.lag_rate:.0f} events/s for {mode.lag_seconds:.0f} s\n"
-        f"   reader: ProjectionSupervisor ({len(PROJECTIONS)} projections: "
+        f"   reader: Supervisor ({len(PROJECTIONS)} projections: "
         f"{', '.join(p.name for p in PROJECTIONS)}; own application, woken by LISTEN/NOTIFY, "
         "poll 0.2 s)"
     )

@@ -66,7 +66,7 @@ from domain.aggregates.case import Case
 from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import LegalStatus, Person, Protection
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from workers.handover_policy import PolicyWorker
 from workers.projections import BATCH_SIZE, ProjectionWorker, ensure_generation
 from workers.projections import build_view_store as build_store

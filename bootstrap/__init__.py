@@ -26,7 +26,8 @@ from adapters.views.queries import CaseQueries
 from domain.application import StaffelApplication
 from workers.handover_policy import PolicyWorker
 from workers.outbox import Outbox
-from workers.projections import ProjectionSupervisor, build_view_store
+from workers.projections import build_view_store
+from workers.supervisor import Supervisor
 
 
 def master_key(settings: Settings) -> MasterKey:
@@ -58,7 +59,7 @@ class StartupError(RuntimeError):
 class Services:
     settings: Settings
     cases: StaffelApplication  # the case application with employers, offers and volunteers
-    supervisor: ProjectionSupervisor
+    supervisor: Supervisor  # the projections, and beside them the handover policy and outbox
     queries: CaseQueries
     access_log: AccessLog
     orgs: Organisations
@@ -145,7 +146,7 @@ def build_services(
     ensure_tables(store)
     receipts.ensure_tables(store)
     outbox = Outbox(cases, store, orgs, signing_key)
-    supervisor = ProjectionSupervisor(cases, store=store, processes=[policy, outbox])
+    supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
     if start_projections:
         supervisor.start()
     services = Services(

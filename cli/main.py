@@ -20,7 +20,7 @@ from adapters.settings import Settings
 from bootstrap import build_case_application
 from domain.principal import Role
 from domain.values import ErasureGround
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from workers.projections import (
     ProjectionWorker,
     build_view_store,
@@ -346,7 +346,9 @@ def _erase(args: argparse.Namespace) -> int:
 
 def _retention_run(args: argparse.Namespace) -> int:
     from adapters.keystore import KeyStoreError
+    from projections.summary import CaseSummaryProjection
     from service_layer import retention
+    from workers.projections import newest_worker
 
     real_today = date.today()
     today = args.today or real_today
@@ -361,8 +363,16 @@ def _retention_run(args: argparse.Namespace) -> int:
     app = build_case_application(settings)
     try:
         store = build_view_store(app)
+        summary = newest_worker(app, store, CaseSummaryProjection())
         work, done = retention.run(
-            app, store, today=today, years=years, dry_run=args.dry_run, out=sys.stdout
+            app,
+            store,
+            summary,
+            today=today,
+            years=years,
+            dry_run=args.dry_run,
+            out=sys.stdout,
+            progress=Progress,
         )
     except KeyStoreError as e:
         print(f"staffel: {e} (check STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE)",

@@ -1,18 +1,20 @@
-"""The case history read model: one entry per event, with a one-line German summary."""
+"""The case history read model: one entry per event, with a one-line German summary; the
+projection ``CaseHistoryProjection`` writes the entries through ``HistoryWriter``."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from domain.aggregates import case_events as ev
 from domain.chain import to_canonical
 from domain.values import ErasureGround, LegalStatus, Person, Redacted
 from projections import labels as de
+from projections.base import Batch
 
 BOOKKEEPING = frozenset(
     {
@@ -62,6 +64,32 @@ class HistoryEntry:
     # the entry as it reads once the case's personal data are erased (None: no personal field)
     erased_summary: str | None = None
     erased_data: dict[str, Any] | None = None
+
+
+class HistoryWriter(Protocol):
+    """The history view: what ``CaseHistoryProjection`` writes."""
+
+    def insert_history(self, entries: Sequence[HistoryEntry]) -> None: ...
+
+    def erase_history(self, case_ids: Sequence[str]) -> None:
+        """Each entry of these cases with personal fields now reads as its erased form."""
+        ...
+
+
+class CaseHistoryProjection:
+    """One history entry per case event; an erasure turns the case's entries into their erased
+    form (computed when each entry was written, so no key is needed to erase)."""
+
+    name: ClassVar[str] = "case_history"
+    version: ClassVar[int] = 2
+
+    def process(self, batch: Batch, writer: HistoryWriter) -> None:
+        entries = [entry_for(e, pos) for e, pos in batch if isinstance(e, ev.CaseEvent)]
+        if entries:
+            writer.insert_history(entries)
+        erased = [str(e.originator_id) for e, _ in batch if isinstance(e, ev.PersonalDataErased)]
+        if erased:
+            writer.erase_history(erased)
 
 
 def event_data(event: ev.CaseEvent) -> dict[str, Any]:

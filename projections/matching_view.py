@@ -1,6 +1,6 @@
 """The matching projection: keeps the matching inputs current (people, offers, employers,
-volunteers) for ranking and for consent-based sharing. Storage is behind ``MatchingWriter``
-(``adapters/views/matching_store.py``); the batch and its tracking record are one transaction."""
+volunteers) for ranking and for consent-based sharing, through its view ``MatchingWriter``
+(implemented in ``adapters/views/matching_writer.py``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol
 
 from domain.aggregates.case_events import PersonalDataErased
+from projections.base import Batch
 from projections.matching_inputs import FOLDS
 from projections.partner_docs import Doc
 
 
 class MatchingWriter(Protocol):
+    """The matching inputs, one document per kind and id: what ``MatchingProjection`` writes."""
+
     def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]: ...
 
     def save_docs(self, kind: str, docs: Sequence[Doc]) -> None: ...
@@ -26,7 +29,7 @@ class MatchingProjection:
     name: ClassVar[str] = "matching"
     version: ClassVar[int] = 1
 
-    def process(self, batch: Sequence[tuple[Any, int]], writer: MatchingWriter) -> None:
+    def process(self, batch: Batch, writer: MatchingWriter) -> None:
         if any(isinstance(e, PersonalDataErased) for e, _ in batch):
             writer.secure_delete()
         for kind, (event_types, fold) in FOLDS.items():

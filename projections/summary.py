@@ -1,4 +1,5 @@
-"""The case summary read model as a pure fold: ``fold(doc, event) -> doc``.
+"""The case summary read model as a pure fold: ``fold(doc, event) -> doc``; the projection
+``CaseSummaryProjection`` writes the summaries and the handover queues through ``SummaryWriter``.
 
 A summary document is plain JSON (str, int, bool, None, lists, objects), so the same fold feeds
 the stored view, a rebuild and the property tests. Lists keep their order of recording.
@@ -6,10 +7,12 @@ the stored view, a rebuild and the property tests. Lists keep their order of rec
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Protocol
 
 from domain.aggregates import case_events as ev
 from domain.values import Redacted
+from projections.base import Batch
 from projections.history import event_data
 
 Doc = dict[str, Any]
@@ -78,6 +81,53 @@ def fold(doc: Doc | None, event: ev.CaseEvent) -> Doc:
         last_org=event.org,
     )
     return doc
+
+
+class SummaryWriter(Protocol):
+    """The summary view and the handover queues: what ``CaseSummaryProjection`` writes. The
+    queues are rows of the summary's offers, so they share its generation and tracking."""
+
+    def load_summaries(self, case_ids: Iterable[str]) -> dict[str, Doc]: ...
+
+    def save_summaries(self, docs: Sequence[Doc]) -> None: ...
+
+    def save_handovers(self, docs: Sequence[Doc]) -> None:
+        """The handover queue rows of these cases become their documents' offers."""
+        ...
+
+    def secure_delete(self) -> None:
+        """Rows replaced from now on leave no trace in the database file."""
+        ...
+
+
+class CaseSummaryProjection:
+    """The current summary of each case, and its handover offers (the handover queues)."""
+
+    name: ClassVar[str] = "case_summary"
+    version: ClassVar[int] = 2
+
+    def process(self, batch: Batch, writer: SummaryWriter) -> None:
+        events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
+        if not events:
+            return
+        if any(isinstance(e, ev.PersonalDataErased) for e in events):
+            writer.secure_delete()
+        ids = {str(e.originator_id) for e in events}
+        docs: dict[str, Doc | None] = {**dict.fromkeys(ids), **writer.load_summaries(ids)}
+        handovers_of: set[str] = set()
+        for event in events:
+            case_id = str(event.originator_id)
+            before = docs[case_id]
+            after = fold(before, event)
+            docs[case_id] = after
+            if isinstance(event, ev.HandoverOffered) or (
+                before is not None and before["handovers"] != after["handovers"]
+            ):
+                handovers_of.add(case_id)
+        saved = [d for d in docs.values() if d is not None]
+        writer.save_summaries(saved)
+        if handovers_of:
+            writer.save_handovers([d for d in saved if d["case_id"] in handovers_of])
 
 
 def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:

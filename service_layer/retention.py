@@ -12,35 +12,54 @@ Nothing personal is printed: case ids, legal bases, dates and outcomes only.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TextIO
+from typing import Protocol, TextIO
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from adapters.keystore import CaseKeys
-from adapters.progress import Progress
 from adapters.settings import Settings
-from adapters.views import schema
+from adapters.views.closed_cases import Closed, closed_cases
 from adapters.views.store import ViewStoreMixin
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError, CaseRuleError
 from domain.application import StaffelApplication
 from domain.errors import VersionConflictError
-from domain.retention import CaseState, Due, due_cases
+from domain.retention import Due, due_cases
 from domain.values import ErasureGround, LegalBasis
-from projections.case_views import PROJECTIONS
 from projections.labels import LEGAL_BASIS
-from workers.projections import ProjectionWorker, ensure_generation
 
 ACTOR_ID = "staffel-retention"
-SUMMARY = next(p for p in PROJECTIONS if p.name == "case_summary")
-PAGE = 1000
+PAGE = 1000  # keys looked up at once
 CATCH_UP_SECONDS = 60.0
+
+
+class SummaryFeed(Protocol):
+    """The case summary's generation this run reads and how to bring it up to the log's head:
+    the summary projection's worker (``workers.projections.newest_worker``). A generation being
+    rebuilt for a new projection version is the one to read (the active one lacks fields this
+    run needs); it is not swapped in here."""
+
+    @property
+    def generation(self) -> int: ...
+
+    @property
+    def position(self) -> int: ...
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int: ...
+
+
+class Bar(Protocol):
+    def advance(self, n: int) -> None: ...
+
+
+# a progress bar (on stderr, from the CLI): label, total -> a context with ``advance``
+Bars = Callable[[str, int], AbstractContextManager[Bar]]
 
 
 class CatchUpError(RuntimeError):
@@ -55,16 +74,7 @@ def retention_years(settings: Settings) -> dict[LegalBasis, int]:
     }
 
 
-def summary_worker(app: StaffelApplication, store: ViewStoreMixin) -> ProjectionWorker:
-    """The case summary's worker. A generation being rebuilt for a new projection version is the
-    one to read (the active one lacks fields this run needs); it is not swapped in here."""
-    active, rebuild = ensure_generation(store, SUMMARY)
-    return ProjectionWorker(app, store, SUMMARY, active if rebuild is None else rebuild)
-
-
-def catch_up(
-    worker: ProjectionWorker, head: int, progress: Callable[[int], None] | None = None
-) -> None:
+def catch_up(worker: SummaryFeed, head: int, progress: Callable[[int], None] | None = None) -> None:
     """Bring the summary up to ``head``. A worker process (``staffel project``) may record the
     same batch first: then this goes on from where it got to."""
     deadline = time.monotonic() + CATCH_UP_SECONDS
@@ -75,43 +85,6 @@ def catch_up(
             if time.monotonic() > deadline:
                 raise CatchUpError(f"the case summary is still behind position {head}") from None
             time.sleep(0.1)
-
-
-@dataclass(frozen=True)
-class Closed:
-    state: CaseState
-    holder: str
-    version: int
-
-
-def closed_cases(store: ViewStoreMixin, generation: int) -> Iterator[Closed]:
-    """Every closed case's summary, page by page (keyset on the case id)."""
-    table = schema.table("case_summary", generation)
-    statement = store.sql(
-        f"SELECT case_id, doc FROM {table} WHERE closed = 1 AND case_id > %s"  # noqa: S608
-        f" ORDER BY case_id LIMIT {PAGE}"
-    )
-    after = ""
-    while True:
-        with store.cursor() as curs:
-            curs.execute(statement, (after,))
-            rows = [(row["case_id"], row["doc"]) for row in curs.fetchall()]
-        for case_id, text in rows:
-            yield _closed(case_id, json.loads(text))
-        if len(rows) < PAGE:
-            return
-        after = rows[-1][0]
-
-
-def _closed(case_id: str, doc: dict[str, Any]) -> Closed:
-    closed_on = doc.get("closed_on")
-    state = CaseState(
-        case_id=case_id,
-        legal_basis=LegalBasis(doc["legal_basis"]),
-        closed_on=date.fromisoformat(closed_on) if closed_on else None,
-        erased=doc.get("erased_on") is not None,
-    )
-    return Closed(state, doc["holder"], int(doc["version"]))
 
 
 @dataclass
@@ -241,16 +214,17 @@ def line(due: Due, result: str) -> str:
 def run(
     app: StaffelApplication,
     store: ViewStoreMixin,
+    worker: SummaryFeed,
     *,
     today: date,
     years: Mapping[LegalBasis, int],
     dry_run: bool,
     out: TextIO,
+    progress: Bars,
 ) -> tuple[Plan, Outcome | None]:
-    """Catch the summary up, decide, and (unless ``dry_run``) erase. Progress bars on stderr."""
-    worker = summary_worker(app, store)
+    """Catch the summary up, decide, and (unless ``dry_run``) erase; ``progress`` draws the bars."""
     head = app.recorder.max_notification_id() or 0
-    with Progress("catch up case_summary", max(0, head - worker.position)) as bar:
+    with progress("catch up case_summary", max(0, head - worker.position)) as bar:
         catch_up(worker, head, bar.advance)
     work = plan(app, store, worker.generation, today, years)
     print(HEADER, file=out)
@@ -263,5 +237,5 @@ def run(
         print(f"{case_id:<36}  closed without a closing date in the summary: not decided", file=out)
     if dry_run:
         return work, None
-    with Progress("retention", len(work.due) + len(work.unfinished)) as bar:
+    with progress("retention", len(work.due) + len(work.unfinished)) as bar:
         return work, erase_due(app, work, years, out, bar.advance)

@@ -1,22 +1,17 @@
-"""Running the projections: catch up from the tracking position in batches, then follow live.
-
-Live following pulls from the tracking position whenever it is woken: by PostgreSQL's
-LISTEN/NOTIFY on the events table's channel (the connection is supervised and re-opened when it
-drops: nothing is lost because the pull starts from the tracking record), by the in-process
-writer, or by a short poll interval (SQLite has no notifications). ADR 0004.
+"""Running a projection: one generation of it fed batch by batch from its tracking position
+(``ProjectionWorker``), its generations planned (``ensure_generation``), its lag measured, and
+read-your-writes waits. The background thread that keeps every projection current is
+``workers/supervisor.py``. ADR 0004.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
-import psycopg
-import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
@@ -24,9 +19,8 @@ from adapters.keystore import opened
 from adapters.views.store import PostgresViewStore, SQLiteViewStore, ViewStoreMixin
 from domain.aggregates.case_events import CaseEvent
 from domain.application import StaffelApplication
-from projections.case_views import PROJECTIONS, Batch, CaseProjection
+from projections.base import Batch, Projection
 
-log = structlog.get_logger("staffel.projections")
 BATCH_SIZE = 500
 
 
@@ -54,10 +48,6 @@ class Lag:
         return self.head - self.position
 
 
-class Stepper(Protocol):
-    def step(self) -> int: ...
-
-
 class ProjectionWorker:
     """Feeds one generation of one projection, batch by batch, from its tracking position."""
 
@@ -65,7 +55,7 @@ class ProjectionWorker:
         self,
         app: StaffelApplication,
         store: ViewStoreMixin,
-        projection: CaseProjection,
+        projection: Projection[Any],
         generation: int,
         batch_size: int = BATCH_SIZE,
     ) -> None:
@@ -105,7 +95,16 @@ def read_batch(app: StaffelApplication, position: int, limit: int) -> Batch:
     return [(e, n.id) for e, n in zip(events, notifications, strict=True)]
 
 
-def ensure_generation(store: ViewStoreMixin, projection: CaseProjection) -> tuple[int, int | None]:
+def newest_worker(
+    app: StaffelApplication, store: ViewStoreMixin, projection: Projection[Any]
+) -> ProjectionWorker:
+    """The worker of the projection's newest generation: the one being rebuilt for a new version
+    when there is one (it is not swapped in here), else the active one."""
+    active, rebuild = ensure_generation(store, projection)
+    return ProjectionWorker(app, store, projection, active if rebuild is None else rebuild)
+
+
+def ensure_generation(store: ViewStoreMixin, projection: Projection[Any]) -> tuple[int, int | None]:
     """The active generation to serve and, when the code's version differs, one to rebuild."""
     generations = store.generations(projection.name)
     active = [g for g in generations if g["state"] == "active"]
@@ -125,7 +124,7 @@ def ensure_generation(store: ViewStoreMixin, projection: CaseProjection) -> tupl
     return int(current["generation"]), rebuild
 
 
-def lag(app: StaffelApplication, store: ViewStoreMixin, projection: CaseProjection) -> Lag:
+def lag(app: StaffelApplication, store: ViewStoreMixin, projection: Projection[Any]) -> Lag:
     generation = store.active_generation(projection.name) or 0
     position = store.position(projection.name, generation) if generation else 0
     head = app.recorder.max_notification_id() or 0
@@ -137,187 +136,6 @@ def lag(app: StaffelApplication, store: ViewStoreMixin, projection: CaseProjecti
             recorded_at = event.timestamp
             seconds = max(0.0, (datetime.now(UTC) - recorded_at).total_seconds())
     return Lag(projection.name, generation, position, head, seconds)
-
-
-class Waker:
-    """Wakes the runner when new events are recorded; on PostgreSQL through LISTEN/NOTIFY."""
-
-    def __init__(self, app: StaffelApplication) -> None:
-        self.event = threading.Event()
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-        recorder = app.recorder
-        if isinstance(recorder, PostgresApplicationRecorder):
-            self._thread = threading.Thread(
-                target=self._listen,
-                args=(app, recorder.channel_name),
-                daemon=True,
-                name="staffel-listen",
-            )
-            self._thread.start()
-
-    def _listen(self, app: StaffelApplication, channel: str) -> None:
-        env = app.env
-        conninfo = psycopg.conninfo.make_conninfo(
-            dbname=env.get("POSTGRES_DBNAME"),
-            host=env.get("POSTGRES_HOST"),
-            port=env.get("POSTGRES_PORT"),
-            user=env.get("POSTGRES_USER"),
-            password=env.get("POSTGRES_PASSWORD") or None,
-        )
-        while not self._stopped.is_set():
-            try:
-                with psycopg.connect(conninfo, autocommit=True) as conn:
-                    conn.execute(
-                        psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel))
-                    )
-                    self.event.set()  # pull once: something may have arrived while disconnected
-                    while not self._stopped.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.event.set()
-            except psycopg.Error as e:
-                log.warning("listen_connection_lost", error_type=type(e).__name__)
-                self.event.set()
-                self._stopped.wait(0.5)
-
-    def wait(self, timeout: float) -> None:
-        self.event.wait(timeout)
-        self.event.clear()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.event.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-class ProjectionSupervisor:
-    """Keeps every projection current in a background thread; survives database errors by
-    restarting from the tracking position; rebuilds a projection whose version changed and swaps
-    the new generation in when it has caught up."""
-
-    def __init__(
-        self,
-        app: StaffelApplication,
-        projections: Sequence[CaseProjection] = PROJECTIONS,
-        poll_interval: float = 0.2,
-        batch_size: int = BATCH_SIZE,
-        store: ViewStoreMixin | None = None,
-        processes: Sequence[Stepper] = (),
-    ) -> None:
-        """``processes``: further followers of the log (process managers) stepped alongside."""
-        self.app, self.projections = app, projections
-        self.store = store or build_view_store(app)
-        self.processes = processes
-        self.poll_interval, self.batch_size = poll_interval, batch_size
-        self.waker = Waker(app)
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.errors = 0  # since the start, for metrics
-        self._failures = 0  # in a row: the backoff grows with these, not with ``errors``
-        # rounds ended: a batch's work ends after its commit (the log compacted after an erasure)
-        self.rounds = 0
-        self._round_ended = threading.Condition()
-
-    def wake(self) -> None:
-        self.waker.event.set()
-
-    def start(self) -> ProjectionSupervisor:
-        self._thread = threading.Thread(target=self.run, daemon=True, name="staffel-projections")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.waker.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                self._run_workers()
-            except Exception as e:  # a dropped connection, a locked database: retry from tracking
-                self.errors += 1
-                self._failures += 1
-                # no message or traceback text: a refused row's values could be personal data
-                log.error("projection_runner_failed", error_type=type(e).__name__)
-                self._stopped.wait(min(5.0, 0.2 * self._failures))
-
-    def _run_workers(self) -> None:
-        workers = self._workers()
-        while not self._stopped.is_set():
-            busy = self._step(workers) + sum(p.step() for p in self.processes)
-            self._failures = 0
-            with self._round_ended:
-                self.rounds += 1
-                self._round_ended.notify_all()
-            if not busy:
-                rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
-                if rebuilt or self._generations_changed(workers):
-                    return  # re-plan the workers against the new generations
-                self.waker.wait(self.poll_interval)
-
-    def _step(self, workers: list[ProjectionWorker]) -> int:
-        """One batch for each worker. Workers at the same position get the same events, so each
-        batch is read, decoded and opened once for all of them (the projections only read it)."""
-        batches: dict[int, Batch] = {}
-        busy = 0
-        for worker in workers:
-            position = worker.position
-            if position not in batches:
-                batches[position] = read_batch(self.app, position, self.batch_size)
-            busy += worker.apply(batches[position])
-        return busy
-
-    def _workers(self) -> list[ProjectionWorker]:
-        self._plan: dict[str, int] = {}
-        self._rebuilds: set[tuple[str, int]] = set()
-        workers = []
-        for projection in self.projections:
-            active, rebuild = ensure_generation(self.store, projection)
-            self._plan[projection.name] = active
-            workers.append(
-                ProjectionWorker(self.app, self.store, projection, active, self.batch_size)
-            )
-            if rebuild is not None:
-                self._rebuilds.add((projection.name, rebuild))
-                workers.append(
-                    ProjectionWorker(self.app, self.store, projection, rebuild, self.batch_size)
-                )
-        return workers
-
-    def _is_rebuild(self, worker: ProjectionWorker) -> bool:
-        return (worker.projection.name, worker.generation) in self._rebuilds
-
-    def _activate(self, worker: ProjectionWorker) -> bool:
-        log.info(
-            "projection_swapped", projection=worker.projection.name, generation=worker.generation
-        )
-        self.store.activate(worker.projection.name, worker.generation)
-        return True
-
-    def _generations_changed(self, workers: list[ProjectionWorker]) -> bool:
-        return any(self.store.active_generation(name) != gen for name, gen in self._plan.items())
-
-    def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
-        return wait_for(self.store, position, timeout, names or [p.name for p in self.projections])
-
-    def finish_round(self, timeout: float) -> bool:
-        """Block until the round under way has ended. A batch's rows and tracking position are
-        visible at its commit, but its work ends after it: once an erasure was applied, the
-        store compacts SQLite's write-ahead log, and until then the files still hold the pages
-        from before the erasure. Positions seen reached, then this: the files are as the views."""
-        if not self.running:
-            return True
-        with self._round_ended:
-            seen = self.rounds
-            self.wake()
-            return self._round_ended.wait_for(lambda: self.rounds > seen, timeout)
 
 
 def wait_for(store: ViewStoreMixin, position: int, timeout: float, names: Sequence[str]) -> bool:
@@ -339,7 +157,7 @@ def wait_for(store: ViewStoreMixin, position: int, timeout: float, names: Sequen
         delay = min(delay * 2, 0.05)
 
 
-def run_once(app: StaffelApplication, projection: CaseProjection, store: ViewStoreMixin) -> Any:
+def run_once(app: StaffelApplication, projection: Projection[Any], store: ViewStoreMixin) -> Any:
     """Catch one projection up synchronously (tests, replay)."""
     active, _ = ensure_generation(store, projection)
     return ProjectionWorker(app, store, projection, active).catch_up()

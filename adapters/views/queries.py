@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
-from adapters.views.store import ViewStoreMixin, name_key
+from adapters.views.store import ViewStoreMixin
 from domain.bamf_number import normalise_or_none
 from projections.summary import Doc
 
@@ -292,7 +292,7 @@ def _like(text: str) -> str:
     return text.replace("\\", "").replace("%", "").replace("_", "")
 
 
-__all__ = ["BadCursorError", "CaseQueries", "History", "Page", "name_key"]
+__all__ = ["BadCursorError", "CaseQueries", "History", "Page"]
 
 
 def _number(text: str) -> str:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from adapters.auth import TokenError
 from api.deps import ServicesDep
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from workers.projections import lag
 
 router = APIRouter(tags=["health"])

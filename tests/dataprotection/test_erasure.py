@@ -33,7 +33,7 @@ from api.app import create_app
 from bootstrap import build_services
 from cli.main import EXIT_OK, main
 from domain.aggregates.case_errors import CaseErasedError
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.dataprotection.helpers import (
     MARKER,
     Subject,

@@ -31,9 +31,10 @@ from domain.values import (
     Person,
     Protection,
 )
+from projections.summary import CaseSummaryProjection
 from service_layer import retention
 from tests.dataprotection.conftest import run
-from workers.projections import build_view_store
+from workers.projections import build_view_store, newest_worker
 
 TODAY = date(2025, 6, 30)  # in the past, so a real run may use it
 AGENCY, JOBCENTER = "aa-heinsberg", "jobcenter-heinsberg"
@@ -328,7 +329,7 @@ def test_a_case_changed_since_it_was_read_is_left_alone(app: StaffelApplication)
     case_id = register(app, LegalBasis.SGB_III, date(2010, 1, 4))
     close(app, case_id, date(2012, 1, 4))
     store = build_view_store(app)
-    worker = retention.summary_worker(app, store)
+    worker = newest_worker(app, store, CaseSummaryProjection())
     retention.catch_up(worker, head(app))
     work = retention.plan(app, store, worker.generation, TODAY, DEFAULT_YEARS)
     assert [d.case_id for d in work.due] == [str(case_id)]

@@ -121,7 +121,7 @@ class Api:
     def settle(self, timeout: float = 20.0) -> None:
         """Wait until the projections and the policy have processed everything recorded, and
         the round that did it has ended (after an erasure: the log compacted, see
-        ``ProjectionSupervisor.finish_round``)."""
+        ``Supervisor.finish_round``)."""
         deadline = time.monotonic() + timeout
         while True:
             head = self.head()

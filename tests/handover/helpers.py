@@ -28,7 +28,7 @@ from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 from domain.values import LegalStatus, Person
 from domain.writes import Recorded
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from workers.handover_policy import PolicyWorker
 from workers.outbox import Outbox
 from workers.projections import run_once

@@ -18,7 +18,8 @@ from typing import Any, Protocol, TypeVar
 from adapters.keystore import opened
 from adapters.settings import Settings
 from adapters.views import schema
-from adapters.views.store import ViewStoreMixin, dumps
+from adapters.views.batch_writer import dumps
+from adapters.views.store import ViewStoreMixin
 from bootstrap import build_case_application
 from domain import policy
 from domain.actor import Actor, acting_as
@@ -46,8 +47,9 @@ from domain.values import (
     WorkExperience,
 )
 from projections import summary
-from projections.case_views import PROJECTIONS, CaseProjection
+from projections.base import Projection
 from projections.history import entry_for
+from projections.registry import PROJECTIONS
 from tests.conftest import create_database
 from workers.projections import ProjectionWorker, ensure_generation
 
@@ -491,7 +493,7 @@ def assert_views_equal_fold(actual: Views, expected: Views) -> None:
 def rebuild(
     app: StaffelApplication,
     store: ViewStoreMixin,
-    projections: Sequence[CaseProjection] = PROJECTIONS,
+    projections: Sequence[Projection[Any]] = PROJECTIONS,
 ) -> dict[str, int]:
     """A fresh (building) generation of each projection, caught up from position 0 in one go."""
     generations = {}

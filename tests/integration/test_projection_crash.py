@@ -20,7 +20,7 @@ from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
 from domain.application import StaffelApplication
 from domain.sealing import sealing_with
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.integration.projection_helpers import (
     RandomChooser,
     World,

@@ -17,7 +17,7 @@ from hypothesis.strategies import DataObject
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
 from domain.sealing import sealing_with
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.integration.projection_helpers import (
     World,
     assert_views_equal_fold,

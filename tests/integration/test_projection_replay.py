@@ -15,7 +15,7 @@ import pytest
 from adapters.views.queries import CaseQueries
 from cli.main import main
 from domain.application import StaffelApplication
-from projections.case_views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.integration.projection_helpers import (
     RandomChooser,
     World,
@@ -27,7 +27,8 @@ from tests.integration.projection_helpers import (
     save_random_cases,
     table_names,
 )
-from workers.projections import ProjectionSupervisor, ProjectionWorker, build_view_store
+from workers.projections import ProjectionWorker, build_view_store
+from workers.supervisor import Supervisor
 
 TABLES = {"case_history": ("case_history",), "case_summary": ("case_summary", "handovers")}
 
@@ -73,7 +74,7 @@ def test_replay_while_serving_swaps_in_a_new_generation_that_the_supervisor_then
             [queries.statistics(org=org, now=now) for org in world.orgs],
         )
 
-    supervisor = ProjectionSupervisor(app, poll_interval=0.1).start()
+    supervisor = Supervisor(app, poll_interval=0.1).start()
     try:
         assert supervisor.wait_for(position, timeout=5)
         before = snapshot()

@@ -19,7 +19,10 @@ from cli.main import main
 from domain.actor import acting_as
 from domain.application import StaffelApplication
 from domain.values import LegalStatus, NoteCategory, Person
-from projections.case_views import PROJECTIONS, Batch, CaseHistoryProjection, CaseSummaryProjection
+from projections.base import Batch
+from projections.history import CaseHistoryProjection
+from projections.registry import PROJECTIONS
+from projections.summary import CaseSummaryProjection
 from tests.conftest import create_database
 from tests.integration.projection_helpers import (
     RandomChooser,
@@ -32,7 +35,8 @@ from tests.integration.projection_helpers import (
     table_names,
     wait_until,
 )
-from workers.projections import ProjectionSupervisor, build_view_store, lag, wait_for
+from workers.projections import build_view_store, lag, wait_for
+from workers.supervisor import Supervisor
 
 
 @pytest.fixture
@@ -48,8 +52,8 @@ def app(url: str) -> Iterator[StaffelApplication]:
 
 
 @contextmanager
-def running(app: StaffelApplication, **kwargs: Any) -> Iterator[ProjectionSupervisor]:
-    supervisor = ProjectionSupervisor(app, **kwargs).start()
+def running(app: StaffelApplication, **kwargs: Any) -> Iterator[Supervisor]:
+    supervisor = Supervisor(app, **kwargs).start()
     try:
         yield supervisor
     finally:

@@ -173,7 +173,7 @@ def test_mentoring_goes_on_after_a_placement(apps: list[StaffelApplication]) -> 
 
 def test_the_partners_live_in_the_cases_store(make_app: MakeApp, backend: str) -> None:
     """The library names an application after its class: ours must keep the name the case stores
-    of earlier versions were written under ("Staffel", by the former ``CaseApplication``), so a
+    of earlier versions were written under ("Staffel", by the former ``StaffelApplication``), so a
     store written before employers existed is the same store, tables and tracking."""
     assert StaffelApplication.name == "Staffel"
     before = StaffelApplication(env=library_env(Settings(database_url=backend)))

@@ -1,6 +1,6 @@
-"""How the matching projection's documents are written: one row per document (its ``doc`` and the
-columns queries filter on), plus, for a person, one row per open consent (``match_shares``) and
-per mentor (``match_mentors``). Mixed into ``TxWriter``: inside the batch's transaction."""
+"""The matching view's writer (``projections.matching_view.MatchingWriter``): one row per
+document (its ``doc`` and the columns queries filter on), plus, for a person, one row per open
+consent (``match_shares``) and per mentor (``match_mentors``)."""
 
 from __future__ import annotations
 
@@ -8,40 +8,36 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from adapters.views.batch_writer import BatchWriter, dumps, text
 from domain.matching import occupation_key
-
-Doc = dict[str, Any]
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _text(value: str) -> str:
-    return value.replace("\x00", "\ufffd")  # PostgreSQL refuses NUL in text columns
+from projections.matching_view import MatchingWriter
+from projections.partner_docs import Doc
 
 
 def _bars(values: Iterable[str]) -> str:
     """``|a|b|``: a list a ``LIKE '%|a|%'`` finds exactly."""
-    return "|" + "|".join(_text(v).replace("|", "/") for v in values) + "|"
+    return "|" + "|".join(text(v).replace("|", "/") for v in values) + "|"
 
 
 def _case(d: Doc) -> tuple[Any, ...]:
-    return (d["case_id"], _text(d["holder"]), int(d["closed"]), _text(d["municipality"]),
-            d["legal_status"], d["german_level"], _ENCODER.encode(d["occupations"]))  # fmt: skip
+    return (d["case_id"], text(d["holder"]), int(d["closed"]), text(d["municipality"]),
+            d["legal_status"], d["german_level"], dumps(d["occupations"]))  # fmt: skip
 
 
 def _offer(d: Doc) -> tuple[Any, ...]:
-    return (d["offer_id"], d["employer_id"], d["state"], d["kind"], _text(d["municipality"]),
-            _text(occupation_key(d["occupation"])), d["published_at"])  # fmt: skip
+    return (d["offer_id"], d["employer_id"], d["state"], d["kind"], text(d["municipality"]),
+            text(occupation_key(d["occupation"])), d["published_at"])  # fmt: skip
 
 
 def _employer(d: Doc) -> tuple[Any, ...]:
-    return (d["employer_id"], _text(d["account"]), _text(d["caring_org"]), int(d["active"]),
-            _text(d["name"].casefold()), _bars(d["locations"]))  # fmt: skip
+    return (d["employer_id"], text(d["account"]), text(d["caring_org"]), int(d["active"]),
+            text(d["name"].casefold()), _bars(d["locations"]))  # fmt: skip
 
 
 def _volunteer(d: Doc) -> tuple[Any, ...]:
-    return (d["volunteer_id"], _text(d["organisation"]), _text(d["login"]), d["state"],
-            _text(d["municipality"]), _bars(d["languages"]), d["capacity"], len(d["mentees"]),
-            _text(d["name"].casefold()))  # fmt: skip
+    return (d["volunteer_id"], text(d["organisation"]), text(d["login"]), d["state"],
+            text(d["municipality"]), _bars(d["languages"]), d["capacity"], len(d["mentees"]),
+            text(d["name"].casefold()))  # fmt: skip
 
 
 # kind -> (table, key column, other columns, their values)
@@ -60,15 +56,7 @@ ROWS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Doc], tuple[Any, ...]
 }  # fmt: skip
 
 
-class MatchingRows:
-    """``load_docs`` / ``save_docs`` for ``MatchingProjection``; needs ``curs``, ``sql``, ``t``."""
-
-    curs: Any
-    sql: Callable[[str], str]
-
-    def t(self, base: str) -> str:
-        raise NotImplementedError
-
+class SqlMatchingWriter(BatchWriter, MatchingWriter):
     def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]:
         table, key, _, _ = ROWS[kind]
         wanted = list(ids)
@@ -88,7 +76,7 @@ class MatchingRows:
                 f" VALUES ({', '.join(['%s'] * len(names))})"
                 f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
             ),
-            [(*values(d), _ENCODER.encode(d)) for d in docs],
+            [(*values(d), dumps(d)) for d in docs],
         )
         if kind == "cases":
             self._save_links(docs)
@@ -102,8 +90,8 @@ class MatchingRows:
                 self.sql(f"DELETE FROM {self.t(table)} WHERE case_id IN ({marks})"), ids
             )
         shares = [
-            (d["case_id"], _text(c["consent_id"]), c["purpose"], _text(c["recipient"]),
-             _ENCODER.encode(c["scope"]))
+            (d["case_id"], text(c["consent_id"]), c["purpose"], text(c["recipient"]),
+             dumps(c["scope"]))
             for d in docs for c in d["consents"]
         ]  # fmt: skip
         if shares:
@@ -111,7 +99,7 @@ class MatchingRows:
                 self.sql(f"INSERT INTO {self.t('match_shares')} VALUES (%s, %s, %s, %s, %s)"),
                 shares,
             )
-        mentors = {(_text(m["volunteer_id"]), d["case_id"]) for d in docs for m in d["mentors"]}
+        mentors = {(text(m["volunteer_id"]), d["case_id"]) for d in docs for m in d["mentors"]}
         if mentors:
             self.curs.executemany(
                 self.sql(f"INSERT INTO {self.t('match_mentors')} VALUES (%s, %s)"), sorted(mentors)

@@ -1,0 +1,44 @@
+"""What every projection's writer shares: the batch's cursor inside its transaction (rows and
+tracking record together), the generation's table names, secure deletion after an erasure, and
+the encoding of JSON and plain-text columns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from adapters.views import schema
+
+# One encoder for every row: ``json.dumps`` with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(value: Any) -> str:
+    return _ENCODER.encode(value)
+
+
+def text(value: str) -> str:
+    """A plain-text column's value: PostgreSQL refuses NUL in text, and one such event would stop
+    the projection for good. The JSON columns keep the exact value (``dumps`` escapes NUL)."""
+    return value.replace("\x00", "\ufffd")
+
+
+class BatchWriter:
+    """Writes of one batch, inside the batch's transaction; each projection's writer extends it
+    with the view protocol of its projection."""
+
+    def __init__(
+        self, curs: Any, generation: int, sql: Callable[[str], str], secure: str | None
+    ) -> None:
+        """``secure``: the statement that makes freed rows leave no trace (None: not needed)."""
+        self.curs, self.generation, self.sql, self._secure = curs, generation, sql, secure
+        self.erased = False  # an erasure was applied: the store compacts its log after commit
+
+    def t(self, base: str) -> str:
+        return schema.table(base, self.generation)
+
+    def secure_delete(self) -> None:
+        self.erased = True
+        if self._secure:
+            self.curs.execute(self._secure)

@@ -1,0 +1,71 @@
+"""The summary view's writer (``projections.summary.SummaryWriter``): one row per case with the
+columns queries filter on, and the handover queues, one row per offer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from adapters.views.batch_writer import BatchWriter, dumps, text
+from projections.summary import Doc, SummaryWriter, current_handover, handover_state
+
+
+class SqlSummaryWriter(BatchWriter, SummaryWriter):
+    def load_summaries(self, case_ids: Iterable[str]) -> dict[str, Doc]:
+        ids = list(case_ids)
+        marks = ", ".join(["%s"] * len(ids))
+        self.curs.execute(
+            self.sql(f"SELECT doc FROM {self.t('case_summary')} WHERE case_id IN ({marks})"), ids
+        )
+        return {d["case_id"]: d for d in (json.loads(row["doc"]) for row in self.curs.fetchall())}
+
+    def save_summaries(self, docs: Sequence[Doc]) -> None:
+        self.curs.executemany(
+            self.sql(
+                f"INSERT INTO {self.t('case_summary')} VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, holder = excluded.holder,"
+                " office = excluded.office, caseworker = excluded.caseworker,"
+                " legal_status = excluded.legal_status, handover_state = excluded.handover_state,"
+                " handover_to = excluded.handover_to, name_key = excluded.name_key,"
+                " bamf_file_number = excluded.bamf_file_number, closed = excluded.closed,"
+                " support_need = excluded.support_need, version = excluded.version,"
+                " last_activity = excluded.last_activity, position = excluded.position"
+            ),
+            [summary_row(d) for d in docs],
+        )
+
+    def save_handovers(self, docs: Sequence[Doc]) -> None:
+        ids = sorted(d["case_id"] for d in docs)
+        marks = ", ".join(["%s"] * len(ids))
+        self.curs.execute(
+            self.sql(f"DELETE FROM {self.t('handovers')} WHERE case_id IN ({marks})"), ids
+        )
+        rows = [
+            (h["case_id"], h["offer_version"], h["from_org"], h["to_org"], h["state"],
+             h["offered_at"], h["due_on"], dumps(h))
+            for d in docs for h in d["handovers"]
+        ]  # fmt: skip
+        self.curs.executemany(
+            self.sql(f"INSERT INTO {self.t('handovers')} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
+            rows,
+        )
+
+
+def summary_row(doc: Doc) -> tuple[Any, ...]:
+    person = doc["person"]
+    handover = current_handover(doc)
+    support = doc["support_need"]
+    return (
+        doc["case_id"], dumps(doc), doc["holder"], doc["office"], doc["caseworker"],
+        doc["legal_status"], handover_state(doc),
+        handover["to_org"] if handover and handover["state"] == "offered" else None,
+        name_key(person["family_name"], person["given_name"]), doc["bamf_file_number"],
+        doc["registered_on"], int(doc["closed"]), None if support is None else int(support),
+        doc["version"], doc["last_activity"], doc.get("position", 0),
+    )  # fmt: skip
+
+
+def name_key(family_name: str, given_name: str) -> str:
+    return text(f"{family_name} {given_name}".casefold())

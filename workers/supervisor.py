@@ -1,0 +1,225 @@
+"""The background thread beside HTTP: it keeps every projection current and steps the
+processes that follow the same log (the handover policy, the federation outbox), each from its
+own tracking position, in one loop.
+
+Live following pulls from the tracking positions whenever it is woken: by PostgreSQL's
+LISTEN/NOTIFY on the events table's channel (the connection is supervised and re-opened when it
+drops: nothing is lost because the pull starts from the tracking record), by the in-process
+writer, or by a short poll interval (SQLite has no notifications). ADR 0004.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import psycopg
+import structlog
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from adapters.views.store import ViewStoreMixin
+from domain.application import StaffelApplication
+from projections.base import Batch, Projection
+from projections.registry import PROJECTIONS
+from workers.projections import (
+    BATCH_SIZE,
+    ProjectionWorker,
+    build_view_store,
+    ensure_generation,
+    read_batch,
+    wait_for,
+)
+
+log = structlog.get_logger("staffel.projections")
+
+
+class Process(Protocol):
+    """A follower of the log that is not a projection (the handover policy, the outbox): it
+    acts on the events after its own tracking position and keeps no generations."""
+
+    def step(self) -> int:
+        """Handle the next batch; return how much it did (0: nothing to do)."""
+        ...
+
+
+class Waker:
+    """Wakes the runner when new events are recorded; on PostgreSQL through LISTEN/NOTIFY."""
+
+    def __init__(self, app: StaffelApplication) -> None:
+        self.event = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        recorder = app.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            self._thread = threading.Thread(
+                target=self._listen,
+                args=(app, recorder.channel_name),
+                daemon=True,
+                name="staffel-listen",
+            )
+            self._thread.start()
+
+    def _listen(self, app: StaffelApplication, channel: str) -> None:
+        env = app.env
+        conninfo = psycopg.conninfo.make_conninfo(
+            dbname=env.get("POSTGRES_DBNAME"),
+            host=env.get("POSTGRES_HOST"),
+            port=env.get("POSTGRES_PORT"),
+            user=env.get("POSTGRES_USER"),
+            password=env.get("POSTGRES_PASSWORD") or None,
+        )
+        while not self._stopped.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(
+                        psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel))
+                    )
+                    self.event.set()  # pull once: something may have arrived while disconnected
+                    while not self._stopped.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.event.set()
+            except psycopg.Error as e:
+                log.warning("listen_connection_lost", error_type=type(e).__name__)
+                self.event.set()
+                self._stopped.wait(0.5)
+
+    def wait(self, timeout: float) -> None:
+        self.event.wait(timeout)
+        self.event.clear()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class Supervisor:
+    """Keeps every projection current in a background thread and steps the processes beside
+    them; survives database errors by restarting from the tracking positions; rebuilds a
+    projection whose version changed and swaps the new generation in when it has caught up."""
+
+    def __init__(
+        self,
+        app: StaffelApplication,
+        projections: Sequence[Projection[Any]] = PROJECTIONS,
+        poll_interval: float = 0.2,
+        batch_size: int = BATCH_SIZE,
+        store: ViewStoreMixin | None = None,
+        processes: Sequence[Process] = (),
+    ) -> None:
+        """``processes``: the followers of the log that are not projections, stepped each round
+        after the projections."""
+        self.app, self.projections = app, projections
+        self.store = store or build_view_store(app)
+        self.processes = processes
+        self.poll_interval, self.batch_size = poll_interval, batch_size
+        self.waker = Waker(app)
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors = 0  # since the start, for metrics
+        self._failures = 0  # in a row: the backoff grows with these, not with ``errors``
+        # rounds ended: a batch's work ends after its commit (the log compacted after an erasure)
+        self.rounds = 0
+        self._round_ended = threading.Condition()
+
+    def wake(self) -> None:
+        self.waker.event.set()
+
+    def start(self) -> Supervisor:
+        self._thread = threading.Thread(target=self.run, daemon=True, name="staffel-projections")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.waker.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._run_workers()
+            except Exception as e:  # a dropped connection, a locked database: retry from tracking
+                self.errors += 1
+                self._failures += 1
+                # no message or traceback text: a refused row's values could be personal data
+                log.error("projection_runner_failed", error_type=type(e).__name__)
+                self._stopped.wait(min(5.0, 0.2 * self._failures))
+
+    def _run_workers(self) -> None:
+        workers = self._workers()
+        while not self._stopped.is_set():
+            busy = self._step(workers) + sum(p.step() for p in self.processes)
+            self._failures = 0
+            with self._round_ended:
+                self.rounds += 1
+                self._round_ended.notify_all()
+            if not busy:
+                rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
+                if rebuilt or self._generations_changed(workers):
+                    return  # re-plan the workers against the new generations
+                self.waker.wait(self.poll_interval)
+
+    def _step(self, workers: list[ProjectionWorker]) -> int:
+        """One batch for each worker. Workers at the same position get the same events, so each
+        batch is read, decoded and opened once for all of them (the projections only read it)."""
+        batches: dict[int, Batch] = {}
+        busy = 0
+        for worker in workers:
+            position = worker.position
+            if position not in batches:
+                batches[position] = read_batch(self.app, position, self.batch_size)
+            busy += worker.apply(batches[position])
+        return busy
+
+    def _workers(self) -> list[ProjectionWorker]:
+        self._plan: dict[str, int] = {}
+        self._rebuilds: set[tuple[str, int]] = set()
+        workers = []
+        for projection in self.projections:
+            active, rebuild = ensure_generation(self.store, projection)
+            self._plan[projection.name] = active
+            workers.append(
+                ProjectionWorker(self.app, self.store, projection, active, self.batch_size)
+            )
+            if rebuild is not None:
+                self._rebuilds.add((projection.name, rebuild))
+                workers.append(
+                    ProjectionWorker(self.app, self.store, projection, rebuild, self.batch_size)
+                )
+        return workers
+
+    def _is_rebuild(self, worker: ProjectionWorker) -> bool:
+        return (worker.projection.name, worker.generation) in self._rebuilds
+
+    def _activate(self, worker: ProjectionWorker) -> bool:
+        log.info(
+            "projection_swapped", projection=worker.projection.name, generation=worker.generation
+        )
+        self.store.activate(worker.projection.name, worker.generation)
+        return True
+
+    def _generations_changed(self, workers: list[ProjectionWorker]) -> bool:
+        return any(self.store.active_generation(name) != gen for name, gen in self._plan.items())
+
+    def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
+        return wait_for(self.store, position, timeout, names or [p.name for p in self.projections])
+
+    def finish_round(self, timeout: float) -> bool:
+        """Block until the round under way has ended. A batch's rows and tracking position are
+        visible at its commit, but its work ends after it: once an erasure was applied, the
+        store compacts SQLite's write-ahead log, and until then the files still hold the pages
+        from before the erasure. Positions seen reached, then this: the files are as the views."""
+        if not self.running:
+            return True
+        with self._round_ended:
+            seen = self.rounds
+            self.wake()
+            return self._round_ended.wait_for(lambda: self.rounds > seen, timeout)
