@@ -15,7 +15,8 @@ from adapters.auth import Principal
 from adapters.federation.bundle import BundleError
 from adapters.views.queries import History, Page
 from api.problems import ApiError
-from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
+from api.schemas.cases import EraseCase, EventIn, RegisterCase
+from api.schemas.handovers import OfferHandover
 from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError

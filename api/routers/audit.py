@@ -15,7 +15,7 @@ from adapters.audit.verify import verify_one, verify_store
 from adapters.auth import Principal, Role
 from api.deps import CasesDep, PrincipalDep, ServicesDep
 from api.problems import PROBLEMS, ApiError
-from api.schemas import HistoryEntryOut
+from api.schemas.cases import HistoryEntryOut
 from projections.history import entry_for
 from service_layer.access import forbidden
 from service_layer.audit import EventFilter, events_page

@@ -17,15 +17,8 @@ from api.deps import (
     idempotency_key,
 )
 from api.problems import PROBLEMS, problem_response
-from api.schemas import (
-    CaseOut,
-    EraseCase,
-    HistoryOut,
-    Page,
-    Recorded,
-    RegisterCase,
-    StaffEvent,
-)
+from api.schemas.cases import CaseOut, EraseCase, HistoryOut, RegisterCase, StaffEvent
+from api.schemas.common import Page, Recorded
 from domain.application import Recorded as RecordedResult
 from domain.values import LegalStatus
 from projections.summary import current_handover, handover_state

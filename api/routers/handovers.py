@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
 from api.routers.cases import CREATED, created
-from api.schemas import AcceptHandover, OfferHandover, Page, Reason, Recorded
+from api.schemas.common import Page, Reason, Recorded
+from api.schemas.handovers import AcceptHandover, OfferHandover
 from domain.application import Recorded as RecordedResult
 from service_layer import cases as operations
 

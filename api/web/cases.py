@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from adapters.auth import STAFF_ROLES
 from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
-from api.schemas import RegisterCase
+from api.schemas.cases import RegisterCase
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.text import domain_error
