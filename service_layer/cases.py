@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from fastapi import Request
 
 from adapters.auth import Principal
 from adapters.federation.bundle import BundleError
@@ -39,14 +38,6 @@ log = structlog.get_logger("staffel.cases")
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(principal.sub, principal.org)
-
-
-def after_write(request: Request, result: Recorded) -> None:
-    """The caller's own reads wait for this write; the projections wake up for it."""
-    principal = request.state.principal
-    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
-    request.app.state.metrics.recorded()
-    request.app.state.services.supervisor.wake()
 
 
 def invalid(field: str, message: str, detail: str) -> ApiError:

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from adapters.auth import STAFF_ROLES
 from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
+from api.responses import after_write
 from api.schemas.cases import RegisterCase
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
@@ -196,6 +197,6 @@ def register(
                 for x in e.extra["errors"]
             }
         else:
-            operations.after_write(request, result)
+            after_write(request, result.position)
             return redirect(f"/ui/cases/{result.case_id}?saved=register")
     return register_page(request, services, principal, form, errors, 422)
