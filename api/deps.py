@@ -1,4 +1,5 @@
-"""Dependencies: services, the caller, read-your-writes, request fingerprints."""
+"""Dependencies: services, the caller, read-your-writes, request fingerprints; the refusals
+the partner endpoints document."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.auth import TokenError
 from api.identity import authenticate
-from api.problems import ApiError
+from api.problems import PROBLEMS, ApiError, problem_response
 from bootstrap import Services
 from domain.application import StaffelApplication
 from domain.principal import Principal
@@ -149,3 +150,31 @@ def scoped_key(principal: Principal, key: str) -> str:
     the encoding; keys stored before it (``org:sub:key``) are not looked up (ADR 0005)."""
     scope = json.dumps([principal.org, principal.sub, key], separators=(",", ":"))
     return "u1:" + hashlib.sha256(scope.encode()).hexdigest()
+
+
+def consents_current(services: ServicesDep) -> None:
+    """Reads gated by consent wait until the matching view has every event recorded so far: a
+    consent withdrawn before the read began hides the person from it."""
+    head = services.cases.recorder.max_notification_id() or 0
+    if head and not services.supervisor.wait_for(
+        head, services.settings.read_wait_seconds, ["matching"]
+    ):
+        raise ApiError(
+            503,
+            "read-model-behind",
+            "The read models have not caught up yet",
+            f"position {head} not yet processed; retry shortly",
+            min_position=head,
+        )
+
+
+# the refusals every employer, offer, volunteer and matching endpoint may answer with
+PARTNER_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    404: problem_response("no such employer, offer, volunteer or case"),
+}
+WRITTEN: dict[int | str, dict[str, Any]] = {
+    201: {"description": "recorded"},
+    409: problem_response("conflict: a duplicate, a state that forbids it, a concurrent change"),
+    403: problem_response("not allowed; the detail says why"),
+}

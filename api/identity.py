@@ -11,7 +11,6 @@ from adapters.auth import TokenError, UnknownOrganisationError
 from bootstrap import Services
 from domain.errors import EmployerNotFoundError
 from domain.principal import Principal, Role
-from service_layer.cases import invalid
 from service_layer.partner_access import employer_of
 
 
@@ -53,9 +52,3 @@ def is_registered_employer(services: Services, principal: Principal) -> bool:
     except EmployerNotFoundError:
         return False
     return True
-
-
-def require_org(services: Services, field: str, org: str | None) -> None:
-    """A body naming an organisation (an employer's ``caring_org``) names one of ours: 422."""
-    if org is not None and org not in services.orgs:
-        raise invalid(field, "unknown organisation", f"'{org}' is not a known organisation")

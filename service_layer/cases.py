@@ -9,12 +9,12 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from fastapi import Request
 
 from adapters.federation.bundle import BundleError
 from adapters.views.queries import History, Page
 from api.problems import ApiError
-from api.schemas import EraseCase, EventIn, OfferHandover, RegisterCase
+from api.schemas.cases import EraseCase, EventIn, RegisterCase
+from api.schemas.handovers import OfferHandover
 from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
@@ -38,14 +38,6 @@ log = structlog.get_logger("staffel.cases")
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(principal.sub, principal.org)
-
-
-def after_write(request: Request, result: Recorded) -> None:
-    """The caller's own reads wait for this write; the projections wake up for it."""
-    principal = request.state.principal
-    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
-    request.app.state.metrics.recorded()
-    request.app.state.services.supervisor.wake()
 
 
 def invalid(field: str, message: str, detail: str) -> ApiError:

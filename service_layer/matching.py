@@ -1,5 +1,6 @@
-"""What the matching endpoints show: ranked candidates for an offer, ranked offers for a person,
-a volunteer's mentees, each person reduced to the fields the viewer may see.
+"""Matching and placements: ranked candidates for an offer, ranked offers for a person, a
+volunteer's mentees, each person reduced to the fields the viewer may see; placing a person on an
+offer, assigning and releasing a mentor. Every person shown lands in the access log.
 
 Staff see the cases their organisation holds, in full. An employer sees only people with an open
 consent to share with it, scored and shown on the consented fields alone; a mentor likewise.
@@ -9,29 +10,38 @@ Consents are checked twice: on the rows that are scored and again on the documen
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from adapters.views.matching_queries import MatchingQueries
+from bootstrap import Services
 from domain import consent, matching
-from domain.values import ConsentPurpose
+from domain.actor import acting_as
+from domain.errors import CaseNotFoundError, EmployerNotFoundError
+from domain.principal import STAFF_ROLES, Principal, Role
+from domain.values import ConsentPurpose, VolunteerState, WageSubsidy
+from domain.writes import IdempotencyKey, Recorded
 from projections.sharing import ALL_FIELDS, candidate_from, granted, post_from, shared_view
+from service_layer import access
+from service_layer import cases as operations
+from service_layer import partner_access as pa
+from service_layer.partners import offer_doc, offers_out, views, volunteer_doc
 
 Doc = dict[str, Any]
 EMPLOYER = ConsentPurpose.SHARE_WITH_EMPLOYER.value
 MENTOR = ConsentPurpose.SHARE_WITH_MENTOR.value
 
 
-def offer_out(doc: Doc, employer: Doc | None) -> Doc:
-    return {**doc, "employer_name": employer["name"] if employer else None}
+@dataclass(frozen=True)
+class Placement:
+    """A person placed on an offer; ``placement_id`` None: ``offer-<offer id>``."""
 
-
-def offers_out(q: MatchingQueries, docs: list[Doc]) -> list[Doc]:
-    employers = q.employers_by_id(sorted({d["employer_id"] for d in docs}))
-    return [offer_out(d, employers.get(d["employer_id"])) for d in docs]
-
-
-def volunteer_out(doc: Doc) -> Doc:
-    return {**doc, "mentee_count": len(doc["mentees"])}
+    case_id: UUID
+    starts_on: date
+    placement_id: str | None = None
+    wage_subsidy: WageSubsidy | None = None
 
 
 def _result(m: matching.Match) -> Doc:
@@ -107,3 +117,133 @@ def mentees_of(q: MatchingQueries, volunteer: Doc) -> list[Doc]:
         shown = {"case_id": doc["case_id"], "assigned_on": since, "fields": sorted(fields)}
         out.append({**shown, "person": shared_view(doc, fields)})
     return out
+
+
+# -- use cases: reads -----------------------------------------------------------------------------
+# consent-gated reads (candidates, mentees) expect the matching view to have caught up with every
+# event recorded before the request: the caller waits first (``api.deps.consents_current``)
+
+
+def candidates(
+    services: Services, principal: Principal, offer_id: UUID, limit: int = 20
+) -> list[Doc]:
+    """The best candidates for the offer, best first. Staff: among the open cases their
+    organisation holds, in full. The offer's employer: only people who consented to share with
+    it, ranked on and showing only the consented fields (withdrawing hides them at once)."""
+    q = views(services)
+    offer = offer_doc(q, offer_id)
+    if principal.has(*STAFF_ROLES):
+        items = candidates_for_staff(q, offer, principal.org, limit)
+    elif principal.has(Role.EMPLOYER):
+        pa.require_offer_reader(principal, offer)
+        employer = q.employer(offer["employer_id"])
+        if employer is None:
+            raise EmployerNotFoundError(offer["employer_id"])
+        items = candidates_for_employer(q, offer, pa.employer_recipients(employer), limit)
+    else:
+        raise access.forbidden("only staff and the offer's employer see candidates")
+    operations.log_reads(
+        services, principal, [i["case_id"] for i in items], "GET /offers/{id}/candidates"
+    )
+    return items
+
+
+def offers_for_case(
+    services: Services, principal: Principal, case_id: UUID, limit: int = 20
+) -> list[Doc]:
+    """The best open offers for the person, best first: for whoever may read the whole case."""
+    if not principal.has(*STAFF_ROLES, Role.AUDITOR):
+        raise access.forbidden("volunteers and employers see people only through their consent")
+    if access.read_scope(principal, operations.find_case(services, case_id)) != "full":
+        raise access.forbidden(f"'{principal.org}' may not read this case")
+    q = views(services)
+    person = q.person(str(case_id))
+    if person is None:
+        raise CaseNotFoundError(case_id)
+    items = offers_for_person(q, person, limit)
+    operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}/offers")
+    return items
+
+
+def mentees(services: Services, principal: Principal, volunteer_id: UUID) -> list[Doc]:
+    """The people the volunteer mentors, each with only the fields they consented to share with
+    their mentor. Only the volunteer itself, while it has not left."""
+    if pa.volunteer_of(principal) != volunteer_id:
+        raise access.forbidden("only the volunteer sees the people it mentors")
+    volunteer = volunteer_doc(services, principal, volunteer_id)
+    if volunteer["state"] == VolunteerState.LEFT.value:
+        raise access.forbidden("a volunteer who has left sees no one")
+    items = mentees_of(views(services), volunteer)
+    operations.log_reads(
+        services, principal, [i["case_id"] for i in items], "GET /volunteers/{id}/mentees"
+    )
+    return items
+
+
+# -- use cases: writes on a case (the answer is the case's new version) ---------------------------
+
+
+def place(
+    services: Services,
+    principal: Principal,
+    offer_id: UUID,
+    placement: Placement,
+    expected_version: int | None = None,
+    idempotency: IdempotencyKey | None = None,
+) -> Recorded:
+    """The case's holder records ``PlacementMade``; the offer's position is taken in the same
+    transaction. The last free position fills the offer; a full, paused or withdrawn offer is a
+    conflict."""
+    pa.require(principal, *STAFF_ROLES, doing="place people")
+    operations.require_known(services, principal, placement.case_id)
+    with acting_as(operations.actor_of(principal)):
+        return services.cases.place(
+            placement.case_id,
+            offer_id,
+            placement_id=placement.placement_id or f"offer-{offer_id}",
+            starts_on=placement.starts_on,
+            wage_subsidy=placement.wage_subsidy,
+            expected_version=expected_version,
+            idempotency=idempotency,
+        )
+
+
+def assign_mentor(
+    services: Services,
+    principal: Principal,
+    volunteer_id: UUID,
+    case_id: UUID,
+    assigned_on: date | None = None,
+    expected_version: int | None = None,
+    idempotency: IdempotencyKey | None = None,
+) -> Recorded:
+    """The case's holder assigns the volunteer as mentor (``MentorAssigned``). The volunteer's
+    capacity holds: a full or paused volunteer is a conflict. Mentoring goes on after a
+    placement."""
+    pa.require(principal, *STAFF_ROLES, doing="assign mentors")
+    operations.require_known(services, principal, case_id)
+    with acting_as(operations.actor_of(principal)):
+        return services.cases.assign_mentor(
+            case_id,
+            volunteer_id,
+            assigned_on=assigned_on,
+            expected_version=expected_version,
+            idempotency=idempotency,
+        )
+
+
+def release_mentor(
+    services: Services,
+    principal: Principal,
+    volunteer_id: UUID,
+    case_id: UUID,
+    released_on: date | None = None,
+    expected_version: int | None = None,
+) -> Recorded:
+    """The case's holder ends the mentoring (``MentorReleased``)."""
+    pa.require(principal, *STAFF_ROLES, doing="release mentors")
+    operations.require_known(services, principal, case_id)
+    with acting_as(operations.actor_of(principal)):
+        return services.cases.release_mentor(
+            case_id, volunteer_id, released_on=released_on, expected_version=expected_version
+        )

@@ -14,7 +14,7 @@ from adapters.audit import timetravel as tt
 from adapters.audit.verify import verify_one, verify_store
 from api.deps import CasesDep, PrincipalDep, ServicesDep
 from api.problems import PROBLEMS, ApiError
-from api.schemas import HistoryEntryOut
+from api.schemas.cases import HistoryEntryOut
 from domain.principal import Principal, Role
 from projections.history import entry_for
 from service_layer.access import forbidden

@@ -17,17 +17,10 @@ from api.deps import (
     idempotency_key,
 )
 from api.problems import PROBLEMS, problem_response
-from api.schemas import (
-    CaseOut,
-    EraseCase,
-    HistoryOut,
-    Page,
-    Recorded,
-    RegisterCase,
-    StaffEvent,
-)
+from api.responses import written
+from api.schemas.cases import CaseOut, EraseCase, HistoryOut, RegisterCase, StaffEvent
+from api.schemas.common import Page, Recorded
 from domain.values import LegalStatus
-from domain.writes import Recorded as RecordedResult
 from projections.summary import current_handover, handover_state
 from service_layer import access
 from service_layer import cases as operations
@@ -40,14 +33,6 @@ CREATED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def created(result: RecordedResult, request: Request) -> JSONResponse:
-    operations.after_write(request, result)
-    body = Recorded(
-        case_id=result.id, version=result.version, position=result.position, digest=result.digest
-    ).model_dump(mode="json")
-    return JSONResponse(body, status_code=201, headers={"ETag": f'"{result.version}"'})
-
-
 @router.post("", status_code=201, response_model=Recorded, responses=CREATED)
 def register_case(
     body: RegisterCase,
@@ -58,7 +43,7 @@ def register_case(
 ) -> JSONResponse:
     idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
     result = operations.register(services, principal, body, idem)
-    return created(result, request)
+    return written(request, Recorded, result)
 
 
 @router.get("", response_model=Page)
@@ -156,7 +141,7 @@ def record_event(
         principal, key, "POST", f"/cases/{case_id}/events", event.model_dump(mode="json")
     )
     result = operations.record(services, principal, case_id, event.type, event, expected, idem)
-    return created(result, request)
+    return written(request, Recorded, result)
 
 
 @router.post("/{case_id}/erasure", status_code=201, response_model=Recorded, responses=CREATED)
@@ -176,4 +161,4 @@ def erase_case(
         principal, key, "POST", f"/cases/{case_id}/erasure", body.model_dump(mode="json")
     )
     result = operations.erase(services, principal, case_id, body, expected, idem)
-    return created(result, request)
+    return written(request, Recorded, result)

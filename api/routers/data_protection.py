@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
-from api.schemas import Entry
+from api.schemas.cases import Entry
 from api.web import subject_access as page
 from service_layer import subject_access
 

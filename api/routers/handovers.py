@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
-from api.routers.cases import CREATED, created
-from api.schemas import AcceptHandover, OfferHandover, Page, Reason, Recorded
+from api.responses import written
+from api.routers.cases import CREATED
+from api.schemas.common import Page, Reason, Recorded
+from api.schemas.handovers import AcceptHandover, OfferHandover
 from domain.writes import Recorded as RecordedResult
 from service_layer import cases as operations
 
@@ -28,7 +30,7 @@ def offer(
     services: ServicesDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return created(operations.offer(services, principal, case_id, body), request)
+    return written(request, Recorded, operations.offer(services, principal, case_id, body))
 
 
 @router.post(
@@ -78,7 +80,7 @@ def withdraw(
     body: Reason | None = None,
 ) -> JSONResponse:
     reason = body.reason if body else "zurückgezogen"
-    return created(operations.withdraw(services, principal, case_id, reason), request)
+    return written(request, Recorded, operations.withdraw(services, principal, case_id, reason))
 
 
 def answered(result: RecordedResult | operations.Pending, request: Request) -> JSONResponse:
@@ -87,7 +89,7 @@ def answered(result: RecordedResult | operations.Pending, request: Request) -> J
             {"case_id": str(result.case_id), "state": "pending", "detail": result.detail},
             status_code=202,
         )
-    return created(result, request)
+    return written(request, Recorded, result)
 
 
 @router.get("/handovers", response_model=Page)

@@ -1,7 +1,7 @@
 """The case page: the summary, the whole timeline in German, the forms for each event the caller
 may record, the handover decision (accept acknowledging version and digest, or reject), the link
 to the subject access report and, for a team lead or an admin of the holder, the erasure of the
-person's personal data (through the JSON API's own endpoint, ``api/web/endpoints.py``)."""
+person's personal data (the service layer's use cases, as the JSON API calls them)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from api.deps import wait_for_reads
-from api.partner_schemas import AssignMentee
+from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
-from api.schemas import AcceptHandover, EventIn, OfferHandover, Reason
-from api.web import endpoints, forms, text
+from api.responses import after_write
+from api.schemas.cases import EventIn
+from api.schemas.common import Reason
+from api.schemas.handovers import AcceptHandover, OfferHandover
+from api.web import forms, text
 from api.web.core import (
     FormDep,
     ServicesDep,
@@ -34,13 +36,18 @@ from bootstrap import Services
 from domain.aggregates import case_errors as ce
 from domain.aggregates import volunteer_errors as ve
 from domain.disclosure import may_request_subject_access
-from domain.errors import ConcurrentChangeError, ReferenceMismatchError, VersionConflictError
+from domain.errors import (
+    ConcurrentChangeError,
+    ReferenceMismatchError,
+    VersionConflictError,
+    VolunteerNotFoundError,
+)
 from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import VolunteerState, as_uuid
 from domain.writes import Recorded
 from projections import labels as de
 from projections.summary import person_doc
-from service_layer import access
+from service_layer import access, matching, partners
 from service_layer import cases as operations
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -77,8 +84,8 @@ def mentors(services: Services, principal: Principal, doc: dict[str, Any]) -> li
     for m in doc["mentors"]:
         volunteer_id = as_uuid(m["volunteer_id"])
         try:
-            found = endpoints.volunteer(services, principal, volunteer_id) if volunteer_id else None
-        except ApiError:  # not a registered volunteer of this deployment
+            found = partners.volunteer(services, principal, volunteer_id) if volunteer_id else None
+        except (ApiError, VolunteerNotFoundError):  # not a registered volunteer of this deployment
             found = None
         name = found["name"] if found else m["volunteer_id"]
         label = f"{name} ({orgs.get(m['organisation'], m['organisation'])})"
@@ -88,14 +95,14 @@ def mentors(services: Services, principal: Principal, doc: dict[str, Any]) -> li
 
 def volunteer_choices(services: Services, principal: Principal) -> forms.Options:
     """Registered volunteers who can take a mentee, for the mentor form."""
-    page = endpoints.volunteer_page(
+    page = partners.volunteers(
         services, principal, with_capacity=True, state=VolunteerState.AVAILABLE, limit=200
     )
     org = {o.id: o.name for o in services.orgs}
     return tuple(
         (v["volunteer_id"], f"{v['name']} ({org.get(v['organisation'], v['organisation'])},"
          f" {v['municipality']}; {v['capacity'] - v['mentee_count']} von {v['capacity']} frei)")
-        for v in page["items"]
+        for v in page.items
     )  # fmt: skip
 
 
@@ -215,12 +222,9 @@ def perform(
 ) -> Recorded | operations.Pending:
     if form is forms.MENTOR:
         assert isinstance(body, forms.ChooseMentor)
-        assign = AssignMentee(case_id=case_id, assigned_on=body.assigned_on)
-        saved = endpoints.assign_mentor(
-            request, services, principal, body.volunteer_id, assign, expected, None
+        return matching.assign_mentor(
+            services, principal, body.volunteer_id, case_id, body.assigned_on, expected
         )
-        # the endpoint did the read-your-writes bookkeeping already
-        return Recorded(case_id, saved["version"], saved["position"], saved["digest"])
     if form.event is not None:
         assert isinstance(body, EventIn)
         return operations.record(services, principal, case_id, form.event, body, expected)
@@ -294,8 +298,7 @@ def submit(
         return again(422, errors={x["field"]: PICK for x in e.extra["errors"]})
     if isinstance(result, operations.Pending):
         return redirect(f"/ui/cases/{case_id}?saved=pending")
-    if form is not forms.MENTOR:  # the mentor endpoint did its own
-        operations.after_write(request, result)
+    after_write(request, result.position)
     if form is forms.REJECT:  # the case is no longer ours to read: back to the inbox
         return redirect("/ui/handovers?direction=incoming&saved=reject")
     return redirect(f"/ui/cases/{case_id}?saved={key}")
@@ -326,15 +329,13 @@ def erase(
     if errors or not isinstance(body, forms.ConfirmErasure):
         return again(422, errors=errors)
     try:
-        endpoints.erase(
-            request,
-            services,
-            principal,
-            case_id,
-            body.erasure(),
-            int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None,
-            posted.get("request_key") or None,
-        )
+        erasure = body.erasure()
+        path = f"/cases/{case_id}/erasure"
+        key = posted.get("request_key") or None
+        idem = idempotency_key(principal, key, "POST", path, erasure.model_dump(mode="json"))
+        version = int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None
+        result = operations.erase(services, principal, case_id, erasure, version, idem)
+        after_write(request, result.position)
     except VersionConflictError as e:
         return again(409, conflict=e.current_version)
     except ce.CaseErasedError as e:  # someone else erased it meanwhile

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 from api.deps import idempotency_key, wait_for_reads
 from api.problems import ApiError
-from api.schemas import RegisterCase
+from api.responses import after_write
+from api.schemas.cases import RegisterCase
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from api.web.text import domain_error
@@ -196,6 +197,6 @@ def register(
                 for x in e.extra["errors"]
             }
         else:
-            operations.after_write(request, result)
+            after_write(request, result.position)
             return redirect(f"/ui/cases/{result.id}?saved=register")
     return register_page(request, services, principal, form, errors, 422)

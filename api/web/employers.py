@@ -1,6 +1,7 @@
 """Employers willing to take refugees on: the directory with filters, an employer's page with its
 offers, and publishing an offer (by the employer's own users or the organisation looking after
-it). Reads and writes are the JSON API's own endpoints (``api/web/endpoints.py``)."""
+it). Reads and writes are the service layer's use cases (``service_layer/partners.py``), as
+the JSON API calls them."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api import partner_schemas as ps
-from api.deps import wait_for_reads
-from api.web import endpoints, forms
+from api.deps import idempotency_key, wait_for_reads
+from api.responses import after_write
+from api.schemas.offers import PublishOffer
+from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
-from api.web.offers import KINDS, STATES, may_manage
+from api.web.offers import KINDS, LIMIT, STATES
 from bootstrap import Services
 from domain.principal import Principal
 from service_layer import partner_access as pa
+from service_layer import partners
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]
@@ -43,22 +46,23 @@ def employer_list(
         "caring_org": caring_org or None,
         "active": active if active in ACTIVE else None,
     }
-    page = endpoints.employer_page(
+    page = partners.employers(
         services, principal, q=filters["q"], municipality=filters["municipality"],
         caring_org=filters["caring_org"],
-        active=None if filters["active"] is None else filters["active"] == "true", cursor=cursor,
+        active=None if filters["active"] is None else filters["active"] == "true", limit=LIMIT,
+        cursor=cursor,
     )  # fmt: skip
     return render(
         request,
         "employers.html",
         title="Arbeitgeber",
         nav="employers",
-        employers=page["items"],
+        employers=page.items,
         filters=filters,
         orgs=[o for o in services.orgs if o.kind != "audit"],
         active_labels=ACTIVE,
         kinds=dict(KINDS),
-        next_url=next_page("/ui/employers", filters, page["next_cursor"]),
+        next_url=next_page("/ui/employers", filters, page.next_cursor),
     )
 
 
@@ -72,8 +76,8 @@ def employer_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    employer = endpoints.employer(services, principal, employer_id)
-    offers = endpoints.offer_page(services, principal, employer_id=employer_id, limit=200)
+    employer = partners.employer(services, principal, employer_id)
+    offers = partners.offers(services, principal, employer_id=employer_id, limit=200)
     own = pa.employer_of(principal)
     return render(
         request,
@@ -82,11 +86,11 @@ def employer_page(
         title=employer["name"],
         nav="own-employer" if own == employer_id else "employers",
         employer=employer,
-        offers=offers["items"],
-        more_offers=offers["next_cursor"] is not None,
+        offers=offers.items,
+        more_offers=offers.next_cursor is not None,
         kinds=dict(KINDS),
         states=STATES,
-        manages=may_manage(principal, employer),
+        manages=partners.may_manage(services, principal, employer_id),
         form=forms.PUBLISH_OFFER,
         values=values or {"municipality": (employer["locations"] or [""])[0]},
         errors=errors or {},
@@ -116,6 +120,9 @@ def publish(
             request, services, principal, employer_id, status_code=422, values=posted,
             errors=errors,
         )  # fmt: skip
-    assert isinstance(body, ps.PublishOffer)
-    saved = endpoints.publish(request, services, principal, body, posted.get("request_key"))
-    return redirect(f"/ui/offers/{saved['id']}?saved=publish")
+    assert isinstance(body, PublishOffer)
+    key = posted.get("request_key")
+    idem = idempotency_key(principal, key, "POST", "/offers", body.model_dump(mode="json"))
+    saved = partners.publish_offer(services, principal, body.to_value(), idem)
+    after_write(request, saved.position)
+    return redirect(f"/ui/offers/{saved.id}?saved=publish")

@@ -1,5 +1,5 @@
 """The forms of the web pages, described once: their fields with German labels, and how a posted
-form becomes the API's own input model (``api/schemas.py``), so a form is validated exactly as a
+form becomes the API's own input model (``api/schemas/``), so a form is validated exactly as a
 JSON request is. Validation errors come back per field, in German."""
 
 from __future__ import annotations
@@ -14,8 +14,32 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from api import partner_schemas as ps
-from api import schemas as s
+from api.schemas.cases import (
+    AsylumRecognizedIn,
+    AsylumRejectedIn,
+    CaseClosedIn,
+    CaseReopenedIn,
+    CompetenceAssessedIn,
+    ConsentGivenIn,
+    ConsentWithdrawnIn,
+    EraseCase,
+    LegalStatusChangedIn,
+    MeasureEndedIn,
+    MeasureStartedIn,
+    MentorAssignedIn,
+    MentorReleasedIn,
+    NoteRecordedIn,
+    PlacementEndedIn,
+    PlacementMadeIn,
+    RegisterCase,
+    ResidenceChangedIn,
+    StepAgreedIn,
+    StepCompletedIn,
+)
+from api.schemas.common import OptionalReason, Reason
+from api.schemas.handovers import AcceptHandover, OfferHandover
+from api.schemas.offers import PlaceCase, PublishOffer
+from api.schemas.volunteers import AssignMentee
 from domain.values import (
     Cefr,
     LegalStatus,
@@ -112,7 +136,7 @@ _LANGUAGES = tuple(
 )  # fmt: skip
 
 EVENT_FORMS: tuple[Form, ...] = (
-    Form("CompetenceAssessed", "Kompetenzfeststellung", s.CompetenceAssessedIn, (
+    Form("CompetenceAssessed", "Kompetenzfeststellung", CompetenceAssessedIn, (
         Input("instrument", "Verfahren", required=True, hint="z. B. MYSKILLS, Kompetenzkarten"),
         _on("assessed_on", "Durchgeführt am"),
         Input("german_level", "Deutschkenntnisse", "select", options=CEFR),
@@ -128,45 +152,45 @@ EVENT_FORMS: tuple[Form, ...] = (
         Input("support_need", "Besonderer Förderbedarf", "checkbox"),
         Input("notes", "Bemerkungen", "textarea"),
     ), event="CompetenceAssessed"),
-    Form("AsylumRecognized", "Asyl anerkannt", s.AsylumRecognizedIn, (
+    Form("AsylumRecognized", "Asyl anerkannt", AsylumRecognizedIn, (
         Input("protection", "Schutzstatus", "select", True, options=PROTECTION),
         _on("decided_on", "Bescheid vom"),
     ), event="AsylumRecognized", shown=lambda doc: not _protected(doc)),
-    Form("AsylumRejected", "Asylantrag abgelehnt", s.AsylumRejectedIn, (
+    Form("AsylumRejected", "Asylantrag abgelehnt", AsylumRejectedIn, (
         Input("kind", "Art der Ablehnung", "select", True, options=options(de.REJECTION)),
         _on("decided_on", "Bescheid vom"),
     ), event="AsylumRejected", shown=lambda doc: doc["legal_status"] == LegalStatus.ASYLUM_SEEKER),
-    Form("LegalStatusChanged", "Aufenthaltsstatus geändert", s.LegalStatusChangedIn, (
+    Form("LegalStatusChanged", "Aufenthaltsstatus geändert", LegalStatusChangedIn, (
         Input("status", "Neuer Aufenthaltsstatus", "select", True, options=options(de.LEGAL_STATUS)),
         _on("effective_on", "Gültig ab"),
         Input("document", "Dokument", hint="z. B. Ausbildungsduldung § 60c AufenthG"),
         _on("valid_until", "Gültig bis", required=False),
     ), event="LegalStatusChanged"),
-    Form("StepAgreed", "Schritt vereinbart", s.StepAgreedIn, (
+    Form("StepAgreed", "Schritt vereinbart", StepAgreedIn, (
         _id("step_id", "next_step"),
         Input("description", "Was wurde vereinbart?", required=True),
         Input("plan", "Grundlage", "select", True, options=options(de.PLAN),
               default=Plan.EINGLIEDERUNGSVEREINBARUNG.value),
         _on("due_on", "Fällig am", required=False),
     ), event="StepAgreed"),
-    Form("StepCompleted", "Schritt erledigt", s.StepCompletedIn, (
+    Form("StepCompleted", "Schritt erledigt", StepCompletedIn, (
         _pick("step_id", "Schritt", "open_steps"),
         _on("completed_on", "Erledigt am"),
     ), event="StepCompleted", shown=lambda doc: _open(doc, "steps", "completed_on")),
-    Form("MeasureStarted", "Maßnahme begonnen", s.MeasureStartedIn, (
+    Form("MeasureStarted", "Maßnahme begonnen", MeasureStartedIn, (
         _id("measure_id", "next_measure"),
         Input("kind", "Art der Maßnahme", "select", True, options=options(de.MEASURE)),
         Input("provider", "Träger", required=True),
         _on("starts_on", "Beginn"),
         _on("ends_on", "Geplantes Ende", required=False),
     ), event="MeasureStarted"),
-    Form("MeasureEnded", "Maßnahme beendet", s.MeasureEndedIn, (
+    Form("MeasureEnded", "Maßnahme beendet", MeasureEndedIn, (
         _pick("measure_id", "Maßnahme", "open_measures"),
         _on("ended_on", "Beendet am"),
         Input("outcome", "Ergebnis", "select", True, options=options(de.OUTCOME)),
         Input("certificate", "Nachweis"),
     ), event="MeasureEnded", shown=lambda doc: _open(doc, "measures", "ended_on")),
-    Form("PlacementMade", "Vermittlung", s.PlacementMadeIn, (
+    Form("PlacementMade", "Vermittlung", PlacementMadeIn, (
         _id("placement_id", "next_placement"),
         Input("kind", "Art", "select", True, options=options(de.PLACEMENT)),
         Input("employer", "Arbeitgeber", required=True),
@@ -174,63 +198,63 @@ EVENT_FORMS: tuple[Form, ...] = (
         Input("wage_subsidy.percent", "Eingliederungszuschuss in Prozent", "number", group="Eingliederungszuschuss"),
         Input("wage_subsidy.months", "Dauer in Monaten", "number", group="Eingliederungszuschuss"),
     ), event="PlacementMade"),
-    Form("PlacementEnded", "Vermittlung beendet", s.PlacementEndedIn, (
+    Form("PlacementEnded", "Vermittlung beendet", PlacementEndedIn, (
         _pick("placement_id", "Vermittlung", "open_placements"),
         _on("ended_on", "Beendet am"),
         Input("reason", "Grund", required=True),
     ), event="PlacementEnded", shown=lambda doc: _open(doc, "placements", "ended_on")),
-    Form("MentorAssigned", "Externen Paten eintragen (nicht in Staffel registriert)", s.MentorAssignedIn, (
+    Form("MentorAssigned", "Externen Paten eintragen (nicht in Staffel registriert)", MentorAssignedIn, (
         Input("volunteer_id", "Kennung des Paten", required=True, hint=REF_HINT),
         Input("organisation", "Organisation des Paten", required=True),
         _on("assigned_on", "Ab"),
     ), event="MentorAssigned"),
-    Form("MentorReleased", "Patenschaft beendet", s.MentorReleasedIn, (
+    Form("MentorReleased", "Patenschaft beendet", MentorReleasedIn, (
         _pick("volunteer_id", "Pate", "mentors"),
         _on("released_on", "Beendet am"),
     ), "Patenschaft beenden", event="MentorReleased", shown=lambda doc: bool(doc["mentors"])),
-    Form("ConsentGiven", "Einwilligung erteilt", s.ConsentGivenIn, (
+    Form("ConsentGiven", "Einwilligung erteilt", ConsentGivenIn, (
         _id("consent_id", "next_consent"),
         Input("purpose", "Zweck", "select", True, options=options(de.CONSENT)),
         Input("recipient", "Empfänger", required=True),
         Input("scope", "Umfang", "list", True, hint="Angaben, durch Komma getrennt, z. B. Sprachen, Berufserfahrung"),
         _on("given_on", "Erteilt am"),
     ), event="ConsentGiven"),
-    Form("ConsentWithdrawn", "Einwilligung widerrufen", s.ConsentWithdrawnIn, (
+    Form("ConsentWithdrawn", "Einwilligung widerrufen", ConsentWithdrawnIn, (
         _pick("consent_id", "Einwilligung", "consents"),
         _on("withdrawn_on", "Widerrufen am"),
     ), event="ConsentWithdrawn", shown=lambda doc: bool(doc["consents"])),
-    Form("NoteRecorded", "Vermerk", s.NoteRecordedIn, (
+    Form("NoteRecorded", "Vermerk", NoteRecordedIn, (
         Input("text", "Vermerk", "textarea", True),
         Input("category", "Kategorie", "select", True, options=options(de.NOTE),
               default=NoteCategory.GENERAL.value),
     ), event="NoteRecorded"),
-    Form("ResidenceChanged", "Umzug", s.ResidenceChangedIn, (
+    Form("ResidenceChanged", "Umzug", ResidenceChangedIn, (
         Input("municipality", "Neuer Wohnort", required=True),
         _on("moved_on", "Umgezogen am"),
     ), event="ResidenceChanged"),
-    Form("CaseClosed", "Fall schließen", s.CaseClosedIn, (
+    Form("CaseClosed", "Fall schließen", CaseClosedIn, (
         Input("reason", "Grund", required=True),
         _on("closed_on", "Geschlossen am"),
     ), "Fall schließen", event="CaseClosed", shown=lambda doc: not _handover_open(doc)),
 )  # fmt: skip
-REOPEN = Form("CaseReopened", "Fall wieder eröffnen", s.CaseReopenedIn, (
+REOPEN = Form("CaseReopened", "Fall wieder eröffnen", CaseReopenedIn, (
     Input("reason", "Grund", required=True),
 ), "Wieder eröffnen", event="CaseReopened")  # fmt: skip
-OFFER = Form("offer", "Übergabe anbieten", s.OfferHandover, (
+OFFER = Form("offer", "Übergabe anbieten", OfferHandover, (
     _pick("to_org", "An", "orgs"),
     Input("reason", "Grund", required=True, default="Asyl anerkannt: Rechtskreiswechsel"),
 ), "Übergabe anbieten", shown=lambda doc: not _handover_open(doc))  # fmt: skip
-WITHDRAW = Form("withdraw", "Übergabeangebot zurückziehen", s.Reason, (
+WITHDRAW = Form("withdraw", "Übergabeangebot zurückziehen", Reason, (
     Input("reason", "Grund", required=True),
 ), "Angebot zurückziehen")  # fmt: skip
-ACCEPT = Form("accept", "Übergabe annehmen", s.AcceptHandover, (
+ACCEPT = Form("accept", "Übergabe annehmen", AcceptHandover, (
     Input("version", "Bestätigter Stand", "hidden", True),
     Input("digest", "Bestätigte Prüfsumme", "hidden", True),
 ), "Übergabe annehmen")  # fmt: skip
-REJECT = Form("reject", "Übergabe ablehnen", s.Reason, (
+REJECT = Form("reject", "Übergabe ablehnen", Reason, (
     Input("reason", "Begründung der Ablehnung", "textarea", True),
 ), "Übergabe ablehnen")  # fmt: skip
-REGISTER = Form("register", "Person registrieren", s.RegisterCase, (
+REGISTER = Form("register", "Person registrieren", RegisterCase, (
     Input("person.given_name", "Vorname", required=True, group="Person"),
     Input("person.family_name", "Familienname", required=True, group="Person"),
     Input("person.birth_date", "Geburtsdatum", "date", True, "TT.MM.JJJJ", group="Person"),
@@ -249,13 +273,13 @@ REGISTER = Form("register", "Person registrieren", s.RegisterCase, (
 # -- employers' offers, placements, mentors (the API's own input models) ----------------------
 
 
-class ChooseMentor(ps.AssignMentee):
+class ChooseMentor(AssignMentee):
     """The API's ``AssignMentee`` and the volunteer, which the API takes from the path."""
 
     volunteer_id: UUID
 
 
-PUBLISH_OFFER = Form("publish", "Angebot veröffentlichen", ps.PublishOffer, (
+PUBLISH_OFFER = Form("publish", "Angebot veröffentlichen", PublishOffer, (
     Input("employer_id", "Arbeitgeber", "hidden", True),
     Input("kind", "Art des Angebots", "select", True, options=options(de.PLACEMENT)),
     Input("occupation", "Beruf", required=True, hint="z. B. Elektriker, Bäckerin, Lagerist"),
@@ -265,7 +289,7 @@ PUBLISH_OFFER = Form("publish", "Angebot veröffentlichen", ps.PublishOffer, (
     Input("positions", "Anzahl der Plätze", "number", True, default="1"),
     Input("wage_subsidy_possible", "Eingliederungszuschuss möglich", "checkbox"),
 ), "Angebot veröffentlichen")  # fmt: skip
-PLACE = Form("place", "Vermitteln", ps.PlaceCase, (
+PLACE = Form("place", "Vermitteln", PlaceCase, (
     Input("case_id", "Person", "hidden", True),
     _on("starts_on", "Beginn"),
     Input("wage_subsidy.percent", "Eingliederungszuschuss in Prozent", "number", group="Eingliederungszuschuss (freiwillig)"),
@@ -276,25 +300,23 @@ MENTOR = Form("mentor", "Paten zuordnen", ChooseMentor, (
     Input("case_id", "Person", "hidden", True),
     Input("assigned_on", "Ab", "date", hint="TT.MM.JJJJ; leer lassen: heute"),
 ), "Paten zuordnen")  # fmt: skip
-PAUSE_OFFER = Form("pause", "Angebot pausieren", s.Reason, (
+PAUSE_OFFER = Form("pause", "Angebot pausieren", Reason, (
     Input("reason", "Grund für die Pause", required=True),
 ), "Angebot pausieren")  # fmt: skip
-REOPEN_OFFER = Form(
-    "reopen", "Angebot wieder öffnen", ps.OptionalReason, (), "Angebot wieder öffnen"
-)
-WITHDRAW_OFFER = Form("withdraw", "Angebot zurückziehen", s.Reason, (
+REOPEN_OFFER = Form("reopen", "Angebot wieder öffnen", OptionalReason, (), "Angebot wieder öffnen")
+WITHDRAW_OFFER = Form("withdraw", "Angebot zurückziehen", Reason, (
     Input("reason", "Grund für das Zurückziehen", required=True),
 ), "Angebot zurückziehen")  # fmt: skip
 OFFER_FORMS = {f.key: f for f in (PAUSE_OFFER, REOPEN_OFFER, WITHDRAW_OFFER)}
 
 
-class ConfirmErasure(s.EraseCase):
+class ConfirmErasure(EraseCase):
     """The API's ``EraseCase`` and the page's confirmation, which the API does not take."""
 
     confirmed: bool = False
 
-    def erasure(self) -> s.EraseCase:
-        return s.EraseCase(ground=self.ground, reason=self.reason)
+    def erasure(self) -> EraseCase:
+        return EraseCase(ground=self.ground, reason=self.reason)
 
 
 ERASE_CONFIRMATION = "Ich habe geprüft, dass die Löschung zulässig ist"

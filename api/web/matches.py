@@ -1,6 +1,7 @@
 """Matching for a person: the open offers that fit them best, each explained in German, and
 placing a person on an offer (from the offer's candidates or from the person's matches). Reads
-and writes are the JSON API's own endpoints (``api/web/endpoints.py``)."""
+and writes are the service layer's use cases (``service_layer/matching.py``), as the JSON API
+calls them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api import partner_schemas as ps
-from api.deps import wait_for_reads
-from api.web import endpoints, forms
+from api.deps import idempotency_key, wait_for_reads
+from api.responses import after_write
+from api.schemas.offers import PlaceCase
+from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
 from api.web.offers import offer_page, with_place_forms
 from api.web.text import person_name
@@ -21,6 +23,7 @@ from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import as_uuid
 from service_layer import cases as operations
+from service_layer import matching
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 
@@ -36,7 +39,7 @@ def matches_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    items = endpoints.offers_for_case(services, principal, case_id)  # decides who may see them
+    items = matching.offers_for_case(services, principal, case_id)  # decides who may see them
     doc = operations.find_case(services, case_id, principal)  # as the disclosure table shows it
     holds = (
         principal.has(*STAFF_ROLES)
@@ -91,8 +94,12 @@ def place(
         if from_case and case_id is not None:
             return matches_page(request, services, principal, case_id, **again)
         return offer_page(request, services, principal, offer_id, **again)
-    assert isinstance(body, ps.PlaceCase)
-    endpoints.place(request, services, principal, offer_id, body, posted.get("request_key"))
+    assert isinstance(body, PlaceCase)
+    path = f"/offers/{offer_id}/placements"
+    fingerprint = body.model_dump(mode="json")
+    idem = idempotency_key(principal, posted.get("request_key"), "POST", path, fingerprint)
+    saved = matching.place(services, principal, offer_id, body.to_value(), None, idem)
+    after_write(request, saved.position)
     if from_case:
         return redirect(f"/ui/cases/{body.case_id}?saved=place")
     return redirect(f"/ui/offers/{offer_id}?saved=place")

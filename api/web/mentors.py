@@ -1,7 +1,8 @@
 """Volunteer mentors (Paten): the directory, a volunteer's page, and a volunteer's own view of
 the people they mentor ("Meine Patenschaften"), each person with only what they consented to
 share with their mentor, also after a placement. Assigning and releasing a mentor happens on the
-case page. Reads are the JSON API's own endpoints (``api/web/endpoints.py``)."""
+case page. Reads are the service layer's use cases (``service_layer/partners.py``,
+``service_layer/matching.py``), as the JSON API calls them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import wait_for_reads
-from api.web import endpoints
+from api.deps import consents_current, wait_for_reads
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, next_page, render
+from api.web.offers import LIMIT
 from domain.values import VolunteerState
+from service_layer import matching, partners
 from service_layer import partner_access as pa
 from service_layer.access import forbidden
 
@@ -45,25 +47,25 @@ def volunteer_list(
         "language": language.strip().lower() if language and ISO.match(language.strip()) else None,
         "with_capacity": with_capacity if with_capacity in CAPACITY else None,
     }
-    page = endpoints.volunteer_page(
+    page = partners.volunteers(
         services, principal, q=filters["q"], organisation=filters["organisation"],
         municipality=filters["municipality"], language=filters["language"],
         with_capacity=None if filters["with_capacity"] is None
         else filters["with_capacity"] == "true",
         state=VolunteerState.AVAILABLE if filters["with_capacity"] == "true" else None,
-        cursor=cursor,
+        limit=LIMIT, cursor=cursor,
     )  # fmt: skip
     return render(
         request,
         "volunteers.html",
         title="Patinnen und Paten",
         nav="volunteers",
-        volunteers=page["items"],
+        volunteers=page.items,
         filters=filters,
         language_refused=bool(language and language.strip()) and filters["language"] is None,
         orgs=[o for o in services.orgs if o.kind == "welfare"],
         capacity_labels=CAPACITY,
-        next_url=next_page("/ui/volunteers", filters, page["next_cursor"]),
+        next_url=next_page("/ui/volunteers", filters, page.next_cursor),
     )
 
 
@@ -72,7 +74,7 @@ def show_volunteer(
     volunteer_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Response:
     wait_for_reads(request, services, principal)
-    volunteer = endpoints.volunteer(services, principal, volunteer_id)
+    volunteer = partners.volunteer(services, principal, volunteer_id)
     return render(
         request,
         "volunteer.html",
@@ -90,8 +92,10 @@ def mentoring(request: Request, services: ServicesDep, principal: WebPrincipal) 
     own = pa.volunteer_of(principal)
     if own is None:
         raise forbidden("only volunteers have mentees")
-    me = endpoints.me(services, principal)
+    me = partners.me(services, principal)
     left = me["state"] == VolunteerState.LEFT.value
+    if not left:
+        consents_current(services)  # as the JSON endpoint waits
     return render(
         request,
         "mentoring.html",
@@ -99,5 +103,5 @@ def mentoring(request: Request, services: ServicesDep, principal: WebPrincipal) 
         nav="mentoring",
         me=me,
         left=left,
-        mentees=[] if left else endpoints.mentees(services, principal, own),
+        mentees=[] if left else matching.mentees(services, principal, own),
     )

@@ -1,6 +1,7 @@
 """Employers' offers: the list with filters, an offer's page with its ranked candidates and their
 German explanations, the offer's pause, reopening and withdrawal, and placing a person on it.
-Every read and write is the JSON API's own endpoint (``api/web/endpoints.py``)."""
+Every read and write is the service layer's use case (``service_layer/partners.py``,
+``service_layer/matching.py``), as the JSON API calls it."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from api.deps import wait_for_reads
-from api.web import endpoints, forms
+from api.deps import consents_current, wait_for_reads
+from api.responses import after_write
+from api.schemas.common import Reason
+from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
 from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import OfferState, PlacementKind
 from projections import labels as de
+from service_layer import matching, partners
 from service_layer import partner_access as pa
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -36,30 +40,17 @@ STATES = {s.value: label for s, label in (
     (OfferState.FILLED, "besetzt"), (OfferState.WITHDRAWN, "zurückgezogen"),
 )}  # fmt: skip
 KINDS = [(k.value, label) for k, label in de.PLACEMENT.items()]
-
-
-def may_manage(principal: Principal, employer: dict[str, Any] | None) -> bool:
-    """Whether the page offers the employer's forms: to its own users and to the organisation
-    looking after it, as the domain decides (``Employer.may_manage``), while it is active."""
-    if employer is None or not employer["active"]:
-        return False
-    if not principal.has(*STAFF_ROLES, Role.EMPLOYER) or principal.has(Role.AUDITOR):
-        return False
-    return principal.org in (employer["account"], employer["employer_id"], employer["caring_org"])
-
-
-def sees_employers(principal: Principal) -> bool:
-    return principal.has(*pa.READERS) or pa.employer_of(principal) is not None
+LIMIT = 50  # entries of a list page
 
 
 def employer_or_none(services: Services, principal: Principal, employer_id: str) -> Any:
     """The offer's employer where the caller may read it (volunteers may not)."""
-    if not sees_employers(principal):
+    if not partners.sees_employers(principal):
         return None
     own = pa.employer_of(principal)
     if not principal.has(*pa.READERS) and str(own) != employer_id:
         return None
-    return endpoints.employer(services, principal, UUID(employer_id))
+    return partners.employer(services, principal, UUID(employer_id))
 
 
 @router.get("/offers")
@@ -80,10 +71,12 @@ def offer_list(
         "state": state if state in STATES else None,
         "occupation": occupation or None,
     }
-    page = endpoints.offer_page(
-        services, principal, **{k: v for k, v in filters.items() if k not in ("kind", "state")},
+    page = partners.offers(
+        services, principal, municipality=filters["municipality"],
+        occupation=filters["occupation"],
         kind=PlacementKind(filters["kind"]) if filters["kind"] else None,
-        state=OfferState(filters["state"]) if filters["state"] else None, cursor=cursor,
+        state=OfferState(filters["state"]) if filters["state"] else None, limit=LIMIT,
+        cursor=cursor,
     )  # fmt: skip
     own = pa.offer_scope(principal)
     return render(
@@ -91,13 +84,13 @@ def offer_list(
         "offers.html",
         title="Unsere Angebote" if own else "Angebote",
         nav="offers",
-        offers=page["items"],
+        offers=page.items,
         filters=filters,
         kinds=KINDS,
         states=STATES,
         own_employer=own,
-        links_employers=sees_employers(principal),
-        next_url=next_page("/ui/offers", filters, page["next_cursor"]),
+        links_employers=partners.sees_employers(principal),
+        next_url=next_page("/ui/offers", filters, page.next_cursor),
     )
 
 
@@ -123,12 +116,15 @@ def offer_page(
     errors: dict[str, str] | None = None,
     saved: str | None = None,
 ) -> Response:
-    offer = endpoints.offer(services, principal, offer_id)
+    offer = partners.offer(services, principal, offer_id)
     employer = employer_or_none(services, principal, offer["employer_id"])
     staff = principal.has(*STAFF_ROLES) and not principal.has(Role.AUDITOR)
     # as the candidates endpoint decides: staff, or the offer's employer (the offer was readable)
     sees_candidates = principal.has(*STAFF_ROLES, Role.EMPLOYER)
-    candidates = endpoints.candidates(services, principal, offer_id) if sees_candidates else []
+    candidates = []
+    if sees_candidates:
+        consents_current(services)  # as the JSON endpoint waits
+        candidates = matching.candidates(services, principal, offer_id)
     placeable = staff and offer["state"] == OfferState.OPEN.value
     return render(
         request,
@@ -138,7 +134,8 @@ def offer_page(
         nav="offers",
         offer=offer,
         employer=employer,
-        manages=may_manage(principal, employer),
+        manages=employer is not None
+        and partners.may_manage(services, principal, employer["employer_id"]),
         manage_forms=forms.OFFER_FORMS,
         sees_candidates=sees_candidates,
         staff_view=staff,
@@ -179,5 +176,11 @@ def change_offer(
     if body is None:
         return offer_page(request, services, principal, offer_id, status_code=422,
                           open_form=action, values=posted, errors=errors)  # fmt: skip
-    endpoints.change_offer(request, services, principal, offer_id, action, body)
+    if action == "reopen":
+        saved = partners.reopen_offer(services, principal, offer_id)
+    else:
+        assert isinstance(body, Reason)
+        change = partners.pause_offer if action == "pause" else partners.withdraw_offer
+        saved = change(services, principal, offer_id, body.reason)
+    after_write(request, saved.position)
     return redirect(f"/ui/offers/{offer_id}?saved={action}")

@@ -1,15 +1,15 @@
-"""The HTTP contract: pydantic models of their own, never the aggregate or its events."""
+"""The HTTP contract of cases: registering, events, the summary and the history, erasure."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from api.schemas.common import Contract, Name, PastDate, Ref, Text, WageSubsidyIn
 from domain.bamf_number import InvalidBamfFileNumberError, normalise
 from domain.values import (
     Cefr,
@@ -28,15 +28,8 @@ from domain.values import (
     QualificationRecognition,
     RejectionKind,
     VocationalTraining,
-    WageSubsidy,
     WorkExperience,
 )
-
-
-def _not_in_future(value: date) -> date:
-    if value > date.today():
-        raise ValueError("must not lie in the future")
-    return value
 
 
 def _bamf_file_number(value: str) -> str:
@@ -47,29 +40,6 @@ def _bamf_file_number(value: str) -> str:
         raise PydanticCustomError(
             "string_pattern_mismatch", "not a BAMF file number: {reason}", {"reason": str(e)}
         ) from None
-
-
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Ref = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-PastDate = Annotated[date, AfterValidator(_not_in_future)]
-
-
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-class Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, value: Any) -> Any:
-        """No NUL (PostgreSQL's text cannot hold it) and no lone surrogate (UTF-8 cannot) in any
-        text of any input: stored text is the same on either backend (ADR 0005)."""
-        for text in value if isinstance(value, list) else (value,):
-            if isinstance(text, str) and UNSTORABLE.search(text):
-                raise ValueError("must not contain NUL (U+0000) or a lone surrogate")
-        return value
 
 
 class PersonIn(Contract):
@@ -106,13 +76,6 @@ class RegisterCase(Contract):
     legal_basis: LegalBasis | None = None
 
 
-class Recorded(BaseModel):
-    case_id: UUID
-    version: int
-    position: int
-    digest: str
-
-
 class LanguageSkillIn(Contract):
     language: Annotated[str, Field(min_length=2, max_length=3)]
     level: Cefr
@@ -136,14 +99,6 @@ class VocationalTrainingIn(Contract):
 
     def to_value(self) -> VocationalTraining:
         return VocationalTraining(self.occupation, self.completed, self.country)
-
-
-class WageSubsidyIn(Contract):
-    percent: Annotated[int, Field(ge=1, le=100)]
-    months: Annotated[int, Field(ge=1, le=60)]
-
-    def to_value(self) -> WageSubsidy:
-        return WageSubsidy(self.percent, self.months)
 
 
 class EventIn(Contract):
@@ -320,25 +275,11 @@ StaffEvent = Annotated[
 ]
 
 
-class OfferHandover(Contract):
-    to_org: Ref
-    reason: Text
-
-
 class EraseCase(Contract):
     """``POST /cases/{case_id}/erasure``: the legal ground and the reason as the deciding member
     of staff states it (a reference to the request or decision, never personal data)."""
 
     ground: ErasureGround
-    reason: Text
-
-
-class AcceptHandover(Contract):
-    version: Annotated[int, Field(ge=1)]
-    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-class Reason(Contract):
     reason: Text
 
 
@@ -389,8 +330,3 @@ class CaseOut(BaseModel):
         description="fields (dotted for nested ones) the caller's role may not see: their"
         " values read '[nicht freigegeben]'",
     )
-
-
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: str | None
