@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from domain.values import WageSubsidy
 
@@ -59,7 +59,8 @@ class OptionalReason(Contract):
 
 
 class Recorded(BaseModel):
-    case_id: UUID
+    # the write result names its aggregate ``id``; the case's answer calls it ``case_id``
+    case_id: UUID = Field(validation_alias=AliasChoices("case_id", "id"))
     version: int
     position: int
     digest: str
