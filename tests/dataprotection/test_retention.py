@@ -32,7 +32,7 @@ from domain.values import (
     Protection,
 )
 from service_layer import retention
-from tests.dataprotection.conftest import run
+from tests.support.cli import run
 from workers.projections import build_view_store
 
 TODAY = date(2025, 6, 30)  # in the past, so a real run may use it

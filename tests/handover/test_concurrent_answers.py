@@ -21,7 +21,7 @@ from domain.aggregates.case import Case
 from domain.aggregates.case_errors import CaseRuleError
 from domain.application import CaseApplication, Recorded, VersionConflictError
 from domain.values import NoteCategory, Protection
-from tests.handover.helpers import (
+from tests.support.federation import (
     AGENTUR,
     JOBCENTER,
     PROBLEM,

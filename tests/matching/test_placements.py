@@ -25,8 +25,8 @@ from domain.application import CaseApplication, IdempotencyKey
 from domain.partner_application import PartnerNotFoundError
 from domain.placements import ConcurrentChangeError, ReferenceMismatchError, StaffelApplication
 from domain.values import OfferState, PlacementKind
-from tests.integration.helpers import MakeApp
-from tests.matching.helpers import AGENCY, ON, employer, offer, person, volunteer
+from tests.support.partners import AGENCY, ON, employer, offer, person, volunteer
+from tests.support.store import MakeApp
 
 T = TypeVar("T")
 PEOPLE = 8
