@@ -62,8 +62,8 @@ NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 @pytest.fixture
 def make_api(db_url: str, env: Path) -> Iterator[Callable[..., Api]]:
-    """The app of ``tests/e2e`` on the test's own database, with the settings (data directory,
-    master key) the ``staffel`` commands read from ``env``."""
+    """The end-to-end app (``tests/support/api.py``) on the test's own database, with the settings
+    (data directory, master key) the ``staffel`` commands read from ``env``."""
     built: list[Api] = []
 
     def make(**overrides: Any) -> Api:

@@ -1,5 +1,6 @@
-"""The app of ``tests/e2e`` for the disclosure and subject access tests, once per backend, and the
-case they read: registered by the Agentur with a health note, a general note and a step.
+"""The end-to-end app (``tests/support/api.py``) for the disclosure and subject access tests,
+once per backend, and the case they read: registered by the Agentur with a health note, a general
+note and a step.
 
 Each test's app runs on a database of its own (``db_url``): its master key lives in the test's
 data directory, and a store shared with other tests' apps would hold keys it cannot unwrap."""
