@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run demo-federation test lint typecheck pytest bench clean
+.PHONY: install browser run demo-federation test lint imports typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The layering contracts of pyproject.toml's [tool.importlinter], and no HTTP in the use cases.
+imports: $(STAMP)
+	$(BIN)/lint-imports
+	@if grep -rn "fastapi\|starlette" service_layer/; then \
+		echo "service_layer/ must not use fastapi or starlette"; exit 1; fi
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) browser
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint imports typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py

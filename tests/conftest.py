@@ -1,4 +1,6 @@
-"""Shared fixtures: the same test runs once per backend (SQLite file, real PostgreSQL).
+"""Shared fixtures: the same test runs once per backend (SQLite file, real PostgreSQL); the
+application (``make_app``) and the end-to-end app over HTTP (``make_api``, ``api``) on it.
+Helpers that are not fixtures live in ``tests/support/``.
 
 PostgreSQL: ``STAFFEL_TEST_POSTGRES_URL`` or ``postgresql://postgres@127.0.0.1:5432``. Each run
 creates its own database and drops it at the end. With ``CI=true`` an unreachable server fails the
@@ -11,14 +13,18 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg import sql
 
 from adapters.settings import Settings
-from bootstrap import build_case_application
+from api.app import create_app
+from bootstrap import Services, build_case_application, build_services
 from domain.application import StaffelApplication
+from tests.support.api import Api, settings_for
 
 # One master key for every application the tests build, in this process and in the servers and
 # workers they start (which inherit the environment): tests share databases, and a projection over
@@ -122,3 +128,31 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
             )
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+# -- the end-to-end app (tests/support/api.py) ---------------------------------------------------
+
+
+@pytest.fixture
+def make_api(backend: str, tmp_path: Path) -> Iterator[Callable[..., Api]]:
+    """Build the app on the test's backend; keyword arguments override settings."""
+    built: list[tuple[Services, TestClient]] = []
+
+    def make(**overrides: Any) -> Api:
+        settings = settings_for(backend, data_dir=tmp_path / "data", **overrides)
+        services = build_services(settings)
+        app = create_app(settings, services)
+        client = TestClient(app)
+        client.__enter__()
+        built.append((services, client))
+        return Api(app=app, services=services, client=client)
+
+    yield make
+    for services, client in reversed(built):
+        client.__exit__(None, None, None)
+        services.close()
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api()

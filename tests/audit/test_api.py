@@ -17,7 +17,7 @@ from adapters.auth import mint
 from adapters.settings import Settings
 from api.app import create_app
 from bootstrap import Services, build_services
-from tests.audit.helpers import Forger, seed
+from tests.support.audit import Forger, seed
 
 SECRET = "test-secret-audit-" + "0123456789abcdef" * 3
 ORGS_FILE = demo.ORGS_FILE

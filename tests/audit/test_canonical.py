@@ -23,7 +23,7 @@ from domain.aggregates.case import Case
 from domain.application import StaffelApplication
 from domain.chain import event_hash, to_canonical
 from domain.sealing import sealing_with
-from tests.unit.builders import (
+from tests.support.builders import (
     HOLDER,
     STAFF_FIELDS,
     a_case_offered_to,

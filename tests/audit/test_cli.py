@@ -17,7 +17,7 @@ import verifier.audit_verify
 from adapters.federation.signing import load_or_create_key, public_key_text
 from cli.main import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, main
 from domain.application import StaffelApplication
-from tests.audit.helpers import Forger, seed
+from tests.support.audit import Forger, seed
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from domain.application import StaffelApplication
 from domain.errors import CaseNotFoundError
 from domain.sealing import sealing_with
 from domain.values import ConsentPurpose, LegalStatus, NoteCategory, Plan, Protection
-from tests.unit.builders import a_registered_case
+from tests.support.builders import a_registered_case
 
 D = date(2026, 3, 2)
 OTHER = {"aa-berlin": "jc-berlin", "jc-berlin": "aa-berlin"}

@@ -19,7 +19,7 @@ from adapters.audit.verify import load_checkpoint, verify_one, verify_store
 from adapters.chain_check import verify_case
 from adapters.federation.signing import public_key_text
 from domain.application import StaffelApplication
-from tests.audit.helpers import Forger, found, seed
+from tests.support.audit import Forger, found, seed
 from verifier.audit_verify import verify_export
 from workers.projections import build_view_store
 

@@ -11,7 +11,6 @@ import pytest
 
 from adapters.settings import Settings
 from bootstrap import build_case_application
-from cli.main import main
 from domain.application import StaffelApplication
 from tests.conftest import create_database
 
@@ -34,13 +33,3 @@ def app(env: Path) -> Iterator[StaffelApplication]:
     application = build_case_application(Settings())
     yield application
     application.close()
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """``staffel ARGV`` in this process: exit code (argparse's own exits too), stdout, stderr."""
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err

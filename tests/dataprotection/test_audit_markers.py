@@ -17,9 +17,9 @@ import pytest
 from adapters.audit.export import export
 from adapters.keystore import CaseKeys, MasterKey
 from domain.values import Redacted
-from tests.dataprotection.helpers import Subject, found_in
-from tests.dataprotection.served import served
-from tests.e2e.conftest import AGENTUR, AUDIT, Api, auth
+from tests.support.api import AGENTUR, AUDIT, Api, auth
+from tests.support.dataprotection import Subject, found_in
+from tests.support.served import served
 
 AUDITOR = auth("pruefer", AUDIT, "auditor")
 LEAD = auth("tl-agentur", AGENTUR, "team_lead")

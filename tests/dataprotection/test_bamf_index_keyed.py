@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from adapters.settings import Settings
 from bootstrap import build_case_application
-from tests.integration.helpers import MakeApp, register
+from tests.support.store import MakeApp, register
 
 UNKEYED = uuid5(NAMESPACE_URL, "https://staffel.example/bamf-file-number")  # before ADR 0010
 OTHER_MASTER_KEY = "b3RoZXItZGVwbG95bWVudC1tYXN0ZXIta2V5LTMyYnk="

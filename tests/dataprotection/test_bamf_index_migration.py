@@ -21,7 +21,8 @@ from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import ErasureGround, LegalStatus
 from tests.conftest import create_database
-from tests.integration.helpers import HOLDER, a_person, register
+from tests.support.builders import a_person
+from tests.support.store import HOLDER, register
 
 ARABIC = str.maketrans("0123456789", "".join(chr(0x0660 + d) for d in range(10)))
 

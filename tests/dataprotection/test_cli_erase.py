@@ -18,7 +18,7 @@ from domain.aggregates.case_errors import CaseErasedError
 from domain.aggregates.case_events import PersonalDataErased
 from domain.application import StaffelApplication
 from domain.values import ErasureGround, LegalStatus, NoteCategory, Person
-from tests.dataprotection.conftest import run
+from tests.support.cli import run
 
 HOLDER = Actor("a.schmitz", "aa-heinsberg")
 REASON = "Antrag nach Art. 17 DSGVO vom 03.11.2026, Az. DS-2026-17"

@@ -33,8 +33,7 @@ from domain.values import NoteCategory, Redacted
 from projections import withholding
 from service_layer import access
 from service_layer import cases as operations
-from tests.dataprotection.served import Recorded, principal, recorded_case, served
-from tests.e2e.conftest import (
+from tests.support.api import (
     AGENTUR,
     AUDIT,
     DRK,
@@ -44,7 +43,8 @@ from tests.e2e.conftest import (
     auth,
     registered_employer,
 )
-from tests.e2e.test_web import signed_in
+from tests.support.served import Recorded, principal, recorded_case, served
+from tests.support.web import signed_in
 
 A = Audience
 WITHHELD = Redacted.WITHHELD.value

@@ -34,14 +34,7 @@ from bootstrap import build_services
 from cli.main import EXIT_OK, main
 from domain.aggregates.case_errors import CaseErasedError
 from projections.registry import PROJECTIONS
-from tests.dataprotection.helpers import (
-    MARKER,
-    Subject,
-    database_contents,
-    found_in,
-    stored_event_states,
-)
-from tests.e2e.conftest import (
+from tests.support.api import (
     AGENTUR,
     AUDIT,
     JOBCENTER,
@@ -51,7 +44,14 @@ from tests.e2e.conftest import (
     problem_of,
     settings_for,
 )
-from tests.integration.projection_helpers import read_views
+from tests.support.dataprotection import (
+    MARKER,
+    Subject,
+    database_contents,
+    found_in,
+    stored_event_states,
+)
+from tests.support.projections import read_views
 from workers.projections import build_view_store
 
 LEAD = auth("tl-agentur", AGENTUR, "team_lead")
@@ -62,8 +62,8 @@ NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 @pytest.fixture
 def make_api(db_url: str, env: Path) -> Iterator[Callable[..., Api]]:
-    """The app of ``tests/e2e`` on the test's own database, with the settings (data directory,
-    master key) the ``staffel`` commands read from ``env``."""
+    """The end-to-end app (``tests/support/api.py``) on the test's own database, with the settings
+    (data directory, master key) the ``staffel`` commands read from ``env``."""
     built: list[Api] = []
 
     def make(**overrides: Any) -> Api:

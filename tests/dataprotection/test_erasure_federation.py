@@ -32,8 +32,8 @@ from domain.values import (
 )
 from service_layer.federation import peer_key
 from tests.conftest import create_database
-from tests.dataprotection.helpers import MARKER, Subject, database_contents, found_in, token
-from tests.handover.helpers import (
+from tests.support.dataprotection import MARKER, Subject, database_contents, found_in, token
+from tests.support.federation import (
     PROBLEM,
     SAARLAND,
     ST_WENDEL,
@@ -51,7 +51,7 @@ URL = "STAFFEL_DATABASE_URL"
 
 @pytest.fixture
 def federation(backend: str, tmp_path: Path) -> Iterator[Federation]:
-    """Deployments A and B of ``tests.handover.helpers.open_federation``, each on a database of
+    """Deployments A and B of ``tests.support.federation.open_federation``, each on a database of
     its own on the test's backend."""
     env_a, env_b = prepare(tmp_path, UNUSED_PORT, UNUSED_PORT)
     if not backend.startswith("sqlite"):

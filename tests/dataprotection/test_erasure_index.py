@@ -10,7 +10,8 @@ from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.application import StaffelApplication
 from domain.values import ErasureGround
-from tests.integration.helpers import HOLDER, a_person, register, unique_bamf_number
+from tests.support.builders import a_person
+from tests.support.store import HOLDER, register, unique_bamf_number
 
 
 def erase(app: StaffelApplication, case_id: object) -> None:

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from adapters.settings import Settings
 from api.app import create_app
 from bootstrap import build_case_application, build_services
-from tests.e2e.conftest import AGENTUR, RECOGNIZED, Api, settings_for
+from tests.support.api import AGENTUR, RECOGNIZED, Api, settings_for
 
 STAFFEL = str(Path(sys.executable).with_name("staffel"))
 

@@ -47,16 +47,16 @@ from domain.values import (
 from projections.history import entry_for
 from projections.summary import fold
 from service_layer.audit import EventFilter, events_page
-from tests.dataprotection.conftest import run
-from tests.dataprotection.helpers import (
+from tests.support.api import AGENTUR, AUDIT, JOBCENTER, Api, auth, settings_for
+from tests.support.cli import run
+from tests.support.dataprotection import (
     MARKER,
     database_contents,
     found_in,
     stored_event_states,
     token,
 )
-from tests.e2e.conftest import AGENTUR, AUDIT, JOBCENTER, Api, auth, settings_for
-from tests.e2e.test_web import signed_in
+from tests.support.web import signed_in
 
 HOLDER = Actor("cw-agentur", AGENTUR)
 RECEIVER = Actor("cw-jobcenter", JOBCENTER)

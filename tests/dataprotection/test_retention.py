@@ -33,7 +33,7 @@ from domain.values import (
 )
 from projections.summary import CaseSummaryProjection
 from service_layer import retention
-from tests.dataprotection.conftest import run
+from tests.support.cli import run
 from workers.projections import build_view_store, newest_worker
 
 TODAY = date(2025, 6, 30)  # in the past, so a real run may use it

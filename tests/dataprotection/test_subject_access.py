@@ -17,8 +17,7 @@ from uuid import uuid4
 import pytest
 
 import demo
-from tests.dataprotection.served import Recorded, recorded_case, served
-from tests.e2e.conftest import (
+from tests.support.api import (
     AGENTUR,
     AUDIT,
     DRK,
@@ -31,7 +30,8 @@ from tests.e2e.conftest import (
     registered_employer,
     registration,
 )
-from tests.e2e.test_web import signed_in
+from tests.support.served import Recorded, recorded_case, served
+from tests.support.web import signed_in
 
 LEAD = auth("tl-agentur", AGENTUR, "team_lead")
 ADMIN = auth("adm-agentur", AGENTUR, "admin")

@@ -12,7 +12,7 @@ import pytest
 from adapters.federation.authority import SentReceipt, check_authority
 from adapters.federation.bundle import BundleError, VerifiedEvent, build_bundle
 from domain.actor import Actor, acting_as
-from tests.handover.helpers import PROBLEM, Federation, open_federation_on, register
+from tests.support.federation import PROBLEM, Federation, open_federation_on, register
 
 SENDER, US, THIRD = "agentur-saarland", "jobcenter-st-wendel", "jobcenter-heinsberg"
 

@@ -29,7 +29,7 @@ from adapters.federation.transfer import import_bundle
 from domain.actor import Actor, acting_as
 from domain.values import LegalStatus, NoteCategory, Plan, Protection
 from service_layer.federation import peer_key
-from tests.handover.helpers import (
+from tests.support.federation import (
     PROBLEM,
     SAARLAND,
     ST_WENDEL,

@@ -23,7 +23,7 @@ from domain.application import StaffelApplication
 from domain.errors import VersionConflictError
 from domain.values import NoteCategory, Protection
 from domain.writes import Recorded
-from tests.handover.helpers import (
+from tests.support.federation import (
     AGENTUR,
     JOBCENTER,
     PROBLEM,

@@ -20,7 +20,7 @@ from domain.aggregates import case_events as ev
 from domain.chain import GENESIS
 from domain.values import NoteCategory, Protection
 from service_layer.federation import peer_key
-from tests.handover.helpers import (
+from tests.support.federation import (
     PROBLEM,
     SAARLAND,
     ST_WENDEL,

@@ -12,8 +12,8 @@ import pytest
 
 from adapters.federation.bundle import build_bundle
 from domain.actor import Actor, acting_as
-from tests.dataprotection.conftest import run
-from tests.handover.helpers import (
+from tests.support.cli import run
+from tests.support.federation import (
     PROBLEM,
     SAARLAND,
     ST_WENDEL,

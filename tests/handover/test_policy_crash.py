@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -26,7 +23,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 from domain.values import Protection
-from tests.handover.helpers import (
+from tests.support.federation import (
     AGENTUR,
     HEINSBERG_PLACES,
     JOBCENTER,
@@ -35,10 +32,10 @@ from tests.handover.helpers import (
     notifications_of,
     register,
 )
+from tests.support.processes import ProjectWorker, wait_until
 from workers.handover_policy import TRACKING_KEY
 from workers.projections import build_view_store
 
-STAFFEL = str(Path(sys.executable).with_name("staffel"))
 CASES = 500
 MIN_KILLS = 10
 WRITE_SECONDS = 8.0  # the writer spreads its recognitions over about this long
@@ -82,49 +79,6 @@ class Writer:
         return not self.thread.is_alive()
 
 
-@dataclass
-class Worker:
-    """One ``staffel project`` process; its stderr goes to a file (to see it has started)."""
-
-    env: dict[str, str]
-    log: Path
-    process: subprocess.Popen[bytes] = field(init=False)
-
-    def __post_init__(self) -> None:
-        with self.log.open("wb") as stderr:
-            self.process = subprocess.Popen(
-                [STAFFEL, "project", "--poll-interval", "0.05"],
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-
-    def ready(self) -> bool:
-        assert self.process.poll() is None, self.log.read_text()
-        return b"Ctrl-C" in self.log.read_bytes()
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
 def policy_position(store: ViewStoreMixin) -> int:
     return store.max_tracking_id(TRACKING_KEY) or 0
 
@@ -157,12 +111,12 @@ def test_a_policy_killed_at_random_points_offers_every_case_exactly_once(
         return advanced
 
     kills: list[tuple[int, int]] = []  # (policy position, head) at each kill
-    worker: Worker | None = None
+    worker: ProjectWorker | None = None
     try:
         writer.thread.start()
         while len(kills) < MIN_KILLS or not writer.done:
             assert len(kills) < 100, f"writer stalled (seed {seed})"
-            worker = Worker(env, tmp_path / f"worker-{len(kills)}.log")
+            worker = ProjectWorker(env, tmp_path / f"worker-{len(kills)}.log")
             if rng.random() < 0.2:  # sometimes while it is still starting up
                 time.sleep(rng.uniform(0.05, 1.0))
             else:  # once it has committed a batch, somewhere in one of the next
@@ -174,7 +128,7 @@ def test_a_policy_killed_at_random_points_offers_every_case_exactly_once(
         assert writer.error is None, f"writer failed (seed {seed}): {writer.error!r}"
         assert len(writer.case_ids) == CASES
 
-        worker = Worker(env, tmp_path / "worker-final.log")
+        worker = ProjectWorker(env, tmp_path / "worker-final.log")
 
         def caught_up() -> bool:
             head = app.recorder.max_notification_id() or 0

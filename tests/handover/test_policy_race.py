@@ -18,7 +18,7 @@ from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.application import StaffelApplication
 from domain.values import NoteCategory, Protection
-from tests.handover.helpers import (
+from tests.support.federation import (
     AGENTUR,
     JOBCENTER,
     Deployment,

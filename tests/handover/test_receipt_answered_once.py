@@ -21,7 +21,7 @@ from adapters.federation.receipts import disclosures
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.values import ErasureGround, NoteCategory, Protection
-from tests.handover.helpers import (
+from tests.support.federation import (
     PROBLEM,
     SAARLAND,
     ST_WENDEL,
@@ -222,7 +222,7 @@ def at_a(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> Deployment:
 
 
 def staffel(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    from tests.dataprotection.conftest import run
+    from tests.support.cli import run
 
     return run(capsys, *argv)
 

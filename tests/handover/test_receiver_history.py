@@ -43,7 +43,7 @@ from domain.values import (
     WageSubsidy,
     WorkExperience,
 )
-from tests.handover.helpers import (
+from tests.support.federation import (
     AGENTUR,
     HEINSBERG_PLACES,
     JOBCENTER,

@@ -12,10 +12,6 @@ St. Wendel at both, and A's former holder refused (403) when it writes.
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +33,7 @@ from demo.federation import prepare
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 from tests.conftest import create_database
-from tests.handover.helpers import (
+from tests.support.federation import (
     PROBLEM,
     SAARLAND,
     ST_WENDEL,
@@ -47,17 +43,11 @@ from tests.handover.helpers import (
     stored_events,
     unique_bamf,
 )
+from tests.support.processes import StaffelProcess, free_port
 from workers.projections import build_view_store
 
-STAFFEL = str(Path(sys.executable).with_name("staffel"))
 pytestmark = pytest.mark.postgres
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
@@ -79,7 +69,7 @@ class Server:
     env: dict[str, str]
     port: int
     log: Path
-    process: subprocess.Popen[bytes] | None = None
+    process: StaffelProcess | None = None
     app: StaffelApplication = field(init=False)
     store: ViewStoreMixin = field(init=False)
 
@@ -98,19 +88,13 @@ class Server:
         return bearer(self.env["STAFFEL_JWT_SECRET"], sub, org)
 
     def start(self) -> Server:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [STAFFEL, "serve", "--port", str(self.port)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = StaffelProcess(["serve", "--port", str(self.port)], self.env, self.log)
         return self
 
     def wait_ready(self, timeout: float = 30) -> None:
         def ready() -> bool | None:
             assert self.process is not None
-            assert self.process.poll() is None, self.log.read_text()
+            assert self.process.alive(), self.log.read_text()
             try:
                 return True if self.http.get("/readyz").status_code == 200 else None
             except httpx.HTTPError:
@@ -120,16 +104,11 @@ class Server:
 
     def kill(self) -> None:
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.process.kill()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process is not None:
+            self.process.stop()
 
     def close(self) -> None:
         self.stop()

@@ -1,6 +1,6 @@
-"""Fixtures of the matching tests: the end-to-end app (``tests/e2e``), and their own PostgreSQL
-database. The session's shared database also holds events other tests stored encrypted or
-compressed; these tests run projections from position 0, which could not read those."""
+"""Fixtures of the matching tests: the end-to-end app (``api`` of ``tests/conftest.py``) on their
+own PostgreSQL database. The session's shared database also holds events other tests stored
+encrypted or compressed; these tests run projections from position 0, which could not read those."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import create_database
-from tests.e2e.conftest import api, make_api
-
-__all__ = ["api", "backend", "make_api", "matching_database"]
 
 
 @pytest.fixture(scope="package")

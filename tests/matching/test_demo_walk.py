@@ -15,7 +15,7 @@ from api.app import create_app
 from bootstrap import Services, build_services
 from demo.partners import DAHMEN_JOB, MENTOR
 from demo.seed import seed_if_empty
-from tests.e2e.conftest import auth, settings_for
+from tests.support.api import auth, settings_for
 
 AGENTUR = auth("a.schmitz", "agentur-aachen-dueren")
 DAHMEN = auth("h.dahmen", "elektro-dahmen", "employer")

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.conftest import AGENTUR, Api, auth, problem_of
-from tests.e2e.test_concurrency import poster, race
-from tests.matching.test_http_scopes import a_person, an_employer, an_offer, get
+from tests.support.api import (
+    AGENTUR,
+    Api,
+    an_assessed_person,
+    an_employer,
+    an_offer,
+    auth,
+    get,
+    poster,
+    problem_of,
+    race,
+)
 
 PEOPLE = 6
 
@@ -15,7 +24,7 @@ PEOPLE = 6
 def test_concurrent_placements_fill_the_offer_and_no_more(api: Api) -> None:
     _, employer_id = an_employer(api)
     offer_id = an_offer(api, employer_id, api.agentur, positions=2)
-    people = [a_person(api) for _ in range(PEOPLE)]
+    people = [an_assessed_person(api) for _ in range(PEOPLE)]
     writers = [auth(f"cw-{i}", AGENTUR) for i in range(PEOPLE)]
     responses = race(*(
         poster(api, f"/offers/{offer_id}/placements", {"case_id": c, "starts_on": "2026-06-01"}, h)

@@ -12,52 +12,21 @@ from uuid import uuid4
 
 import pytest
 
-from tests.e2e.conftest import AGENTUR, ASSESSED, DRK, JOBCENTER, Api, auth, problem_of
+from tests.support.api import (
+    AGENTUR,
+    DRK,
+    JOBCENTER,
+    Api,
+    an_assessed_person,
+    an_employer,
+    an_offer,
+    auth,
+    get,
+    post,
+    problem_of,
+)
 
 ON = "2026-06-01"
-
-
-def post(api: Api, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    r = api.client.post(path, json=body, headers=headers)
-    assert r.status_code == 201, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def get(api: Api, path: str, headers: dict[str, str], status: int = 200) -> Any:
-    """Read as ``headers``, after everything written so far (another caller's writes too)."""
-    r = api.client.get(
-        f"{path}{'&' if '?' in path else '?'}min_position={api.head()}", headers=headers
-    )
-    if status != 200:
-        return problem_of(r, status)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def an_employer(api: Api) -> tuple[str, str]:
-    """A fresh employer looked after by the Agentur: (account, id)."""
-    account = f"elektro-{uuid4().hex[:8]}"
-    body = {
-        "account": account, "name": "Elektro Dahmen GmbH", "sector": "Handwerk",
-        "locations": ["Wassenberg"], "contact": {"name": "Herr Dahmen"}, "interest": ["job"],
-    }  # fmt: skip
-    return account, str(post(api, "/employers", body, api.agentur)["id"])
-
-
-def an_offer(api: Api, employer_id: str, headers: dict[str, str], positions: int = 1) -> str:
-    body = {"employer_id": employer_id, "kind": "job", "occupation": "Elektriker",
-            "municipality": "Wassenberg", "german_level": "A2", "starts_on": ON,
-            "positions": positions}  # fmt: skip
-    return str(post(api, "/offers", body, headers)["id"])
-
-
-def a_person(api: Api, headers: dict[str, str] | None = None, **competences: Any) -> str:
-    case_id = str(api.register(headers, residence_municipality="Hückelhoven")["case_id"])
-    experience = [{"occupation": "Elektriker", "years": 3}]
-    api.record(case_id, {**ASSESSED, "german_level": "B1", "work_experience": experience,
-                         **competences}, headers)  # fmt: skip
-    return case_id
 
 
 def consent(api: Api, case_id: str, purpose: str, recipient: str, scope: list[str],
@@ -87,7 +56,7 @@ def test_an_employer_sees_people_only_by_consent_and_only_the_consented_fields(
     account, employer_id = an_employer(api)
     employer = auth("h.dahmen", account, "employer")
     offer_id = an_offer(api, employer_id, employer)
-    shared, private = a_person(api), a_person(api)
+    shared, private = an_assessed_person(api), an_assessed_person(api)
     given = consent(api, shared, "share_with_employer", account, ["name", "german_level"])
     consent(api, private, "share_with_employer", "someone-else", ["name"])
 
@@ -161,7 +130,7 @@ def test_a_volunteer_sees_only_its_mentees_and_what_they_share_with_it(api: Api)
             "municipality": "Heinsberg", "capacity": 1}  # fmt: skip
     volunteer_id = str(post(api, "/volunteers", body, coordinator)["id"])
     me = auth(login, DRK, "volunteer")
-    mentee, other = a_person(api), a_person(api)
+    mentee, other = an_assessed_person(api), an_assessed_person(api)
     consent(api, mentee, "share_with_mentor", DRK, ["name", "municipality"])
     consent(api, other, "share_with_mentor", DRK, ["name"])  # shares, but is not mentored
     recorded = post(api, f"/volunteers/{volunteer_id}/mentees", {"case_id": mentee}, api.agentur)
@@ -191,7 +160,7 @@ def test_offers_for_a_person_are_ranked_and_explained(api: Api) -> None:
     account, employer_id = an_employer(api)
     employer = auth("h", account, "employer")  # a registered employer's own staff
     near = an_offer(api, employer_id, api.agentur)
-    case_id = a_person(api)
+    case_id = an_assessed_person(api)
     items = get(api, f"/cases/{case_id}/offers?limit=200", api.agentur)["items"]
     mine = [i for i in items if i["offer"]["offer_id"] == near]
     assert mine[0]["explanation"] == (

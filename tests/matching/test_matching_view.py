@@ -11,8 +11,8 @@ from domain.actor import Actor, acting_as
 from domain.values import Cefr, ConsentPurpose, LegalStatus, OfferState
 from projections.matching_view import MatchingProjection
 from service_layer.matching import candidates_for_employer, candidates_for_staff
-from tests.integration.helpers import MakeApp
-from tests.matching.helpers import AGENCY, ON, consent, employer, offer, person, volunteer
+from tests.support.partners import AGENCY, ON, consent, employer, offer, person, volunteer
+from tests.support.store import MakeApp
 from workers.projections import ProjectionWorker, build_view_store, run_once
 
 PROJECTION = MatchingProjection()

@@ -25,8 +25,8 @@ from domain.application import StaffelApplication
 from domain.errors import ConcurrentChangeError, PartnerNotFoundError, ReferenceMismatchError
 from domain.values import OfferState, PlacementKind
 from domain.writes import IdempotencyKey
-from tests.integration.helpers import MakeApp
-from tests.matching.helpers import AGENCY, ON, employer, offer, person, volunteer
+from tests.support.partners import AGENCY, ON, employer, offer, person, volunteer
+from tests.support.store import MakeApp
 
 T = TypeVar("T")
 PEOPLE = 8

@@ -1,4 +1,5 @@
-"""The security tests use the end-to-end fixtures: the real app over real services, per backend.
+"""The security tests use the end-to-end fixtures (``api``, ``make_api`` in ``tests/conftest.py``):
+the real app over real services, per backend.
 
 On PostgreSQL they get a database of their own: the walk seeds a small world and reads the whole
 log through the projections, and the session's shared database also holds events of other tests
@@ -10,9 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import create_database
-from tests.e2e.conftest import api, make_api
-
-__all__ = ["api", "make_api"]
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from api.deps import idempotency_key
 from domain.principal import Principal, Role
-from tests.e2e.conftest import AGENTUR, Api, auth, registration
+from tests.support.api import AGENTUR, Api, auth, registration
 
 
 def principal(sub: str, org: str = AGENTUR) -> Principal:

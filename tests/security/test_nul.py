@@ -7,7 +7,7 @@ import base64
 import json
 
 from api.web.core import SESSION_COOKIE
-from tests.e2e.conftest import (
+from tests.support.api import (
     AGENTUR,
     AUDIT,
     Api,
@@ -18,7 +18,7 @@ from tests.e2e.conftest import (
     registration,
     token,
 )
-from tests.security.world import fill, seed, web_session
+from tests.support.world import fill, seed, web_session
 
 
 def test_nul_in_any_query_parameter_is_a_422_naming_it(api: Api) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.settings import Settings
-from tests.e2e.conftest import Api, problem_of
+from tests.support.api import Api, problem_of
 
 DOCS = ("/docs", "/redoc", "/openapi.json")
 

@@ -10,8 +10,8 @@ from fastapi.routing import APIRoute
 
 from api import web
 from api.web.core import CSRF_COOKIE, SESSION_COOKIE
-from tests.e2e.conftest import AGENTUR, Api, problem_of, token
-from tests.security.world import (
+from tests.support.api import AGENTUR, Api, problem_of, token
+from tests.support.world import (
     PEER_PATHS,
     body_for,
     fill,

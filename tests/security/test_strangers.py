@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from api.web.core import CSRF_COOKIE, SESSION_COOKIE
-from tests.e2e.conftest import (
+from tests.support.api import (
     AGENTUR,
     DRK,
     JOBCENTER,
@@ -23,7 +23,7 @@ from tests.e2e.conftest import (
     token,
     unique_bamf,
 )
-from tests.security.world import body_for, fill, operations, seed, web_session
+from tests.support.world import body_for, fill, operations, seed, web_session
 
 
 def same_answer(api: Api, method: str, path: str, world: Any, headers: dict[str, str],

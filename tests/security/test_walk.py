@@ -12,8 +12,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from tests.e2e.conftest import AGENTUR, DRK, SAARLAND, Api, auth
-from tests.security.world import PEER_PATHS, World, body_for, fill, operations, seed
+from tests.support.api import AGENTUR, DRK, SAARLAND, Api, auth
+from tests.support.world import PEER_PATHS, World, body_for, fill, operations, seed
 
 NEVER_WRITE = ("auditor", "auditor+staff", "none")
 # "auditor+staff": one token with the auditor's role and every staff role

@@ -1,0 +1,238 @@
+"""The web pages over HTTP, once per backend: sign-in with a bearer token (production), session
+cookie and security headers, CSRF, conflicts shown plainly, access in German."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from fastapi.testclient import TestClient
+
+from tests.support.api import AGENTUR, DRK, JOBCENTER, Api, auth, note, token
+from tests.support.web import csrf_of, signed_in
+
+PAGE = "text/html"
+
+
+def test_token_sign_in_sets_a_strict_session_and_pages_carry_security_headers(api: Api) -> None:
+    client = TestClient(api.app)
+    page = client.get("/ui/sign-in")
+    assert "Demo" not in page.text  # production: no demo users to pick
+    bad = client.post("/ui/sign-in", data={"csrf": csrf_of(page.text), "token": "nonsense"})
+    assert bad.status_code == 401
+    assert "ungültig oder abgelaufen" in bad.text
+    assert "staffel_session" not in client.cookies
+
+    response = client.post(
+        "/ui/sign-in",
+        data={"csrf": csrf_of(page.text), "token": token("cw", AGENTUR, "caseworker")},
+        follow_redirects=False,
+    )
+    cookies = response.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("staffel_session="))
+    assert "HttpOnly" in session
+    assert "SameSite=lax" in session
+    assert "Secure" not in session  # plain http here; behind https it is Secure (next test)
+    assert any(c.startswith("staffel_csrf=") and "SameSite=strict" in c for c in cookies)
+
+    cases = client.get("/ui/cases")
+    assert cases.status_code == 200
+    assert cases.headers["content-type"].startswith(PAGE)
+    csp = cases.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert cases.headers["x-content-type-options"] == "nosniff"
+    assert cases.headers["referrer-policy"] == "no-referrer"
+    assert '<html lang="de">' in cases.text
+
+    demo = client.post("/ui/sign-in/demo", data={"csrf": csrf_of(cases.text), "sub": "a.schmitz"})
+    assert "Anmelden" in demo.text  # no demo users outside the demo
+
+
+def test_behind_https_the_cookies_are_secure(api: Api) -> None:
+    client = TestClient(api.app, base_url="https://testserver")
+    page = client.get("/ui/sign-in")
+    response = client.post(
+        "/ui/sign-in",
+        data={"csrf": csrf_of(page.text), "token": token("cw", AGENTUR, "caseworker")},
+        follow_redirects=False,
+    )
+    assert all("Secure" in c for c in response.headers.get_list("set-cookie"))
+
+
+def test_pages_need_a_session_and_the_right_role(api: Api) -> None:
+    anonymous = TestClient(api.app).get("/ui/cases?q=x", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/ui/sign-in?next=%2Fui%2Fcases%3Fq%3Dx"
+
+    volunteer = signed_in(api, "p.lang", DRK, "volunteer")
+    refused = volunteer.get("/ui/cases")
+    assert refused.status_code == 403
+    assert "Sie haben keinen Zugriff" in refused.text
+    assert refused.headers["content-security-policy"]
+
+    stranger = signed_in(api, "cw-st", "jobcenter-st-wendel")
+    case_id = api.register()["case_id"]
+    api.settle()  # another caller's write: the read models catch up first
+    assert stranger.get(f"/ui/cases/{case_id}").status_code == 404  # as for no case (issue 13)
+    assert stranger.get("/ui/cases/not-a-case").status_code == 404
+
+
+def test_a_conflicting_write_is_refused_and_says_how_to_reload(api: Api) -> None:
+    case_id = api.register()["case_id"]
+    web = signed_in(api, "cw-agentur", AGENTUR)
+    page = web.get(f"/ui/cases/{case_id}")
+    read = re.search(r'name="expected_version" value="(\d+)"', page.text)
+    assert read
+    assert read.group(1) == "1"
+    api.record(case_id, note("someone else, meanwhile"))  # another caseworker writes
+
+    head = api.head()
+    response = web.post(
+        f"/ui/cases/{case_id}/forms/NoteRecorded",
+        data={"csrf": csrf_of(page.text), "expected_version": "1", "text": "mein Vermerk",
+              "category": "general"},
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert "Jemand hat den Fall inzwischen geändert" in response.text
+    assert f'<a href="/ui/cases/{case_id}">Fall neu laden</a>' in response.text
+    assert "mein Vermerk" in response.text  # what was typed is kept
+    assert api.recorded_since(head) == 0
+
+    fresh = web.get(f"/ui/cases/{case_id}")
+    saved = web.post(
+        f"/ui/cases/{case_id}/forms/NoteRecorded",
+        data={"csrf": csrf_of(fresh.text), "expected_version": "2", "text": "mein Vermerk",
+              "category": "general"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303
+    shown = web.get(saved.headers["location"])
+    assert "Vermerk (Allgemein): mein Vermerk" in shown.text
+
+
+def test_a_rule_of_the_case_is_shown_next_to_its_field(api: Api) -> None:
+    case_id = api.register()["case_id"]
+    web = signed_in(api, "cw-agentur", AGENTUR)
+    step = {"step_id": "s1", "description": "Integrationskurs", "plan": "kooperationsplan"}
+    for expected in ("1", "2"):
+        page = web.get(f"/ui/cases/{case_id}")
+        response = web.post(
+            f"/ui/cases/{case_id}/forms/StepAgreed",
+            data={"csrf": csrf_of(page.text), "expected_version": expected, **step},
+        )
+    assert response.status_code == 409
+    assert re.search(
+        r'id="f-StepAgreed-step_id-error">Fehler: Die Kennung „s1“ ist in diesem Fall schon',
+        response.text,
+    )
+
+
+# -- erasing a person's personal data (issue 9) -------------------------------------------------
+
+ERASE_SECTION = "Personenbezogene Daten löschen</h2>"
+REPORT_LINK = "Auskunft (Art. 15 DSGVO)</a>"
+ERASURE = {"ground": "subject_request", "reason": "Antrag vom 02.06.2026, Az. DS-17",
+           "confirmed": "1"}  # fmt: skip
+
+
+def test_only_a_team_lead_of_the_holder_may_erase_and_the_form_refuses_plainly(api: Api) -> None:
+    counsellor = f"cw-{secrets.token_hex(3)}"  # the case's caseworker: its own caseload figure
+    case_id = api.register(auth(counsellor, AGENTUR))["case_id"]
+    api.settle()
+    path = f"/ui/cases/{case_id}/erasure"
+
+    caseworker = signed_in(api, "cw-agentur", AGENTUR)
+    read = caseworker.get(f"/ui/cases/{case_id}")
+    assert ERASE_SECTION not in read.text
+    assert REPORT_LINK not in read.text  # the report is the team lead's, admin's or auditor's
+    head = api.head()
+    refused = caseworker.post(path, data={"csrf": csrf_of(read.text), **ERASURE})
+    assert refused.status_code == 403
+    assert "Sie haben keinen Zugriff" in refused.text
+    assert api.recorded_since(head) == 0
+
+    lead = signed_in(api, "tl-agentur", AGENTUR, "team_lead")
+    page = lead.get(f"/ui/cases/{case_id}")
+    assert ERASE_SECTION in page.text
+    assert f'<a href="/ui/cases/{case_id}/subject-access-report">{REPORT_LINK}' in page.text
+    assert "Die offene Übergabe" not in page.text  # none is open
+    csrf = csrf_of(page.text)
+
+    forged = lead.post(path, data={**ERASURE, "csrf": "forged"})
+    assert forged.status_code == 403
+    assert "Formular abgelehnt" in forged.text
+
+    unconfirmed = lead.post(path, data={"csrf": csrf, **ERASURE, "confirmed": ""})
+    assert unconfirmed.status_code == 422
+    assert re.search(
+        r'id="f-erase-confirmed-error">Fehler: Bitte bestätigen Sie, dass Sie die Löschung',
+        unconfirmed.text,
+    )
+    assert "Az. DS-17" in unconfirmed.text  # what was typed is kept
+    no_ground = lead.post(path, data={"csrf": csrf, **ERASURE, "ground": "", "reason": ""})
+    assert no_ground.status_code == 422
+    assert 'id="f-erase-ground-error">Fehler: Bitte einen Wert aus der Liste' in no_ground.text
+    assert 'id="f-erase-reason-error">Fehler: Bitte ausfüllen.' in no_ground.text
+    assert api.recorded_since(head) == 0
+
+    erased = lead.post(path, data={"csrf": csrf, **ERASURE}, follow_redirects=False)
+    assert erased.status_code == 303, erased.text
+    assert erased.headers["location"] == f"/ui/cases/{case_id}?saved=erase"
+    assert api.recorded_since(head) == 2  # the erasure, and the BAMF number's index released
+    shown = lead.get(erased.headers["location"])
+    assert "Personenbezogene Daten gelöscht am " in shown.text
+    assert "Tesfaye" not in shown.text
+    assert f'action="/ui/cases/{case_id}/forms/' not in shown.text  # no event forms
+    assert ERASE_SECTION not in shown.text
+    assert '<span class="redacted" title="Gelöscht:' in shown.text  # the markers, explained
+    assert '<dl class="legend"' in shown.text
+
+    # a page read before the erasure: its forms are refused, plainly
+    stale = caseworker.post(
+        f"/ui/cases/{case_id}/forms/NoteRecorded",
+        data={"csrf": csrf_of(read.text), "text": "noch ein Vermerk", "category": "general"},
+    )
+    assert stale.status_code == 409
+    assert "Die personenbezogenen Daten dieses Falls sind gelöscht" in stale.text
+    again = lead.post(path, data={"csrf": csrf, **ERASURE, "request_key": "another"})
+    assert again.status_code == 409
+    assert "Die personenbezogenen Daten dieses Falls sind gelöscht" in again.text
+    assert api.recorded_since(head) == 2  # nothing more
+
+    caseload = lead.get("/ui/cases")
+    row = next(r for r in caseload.text.split("<tr>") if f"/ui/cases/{case_id}" in r)
+    assert '<span class="redacted"' in row
+    assert '<span class="badge erased">gelöscht</span>' in row
+    assert api.services.queries.statistics(org=AGENTUR)["by_caseworker"][counsellor] == 1
+    report = lead.get(f"/ui/cases/{case_id}/subject-access-report")
+    assert report.status_code == 200
+    assert "[gelöscht]" in report.text
+
+
+def test_erasing_with_a_handover_open_says_the_offer_is_withdrawn(api: Api) -> None:
+    case_id = api.offered_case()
+    lead = signed_in(api, "tl-agentur", AGENTUR, "team_lead")
+    page = lead.get(f"/ui/cases/{case_id}")
+    assert "Die offene Übergabe an Jobcenter" in page.text
+    assert "wird dabei zurückgezogen" in page.text
+    erased = lead.post(f"/ui/cases/{case_id}/erasure", data={"csrf": csrf_of(page.text), **ERASURE})
+    assert erased.status_code == 200  # after the redirect
+    assert "Übergabeangebot zurückgezogen" in erased.text
+    assert "Offene Übergabe" not in erased.text
+    receiver = signed_in(api, "tl-jobcenter", JOBCENTER, "team_lead")
+    assert receiver.get(f"/ui/cases/{case_id}").status_code == 403  # no longer offered to it
+
+
+def test_a_value_withheld_from_the_role_is_marked_and_explained(api: Api) -> None:
+    case_id = api.register()["case_id"]
+    api.record(case_id, {**note("Attest liegt vor"), "category": "health"})
+    api.settle()
+    caseworker = signed_in(api, "cw-agentur", AGENTUR).get(f"/ui/cases/{case_id}")
+    assert "Attest liegt vor" in caseworker.text  # the holder's caseworkers counsel: they see it
+    assert '<dl class="legend"' not in caseworker.text
+    lead = signed_in(api, "tl-agentur", AGENTUR, "team_lead").get(f"/ui/cases/{case_id}")
+    assert "Attest liegt vor" not in lead.text
+    assert '<span class="redacted" title="Für Ihre Rolle nicht freigegeben' in lead.text
+    assert re.search(r"<dt>.*\[nicht freigegeben\].*</dt><dd>Für Ihre Rolle", lead.text)
