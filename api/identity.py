@@ -10,7 +10,7 @@ from __future__ import annotations
 from adapters.auth import Principal, Role, TokenError, UnknownOrganisationError
 from bootstrap import Services
 from domain.partner_application import EmployerNotFoundError
-from service_layer.cases import invalid
+from service_layer.errors import InvalidInputError
 from service_layer.partner_access import employer_of
 
 
@@ -57,4 +57,5 @@ def is_registered_employer(services: Services, principal: Principal) -> bool:
 def require_org(services: Services, field: str, org: str | None) -> None:
     """A body naming an organisation (an employer's ``caring_org``) names one of ours: 422."""
     if org is not None and org not in services.orgs:
-        raise invalid(field, "unknown organisation", f"'{org}' is not a known organisation")
+        detail = f"'{org}' is not a known organisation"
+        raise InvalidInputError(field, "unknown organisation", detail)

@@ -12,9 +12,8 @@ from adapters.auth import STAFF_ROLES, Role
 from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.partner_deps import REFUSALS, MatchingDep, consents_current, not_found
 from api.partner_schemas import CandidatesOut, CaseOffersOut
-from api.routers.cases import summary_for
 from api.routers.offers import offer_for
-from service_layer import access
+from service_layer import access, cases
 from service_layer import matching as reads
 from service_layer import partner_access as pa
 
@@ -71,7 +70,7 @@ def offers_for_case(
     """The best open offers for the person, best first: for whoever may read the whole case."""
     if not principal.has(*STAFF_ROLES, Role.AUDITOR):
         raise access.forbidden("volunteers and employers see people only through their consent")
-    if access.read_scope(principal, summary_for(services, case_id)) != "full":
+    if access.read_scope(principal, cases.find_case(services, case_id)) != "full":
         raise access.forbidden(f"'{principal.org}' may not read this case")
     person = matching.person(str(case_id))
     if person is None:
