@@ -21,7 +21,7 @@ from domain.values import LegalBasis, LegalStatus, Person
 from projections import withholding
 from projections.summary import current_handover
 from service_layer import access
-from service_layer.errors import InvalidInputError
+from service_layer.errors import InvalidInputError, ServiceError
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -212,3 +212,45 @@ def search(
     page = services.queries.search(holder=scoped or None, **filters)
     log_reads(services, principal, [d["case_id"] for d in page.items], endpoint)
     return Page([disclosed(principal, d) for d in page.items], page.next_cursor)
+
+
+def with_people(
+    services: Services, principal: Principal, items: list[dict[str, Any]], endpoint: str
+) -> list[dict[str, Any]]:
+    """Each item (a handover of the queues) with the person it is about, where the caller may
+    read the case, else None; a read of personal data: logged under ``endpoint``."""
+    shown = []
+    for item in items:
+        doc = services.queries.summary(item["case_id"])
+        shown.append(
+            {**item, "person": doc["person"] if doc and readable(principal, doc) else None}
+        )
+    log_reads(services, principal, [i["case_id"] for i in shown if i["person"]], endpoint)
+    return shown
+
+
+def readable(principal: Principal, doc: dict[str, Any]) -> bool:
+    try:
+        access.read_scope(principal, doc)
+    except ServiceError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """The figures of one organisation's caseload (``org``), and whether the caller may choose
+    another (an auditor)."""
+
+    org: str
+    figures: dict[str, Any]
+    may_choose: bool
+
+
+def statistics(services: Services, principal: Principal, org: str | None) -> Statistics:
+    """The caseload figures of ``org`` (the caller's own unless an auditor chooses; an auditor
+    who chooses none sees the first organisation's)."""
+    orgs = [o for o in services.orgs if o.kind != "audit"]
+    chosen = access.list_scope(principal, org) or (orgs[0].id if orgs else principal.org)
+    stats = services.queries.statistics(org=chosen)
+    return Statistics(chosen, stats, access.list_scope(principal, None) == "")

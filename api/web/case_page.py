@@ -1,7 +1,8 @@
 """The case page: the summary, the whole timeline in German, the forms for each event the caller
 may record, the handover decision (accept acknowledging version and digest, or reject), the link
 to the subject access report and, for a team lead or an admin of the holder, the erasure of the
-person's personal data (through the JSON API's own endpoint, ``api/web/endpoints.py``)."""
+person's personal data. Every read and write goes through the service layer, as the JSON API's
+(``service_layer.cases``, ``.handovers``, ``.data_protection``)."""
 
 from __future__ import annotations
 

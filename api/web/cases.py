@@ -23,7 +23,7 @@ from projections import labels as de
 from projections.summary import handover_state
 from service_layer import access, handovers
 from service_layer import cases as operations
-from service_layer.errors import InvalidInputError, ServiceError
+from service_layer.errors import InvalidInputError
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 25
@@ -49,31 +49,7 @@ def waiting(services: Any, principal: Any) -> list[dict[str, Any]]:
     """Offers to my organisation, the overdue first, then the oldest; with the person's name."""
     items = handovers.queue(services, principal, "incoming", "offered", limit=200).items
     items.sort(key=lambda h: (not h["overdue"], h["offered_at"]))
-    return with_people(services, principal, items, "GET /ui/cases")
-
-
-def with_people(
-    services: Any, principal: Any, items: list[dict[str, Any]], endpoint: str
-) -> list[dict[str, Any]]:
-    """Each item with the person it is about (a read of personal data: logged)."""
-    shown = []
-    for item in items:
-        doc = services.queries.summary(item["case_id"])
-        shown.append(
-            {**item, "person": doc["person"] if doc and readable(principal, doc) else None}
-        )
-    operations.log_reads(
-        services, principal, [i["case_id"] for i in shown if i["person"]], endpoint
-    )
-    return shown
-
-
-def readable(principal: Any, doc: dict[str, Any]) -> bool:
-    try:
-        access.read_scope(principal, doc)
-    except ServiceError:
-        return False
-    return True
+    return operations.with_people(services, principal, items, "GET /ui/cases")
 
 
 @router.get("/cases")
