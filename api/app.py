@@ -37,7 +37,11 @@ from bootstrap import Services, build_services, check_production
 log = structlog.get_logger("staffel.http")
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The HTTP app; without ``settings``, from the environment (``staffel serve`` runs it as
+    uvicorn's factory ``api.app:create_app``)."""
+    settings = settings or Settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None

@@ -17,7 +17,7 @@ from api.problems import PROBLEMS, ApiError, problem_response
 from bootstrap import Services
 from domain.application import StaffelApplication
 from domain.principal import Principal
-from domain.writes import IdempotencyKey
+from domain.writes import IdempotencyKey, Recorded
 from service_layer.cases import actor_of
 
 __all__ = ["actor_of"]  # re-exported: the actor of a principal's commands
@@ -61,6 +61,14 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def after_write(request: Request, result: Recorded) -> None:
+    """The caller's own reads wait for this write; the projections wake up for it."""
+    principal = request.state.principal
+    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
+    request.app.state.metrics.recorded()
+    request.app.state.services.supervisor.wake()
 
 
 def read_your_writes(

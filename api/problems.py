@@ -32,6 +32,7 @@ from domain.errors import (
     VersionConflictError,
     VolunteerNotFoundError,
 )
+from service_layer import errors as se
 
 log = structlog.get_logger("staffel.api")
 PROBLEM = "application/problem+json"
@@ -39,7 +40,7 @@ TYPE_BASE = "https://staffel.example/problems/"
 
 
 class ApiError(Exception):
-    """A refusal decided in the API layer (access, read-model readiness)."""
+    """A refusal decided in the API layer itself (headers, read-model readiness)."""
 
     def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -138,6 +139,47 @@ DOMAIN: dict[type[Exception], tuple[int, str, str]] = {
 }
 
 
+# service error class -> (status, slug, title); ``service_problem`` completes it
+SERVICE: dict[type[se.ServiceError], tuple[int, str, str]] = {
+    se.ForbiddenError: (403, "forbidden", "Not allowed"),
+    se.NotFoundError: (404, "not-found", "Not found"),  # slug and title name the kind
+    se.InvalidInputError: (422, "invalid-request", "The request is not valid"),
+    se.UnknownPeerError: (403, "unknown-peer", "Unknown peer"),
+    se.BundleRefusedError: (422, "bundle-refused", "The bundle was refused"),
+    se.ReceiptAlreadyAnsweredError: (409, "receipt-already-answered", "Receipt already answered"),
+    se.SenderRefusedError: (502, "peer-refused", "The sending deployment refused"),  # or 409
+    se.SenderAnswerRefusedError: (502, "peer-bundle-refused", "The sender's answer was refused"),
+    se.CaseLogUnreadableError: (409, "log-unreadable", "The case's log does not replay"),
+}
+
+
+def service_problem(exc: se.ServiceError) -> tuple[int, str, str, dict[str, Any]]:
+    """The status, slug, title and further members of the problem a service error answers."""
+    status, slug, title = next(
+        (v for cls, v in SERVICE.items() if isinstance(exc, cls)),
+        (500, "internal-error", "Internal error"),
+    )
+    match exc:
+        case se.NotFoundError():
+            return status, f"{exc.kind}-not-found", f"No such {exc.kind}", {}
+        case se.InvalidInputError():
+            return status, slug, title, {"errors": [{"field": exc.field, "message": exc.message}]}
+        case se.BundleRefusedError():
+            return status, slug, title, {"first_bad_version": exc.first_bad_version}
+        case se.SenderRefusedError():
+            return 409 if exc.status == 409 else status, slug, title, {}
+    return status, slug, title, {}
+
+
+def status_of(exc: Exception) -> int:
+    """The status the API answers ``exc`` with (a rule of the case: 409 unless named)."""
+    if isinstance(exc, se.ServiceError):
+        return service_problem(exc)[0]
+    if isinstance(exc, ApiError):
+        return exc.status
+    return next((s for cls, (s, _, _) in DOMAIN.items() if isinstance(exc, cls)), 409)
+
+
 def _extra(exc: Exception) -> dict[str, Any]:
     match exc:
         case ce.StaleAcknowledgementError():
@@ -190,6 +232,11 @@ def install(app: FastAPI) -> None:
     async def api_problem(request: Request, exc: ApiError) -> JSONResponse:
         headers = {"Retry-After": "1"} if exc.status == 503 else None
         return problem(exc.status, exc.slug, exc.title, exc.detail, headers, **exc.extra)
+
+    @app.exception_handler(se.ServiceError)
+    async def service_refusal(request: Request, exc: se.ServiceError) -> JSONResponse:
+        status, slug, title, extra = service_problem(exc)
+        return problem(status, slug, title, exc.detail, **extra)
 
     @app.exception_handler(TokenError)
     async def unauthenticated(request: Request, exc: TokenError) -> JSONResponse:

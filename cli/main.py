@@ -123,7 +123,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from adapters.logging import configure_logging
-    from api.app import create_app
     from bootstrap import StartupError, check_production
     from demo.seed import DEMO_USERS
 
@@ -142,7 +141,10 @@ def _serve(args: argparse.Namespace) -> int:
         print("Tokens for the demo users (run in this folder):")
         for sub, name, org, role in DEMO_USERS:
             print(f"  {name:<16} .venv/bin/staffel token --sub {sub} --org {org} --role {role}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    # the app reads the same settings from the environment (the CLI never imports ``api``)
+    os.environ["STAFFEL_DEMO"] = "true" if settings.demo else "false"
+    os.environ["STAFFEL_DATABASE_URL"] = settings.database_url
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
     return EXIT_OK
 
 
@@ -212,9 +214,9 @@ def _handover_import(args: argparse.Namespace) -> int:
     from adapters.federation.answer_file import write_private
     from adapters.federation.bundle import BundleError, parse
     from adapters.federation.receipts import render
-    from adapters.federation.transfer import import_bundle
     from bootstrap import build_services
-    from service_layer.federation import disclosed, is_local, peer_key, record_receipt
+    from service_layer import federation
+    from service_layer.errors import ServiceError
 
     services = build_services(Settings(), start_projections=False)
     try:
@@ -224,22 +226,18 @@ def _handover_import(args: argparse.Namespace) -> int:
                 print(f"staffel: {args.answer} exists: not overwritten (--force to replace it)",
                       file=sys.stderr)  # fmt: skip
                 return EXIT_PROBLEM
-            answer = record_receipt(services, document, channel=None)
+            answer = federation.answer_receipt(services, document, channel=None)
             what = "recorded" if answer.first else "already answered: the first answer stands"
             print(f"receipt {what}: case {answer.body['case_id']} at {answer.body['version']}")
             if args.answer:
                 write_private(Path(args.answer), render(answer.bundle), force=args.force)
-                disclosed(services, answer, "file")
+                federation.disclosed(services, answer, "file")
                 print(f"the confirming bundle for the peer is in {args.answer}")
         else:
-            key = peer_key(services, str(document.get("sender")))
-            result = import_bundle(
-                services.cases, services.supervisor.store, document, key,
-                lambda org: is_local(services, org),
-            )  # fmt: skip
+            result = federation.receive_bundle(services, document)
             print(f"case {result.case_id}: {result.new_events} new events imported, "
                   f"version {result.version}, digest {result.digest}")  # fmt: skip
-    except (BundleError, OSError) as e:
+    except (BundleError, ServiceError, OSError) as e:
         print(f"staffel: refused: {e}", file=sys.stderr)
         return EXIT_PROBLEM
     finally:
@@ -290,56 +288,68 @@ def _demo_federation(args: argparse.Namespace) -> int:
     return run(Path(args.dir), args.port_a, args.port_b)
 
 
+def _log_to_stderr() -> None:
+    """stdout is the command's answer (scripts read it): the use cases' log lines go to stderr,
+    whichever stream it is when they are written."""
+    import structlog
+
+    structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
+
+
 def _erase(args: argparse.Namespace) -> int:
-    from adapters.orgs import Organisations
-    from domain.actor import Actor, acting_as
-    from domain.aggregates.case import Case
+    from bootstrap import build_services
     from domain.aggregates.case_errors import CaseErasedError, CaseRuleError
-    from domain.errors import CaseNotFoundError
+    from domain.principal import Principal
     from domain.values import ErasureGround
+    from service_layer import data_protection
+    from service_layer.errors import NotFoundError, ServiceError
 
     if not args.reason.strip():
         print("staffel: --reason must name the legal reason", file=sys.stderr)
         return EXIT_USAGE
-    app = build_case_application(Settings())
+    _log_to_stderr()
+    services = build_services(Settings(), start_projections=False)
     try:
         try:
-            case = app.get_case(args.case_id)
-        except CaseNotFoundError:
-            case = None
-        if not isinstance(case, Case):
+            target = data_protection.erasure_target(services, args.case_id)
+        except NotFoundError:
             print(f"staffel: no case {args.case_id} in this store", file=sys.stderr)
             return EXIT_PROBLEM
-        holder = Organisations.load(Settings().orgs_file).get(case.holder)
-        if holder is not None and holder.is_remote:
+        if target.held_elsewhere:
             print(
-                f"staffel: case {case.id} is held by {case.holder} in another deployment: erase"
-                " it there; its answer bundle brings the erasure here",
+                f"staffel: case {target.case_id} is held by {target.holder} in another deployment:"
+                " erase it there; its answer bundle brings the erasure here",
                 file=sys.stderr,
             )
             return EXIT_PROBLEM
-        actor = Actor(args.actor, args.org or case.holder)
-        was_erased = case.erased
+        # the operator decides as an admin of the holder (or of the organisation named)
+        org = args.org or target.holder
+        operator = Principal(args.actor, args.actor, org, frozenset({Role.ADMIN}))
         try:
-            with acting_as(actor):
-                recorded = app.erase_personal_data(
-                    case.id, ground=ErasureGround(args.ground), reason=args.reason.strip()
-                )
+            recorded = data_protection.erase(
+                services, operator, target.case_id, ErasureGround(args.ground), args.reason.strip()
+            )
         except CaseErasedError:
-            print(f"case {case.id}: personal data already erased and key deleted; nothing to do")
+            print(f"case {target.case_id}: personal data already erased and key deleted;"
+                  " nothing to do")  # fmt: skip
             return EXIT_OK
-        except CaseRuleError as e:
+        except NotFoundError:
+            print(f"staffel: refused: '{org}' neither holds, held nor was offered case"
+                  f" {target.case_id}",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_PROBLEM
+        except (CaseRuleError, ServiceError) as e:
             print(f"staffel: refused: {e}", file=sys.stderr)
             return EXIT_PROBLEM
     finally:
-        app.close()
-    if was_erased:
-        print(f"case {case.id}: key deleted; completes the erasure recorded before")
+        services.close()
+    if target.erased:
+        print(f"case {target.case_id}: key deleted; completes the erasure recorded before")
     else:
         print(
-            f"case {case.id}: personal data erased ({args.ground}, by {actor.id} for {actor.org}):"
-            f" PersonalDataErased is version {recorded.version}, digest {recorded.digest};"
-            " the case's key is deleted"
+            f"case {target.case_id}: personal data erased ({args.ground}, by {args.actor} for"
+            f" {org}): PersonalDataErased is version {recorded.version}, digest"
+            f" {recorded.digest}; the case's key is deleted"
         )
     return EXIT_OK
 

@@ -1,21 +1,21 @@
-"""Who may read and write what. Every denial is a 403 that says why."""
+"""Who may read and write what. Every denial is a ``ForbiddenError`` that says why."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from api.problems import ApiError
 from domain.disclosure import may_request_subject_access
 from domain.principal import STAFF_ROLES, Principal, Role
+from service_layer.errors import ForbiddenError, NotFoundError
 
 
-def forbidden(why: str) -> ApiError:
-    return ApiError(403, "forbidden", "Not allowed", why)
+def forbidden(why: str) -> ForbiddenError:
+    return ForbiddenError(why)
 
 
-def case_not_found(case_id: object) -> ApiError:
+def case_not_found(case_id: object) -> NotFoundError:
     """The answer for a case that does not exist, and for one the caller may not know of."""
-    return ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
+    return NotFoundError("case", case_id)
 
 
 def require_case_reader(principal: Principal) -> None:
@@ -30,6 +30,11 @@ def knows_case(org: str, holder: str, former_holders: Any, offered_to: Any) -> b
     (``offered_to``: the organisations offered it, ever). Any other organisation gets the answer
     for a case that does not exist."""
     return org == holder or org in former_holders or org in offered_to
+
+
+def require_auditor(principal: Principal) -> None:
+    if not principal.has(Role.AUDITOR):
+        raise forbidden(f"role(s) {sorted(principal.roles)} may not use the audit endpoints")
 
 
 def require_staff(principal: Principal) -> None:

@@ -1,4 +1,7 @@
-"""``GET /audit/events``: the global log as stored (not upcast), in position order, filtered.
+"""Audit (issue 6), for auditors only: the global log, cases as they were, verification, the
+access log. Every case whose data an answer shows is logged as read (docs/audit.md).
+
+The global log is shown as stored (not upcast), in position order, filtered.
 
 Each event is shown as stored, except its personal values: those an auditor sees as the
 disclosure table (``domain.disclosure``) lets it, opened where they are sealed, "[nicht
@@ -16,19 +19,133 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from adapters.audit import timetravel as tt
 from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import Row, case_rows, is_case_topic, pages, row_of, type_of
+from adapters.audit.verify import verify_one, verify_store
 from adapters.keystore import CaseKeys, KeyStoreError
+from bootstrap import Services
 from domain.aggregates.case_events import CASE_EVENTS
 from domain.application import StaffelApplication
 from domain.disclosure import Audience
+from domain.principal import Principal
 from projections import withholding
 from projections.history import BOOKKEEPING
+from service_layer import access
+from service_layer.cases import log_reads
+from service_layer.errors import CaseLogUnreadableError, InvalidInputError, NotFoundError
 
 AUDITOR = frozenset({Audience.AUDITOR})
 TOPICS = {cls.__name__: cls.TOPIC for cls in CASE_EVENTS}  # what a sealed box is bound to
 Opener = Callable[[str, dict[str, Any]], Any]  # (field, stored box) -> the value in it
 SCAN_LIMIT = 20_000  # events read per request at most; ``next_after`` continues from there
+
+
+# -- the use cases -------------------------------------------------------------------------------
+
+
+def events(
+    services: Services,
+    principal: Principal,
+    wanted: EventFilter,
+    after: int,
+    limit: int,
+    endpoint: str,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Up to ``limit`` events matching ``wanted`` after position ``after`` (``events_page``);
+    the cases they show are logged as read under ``endpoint``."""
+    access.require_auditor(principal)
+    found, next_after = events_page(services.cases, after, limit, wanted)
+    log_reads(services, principal, list(dict.fromkeys(e["case_id"] for e in found)), endpoint)
+    return found, next_after
+
+
+@dataclass(frozen=True)
+class CaseAsOf:
+    """A case as it was (``found``); with ``or_latest``: its version now (``head``) and, when
+    the chosen moment was refused and the latest shown instead, the refused parameter."""
+
+    found: tt.CaseAsOf
+    head: int | None = None
+    refused: str | None = None
+
+
+def case_as_of(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    endpoint: str,
+    *,
+    version: int | None = None,
+    at: datetime | None = None,
+    as_accepted: bool = False,
+    or_latest: bool = False,
+) -> CaseAsOf:
+    """The case at ``version``, at the moment ``at`` (naive: UTC) or as the receiver acknowledged
+    it in the last acceptance. A moment that does not exist is ``InvalidInputError``, or with
+    ``or_latest`` the latest state, naming the refused parameter. The read is logged."""
+    access.require_auditor(principal)
+    refused = None
+    try:
+        try:
+            found = tt.case_as_of(
+                services.cases, case_id, version=version, at=at, as_accepted=as_accepted
+            )
+        except tt.TimeTravelError as e:
+            if not or_latest:
+                raise InvalidInputError(e.field, e.message) from None
+            refused = e.field
+            found = tt.case_as_of(services.cases, case_id)
+    except tt.LogUnreadableError as e:
+        raise CaseLogUnreadableError(str(e)) from None
+    log_reads(services, principal, [str(case_id)], endpoint)
+    if not or_latest:
+        return CaseAsOf(found)
+    return CaseAsOf(found, tt.case_as_of(services.cases, case_id).case.version, refused)
+
+
+def verify(
+    services: Services, principal: Principal, case_id: UUID | None = None, *, known: bool = True
+) -> dict[str, Any]:
+    """Recompute the hash chain of ``case_id`` (``known``: it must exist), or of every case
+    and the access log's chain."""
+    access.require_auditor(principal)
+    if case_id is None:
+        result, _ = verify_store(services.cases, services.access_log)
+        return result
+    result = verify_one(services.cases, case_id)
+    if known and not result["events_checked"]:
+        raise NotFoundError("case", case_id)
+    return result
+
+
+def access_entries(
+    services: Services,
+    principal: Principal,
+    *,
+    case_id: UUID | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Who read which case when, oldest first, and the row id to continue after (None: all)."""
+    access.require_auditor(principal)
+    entries = services.access_log.entries(
+        case_id=str(case_id) if case_id else None,
+        actor=actor,
+        since=_utc_moment(since).isoformat() if since else None,
+        after=after,
+        limit=limit,
+    )
+    return entries, entries[-1]["id"] if len(entries) == limit else None
+
+
+def _utc_moment(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- the global log ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""What a signed-in caller does with cases, shared by the JSON routers and the web pages: the access
-rules, the actor on every command, the access log and read-your-writes bookkeeping. One path to
-the data, whichever edge the request came through."""
+"""What a signed-in caller does with cases: register, record, find, read the history, search,
+and the access log of every read. The access rules and the actor on every command, one path to
+the data whichever entry point (JSON API, web pages, CLI) the call came through. Handovers:
+``service_layer.handovers``; erasure: ``service_layer.data_protection``."""
 
 from __future__ import annotations
 
@@ -8,46 +9,35 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import structlog
-
-from adapters.federation.bundle import BundleError
 from adapters.views.queries import History, Page
-from api.problems import ApiError
-from api.schemas.cases import EraseCase, EventIn, RegisterCase
-from api.schemas.handovers import OfferHandover
 from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
 from domain.disclosure import Audience, audiences_of
 from domain.principal import Principal
+from domain.values import LegalBasis, LegalStatus, Person
 from domain.writes import IdempotencyKey, Recorded
 from projections import withholding
 from projections.summary import current_handover
 from service_layer import access
-from service_layer.federation import (
-    PeerRefusedError,
-    PeerUnreachableError,
-    deliver_answer,
-    is_remote,
-    prepare_answer,
-)
-
-log = structlog.get_logger("staffel.cases")
+from service_layer.errors import InvalidInputError, ServiceError
 
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(principal.sub, principal.org)
 
 
-def invalid(field: str, message: str, detail: str) -> ApiError:
-    return ApiError(
-        422,
-        "invalid-request",
-        "The request is not valid",
-        f"{field}: {detail}",
-        errors=[{"field": field, "message": message}],
-    )
+@dataclass(frozen=True)
+class NewCase:
+    """A person to register: who, where they live, their status, and the office (if any)."""
+
+    person: Person
+    residence_municipality: str
+    legal_status: LegalStatus
+    bamf_file_number: str | None = None
+    office: str | None = None
+    legal_basis: LegalBasis | None = None
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -74,12 +64,12 @@ def is_known(services: Services, principal: Principal, case_id: UUID) -> bool:
 
 
 def register(
-    services: Services, principal: Principal, body: RegisterCase, idem: IdempotencyKey | None
+    services: Services, principal: Principal, body: NewCase, idem: IdempotencyKey | None = None
 ) -> Recorded:
     access.require_staff(principal)
     org = services.orgs.get(principal.org)
     if body.office is not None and (org is None or body.office not in org.offices):
-        raise invalid(
+        raise InvalidInputError(
             "office",
             "not an office of your organisation",
             f"'{body.office}' is not an office of '{principal.org}'",
@@ -87,7 +77,7 @@ def register(
     try:
         with acting_as(actor_of(principal)):
             return services.cases.register_case(
-                person=body.person.to_value(),
+                person=body.person,
                 bamf_file_number=body.bamf_file_number,
                 residence_municipality=body.residence_municipality,
                 legal_status=body.legal_status,
@@ -107,109 +97,15 @@ def record(
     principal: Principal,
     case_id: UUID,
     event_type: str,
-    event: EventIn,
-    expected: int | None,
-    idem: IdempotencyKey | None = None,
-) -> Recorded:
-    access.require_staff(principal)
-    require_known(services, principal, case_id)
-    with acting_as(actor_of(principal)):
-        return services.cases.record(case_id, event_type, event.to_fields(), expected, idem)
-
-
-def offer(services: Services, principal: Principal, case_id: UUID, body: OfferHandover) -> Recorded:
-    access.require_staff(principal)
-    require_known(services, principal, case_id)
-    if body.to_org not in services.orgs:
-        detail = f"'{body.to_org}' is not a known organisation"
-        raise invalid("to_org", "unknown organisation", detail)
-    with acting_as(actor_of(principal)):
-        return services.cases.offer_handover(case_id, to_org=body.to_org, reason=body.reason)
-
-
-def withdraw(services: Services, principal: Principal, case_id: UUID, reason: str) -> Recorded:
-    access.require_staff(principal)
-    require_known(services, principal, case_id)
-    with acting_as(actor_of(principal)):
-        return services.cases.withdraw_handover(case_id, reason=reason)
-
-
-def erase(
-    services: Services,
-    principal: Principal,
-    case_id: UUID,
-    body: EraseCase,
+    fields: dict[str, Any],
     expected: int | None = None,
     idem: IdempotencyKey | None = None,
 ) -> Recorded:
-    access.require_erasure_right(principal)
-    require_known(services, principal, case_id)
-    with acting_as(actor_of(principal)):
-        result = services.cases.erase_personal_data(
-            case_id,
-            ground=body.ground,
-            reason=body.reason,
-            expected_version=expected,
-            idempotency=idem,
-        )
-    log.info("personal_data_erased", case_id=str(case_id), ground=body.ground.value)
-    return result
-
-
-@dataclass(frozen=True)
-class Pending:
-    """An answer to another deployment's offer that could not be delivered yet (queued)."""
-
-    case_id: UUID
-    peer: str
-    detail: str
-
-
-def answer(
-    services: Services,
-    principal: Principal,
-    case_id: UUID,
-    decision: str,
-    *,
-    version: int | None = None,
-    digest: str | None = None,
-    reason: str | None = None,
-) -> Recorded | Pending:
-    """Accept (acknowledging ``version`` and ``digest``) or reject an offer. For a case offered
-    by another deployment the answer goes to the sender, whose log records it."""
+    """Record a staff event (``domain.aggregates.case.STAFF_COMMANDS``) with its ``fields``."""
     access.require_staff(principal)
     require_known(services, principal, case_id)
-    if decision == "accepted" and (version is None or digest is None):
-        raise invalid("version", "required", "name the version and digest you read")
-    if not is_remote(services, services.cases.get_case(case_id).holder):
-        with acting_as(actor_of(principal)):
-            if decision == "accepted":
-                assert version is not None
-                assert digest is not None
-                return services.cases.accept_handover(case_id, version=version, digest=digest)
-            return services.cases.reject_handover(case_id, reason=reason or "abgelehnt")
-    prepared = prepare_answer(
-        services, actor_of(principal), case_id, decision=decision, version=version,
-        digest=digest, reason=reason,
-    )  # fmt: skip
-    try:
-        imported = deliver_answer(services, prepared)
-    except PeerUnreachableError as e:
-        services.outbox.queue_receipt(
-            case_id, prepared.receipt["version"], prepared.peer, prepared.receipt
-        )
-        detail = f"{prepared.peer} is unreachable ({e}); the answer is queued and retried"
-        return Pending(case_id, prepared.peer, detail)
-    except PeerRefusedError as e:
-        raise ApiError(
-            409 if e.status == 409 else 502,
-            "peer-refused",
-            "The sending deployment refused",
-            f"{prepared.peer} answered {e.status}: {e.detail}",
-        ) from e
-    except BundleError as e:
-        raise ApiError(502, "peer-bundle-refused", "The sender's answer was refused", str(e)) from e
-    return Recorded(imported.case_id, imported.version, imported.position, imported.digest)
+    with acting_as(actor_of(principal)):
+        return services.cases.record(case_id, event_type, fields, expected, idem)
 
 
 # -- reads ----------------------------------------------------------------------------------
@@ -271,6 +167,44 @@ def history_of(
     return History(history.case_id, history.version, history.digest, shown)
 
 
+def read_case(
+    services: Services, principal: Principal, case_id: UUID, endpoint: str
+) -> dict[str, Any]:
+    """The case's summary as the caller may see it, for its holder or the organisation it is
+    offered to; the read is logged under ``endpoint``."""
+    access.require_case_reader(principal)  # before the look-up: the same answer for any id
+    doc = find_case(services, case_id)
+    if access.read_scope(principal, doc) != "full":
+        raise access.forbidden(
+            f"'{principal.org}' handed this case over; it may read only the events it recorded"
+            " (GET /cases/{case_id}/history)"
+        )
+    log_reads(services, principal, [str(case_id)], endpoint)
+    return disclosed(principal, doc)
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    """A case as one caller may see it: its summary, its history and the caller's scope
+    (``full``, or ``own_events`` for a former holder)."""
+
+    summary: dict[str, Any]
+    history: History
+    scope: str
+
+
+def read_history(
+    services: Services, principal: Principal, case_id: UUID, endpoint: str
+) -> CaseRead:
+    """The case's summary and history as the caller may see them; the read is logged."""
+    access.require_case_reader(principal)  # before the look-up: the same answer for any id
+    doc = find_case(services, case_id, principal)  # as the disclosure table shows it
+    scope = access.read_scope(principal, doc)
+    history = history_of(services, principal, case_id, scope, doc)
+    log_reads(services, principal, [str(case_id)], endpoint)
+    return CaseRead(doc, history, scope)
+
+
 def search(
     services: Services, principal: Principal, holder: str | None, endpoint: str, **filters: Any
 ) -> Page:
@@ -280,32 +214,43 @@ def search(
     return Page([disclosed(principal, d) for d in page.items], page.next_cursor)
 
 
-def queue(
-    services: Services,
-    principal: Principal,
-    direction: str,
-    state: str | None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Page:
-    """Handovers of the caller's organisation, oldest first, with ``age_days`` and ``overdue``;
-    ``receiver_unknown``: cases whose switch is due but whose municipality no Jobcenter serves."""
-    access.list_scope(principal, None)
-    if state == "receiver_unknown":
-        page = services.queries.handovers_due(holder=principal.org, limit=limit, cursor=cursor)
-        items = [
-            {"case_id": d["case_id"], "from_org": d["holder"], "to_org": None,
-             "state": "receiver_unknown", "residence_municipality": d["residence_municipality"],
-             "switch_to": d["switch_due"], "offered_at": None, "age_days": None, "overdue": False}
-            for d in page.items
-            if services.orgs.jobcenter_for(d["residence_municipality"]) is None
-        ]  # fmt: skip
-        return Page(items, page.next_cursor)
-    return services.queries.handovers(
-        org=principal.org,
-        direction=direction,
-        state="offered" if state == "overdue" else state,
-        overdue_only=state == "overdue",
-        limit=limit,
-        cursor=cursor,
-    )
+def with_people(
+    services: Services, principal: Principal, items: list[dict[str, Any]], endpoint: str
+) -> list[dict[str, Any]]:
+    """Each item (a handover of the queues) with the person it is about, where the caller may
+    read the case, else None; a read of personal data: logged under ``endpoint``."""
+    shown = []
+    for item in items:
+        doc = services.queries.summary(item["case_id"])
+        shown.append(
+            {**item, "person": doc["person"] if doc and readable(principal, doc) else None}
+        )
+    log_reads(services, principal, [i["case_id"] for i in shown if i["person"]], endpoint)
+    return shown
+
+
+def readable(principal: Principal, doc: dict[str, Any]) -> bool:
+    try:
+        access.read_scope(principal, doc)
+    except ServiceError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """The figures of one organisation's caseload (``org``), and whether the caller may choose
+    another (an auditor)."""
+
+    org: str
+    figures: dict[str, Any]
+    may_choose: bool
+
+
+def statistics(services: Services, principal: Principal, org: str | None) -> Statistics:
+    """The caseload figures of ``org`` (the caller's own unless an auditor chooses; an auditor
+    who chooses none sees the first organisation's)."""
+    orgs = [o for o in services.orgs if o.kind != "audit"]
+    chosen = access.list_scope(principal, org) or (orgs[0].id if orgs else principal.org)
+    stats = services.queries.statistics(org=chosen)
+    return Statistics(chosen, stats, access.list_scope(principal, None) == "")

@@ -1,4 +1,5 @@
-"""Answering an offer across deployments. The sender's log decides: the receiver never records
+"""Between deployments: a peer's bundle received, and answering an offer across deployments.
+The sender's log decides: the receiver never records
 its own acceptance; it sends a signed receipt, the sender records ``HandoverAccepted`` +
 ``JurisdictionChanged`` (or ``HandoverRejected``) and answers with a bundle of the whole stream,
 which the receiver imports. So there is never a moment with two holders, and both deployments
@@ -29,6 +30,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
 from domain.errors import IdempotencyKeyReusedError
 from domain.writes import IdempotencyKey, Recorded
+from service_layer.errors import BundleRefusedError, ReceiptAlreadyAnsweredError, UnknownPeerError
 
 
 class PeerUnreachableError(Exception):
@@ -59,6 +61,45 @@ def is_local(services: Services, org_id: str) -> bool:
 def is_remote(services: Services, org_id: str) -> bool:
     org = services.orgs.get(org_id)
     return org is not None and org.is_remote
+
+
+def refused(e: BundleError) -> BundleRefusedError:
+    return BundleRefusedError(str(e), e.version)
+
+
+def receive_bundle(services: Services, document: dict[str, Any]) -> Imported:
+    """Import a peer's signed handover bundle: verified whole, imported unchanged, idempotent.
+    Raises ``UnknownPeerError`` for a sender with no key here, ``BundleRefusedError`` for a
+    bundle that does not verify."""
+    sender = str(document.get("sender"))
+    try:
+        key = peer_key(services, sender)
+    except BundleError as e:
+        raise UnknownPeerError(f"sender: {e}") from e
+    try:
+        result = import_bundle(
+            services.cases, services.supervisor.store, document, key,
+            lambda org: is_local(services, org),
+        )  # fmt: skip
+    except BundleError as e:
+        raise refused(e) from e
+    services.supervisor.wake()
+    return result
+
+
+def answer_receipt(
+    services: Services, receipt_document: dict[str, Any], channel: str | None = "http"
+) -> receipts.ReceiptAnswer:
+    """``record_receipt`` for an entry point: a receipt answered otherwise before raises
+    ``ReceiptAlreadyAnsweredError``, one that does not verify ``BundleRefusedError``."""
+    try:
+        answer = record_receipt(services, receipt_document, channel)
+    except receipts.AlreadyAnsweredError as e:
+        raise ReceiptAlreadyAnsweredError(str(e)) from e
+    except BundleError as e:
+        raise refused(e) from e
+    services.supervisor.wake()
+    return answer
 
 
 # -- the sender's side --------------------------------------------------------------------------

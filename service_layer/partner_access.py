@@ -1,4 +1,5 @@
-"""Who may see and change employers, offers and volunteers. Every denial is a 403 that says why.
+"""Who may see and change employers, offers and volunteers. Every denial is a ``ForbiddenError``
+that says why.
 
 Staff (caseworkers, team leads, admins) and auditors read the directories; the domain decides who
 changes a record (the employer or the organisation looking after it; a volunteer's welfare
@@ -14,7 +15,7 @@ from uuid import UUID
 from domain.aggregates.employer import Employer
 from domain.aggregates.volunteer import Volunteer
 from domain.principal import STAFF_ROLES, Principal, Role
-from service_layer.access import forbidden
+from service_layer.errors import ForbiddenError
 
 READERS = (*STAFF_ROLES, Role.AUDITOR)
 
@@ -47,7 +48,7 @@ def employer_recipients(employer: dict[str, Any]) -> list[str]:
 
 def require(principal: Principal, *roles: Role, doing: str) -> None:
     if not principal.has(*roles):
-        raise forbidden(
+        raise ForbiddenError(
             f"role(s) {sorted(principal.roles)} may not {doing}"
             f" ({' or '.join(sorted(r.value for r in roles))} needed)"
         )
@@ -58,7 +59,7 @@ def require_reader_or_self(principal: Principal, own: UUID | None, record_id: st
     if principal.has(*READERS):
         return
     if own is None or str(own) != record_id:
-        raise forbidden(f"'{principal.sub}' ({principal.org}) may see only its own record")
+        raise ForbiddenError(f"'{principal.sub}' ({principal.org}) may see only its own record")
 
 
 def offer_scope(principal: Principal) -> str | None:
@@ -73,4 +74,4 @@ def offer_scope(principal: Principal) -> str | None:
 def require_offer_reader(principal: Principal, offer: dict[str, Any]) -> None:
     scope = offer_scope(principal)
     if scope is not None and offer["employer_id"] != scope:
-        raise forbidden(f"'{principal.org}' may see only its own offers")
+        raise ForbiddenError(f"'{principal.org}' may see only its own offers")

@@ -24,7 +24,8 @@ from domain.writes import IdempotencyKey
 from domain.writes import Recorded as Saved
 from service_layer import access
 from service_layer import partner_access as pa
-from service_layer.cases import actor_of, invalid
+from service_layer.cases import actor_of
+from service_layer.errors import InvalidInputError
 
 Doc = dict[str, Any]
 OFFER_MANAGERS = (*STAFF_ROLES, Role.EMPLOYER)
@@ -71,7 +72,9 @@ def views(services: Services) -> MatchingQueries:
 def require_org(services: Services, field: str, org: str | None) -> None:
     """A request naming an organisation (an employer's ``caring_org``) names one of ours."""
     if org is not None and org not in services.orgs:
-        raise invalid(field, "unknown organisation", f"'{org}' is not a known organisation")
+        raise InvalidInputError(
+            field, "unknown organisation", f"'{org}' is not a known organisation"
+        )
 
 
 # -- employers ------------------------------------------------------------------------------------

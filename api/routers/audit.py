@@ -3,7 +3,7 @@ only; every case whose data an answer shows is logged as read (docs/audit.md).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,14 +11,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from adapters.audit import timetravel as tt
-from adapters.audit.verify import verify_one, verify_store
-from api.deps import CasesDep, PrincipalDep, ServicesDep
-from api.problems import PROBLEMS, ApiError
+from api.deps import PrincipalDep, ServicesDep
+from api.problems import PROBLEMS
 from api.schemas.cases import HistoryEntryOut
-from domain.principal import Principal, Role
 from projections.history import entry_for
-from service_layer.access import forbidden
-from service_layer.audit import EventFilter, events_page
+from service_layer import audit
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEMS)
 
@@ -97,25 +94,6 @@ class AccessLogOut(BaseModel):
     next_after: int | None
 
 
-def require_auditor(principal: Principal) -> None:
-    if not principal.has(Role.AUDITOR):
-        raise forbidden(f"role(s) {sorted(principal.roles)} may not use the audit endpoints")
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def invalid(field: str, message: str) -> ApiError:
-    return ApiError(
-        422,
-        "invalid-request",
-        "The request is not valid",
-        f"{field}: {message}",
-        errors=[{"field": field, "message": message}],
-    )
-
-
 @router.get("/events", response_model=AuditEventsOut)
 def audit_events(
     services: ServicesDep,
@@ -128,14 +106,9 @@ def audit_events(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> AuditEventsOut:
-    require_auditor(principal)
-    wanted = EventFilter(case_id, event_type, org, since, until)
-    events, next_after = events_page(services.cases, after, limit, wanted)
-    services.access_log.record(
-        actor=principal.sub,
-        org=principal.org,
-        case_ids=list(dict.fromkeys(e["case_id"] for e in events)),
-        endpoint="GET /audit/events",
+    wanted = audit.EventFilter(case_id, event_type, org, since, until)
+    events, next_after = audit.events(
+        services, principal, wanted, after, limit, "GET /audit/events"
     )
     return AuditEventsOut.model_validate({"events": events, "next_after": next_after})
 
@@ -143,7 +116,6 @@ def audit_events(
 @router.get("/cases/{case_id}/state", response_model=CaseStateOut)
 def case_state(
     case_id: UUID,
-    cases: CasesDep,
     services: ServicesDep,
     principal: PrincipalDep,
     version: Annotated[int | None, Query(ge=1)] = None,
@@ -152,19 +124,10 @@ def case_state(
         bool, Query(description="as the receiver acknowledged it in the last acceptance")
     ] = False,
 ) -> CaseStateOut:
-    require_auditor(principal)
-    try:
-        found = tt.case_as_of(cases, case_id, version=version, at=at, as_accepted=as_accepted)
-    except tt.TimeTravelError as e:
-        raise invalid(e.field, e.message) from None
-    except tt.LogUnreadableError as e:
-        raise ApiError(409, "log-unreadable", "The case's log does not replay", str(e)) from None
-    services.access_log.record(
-        actor=principal.sub,
-        org=principal.org,
-        case_ids=[str(case_id)],
-        endpoint="GET /audit/cases/{id}/state",
-    )
+    found = audit.case_as_of(
+        services, principal, case_id, "GET /audit/cases/{id}/state",
+        version=version, at=at, as_accepted=as_accepted,
+    ).found  # fmt: skip
     return CaseStateOut.model_validate(state_body(found))
 
 
@@ -212,14 +175,7 @@ def verify(
 ) -> VerifyOut:
     """Recompute every case's hash chain from the stored events, and the access log's chain
     (the whole store can take a while: ``staffel audit verify`` shows progress)."""
-    require_auditor(principal)
-    if case_id is not None:
-        result = verify_one(services.cases, case_id)
-        if not result["events_checked"]:
-            raise ApiError(404, "case-not-found", "No such case", f"no case {case_id}")
-    else:
-        result, _ = verify_store(services.cases, services.access_log)
-    return VerifyOut.model_validate(result)
+    return VerifyOut.model_validate(audit.verify(services, principal, case_id))
 
 
 @router.get("/access-log", response_model=AccessLogOut)
@@ -233,13 +189,7 @@ def access_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogOut:
     """Who read which case when, oldest first."""
-    require_auditor(principal)
-    entries = services.access_log.entries(
-        case_id=str(case_id) if case_id else None,
-        actor=actor,
-        since=utc(since).isoformat() if since else None,
-        after=after,
-        limit=limit,
+    entries, next_after = audit.access_entries(
+        services, principal, case_id=case_id, actor=actor, since=since, after=after, limit=limit
     )
-    next_after = entries[-1]["id"] if len(entries) == limit else None
     return AccessLogOut.model_validate({"entries": entries, "next_after": next_after})

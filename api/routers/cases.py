@@ -22,8 +22,7 @@ from api.schemas.cases import CaseOut, EraseCase, HistoryOut, RegisterCase, Staf
 from api.schemas.common import Page, Recorded
 from domain.values import LegalStatus
 from projections.summary import current_handover, handover_state
-from service_layer import access
-from service_layer import cases as operations
+from service_layer import cases, data_protection
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEMS)
 CREATED: dict[int | str, dict[str, Any]] = {
@@ -42,8 +41,19 @@ def register_case(
     key: IdempotencyHeader = None,
 ) -> JSONResponse:
     idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
-    result = operations.register(services, principal, body, idem)
+    result = cases.register(services, principal, to_new_case(body), idem)
     return written(request, Recorded, result)
+
+
+def to_new_case(body: RegisterCase) -> cases.NewCase:
+    return cases.NewCase(
+        person=body.person.to_value(),
+        residence_municipality=body.residence_municipality,
+        legal_status=body.legal_status,
+        bamf_file_number=body.bamf_file_number,
+        office=body.office,
+        legal_basis=body.legal_basis,
+    )
 
 
 @router.get("", response_model=Page)
@@ -63,7 +73,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page:
-    page = operations.search(
+    page = cases.search(
         services,
         principal,
         holder,
@@ -88,41 +98,25 @@ def case_view(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary_for(services: Any, case_id: UUID) -> dict[str, Any]:
-    return operations.find_case(services, case_id)
-
-
 @router.get("/{case_id}", response_model=CaseOut)
 def get_case(
     case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
 ) -> Any:
-    access.require_case_reader(principal)
-    doc = summary_for(services, case_id)
-    if access.read_scope(principal, doc) != "full":
-        raise access.forbidden(
-            f"'{principal.org}' handed this case over; it may read only the events it recorded"
-            " (GET /cases/{case_id}/history)"
-        )
-    operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}")
-    return case_view(operations.disclosed(principal, doc))
+    return case_view(cases.read_case(services, principal, case_id, "GET /cases/{id}"))
 
 
 @router.get("/{case_id}/history", response_model=HistoryOut)
 def get_history(
     case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
 ) -> HistoryOut:
-    access.require_case_reader(principal)
-    doc = summary_for(services, case_id)
-    scope = access.read_scope(principal, doc)
-    history = operations.history_of(services, principal, case_id, scope, doc)
-    operations.log_reads(services, principal, [str(case_id)], "GET /cases/{id}/history")
+    read = cases.read_history(services, principal, case_id, "GET /cases/{id}/history")
     return HistoryOut.model_validate(
         {
             "case_id": case_id,
-            "version": history.version,
-            "digest": history.digest,
-            "entries": history.entries,
-            "filtered": scope != "full",
+            "version": read.history.version,
+            "digest": read.history.digest,
+            "entries": read.history.entries,
+            "filtered": read.scope != "full",
         }
     )
 
@@ -140,7 +134,8 @@ def record_event(
     idem = idempotency_key(
         principal, key, "POST", f"/cases/{case_id}/events", event.model_dump(mode="json")
     )
-    result = operations.record(services, principal, case_id, event.type, event, expected, idem)
+    fields = event.to_fields()
+    result = cases.record(services, principal, case_id, event.type, fields, expected, idem)
     return written(request, Recorded, result)
 
 
@@ -160,5 +155,7 @@ def erase_case(
     idem = idempotency_key(
         principal, key, "POST", f"/cases/{case_id}/erasure", body.model_dump(mode="json")
     )
-    result = operations.erase(services, principal, case_id, body, expected, idem)
+    result = data_protection.erase(
+        services, principal, case_id, body.ground, body.reason, expected, idem
+    )
     return written(request, Recorded, result)

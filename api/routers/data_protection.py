@@ -13,7 +13,7 @@ from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
 from api.problems import PROBLEMS
 from api.schemas.cases import Entry
 from api.web import subject_access as page
-from service_layer import subject_access
+from service_layer import data_protection
 
 router = APIRouter(prefix="/cases", tags=["data protection"], responses=PROBLEMS)
 ENDPOINT = "GET /cases/{id}/subject-access-report"
@@ -151,7 +151,7 @@ def subject_access_report(
     deployments, consents, mentors, placements) and who read it. A team lead or an admin of the
     holding organisation, or an auditor; the read is logged. After erasure the personal values
     read "[gelöscht]"."""
-    report = subject_access.report(services, principal, case_id, ENDPOINT)
+    report = data_protection.report(services, principal, case_id, ENDPOINT)
     if wants_html(request, format):
         return page.render_report(request, services, report)
     return report

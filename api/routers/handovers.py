@@ -15,7 +15,7 @@ from api.routers.cases import CREATED
 from api.schemas.common import Page, Reason, Recorded
 from api.schemas.handovers import AcceptHandover, OfferHandover
 from domain.writes import Recorded as RecordedResult
-from service_layer import cases as operations
+from service_layer import handovers
 
 router = APIRouter(tags=["handovers"], responses=PROBLEMS)
 
@@ -30,7 +30,8 @@ def offer(
     services: ServicesDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return written(request, Recorded, operations.offer(services, principal, case_id, body))
+    result = handovers.offer(services, principal, case_id, body.to_org, body.reason)
+    return written(request, Recorded, result)
 
 
 @router.post(
@@ -46,7 +47,7 @@ def accept(
     """Acknowledge the case's whole stream up to ``version`` by its ``digest`` and take it over.
     For a case offered by another deployment the answer goes to the sender, whose log records
     it; the reply (201) or, when the sender is unreachable, the queued receipt (202) follows."""
-    result = operations.answer(
+    result = handovers.answer(
         services, principal, case_id, "accepted", version=body.version, digest=body.digest
     )
     return answered(result, request)
@@ -62,7 +63,7 @@ def reject(
     services: ServicesDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    result = operations.answer(services, principal, case_id, "rejected", reason=body.reason)
+    result = handovers.answer(services, principal, case_id, "rejected", reason=body.reason)
     return answered(result, request)
 
 
@@ -80,11 +81,11 @@ def withdraw(
     body: Reason | None = None,
 ) -> JSONResponse:
     reason = body.reason if body else "zurückgezogen"
-    return written(request, Recorded, operations.withdraw(services, principal, case_id, reason))
+    return written(request, Recorded, handovers.withdraw(services, principal, case_id, reason))
 
 
-def answered(result: RecordedResult | operations.Pending, request: Request) -> JSONResponse:
-    if isinstance(result, operations.Pending):
+def answered(result: RecordedResult | handovers.Pending, request: Request) -> JSONResponse:
+    if isinstance(result, handovers.Pending):
         return JSONResponse(
             {"case_id": str(result.case_id), "state": "pending", "detail": result.detail},
             status_code=202,
@@ -106,5 +107,5 @@ def queue(
     """Handovers of the caller's organisation, oldest first, with ``age_days`` and ``overdue``.
     ``receiver_unknown`` lists cases whose Rechtskreiswechsel is due but whose residence
     municipality no known Jobcenter serves (outgoing only)."""
-    page = operations.queue(services, principal, direction, state, limit, cursor)
+    page = handovers.queue(services, principal, direction, state, limit, cursor)
     return Page(items=page.items, next_cursor=page.next_cursor)

@@ -12,14 +12,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from adapters.audit import timetravel as tt
-from adapters.audit.verify import verify_one, verify_store
-from api.routers.audit import require_auditor
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from api.web.forms import iso_day
 from api.web.text import BERLIN, EVENT_NAMES
 from projections.history import entry_for
-from service_layer import cases as operations
-from service_layer.audit import EventFilter, events_page
+from service_layer import audit
 
 router = APIRouter(prefix="/ui/audit", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]
@@ -59,14 +56,10 @@ def event_log(
     until: Text = None,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    require_auditor(principal)
-    wanted = EventFilter(
+    wanted = audit.EventFilter(
         as_uuid(case_id), type or None, org or None, moment_of(since), moment_of(until, True)
     )
-    events, next_after = events_page(services.cases, after, PAGE, wanted)
-    operations.log_reads(
-        services, principal, list(dict.fromkeys(e["case_id"] for e in events)), "GET /ui/audit"
-    )
+    events, next_after = audit.events(services, principal, wanted, after, PAGE, "GET /ui/audit")
     kept = {
         k: v
         for k, v in {
@@ -97,22 +90,19 @@ def case_as_of(
     at: Text = None,
     as_accepted: bool = False,
 ) -> Response:
-    require_auditor(principal)
     moment = moment_of(at)
     error = "Bitte einen Zeitpunkt als TT.MM.JJJJ HH:MM angeben." if at and moment is None else None
-    try:
-        found = tt.case_as_of(
-            services.cases, case_id, version=None if moment or as_accepted else version,
-            at=moment, as_accepted=as_accepted and not moment,
-        )  # fmt: skip
-    except tt.TimeTravelError as e:
+    shown = audit.case_as_of(
+        services, principal, case_id, "GET /ui/audit/cases/{id}",
+        version=None if moment or as_accepted else version,
+        at=moment, as_accepted=as_accepted and not moment, or_latest=True,
+    )  # fmt: skip
+    if shown.refused is not None:
         error = {
             "at": "Zu diesem Zeitpunkt war der Fall noch nicht registriert.",
             "as_accepted": "Eine Übergabe dieses Falls wurde nie angenommen.",
-        }.get(e.field, "Diesen Stand gibt es nicht.")
-        found = tt.case_as_of(services.cases, case_id)
-    operations.log_reads(services, principal, [str(case_id)], "GET /ui/audit/cases/{id}")
-    head = tt.case_as_of(services.cases, case_id).case.version
+        }.get(shown.refused, "Diesen Stand gibt es nicht.")
+    found, head = shown.found, shown.head
     entries = [entry_for(e, p) for p, e in found.log]
     state: dict[str, Any] = tt.decision_state(found.case)
     return render(
@@ -130,12 +120,8 @@ def verify(
     principal: WebPrincipal,
     case_id: Text = None,
 ) -> Response:
-    require_auditor(principal)
     one = as_uuid(case_id)
-    if one is not None:
-        result = verify_one(services.cases, one)
-    else:
-        result, _ = verify_store(services.cases, services.access_log)
+    result = audit.verify(services, principal, one, known=False)
     return render(
         request, "audit_verify.html", title="Prüfung: Integrität", nav="audit",
         result=result, case_id=str(one) if one else None,
@@ -153,20 +139,14 @@ def access_log(
     since: Text = None,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    require_auditor(principal)
-    start = moment_of(since)
-    entries = services.access_log.entries(
-        case_id=str(as_uuid(case_id)) if as_uuid(case_id) else None,
-        actor=actor or None,
-        since=start.isoformat() if start else None,
-        after=after,
-        limit=PAGE,
-    )
+    entries, next_after = audit.access_entries(
+        services, principal, case_id=as_uuid(case_id), actor=actor or None,
+        since=moment_of(since), after=after, limit=PAGE,
+    )  # fmt: skip
     kept = {k: v for k, v in {"case_id": case_id, "actor": actor, "since": since}.items() if v}
-    more = len(entries) == PAGE
     return render(
         request, "audit_access.html", title="Prüfung: Zugriffsprotokoll", nav="audit",
         entries=entries, filters=kept,
-        next_url=f"/ui/audit/access-log?{urlencode({**kept, 'after': entries[-1]['id']})}"
-        if more else None,
+        next_url=f"/ui/audit/access-log?{urlencode({**kept, 'after': next_after})}"
+        if next_after is not None else None,
     )  # fmt: skip

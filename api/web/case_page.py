@@ -1,7 +1,8 @@
 """The case page: the summary, the whole timeline in German, the forms for each event the caller
 may record, the handover decision (accept acknowledging version and digest, or reject), the link
 to the subject access report and, for a team lead or an admin of the holder, the erasure of the
-person's personal data (the service layer's use cases, as the JSON API calls them)."""
+person's personal data. Every read and write goes through the service layer, as the JSON API's
+(``service_layer.cases``, ``.handovers``, ``.data_protection``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from api.deps import idempotency_key, wait_for_reads
-from api.problems import ApiError
+from api.problems import status_of
 from api.responses import after_write
 from api.schemas.cases import EventIn
 from api.schemas.common import Reason
@@ -29,7 +30,6 @@ from api.web.core import (
     WebRoute,
     redirect,
     render,
-    status_of,
 )
 from api.web.text import domain_error
 from bootstrap import Services
@@ -47,8 +47,9 @@ from domain.values import VolunteerState, as_uuid
 from domain.writes import Recorded
 from projections import labels as de
 from projections.summary import person_doc
-from service_layer import access, matching, partners
+from service_layer import access, data_protection, handovers, matching, partners
 from service_layer import cases as operations
+from service_layer.errors import InvalidInputError, ServiceError
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 SAVED = {
@@ -85,7 +86,7 @@ def mentors(services: Services, principal: Principal, doc: dict[str, Any]) -> li
         volunteer_id = as_uuid(m["volunteer_id"])
         try:
             found = partners.volunteer(services, principal, volunteer_id) if volunteer_id else None
-        except (ApiError, VolunteerNotFoundError):  # not a registered volunteer of this deployment
+        except (ServiceError, VolunteerNotFoundError):  # not a registered volunteer here
             found = None
         name = found["name"] if found else m["volunteer_id"]
         label = f"{name} ({orgs.get(m['organisation'], m['organisation'])})"
@@ -120,11 +121,8 @@ def case_page(
     conflict: int | None = None,
     saved: str | None = None,
 ) -> Response:
-    access.require_case_reader(principal)  # before the look-up: the same answer for any id
-    doc = operations.find_case(services, case_id, principal)  # as the disclosure table shows it
-    scope = access.read_scope(principal, doc)
-    history = operations.history_of(services, principal, case_id, scope, doc)
-    operations.log_reads(services, principal, [str(case_id)], "GET /ui/cases/{id}")
+    read = operations.read_history(services, principal, case_id, "GET /ui/cases/{id}")
+    doc, scope, history = read.summary, read.scope, read.history
     staff = access.may_write(principal)  # an auditor with a staff role too gets no forms
     erased_on = doc.get("erased_on")
     holds = staff and scope == "full" and doc["holder"] == principal.org
@@ -219,7 +217,7 @@ def perform(
     form: forms.Form,
     body: BaseModel,
     expected: int | None,
-) -> Recorded | operations.Pending:
+) -> Recorded | handovers.Pending:
     if form is forms.MENTOR:
         assert isinstance(body, forms.ChooseMentor)
         return matching.assign_mentor(
@@ -227,17 +225,18 @@ def perform(
         )
     if form.event is not None:
         assert isinstance(body, EventIn)
-        return operations.record(services, principal, case_id, form.event, body, expected)
+        fields = body.to_fields()
+        return operations.record(services, principal, case_id, form.event, fields, expected)
     if isinstance(body, OfferHandover):
-        return operations.offer(services, principal, case_id, body)
+        return handovers.offer(services, principal, case_id, body.to_org, body.reason)
     if isinstance(body, AcceptHandover):
-        return operations.answer(
+        return handovers.answer(
             services, principal, case_id, "accepted", version=body.version, digest=body.digest
         )
     assert isinstance(body, Reason)
     if form is forms.WITHDRAW:
-        return operations.withdraw(services, principal, case_id, body.reason)
-    return operations.answer(services, principal, case_id, "rejected", reason=body.reason)
+        return handovers.withdraw(services, principal, case_id, body.reason)
+    return handovers.answer(services, principal, case_id, "rejected", reason=body.reason)
 
 
 def rule_field(form: forms.Form, error: Exception) -> str:
@@ -292,11 +291,9 @@ def submit(
         message = domain_error(e)
         field = "volunteer_id" if form is forms.MENTOR else "form"
         return again(status_of(e), errors={field: message}, notice=message)
-    except ApiError as e:
-        if e.status != 422:
-            raise
-        return again(422, errors={x["field"]: PICK for x in e.extra["errors"]})
-    if isinstance(result, operations.Pending):
+    except InvalidInputError as e:
+        return again(422, errors={e.field: PICK})
+    if isinstance(result, handovers.Pending):
         return redirect(f"/ui/cases/{case_id}?saved=pending")
     after_write(request, result.position)
     if form is forms.REJECT:  # the case is no longer ours to read: back to the inbox
@@ -328,16 +325,20 @@ def erase(
 
     if errors or not isinstance(body, forms.ConfirmErasure):
         return again(422, errors=errors)
+    erasure = body.erasure()
+    # the JSON API's request fingerprint: a per-form key erases once, whichever edge repeats it
+    idem = idempotency_key(
+        principal, posted.get("request_key") or None, "POST", f"/cases/{case_id}/erasure",
+        erasure.model_dump(mode="json"),
+    )  # fmt: skip
     try:
-        erasure = body.erasure()
-        path = f"/cases/{case_id}/erasure"
-        key = posted.get("request_key") or None
-        idem = idempotency_key(principal, key, "POST", path, erasure.model_dump(mode="json"))
-        version = int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None
-        result = operations.erase(services, principal, case_id, erasure, version, idem)
-        after_write(request, result.position)
+        result = data_protection.erase(
+            services, principal, case_id, erasure.ground, erasure.reason,
+            int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None, idem,
+        )  # fmt: skip
     except VersionConflictError as e:
         return again(409, conflict=e.current_version)
     except ce.CaseErasedError as e:  # someone else erased it meanwhile
         return again(409, values=None, notice=domain_error(e))
+    after_write(request, result.position)
     return redirect(f"/ui/cases/{case_id}?saved=erase")

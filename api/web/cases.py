@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.deps import idempotency_key, wait_for_reads
-from api.problems import ApiError
 from api.responses import after_write
+from api.routers.cases import to_new_case
 from api.schemas.cases import RegisterCase
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
@@ -22,8 +22,9 @@ from domain.principal import STAFF_ROLES
 from domain.values import LegalStatus
 from projections import labels as de
 from projections.summary import handover_state
-from service_layer import access
+from service_layer import access, handovers
 from service_layer import cases as operations
+from service_layer.errors import InvalidInputError
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 25
@@ -47,33 +48,9 @@ def overdue_steps(doc: dict[str, Any], today: date) -> int:
 
 def waiting(services: Any, principal: Any) -> list[dict[str, Any]]:
     """Offers to my organisation, the overdue first, then the oldest; with the person's name."""
-    items = operations.queue(services, principal, "incoming", "offered", limit=200).items
+    items = handovers.queue(services, principal, "incoming", "offered", limit=200).items
     items.sort(key=lambda h: (not h["overdue"], h["offered_at"]))
-    return with_people(services, principal, items, "GET /ui/cases")
-
-
-def with_people(
-    services: Any, principal: Any, items: list[dict[str, Any]], endpoint: str
-) -> list[dict[str, Any]]:
-    """Each item with the person it is about (a read of personal data: logged)."""
-    shown = []
-    for item in items:
-        doc = services.queries.summary(item["case_id"])
-        shown.append(
-            {**item, "person": doc["person"] if doc and readable(principal, doc) else None}
-        )
-    operations.log_reads(
-        services, principal, [i["case_id"] for i in shown if i["person"]], endpoint
-    )
-    return shown
-
-
-def readable(principal: Any, doc: dict[str, Any]) -> bool:
-    try:
-        access.read_scope(principal, doc)
-    except ApiError:
-        return False
-    return True
+    return operations.with_people(services, principal, items, "GET /ui/cases")
 
 
 @router.get("/cases")
@@ -123,12 +100,12 @@ def caseload(
         statuses=[(s.value, label) for s, label in de.LEGAL_STATUS.items()],
         handover_filters=HANDOVER_FILTERS,
         waiting=waiting(services, principal) if staff else [],
-        receiver_unknown=operations.queue(
+        receiver_unknown=handovers.queue(
             services, principal, "outgoing", "receiver_unknown", limit=200
         ).items
         if staff
         else [],
-        overdue_out=operations.queue(services, principal, "outgoing", "overdue", limit=200).items
+        overdue_out=handovers.queue(services, principal, "outgoing", "overdue", limit=200).items
         if staff
         else [],
     )
@@ -177,7 +154,7 @@ def register(
             # a per-form key: a double click or a resent form registers the person once
             key = form.get("request_key") or None
             idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
-            result = operations.register(services, principal, body, idem)
+            result = operations.register(services, principal, to_new_case(body), idem)
         except DuplicateBamfFileNumberError as e:
             errors = {"bamf_file_number": domain_error(e)}
             return register_page(
@@ -189,14 +166,11 @@ def register(
                 409,
                 str(e.existing_case_id) if e.existing_case_id else None,
             )
-        except ApiError as e:
-            if e.status != 422:
-                raise
-            errors = {
-                x["field"]: "Bitte eine Dienststelle Ihrer Organisation wählen."
-                for x in e.extra["errors"]
-            }
+        except InvalidInputError as e:
+            errors = {e.field: "Bitte eine Dienststelle Ihrer Organisation wählen."}
         else:
             after_write(request, result.position)
             return redirect(f"/ui/cases/{result.id}?saved=register")
+            after_write(request, result)
+            return redirect(f"/ui/cases/{result.case_id}?saved=register")
     return register_page(request, services, principal, form, errors, 422)

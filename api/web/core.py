@@ -20,10 +20,11 @@ from starlette.exceptions import HTTPException
 from adapters.auth import TokenError
 from api.deps import get_services
 from api.identity import require_known_org
-from api.problems import DOMAIN, ApiError
+from api.problems import DOMAIN, ApiError, status_of
 from api.web import forms, text
 from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
+from service_layer.errors import ServiceError
 from service_layer.partner_access import employer_of
 
 HERE = Path(__file__).parent
@@ -155,11 +156,6 @@ def error_page(request: Request, status: int, message: str, title: str | None = 
     )
 
 
-def status_of(error: Exception) -> int:
-    """The status the API answers a refused rule with (``api/problems.py``)."""
-    return next((s for cls, (s, _, _) in DOMAIN.items() if isinstance(error, cls)), 409)
-
-
 class WebRoute(APIRoute):
     """Pages answer in HTML: a missing session redirects to the sign-in, every refusal is a page
     in German with the status code the API would give; security headers on all of them."""
@@ -183,8 +179,9 @@ class WebRoute(APIRoute):
             except HTTPException as e:
                 message = text.NOT_FOUND if e.status_code == 404 else str(e.detail)
                 response = error_page(request, e.status_code, message)
-            except ApiError as e:
-                response = error_page(request, e.status, text.api_error(e))
+            except (ApiError, ServiceError) as e:
+                status = status_of(e)
+                response = error_page(request, status, text.api_error(status, e.detail))
             except tuple(DOMAIN) as e:
                 response = error_page(request, status_of(e), text.domain_error(e))
             return finish(request, response)

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 
 from api.deps import wait_for_reads
 from api.web.case_page import SAVED
-from api.web.cases import with_people
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
-from service_layer import cases as operations
+from service_layer import cases
+from service_layer import handovers as handover_cases
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 STATES = {
@@ -37,7 +37,7 @@ def handovers(
     chosen = state if state in STATES else None
     if direction == "incoming" and chosen == "receiver_unknown":
         chosen = None
-    items = operations.queue(services, principal, direction, chosen, limit=200).items
+    items = handover_cases.queue(services, principal, direction, chosen, limit=200).items
     items.sort(key=lambda h: (not h["overdue"], h["offered_at"] or ""))
     return render(
         request,
@@ -49,6 +49,6 @@ def handovers(
         states={
             k: v for k, v in STATES.items() if direction == "outgoing" or k != "receiver_unknown"
         },
-        items=with_people(services, principal, items, "GET /ui/handovers"),
+        items=cases.with_people(services, principal, items, "GET /ui/handovers"),
         saved=SAVED.get(saved or ""),
     )

@@ -16,7 +16,7 @@ from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from api.web.text import actor, day
 from domain.values import PlacementKind
 from projections import labels as de
-from service_layer import access
+from service_layer import cases
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 TITLES = {
@@ -43,8 +43,8 @@ def statistics_page(
 ) -> Response:
     wait_for_reads(request, services, principal)
     orgs = [o for o in services.orgs if o.kind != "audit"]
-    chosen = access.list_scope(principal, org or None) or (orgs[0].id if orgs else principal.org)
-    stats = services.queries.statistics(org=chosen)
+    shown = cases.statistics(services, principal, org or None)
+    chosen, stats = shown.org, shown.figures
     weeks = [(w.replace("-W", " KW "), n) for w, n in stats["registrations_per_week"].items()]
     # the largest caseload first: what a team lead looks for
     offices = sorted(stats["by_office"].items(), key=lambda kv: (-kv[1], kv[0]))
@@ -76,7 +76,7 @@ def statistics_page(
         nav="statistics",
         org=chosen,
         orgs=orgs,
-        can_choose=access.list_scope(principal, None) == "",
+        can_choose=shown.may_choose,
         stats=stats,
         figures=figures,
         as_of=day(stats["as_of"]),

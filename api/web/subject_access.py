@@ -21,7 +21,7 @@ from api.deps import wait_for_reads
 from api.web.core import SECURITY_HEADERS, ServicesDep, WebPrincipal, WebRoute, templates
 from bootstrap import Services
 from projections import labels as de
-from service_layer import subject_access
+from service_layer import data_protection
 
 CSS = """
 body { font: 11pt/1.45 system-ui, "Segoe UI", Arial, sans-serif; color: #111; margin: 2rem auto;
@@ -102,5 +102,5 @@ def show_report(
     case_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Response:
     wait_for_reads(request, services, principal)
-    report = subject_access.report(services, principal, case_id, WEB_ENDPOINT)
+    report = data_protection.report(services, principal, case_id, WEB_ENDPOINT)
     return render_report(request, services, report)

@@ -10,7 +10,6 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from api.problems import ApiError
 from domain import consent
 from domain.aggregates import case_errors as ce
 from domain.aggregates import employer_errors as ee
@@ -270,15 +269,16 @@ def partner_error(exc: Exception) -> str | None:
     return None
 
 
-def api_error(exc: ApiError) -> str:
-    if exc.status == 403:
+def api_error(status: int, detail: str) -> str:
+    """A refusal the API answers with ``status`` and ``detail``, in German."""
+    if status == 403:
         return "Sie haben keinen Zugriff auf diese Seite oder diesen Fall."
-    if exc.status == 404:
+    if status == 404:
         return NOT_FOUND
-    if exc.status == 503:
+    if status == 503:
         return "Die Ansicht wird gerade aktualisiert. Bitte laden Sie die Seite gleich neu."
-    if exc.status in (409, 502):
-        return f"Die andere Stelle hat die Antwort nicht angenommen: {exc.detail}"
+    if status in (409, 502):
+        return f"Die andere Stelle hat die Antwort nicht angenommen: {detail}"
     return "Die Eingabe ist ungültig."
 
 

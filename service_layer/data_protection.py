@@ -1,26 +1,38 @@
-"""The subject access report (Art. 15 GDPR, § 83 SGB X): everything held about the person, who it
-was shared with and who read it, for a team lead or an admin of the holder or an auditor.
+"""Data protection: erasure (Art. 17 GDPR, crypto-shredding) and the subject access report
+(Art. 15 GDPR, § 83 SGB X). Consent is recorded on the case (``service_layer.cases.record``).
 
-Read from the read models (history, summary, matching documents), the outbox and the access log:
-the history holds each entry opened, or marked "[gelöscht]" once the case's key is erased, so the
-report works after erasure too and shows the markers. Nothing is withheld: the report is for the
-person (``Audience.SUBJECT_ACCESS``). Its own read is logged before the reads are listed, so the
-report names itself.
+The report holds everything held about the person, who it was shared with and who read it, for a
+team lead or an admin of the holder or an auditor. Read from the read models (history, summary,
+matching documents), the outbox and the access log: the history holds each entry opened, or
+marked "[gelöscht]" once the case's key is erased, so the report works after erasure too and
+shows the markers. Nothing is withheld: the report is for the person
+(``Audience.SUBJECT_ACCESS``). Its own read is logged before the reads are listed, so the report
+names itself.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import structlog
+
 from adapters.federation import receipts
 from adapters.views.matching_queries import MatchingQueries
 from bootstrap import Services
+from domain.actor import acting_as
+from domain.aggregates.case import Case
+from domain.errors import CaseNotFoundError
 from domain.principal import Principal, Role
-from domain.values import Redacted
+from domain.values import ErasureGround, Redacted
+from domain.writes import IdempotencyKey, Recorded
 from service_layer import access
 from service_layer import cases as operations
+from service_layer.federation import is_remote
+
+log = structlog.get_logger("staffel.cases")
 
 Doc = dict[str, Any]
 ERASED = Redacted.ERASED.value
@@ -33,6 +45,58 @@ PURPOSES = (
     "Weitergabe an Arbeitgeber und Patinnen und Paten nur mit Ihrer Einwilligung (§ 67b SGB X)",
 )
 LOG_PAGE = 1000
+
+
+# -- erasure (Art. 17 GDPR, ADR 0008) -----------------------------------------------------------
+
+
+def erase(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    ground: ErasureGround,
+    reason: str,
+    expected: int | None = None,
+    idem: IdempotencyKey | None = None,
+) -> Recorded:
+    """Erase the case's personal data (crypto-shredding): ``PersonalDataErased``, then the case's
+    key is deleted. A team lead or an admin of the holder; run again after an interruption, it
+    completes the erasure."""
+    access.require_erasure_right(principal)
+    operations.require_known(services, principal, case_id)
+    with acting_as(operations.actor_of(principal)):
+        result = services.cases.erase_personal_data(
+            case_id,
+            ground=ground,
+            reason=reason,
+            expected_version=expected,
+            idempotency=idem,
+        )
+    log.info("personal_data_erased", case_id=str(case_id), ground=ground.value)
+    return result
+
+
+@dataclass(frozen=True)
+class ErasureTarget:
+    """What an operator erasing a case needs to know first (``staffel erase``)."""
+
+    case_id: UUID
+    holder: str
+    held_elsewhere: bool  # by an organisation of another deployment: erased there
+    erased: bool  # recorded before (its key may survive an interruption)
+
+
+def erasure_target(services: Services, case_id: UUID) -> ErasureTarget:
+    try:
+        case = services.cases.get_case(case_id)
+    except CaseNotFoundError:
+        raise access.case_not_found(case_id) from None
+    if not isinstance(case, Case):
+        raise access.case_not_found(case_id)
+    return ErasureTarget(case.id, case.holder, is_remote(services, case.holder), case.erased)
+
+
+# -- the subject access report (Art. 15 GDPR, § 83 SGB X) ---------------------------------------
 
 
 def report(services: Services, principal: Principal, case_id: UUID, endpoint: str) -> Doc:
