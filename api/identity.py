@@ -11,7 +11,7 @@ from adapters.auth import TokenError, UnknownOrganisationError
 from bootstrap import Services
 from domain.errors import EmployerNotFoundError
 from domain.principal import Principal, Role
-from service_layer.partner_access import employer_of
+from service_layer.access import employer_of
 
 
 class TokenTooLargeError(TokenError):

@@ -24,6 +24,7 @@ from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
 from domain.application import StaffelApplication
+from service_layer.federation import import_confirmation
 from workers.handover_policy import PolicyWorker
 from workers.outbox import Outbox
 from workers.projections import build_view_store
@@ -161,7 +162,5 @@ def build_services(
         outbox=outbox,
         sessions=WebSessions(supervisor.store),
     )
-    from service_layer.federation import import_confirmation  # it needs the services
-
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

@@ -24,7 +24,6 @@ from adapters.audit.canonical import CanonicalReader
 from adapters.audit.rows import Row, case_rows, is_case_topic, pages, row_of, type_of
 from adapters.audit.verify import verify_one, verify_store
 from adapters.keystore import CaseKeys, KeyStoreError
-from bootstrap import Services
 from domain.aggregates.case_events import CASE_EVENTS
 from domain.application import StaffelApplication
 from domain.disclosure import Audience
@@ -34,6 +33,7 @@ from projections.history import BOOKKEEPING
 from service_layer import access
 from service_layer.cases import log_reads
 from service_layer.errors import CaseLogUnreadableError, InvalidInputError, NotFoundError
+from service_layer.ports import Services
 
 AUDITOR = frozenset({Audience.AUDITOR})
 TOPICS = {cls.__name__: cls.TOPIC for cls in CASE_EVENTS}  # what a sealed box is bound to

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from adapters.views.queries import History, Page
-from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
@@ -22,6 +21,7 @@ from projections import withholding
 from projections.summary import current_handover
 from service_layer import access
 from service_layer.errors import InvalidInputError, ServiceError
+from service_layer.ports import Services
 
 
 def actor_of(principal: Principal) -> Actor:

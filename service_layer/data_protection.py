@@ -21,7 +21,6 @@ import structlog
 
 from adapters.federation import receipts
 from adapters.views.matching_queries import MatchingQueries
-from bootstrap import Services
 from domain.actor import acting_as
 from domain.aggregates.case import Case
 from domain.errors import CaseNotFoundError
@@ -31,6 +30,7 @@ from domain.writes import IdempotencyKey, Recorded
 from service_layer import access
 from service_layer import cases as operations
 from service_layer.federation import is_remote
+from service_layer.ports import Services
 
 log = structlog.get_logger("staffel.cases")
 

@@ -25,12 +25,12 @@ from adapters.federation.bundle import (
 )
 from adapters.federation.signing import public_key_from_text
 from adapters.federation.transfer import Imported, import_bundle
-from bootstrap import Services
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
 from domain.errors import IdempotencyKeyReusedError
 from domain.writes import IdempotencyKey, Recorded
 from service_layer.errors import BundleRefusedError, ReceiptAlreadyAnsweredError, UnknownPeerError
+from service_layer.ports import Services
 
 
 class PeerUnreachableError(Exception):

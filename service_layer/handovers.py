@@ -10,7 +10,6 @@ from uuid import UUID
 
 from adapters.federation.bundle import BundleError
 from adapters.views.queries import Page
-from bootstrap import Services
 from domain.actor import acting_as
 from domain.principal import Principal
 from domain.writes import Recorded
@@ -24,6 +23,7 @@ from service_layer.federation import (
     is_remote,
     prepare_answer,
 )
+from service_layer.ports import Services
 
 
 def offer(

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from adapters.views.matching_queries import MatchingQueries
-from bootstrap import Services
 from domain import consent, matching
 from domain.actor import acting_as
 from domain.errors import CaseNotFoundError, EmployerNotFoundError
@@ -26,8 +25,8 @@ from domain.writes import IdempotencyKey, Recorded
 from projections.sharing import ALL_FIELDS, candidate_from, granted, post_from, shared_view
 from service_layer import access
 from service_layer import cases as operations
-from service_layer import partner_access as pa
 from service_layer.partners import offer_doc, offers_out, views, volunteer_doc
+from service_layer.ports import Services
 
 Doc = dict[str, Any]
 EMPLOYER = ConsentPurpose.SHARE_WITH_EMPLOYER.value
@@ -135,11 +134,11 @@ def candidates(
     if principal.has(*STAFF_ROLES):
         items = candidates_for_staff(q, offer, principal.org, limit)
     elif principal.has(Role.EMPLOYER):
-        pa.require_offer_reader(principal, offer)
+        access.require_offer_reader(principal, offer)
         employer = q.employer(offer["employer_id"])
         if employer is None:
             raise EmployerNotFoundError(offer["employer_id"])
-        items = candidates_for_employer(q, offer, pa.employer_recipients(employer), limit)
+        items = candidates_for_employer(q, offer, access.employer_recipients(employer), limit)
     else:
         raise access.forbidden("only staff and the offer's employer see candidates")
     operations.log_reads(
@@ -168,7 +167,7 @@ def offers_for_case(
 def mentees(services: Services, principal: Principal, volunteer_id: UUID) -> list[Doc]:
     """The people the volunteer mentors, each with only the fields they consented to share with
     their mentor. Only the volunteer itself, while it has not left."""
-    if pa.volunteer_of(principal) != volunteer_id:
+    if access.volunteer_of(principal) != volunteer_id:
         raise access.forbidden("only the volunteer sees the people it mentors")
     volunteer = volunteer_doc(services, principal, volunteer_id)
     if volunteer["state"] == VolunteerState.LEFT.value:
@@ -194,7 +193,7 @@ def place(
     """The case's holder records ``PlacementMade``; the offer's position is taken in the same
     transaction. The last free position fills the offer; a full, paused or withdrawn offer is a
     conflict."""
-    pa.require(principal, *STAFF_ROLES, doing="place people")
+    access.require(principal, *STAFF_ROLES, doing="place people")
     operations.require_known(services, principal, placement.case_id)
     with acting_as(operations.actor_of(principal)):
         return services.cases.place(
@@ -220,7 +219,7 @@ def assign_mentor(
     """The case's holder assigns the volunteer as mentor (``MentorAssigned``). The volunteer's
     capacity holds: a full or paused volunteer is a conflict. Mentoring goes on after a
     placement."""
-    pa.require(principal, *STAFF_ROLES, doing="assign mentors")
+    access.require(principal, *STAFF_ROLES, doing="assign mentors")
     operations.require_known(services, principal, case_id)
     with acting_as(operations.actor_of(principal)):
         return services.cases.assign_mentor(
@@ -241,7 +240,7 @@ def release_mentor(
     expected_version: int | None = None,
 ) -> Recorded:
     """The case's holder ends the mentoring (``MentorReleased``)."""
-    pa.require(principal, *STAFF_ROLES, doing="release mentors")
+    access.require(principal, *STAFF_ROLES, doing="release mentors")
     operations.require_known(services, principal, case_id)
     with acting_as(operations.actor_of(principal)):
         return services.cases.release_mentor(

@@ -15,7 +15,6 @@ from uuid import UUID
 
 from adapters.views.matching_queries import MatchingQueries
 from adapters.views.queries import Page
-from bootstrap import Services
 from domain.actor import acting_as
 from domain.errors import EmployerNotFoundError, OfferNotFoundError, VolunteerNotFoundError
 from domain.principal import STAFF_ROLES, Principal, Role
@@ -23,9 +22,9 @@ from domain.values import Cefr, ContactPerson, OfferState, PlacementKind, Volunt
 from domain.writes import IdempotencyKey
 from domain.writes import Recorded as Saved
 from service_layer import access
-from service_layer import partner_access as pa
 from service_layer.cases import actor_of
 from service_layer.errors import InvalidInputError
+from service_layer.ports import Services
 
 Doc = dict[str, Any]
 OFFER_MANAGERS = (*STAFF_ROLES, Role.EMPLOYER)
@@ -87,7 +86,7 @@ def register_employer(
     idempotency: IdempotencyKey | None = None,
 ) -> Saved:
     """Staff register only employers their organisation looks after (by default their own)."""
-    pa.require(principal, *STAFF_ROLES, doing="register employers")
+    access.require(principal, *STAFF_ROLES, doing="register employers")
     require_org(services, "caring_org", new.caring_org)
     with acting_as(actor_of(principal)):
         return services.cases.register_employer(
@@ -106,7 +105,7 @@ def change_employer(
     services: Services, principal: Principal, employer_id: UUID, changes: dict[str, Any]
 ) -> Saved:
     """Change the fields given (plain values: tuples, a ``ContactPerson``)."""
-    pa.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="change employers")
+    access.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="change employers")
     require_org(services, "caring_org", changes.get("caring_org"))
     with acting_as(actor_of(principal)):
         return services.cases.change_employer(employer_id, **changes)
@@ -115,7 +114,7 @@ def change_employer(
 def deactivate_employer(
     services: Services, principal: Principal, employer_id: UUID, reason: str
 ) -> Saved:
-    pa.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="deactivate employers")
+    access.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="deactivate employers")
     with acting_as(actor_of(principal)):
         return services.cases.deactivate_employer(employer_id, reason=reason)
 
@@ -132,18 +131,18 @@ def employers(
     cursor: str | None = None,
 ) -> Page:
     """The employer directory, by name. An employer sees only itself."""
-    own = pa.employer_of(principal)
-    if not principal.has(*pa.READERS) and own is None:
+    own = access.employer_of(principal)
+    if not principal.has(*access.READERS) and own is None:
         raise access.forbidden("volunteers do not see the employer directory")
     filters: dict[str, Any] = {
         "q": q, "caring_org": caring_org, "municipality": municipality, "active": active,
-        "employer_id": None if principal.has(*pa.READERS) else str(own),
+        "employer_id": None if principal.has(*access.READERS) else str(own),
     }  # fmt: skip
     return views(services).employers(filters=filters, limit=limit, cursor=cursor)
 
 
 def employer(services: Services, principal: Principal, employer_id: UUID) -> Doc:
-    pa.require_reader_or_self(principal, pa.employer_of(principal), str(employer_id))
+    access.require_reader_or_self(principal, access.employer_of(principal), str(employer_id))
     doc = views(services).employer(str(employer_id))
     if doc is None:
         raise EmployerNotFoundError(employer_id)
@@ -152,7 +151,7 @@ def employer(services: Services, principal: Principal, employer_id: UUID) -> Doc
 
 def sees_employers(principal: Principal) -> bool:
     """Whether the caller reads any employer record (staff, auditors, an employer: its own)."""
-    return principal.has(*pa.READERS) or pa.employer_of(principal) is not None
+    return principal.has(*access.READERS) or access.employer_of(principal) is not None
 
 
 def may_manage(services: Services, principal: Principal, employer_id: UUID | str) -> bool:
@@ -177,7 +176,7 @@ def publish_offer(
     idempotency: IdempotencyKey | None = None,
 ) -> Saved:
     """By the employer itself or the organisation that looks after it."""
-    pa.require(principal, *OFFER_MANAGERS, doing="publish offers")
+    access.require(principal, *OFFER_MANAGERS, doing="publish offers")
     with acting_as(actor_of(principal)):
         return services.cases.publish_offer(
             new.employer_id,
@@ -193,19 +192,19 @@ def publish_offer(
 
 
 def pause_offer(services: Services, principal: Principal, offer_id: UUID, reason: str) -> Saved:
-    pa.require(principal, *OFFER_MANAGERS, doing="change offers")
+    access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
         return services.cases.pause_offer(offer_id, reason=reason)
 
 
 def reopen_offer(services: Services, principal: Principal, offer_id: UUID) -> Saved:
-    pa.require(principal, *OFFER_MANAGERS, doing="change offers")
+    access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
         return services.cases.reopen_offer(offer_id)
 
 
 def withdraw_offer(services: Services, principal: Principal, offer_id: UUID, reason: str) -> Saved:
-    pa.require(principal, *OFFER_MANAGERS, doing="change offers")
+    access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
         return services.cases.withdraw_offer(offer_id, reason=reason)
 
@@ -233,7 +232,7 @@ def offers(
     cursor: str | None = None,
 ) -> Page:
     """Offers, newest first, each with its employer's name. An employer sees only its own."""
-    own = pa.offer_scope(principal)
+    own = access.offer_scope(principal)
     if own is not None and employer_id is not None and str(employer_id) != own:
         raise access.forbidden(f"'{principal.org}' may see only its own offers")
     filters = {
@@ -258,7 +257,7 @@ def offer(services: Services, principal: Principal, offer_id: UUID) -> Doc:
     """The offer with its employer's name: for whoever may read the employer's offers."""
     q = views(services)
     doc = offer_doc(q, offer_id)
-    pa.require_offer_reader(principal, doc)
+    access.require_offer_reader(principal, doc)
     return offer_out(doc, q.employer(doc["employer_id"]))
 
 
@@ -272,7 +271,7 @@ def register_volunteer(
     idempotency: IdempotencyKey | None = None,
 ) -> Saved:
     """A volunteer of the caller's (welfare) organisation."""
-    pa.require(principal, *STAFF_ROLES, doing="register volunteers")
+    access.require(principal, *STAFF_ROLES, doing="register volunteers")
     with acting_as(actor_of(principal)):
         return services.cases.register_volunteer(
             login=new.login,
@@ -285,8 +284,8 @@ def register_volunteer(
 
 
 def _own_or_staff(principal: Principal, volunteer_id: UUID) -> None:
-    pa.require(principal, *VOLUNTEER_MANAGERS, doing="change volunteers")
-    if not pa.is_staff(principal) and pa.volunteer_of(principal) != volunteer_id:
+    access.require(principal, *VOLUNTEER_MANAGERS, doing="change volunteers")
+    if not access.is_staff(principal) and access.volunteer_of(principal) != volunteer_id:
         raise access.forbidden("a volunteer changes only its own record")
 
 
@@ -338,13 +337,13 @@ def volunteers(
     cursor: str | None = None,
 ) -> Page:
     """Volunteers by name, e.g. those who can take a mentee. A volunteer sees only itself."""
-    own = pa.volunteer_of(principal)
-    if not principal.has(*pa.READERS) and own is None:
+    own = access.volunteer_of(principal)
+    if not principal.has(*access.READERS) and own is None:
         raise access.forbidden("employers do not see the volunteers")
     filters: dict[str, Any] = {
         "q": q, "organisation": organisation, "municipality": municipality, "language": language,
         "state": state.value if state else None, "with_capacity": with_capacity,
-        "volunteer_id": None if principal.has(*pa.READERS) else str(own),
+        "volunteer_id": None if principal.has(*access.READERS) else str(own),
     }  # fmt: skip
     page = views(services).volunteers(filters=filters, limit=limit, cursor=cursor)
     return replace(page, items=[volunteer_out(d) for d in page.items])
@@ -352,7 +351,7 @@ def volunteers(
 
 def volunteer_doc(services: Services, principal: Principal, volunteer_id: UUID) -> Doc:
     """The volunteer as the view holds it: for staff, auditors and the volunteer itself."""
-    pa.require_reader_or_self(principal, pa.volunteer_of(principal), str(volunteer_id))
+    access.require_reader_or_self(principal, access.volunteer_of(principal), str(volunteer_id))
     doc = views(services).volunteer(str(volunteer_id))
     if doc is None:
         raise VolunteerNotFoundError(volunteer_id)
@@ -365,7 +364,7 @@ def volunteer(services: Services, principal: Principal, volunteer_id: UUID) -> D
 
 def me(services: Services, principal: Principal) -> Doc:
     """The calling volunteer's own record (role ``volunteer``)."""
-    own = pa.volunteer_of(principal)
+    own = access.volunteer_of(principal)
     if own is None:
         raise access.forbidden("only volunteers have a volunteer record")
     return volunteer(services, principal, own)

@@ -41,19 +41,8 @@ def register_case(
     key: IdempotencyHeader = None,
 ) -> JSONResponse:
     idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
-    result = cases.register(services, principal, to_new_case(body), idem)
+    result = cases.register(services, principal, body.to_new_case(), idem)
     return written(request, Recorded, result)
-
-
-def to_new_case(body: RegisterCase) -> cases.NewCase:
-    return cases.NewCase(
-        person=body.person.to_value(),
-        residence_municipality=body.residence_municipality,
-        legal_status=body.legal_status,
-        bamf_file_number=body.bamf_file_number,
-        office=body.office,
-        legal_basis=body.legal_basis,
-    )
 
 
 @router.get("", response_model=Page)

@@ -30,6 +30,7 @@ from domain.values import (
     VocationalTraining,
     WorkExperience,
 )
+from service_layer.cases import NewCase
 
 
 def _bamf_file_number(value: str) -> str:
@@ -74,6 +75,17 @@ class RegisterCase(Contract):
     legal_status: LegalStatus
     office: Name | None = None
     legal_basis: LegalBasis | None = None
+
+    def to_new_case(self) -> NewCase:
+        """The plain value the service layer registers."""
+        return NewCase(
+            person=self.person.to_value(),
+            residence_municipality=self.residence_municipality,
+            legal_status=self.legal_status,
+            bamf_file_number=self.bamf_file_number,
+            office=self.office,
+            legal_basis=self.legal_basis,
+        )
 
 
 class LanguageSkillIn(Contract):

@@ -12,7 +12,6 @@ from fastapi.responses import Response
 
 from api.deps import idempotency_key, wait_for_reads
 from api.responses import after_write
-from api.routers.cases import to_new_case
 from api.schemas.cases import RegisterCase
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page, redirect, render
@@ -154,7 +153,7 @@ def register(
             # a per-form key: a double click or a resent form registers the person once
             key = form.get("request_key") or None
             idem = idempotency_key(principal, key, "POST", "/cases", body.model_dump(mode="json"))
-            result = operations.register(services, principal, to_new_case(body), idem)
+            result = operations.register(services, principal, body.to_new_case(), idem)
         except DuplicateBamfFileNumberError as e:
             errors = {"bamf_file_number": domain_error(e)}
             return register_page(

@@ -24,8 +24,8 @@ from api.problems import DOMAIN, ApiError, status_of
 from api.web import forms, text
 from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
+from service_layer.access import employer_of
 from service_layer.errors import ServiceError
-from service_layer.partner_access import employer_of
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "staffel_session"

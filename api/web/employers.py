@@ -20,8 +20,7 @@ from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, next_page
 from api.web.offers import KINDS, LIMIT, STATES
 from bootstrap import Services
 from domain.principal import Principal
-from service_layer import partner_access as pa
-from service_layer import partners
+from service_layer import access, partners
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]
@@ -78,7 +77,7 @@ def employer_page(
 ) -> Response:
     employer = partners.employer(services, principal, employer_id)
     offers = partners.offers(services, principal, employer_id=employer_id, limit=200)
-    own = pa.employer_of(principal)
+    own = access.employer_of(principal)
     return render(
         request,
         "employer.html",

@@ -17,8 +17,7 @@ from api.deps import consents_current, wait_for_reads
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, next_page, render
 from api.web.offers import LIMIT
 from domain.values import VolunteerState
-from service_layer import matching, partners
-from service_layer import partner_access as pa
+from service_layer import access, matching, partners
 from service_layer.access import forbidden
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -79,9 +78,9 @@ def show_volunteer(
         request,
         "volunteer.html",
         title=volunteer["name"],
-        nav="mentoring" if pa.volunteer_of(principal) == volunteer_id else "volunteers",
+        nav="mentoring" if access.volunteer_of(principal) == volunteer_id else "volunteers",
         volunteer=volunteer,
-        own=pa.volunteer_of(principal) == volunteer_id,
+        own=access.volunteer_of(principal) == volunteer_id,
     )
 
 
@@ -89,7 +88,7 @@ def show_volunteer(
 def mentoring(request: Request, services: ServicesDep, principal: WebPrincipal) -> Response:
     """The signed-in volunteer's mentees, each with only the fields shared with the mentor."""
     wait_for_reads(request, services, principal)
-    own = pa.volunteer_of(principal)
+    own = access.volunteer_of(principal)
     if own is None:
         raise forbidden("only volunteers have mentees")
     me = partners.me(services, principal)

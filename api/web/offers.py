@@ -23,8 +23,7 @@ from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import OfferState, PlacementKind
 from projections import labels as de
-from service_layer import matching, partners
-from service_layer import partner_access as pa
+from service_layer import access, matching, partners
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]
@@ -47,8 +46,8 @@ def employer_or_none(services: Services, principal: Principal, employer_id: str)
     """The offer's employer where the caller may read it (volunteers may not)."""
     if not partners.sees_employers(principal):
         return None
-    own = pa.employer_of(principal)
-    if not principal.has(*pa.READERS) and str(own) != employer_id:
+    own = access.employer_of(principal)
+    if not principal.has(*access.READERS) and str(own) != employer_id:
         return None
     return partners.employer(services, principal, UUID(employer_id))
 
@@ -78,7 +77,7 @@ def offer_list(
         state=OfferState(filters["state"]) if filters["state"] else None, limit=LIMIT,
         cursor=cursor,
     )  # fmt: skip
-    own = pa.offer_scope(principal)
+    own = access.offer_scope(principal)
     return render(
         request,
         "offers.html",
