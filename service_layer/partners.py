@@ -19,8 +19,7 @@ from domain.actor import acting_as
 from domain.errors import EmployerNotFoundError, OfferNotFoundError, VolunteerNotFoundError
 from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import Cefr, ContactPerson, OfferState, PlacementKind, VolunteerState
-from domain.writes import IdempotencyKey
-from domain.writes import Recorded as Saved
+from domain.writes import IdempotencyKey, Recorded
 from service_layer import access
 from service_layer.cases import actor_of
 from service_layer.errors import InvalidInputError
@@ -84,7 +83,7 @@ def register_employer(
     principal: Principal,
     new: NewEmployer,
     idempotency: IdempotencyKey | None = None,
-) -> Saved:
+) -> Recorded:
     """Staff register only employers their organisation looks after (by default their own)."""
     access.require(principal, *STAFF_ROLES, doing="register employers")
     require_org(services, "caring_org", new.caring_org)
@@ -103,7 +102,7 @@ def register_employer(
 
 def change_employer(
     services: Services, principal: Principal, employer_id: UUID, changes: dict[str, Any]
-) -> Saved:
+) -> Recorded:
     """Change the fields given (plain values: tuples, a ``ContactPerson``)."""
     access.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="change employers")
     require_org(services, "caring_org", changes.get("caring_org"))
@@ -113,7 +112,7 @@ def change_employer(
 
 def deactivate_employer(
     services: Services, principal: Principal, employer_id: UUID, reason: str
-) -> Saved:
+) -> Recorded:
     access.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="deactivate employers")
     with acting_as(actor_of(principal)):
         return services.cases.deactivate_employer(employer_id, reason=reason)
@@ -174,7 +173,7 @@ def publish_offer(
     principal: Principal,
     new: NewOffer,
     idempotency: IdempotencyKey | None = None,
-) -> Saved:
+) -> Recorded:
     """By the employer itself or the organisation that looks after it."""
     access.require(principal, *OFFER_MANAGERS, doing="publish offers")
     with acting_as(actor_of(principal)):
@@ -191,19 +190,21 @@ def publish_offer(
         )
 
 
-def pause_offer(services: Services, principal: Principal, offer_id: UUID, reason: str) -> Saved:
+def pause_offer(services: Services, principal: Principal, offer_id: UUID, reason: str) -> Recorded:
     access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
         return services.cases.pause_offer(offer_id, reason=reason)
 
 
-def reopen_offer(services: Services, principal: Principal, offer_id: UUID) -> Saved:
+def reopen_offer(services: Services, principal: Principal, offer_id: UUID) -> Recorded:
     access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
         return services.cases.reopen_offer(offer_id)
 
 
-def withdraw_offer(services: Services, principal: Principal, offer_id: UUID, reason: str) -> Saved:
+def withdraw_offer(
+    services: Services, principal: Principal, offer_id: UUID, reason: str
+) -> Recorded:
     access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
         return services.cases.withdraw_offer(offer_id, reason=reason)
@@ -269,7 +270,7 @@ def register_volunteer(
     principal: Principal,
     new: NewVolunteer,
     idempotency: IdempotencyKey | None = None,
-) -> Saved:
+) -> Recorded:
     """A volunteer of the caller's (welfare) organisation."""
     access.require(principal, *STAFF_ROLES, doing="register volunteers")
     with acting_as(actor_of(principal)):
@@ -291,7 +292,7 @@ def _own_or_staff(principal: Principal, volunteer_id: UUID) -> None:
 
 def change_volunteer(
     services: Services, principal: Principal, volunteer_id: UUID, changes: dict[str, Any]
-) -> Saved:
+) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
         return services.cases.change_volunteer(volunteer_id, **changes)
@@ -299,13 +300,13 @@ def change_volunteer(
 
 def pause_volunteer(
     services: Services, principal: Principal, volunteer_id: UUID, reason: str
-) -> Saved:
+) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
         return services.cases.pause_volunteer(volunteer_id, reason=reason)
 
 
-def resume_volunteer(services: Services, principal: Principal, volunteer_id: UUID) -> Saved:
+def resume_volunteer(services: Services, principal: Principal, volunteer_id: UUID) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
         return services.cases.resume_volunteer(volunteer_id)
@@ -313,7 +314,7 @@ def resume_volunteer(services: Services, principal: Principal, volunteer_id: UUI
 
 def volunteer_leaves(
     services: Services, principal: Principal, volunteer_id: UUID, reason: str | None
-) -> Saved:
+) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
         return services.cases.volunteer_leaves(volunteer_id, reason=reason or "ausgeschieden")
