@@ -1,4 +1,4 @@
-"""What the audit endpoints answer: events as stored, a case as of a version, verification, the access log."""
+"""What the audit endpoints answer: stored events, a case as of a version, checks, reads."""
 
 from __future__ import annotations
 
