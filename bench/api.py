@@ -17,7 +17,7 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
    another caseworker of the same organisation) and a mixed phase (4 reads : 1 write), each for
    half the duration;
 5. stops the server, then on the same database: the bare library's get-one-event-save with a
-   minimal aggregate (``bench.store.Dog``) and Staffel's ``CaseApplication.record`` in-process,
+   minimal aggregate (``bench.store.Dog``) and Staffel's ``StaffelApplication.record`` in-process,
    each with 1 and 4 threads, with the same persistence environment as the server
    (``library_env``: pool, aggregate cache, snapshots).
 
@@ -750,10 +750,10 @@ def library_runs(database_url: str, mode: Mode) -> list[LibraryRun]:
                 )
             )
         for threads in LIBRARY_THREADS:
-            progress(f"library: Staffel CaseApplication.record, {threads} thread(s)")
+            progress(f"library: Staffel StaffelApplication.record, {threads} thread(s)")
             runs.append(
                 run_threads(
-                    "Staffel CaseApplication.record",
+                    "Staffel StaffelApplication.record",
                     [staffel_record(staffel, case_ids[i::threads]) for i in range(threads)],
                     mode.warmup / 2,
                     mode.library_seconds,
