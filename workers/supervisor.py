@@ -152,8 +152,7 @@ class Supervisor:
         self.waker.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self.lead.release()
-        self.leading = False
+        self._resign()
 
     @property
     def running(self) -> bool:
@@ -172,13 +171,16 @@ class Supervisor:
             try:
                 self._run_workers()
             except LeadLostError:
-                self.leading = False
+                self._resign()
                 log.warning("lead_lost")
             except Exception as e:  # a dropped connection, a locked database: retry from tracking
                 self.errors += 1
                 self._failures += 1
                 # no message or traceback text: a refused row's values could be personal data
                 log.error("projection_runner_failed", error_type=type(e).__name__)
+                # give the lead up: a standby whose store works may take over meanwhile (and
+                # the next attempt, here or there, starts from the tracking positions)
+                self._resign()
                 self._stopped.wait(min(5.0, 0.2 * self._failures))
 
     def _take_lead(self) -> bool:
@@ -195,6 +197,10 @@ class Supervisor:
         self.leading = True
         log.info("lead_taken")
         return True
+
+    def _resign(self) -> None:
+        self.leading = False
+        self.lead.release()
 
     def _end_round(self) -> None:
         with self._round_ended:

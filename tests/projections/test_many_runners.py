@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from adapters.settings import Settings
 from adapters.views.store import ViewStoreMixin
-from cli.main import main
+from bootstrap import build_services
+from cli.main import main, parser
 from domain.application import StaffelApplication
 from projections.registry import PROJECTIONS
 from projections.summary import CaseSummaryProjection, Doc
@@ -232,3 +234,24 @@ def test_a_killed_leader_is_replaced_by_a_standby_within_seconds(
     finally:
         for worker in workers:
             worker.stop()
+
+
+# -- an HTTP-only process --------------------------------------------------------------------------
+
+
+def test_an_http_only_process_runs_no_workers_and_counts_as_ready(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAFFEL_WORKERS", "false")
+    settings = Settings(database_url=url, data_dir=tmp_path / "data")
+    assert settings.workers is False
+    services = build_services(settings)
+    try:
+        assert not services.supervisor.leading
+        assert services.supervisor._thread is None  # nothing runs here: `staffel project` does
+        assert services.supervisor.running  # /readyz: this process's share of the work is going
+        assert services.supervisor.finish_round(0.1)
+    finally:
+        services.close()
+    assert parser().parse_args(["serve", "--no-workers"]).no_workers
+    assert not parser().parse_args(["serve"]).no_workers
