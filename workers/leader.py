@@ -143,7 +143,8 @@ class FileLead:
     def acquire(self) -> bool:
         if self._file is not None:
             return True
-        f = self.path.open("ab")
+        # this account's only, like the database beside it (docs/data-protection.md)
+        f = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
