@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from adapters.settings import Settings
@@ -34,7 +35,7 @@ from tests.support.projections import (
     save_random_cases,
     stored_case_events,
 )
-from workers.leader import AlwaysLead, holder
+from workers.leader import AlwaysLead, holder, is_held
 from workers.projections import ProjectionWorker, build_view_store, ensure_generation, read_batch
 from workers.supervisor import Supervisor
 
@@ -255,3 +256,36 @@ def test_an_http_only_process_runs_no_workers_and_counts_as_ready(
         services.close()
     assert parser().parse_args(["serve", "--no-workers"]).no_workers
     assert not parser().parse_args(["serve"]).no_workers
+
+
+def test_a_leader_whose_lock_session_is_terminated_stops_and_the_lead_moves_on(
+    backend: str, tmp_path: Path
+) -> None:
+    """PostgreSQL only: the lock's session ended by the server (``pg_terminate_backend``, as in
+    a restart) frees the lock; the leader notices before its next round and competes again, so
+    there is one leader again within seconds, and never two for longer than that check."""
+    if backend.startswith("sqlite"):
+        pytest.skip("a PostgreSQL session's lock")
+    url = fresh_database_url(backend, tmp_path)
+    apps = [build_app(url) for _ in range(2)]
+    supervisors = [Supervisor(app, poll_interval=0.05) for app in apps]
+    try:
+        for supervisor in supervisors:
+            supervisor.start()
+        assert wait_until(lambda: sum(s.leading for s in supervisors) == 1, 10)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'staffel-lead' AND datname = current_database()"
+            )
+        assert wait_until(lambda: is_held(apps[0]), 10)
+        assert wait_until(lambda: sum(s.leading for s in supervisors) == 1, 10)
+        world, chooser = World.fresh(), RandomChooser(20)
+        _, head = save_random_cases(apps[0], world, chooser, n=2, events=3)
+        store = build_view_store(apps[0])
+        assert wait_until(lambda: _positions(store) == {head}, 10, 0.05), _positions(store)
+    finally:
+        for supervisor in supervisors:
+            supervisor.stop()
+        for app in apps:
+            app.close()
