@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # the longest bearer token (Authorization header, pasted token) and session cookie accepted
     jwt_max_bytes: int = Field(default=8192, ge=1024, le=65536)
     log_format: Literal["auto", "json", "console"] = "auto"
+    # run the projections, the handover policy and the outbox in this process (leading or
+    # standing by, ADR 0004); false: HTTP only, with ``staffel project`` running them elsewhere
+    workers: bool = True
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # the most a peer may send to /handovers/inbox or /handovers/receipts, in bytes (413 above)
     max_peer_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

@@ -499,12 +499,12 @@ def bench_lag(url: str, mode: Mode, case_ids: list[UUID], writer_kind: str) -> L
         apply_batch = store.apply_batch
 
         def timed_apply_batch(
-            projection: Projection[Any], generation: int, batch: Any, position: int
+            projection: Projection[Any], generation: int, batch: Any, position: int, *rest: Any
         ) -> None:
-            apply_batch(projection, generation, batch, position)
+            apply_batch(projection, generation, batch, position, *rest)
             commits[projection.name].append((position, now()))
 
-        store.apply_batch = timed_apply_batch  # type: ignore[method-assign]
+        store.apply_batch = timed_apply_batch  # type: ignore[method-assign,assignment]
         supervisor.start()
         head = app.recorder.max_notification_id() or 0
         if not wait_for(store, head, 120.0, names):

@@ -124,10 +124,18 @@ def token_verifier(settings: Settings, public_key: str | None) -> TokenVerifier 
 
 
 def build_services(
-    settings: Settings, *, start_projections: bool = True, today: Callable[[], date] = date.today
+    settings: Settings,
+    *,
+    start_projections: bool | None = None,
+    today: Callable[[], date] = date.today,
 ) -> Services:
     """Build a process's services; ``staffel serve`` checks production settings first
-    (``check_production``), workers such as ``staffel project`` need only the store."""
+    (``check_production``), workers such as ``staffel project`` need only the store.
+
+    ``start_projections``: start the workers (projections, handover policy, outbox) in this
+    process; default ``settings.workers`` (``STAFFEL_WORKERS``). With workers off the process
+    serves HTTP only and a ``staffel project`` elsewhere keeps the read models current; with
+    them on it leads or stands by (ADR 0004)."""
     orgs = Organisations.load(settings.orgs_file)
     public_key = (
         Path(settings.jwt_public_key_file).read_text("utf-8")
@@ -148,6 +156,9 @@ def build_services(
     receipts.ensure_tables(store)
     outbox = Outbox(cases, store, orgs, signing_key)
     supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
+    if start_projections is None:
+        start_projections = settings.workers
+        supervisor.enabled = settings.workers
     if start_projections:
         supervisor.start()
     services = Services(

@@ -48,22 +48,56 @@ def _info(_: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    import json
+
+    from workers.leader import MEMBERS, holder
+
     app = build_case_application(Settings())
     try:
         store = build_view_store(app)
+        lags = [lag(app, store, projection) for projection in PROJECTIONS]
+        lead = holder(app, store)
+    finally:
+        app.close()
+    worst = max((lg.behind for lg in lags), default=0)
+    leader = (
+        None
+        if lead is None
+        else {"host": lead.host, "pid": lead.pid, "since": lead.since, "live": lead.live}
+    )
+    if args.json:
+        projections = [
+            {"projection": lg.projection, "generation": lg.generation, "position": lg.position,
+             "head": lg.head, "behind": lg.behind, "seconds": round(lg.seconds, 1)}
+            for lg in lags
+        ]  # fmt: skip
+        leads = dict.fromkeys(MEMBERS, leader)
+        print(json.dumps({"projections": projections, "leads": leads}, indent=2))
+    else:
         header = ("projection", "gen", "position", "head", "behind", "seconds")
         print("{:<14} {:>4} {:>10} {:>10} {:>8} {:>8}".format(*header))
-        worst = 0
-        for projection in PROJECTIONS:
-            lg = lag(app, store, projection)
-            worst = max(worst, lg.behind)
+        for lg in lags:
             print(
                 f"{lg.projection:<14} {lg.generation:>4} {lg.position:>10} {lg.head:>10}"
                 f" {lg.behind:>8} {lg.seconds:>8.1f}"
             )
-    finally:
-        app.close()
-    return EXIT_PROBLEM if args.max_behind is not None and worst > args.max_behind else EXIT_OK
+        print("{:<16} {}".format("worker", "lead"))
+        for member in MEMBERS:
+            print(f"{member:<16} {_lead_text(lead)}")
+    if args.max_behind is not None and worst > args.max_behind:
+        return EXIT_PROBLEM
+    if args.require_lead and not (lead and lead.live):
+        return EXIT_PROBLEM
+    return EXIT_OK
+
+
+def _lead_text(lead: object) -> str:
+    from workers.leader import Holder
+
+    if not isinstance(lead, Holder):
+        return "none (no process has led on this database)"
+    who = f"{lead.host} pid {lead.pid} since {lead.since}"
+    return who if lead.live else f"none (last: {who})"
 
 
 def _project(args: argparse.Namespace) -> int:
@@ -78,7 +112,10 @@ def _project(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print("projections, handover policy and outbox running; Ctrl-C to stop", file=sys.stderr)
+    print(
+        "projections, handover policy and outbox running (leading or standing by); Ctrl-C to stop",
+        file=sys.stderr,
+    )
     stop.wait()
     services.close()
     return EXIT_OK
@@ -144,6 +181,8 @@ def _serve(args: argparse.Namespace) -> int:
     # the app reads the same settings from the environment (the CLI never imports ``api``)
     os.environ["STAFFEL_DEMO"] = "true" if settings.demo else "false"
     os.environ["STAFFEL_DATABASE_URL"] = settings.database_url
+    if args.no_workers:
+        os.environ["STAFFEL_WORKERS"] = "false"
     uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
     return EXIT_OK
 
@@ -499,7 +538,11 @@ def parser() -> argparse.ArgumentParser:
     command("info", "Show the configured event store and its global position.").set_defaults(
         run=_info
     )
-    status = command("status", "Show each projection's position and lag behind the event store.")
+    status = command(
+        "status",
+        "Show each projection's position and lag behind the event store, and which process"
+        " leads the workers (projections, handover policy, outbox; the others stand by).",
+    )
     status.add_argument(
         "--max-behind",
         type=int,
@@ -507,6 +550,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="exit 1 when a projection is more than N events behind (for monitoring)",
     )
+    status.add_argument(
+        "--require-lead",
+        action="store_true",
+        help="exit 1 when no process leads the workers (for monitoring)",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
     status.set_defaults(run=_status)
     project = command(
         "project",
@@ -533,6 +582,12 @@ def parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="embedded SQLite store under ./var, demo organisations and data, demo token secret",
+    )
+    serve.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve HTTP only: the projections, the handover policy and the outbox run in a"
+        " separate `staffel project` (same as STAFFEL_WORKERS=false; default: in this process)",
     )
     serve.set_defaults(run=_serve)
     token = command(

@@ -118,6 +118,8 @@ class CaseSummaryProjection:
         for event in events:
             case_id = str(event.originator_id)
             before = docs[case_id]
+            if not is_newer(before, event):
+                continue  # applied already: a fold never takes an event twice (ADR 0004)
             after = fold(before, event)
             docs[case_id] = after
             if isinstance(event, ev.HandoverOffered) or (
@@ -128,6 +130,13 @@ class CaseSummaryProjection:
         writer.save_summaries(saved)
         if handovers_of:
             writer.save_handovers([d for d in saved if d["case_id"] in handovers_of])
+
+
+def is_newer(doc: Doc | None, event: ev.CaseEvent) -> bool:
+    """Whether ``event`` comes after what ``doc`` holds: the summary carries the version of
+    the last event it applied (``version``), and one not newer is ignored, so an overlapping
+    batch or a replayed event cannot append a step, a mentor or a former holder twice."""
+    return doc is None or int(event.originator_version or 0) > int(doc["version"])
 
 
 def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:

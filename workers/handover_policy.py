@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import structlog
-from eventsourcing.persistence import Tracking
 
-from adapters.views.store import ViewStoreMixin
+from adapters.views.store import OverlappingBatchError, ViewStoreMixin
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
 from domain.application import StaffelApplication
@@ -40,16 +39,22 @@ class PolicyWorker:
         return self.store.max_tracking_id(TRACKING_KEY) or 0
 
     def step(self) -> int:
+        start = self.position
         notifications = self.app.recorder.select_notifications(
-            start=self.position + 1, limit=self.batch_size
+            start=start + 1, limit=self.batch_size
         )
         for n in notifications:
             event = self.app.mapper.to_domain_event(n)
             if isinstance(event, TRIGGERS):
                 self._react(event)
         if notifications:
-            with self.store.cursor(commit=True) as curs:
-                self.store._insert_tracking(curs, Tracking(TRACKING_KEY, notifications[-1].id))
+            try:
+                with self.store.cursor(commit=True) as curs:
+                    self.store.advance_tracking(curs, TRACKING_KEY, start, notifications[-1].id)
+            except OverlappingBatchError:
+                # another runner followed the same events (its offers and ours carry the same
+                # idempotency keys, so none is recorded twice): go on from where it is
+                log.info("policy_batch_refused", start=start)
         return len(notifications)
 
     def _react(self, event: Any, attempts: int = 3) -> None:

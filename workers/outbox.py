@@ -20,11 +20,10 @@ from uuid import UUID
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.persistence import Tracking
 
 from adapters.federation.bundle import BundleError, build_bundle
 from adapters.orgs import Organisations
-from adapters.views.store import ViewStoreMixin
+from adapters.views.store import OverlappingBatchError, ViewStoreMixin
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 
@@ -72,11 +71,15 @@ class Outbox:
         events = [self.app.mapper.to_domain_event(n) for n in notifications]
         case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
         if notifications:
-            with self.store.cursor(commit=True) as curs:
-                # tracking first: on SQLite a transaction that reads before it writes cannot
-                # upgrade its lock when another process wrote meanwhile ("database is locked")
-                self.store._insert_tracking(curs, Tracking(TRACKING_KEY, notifications[-1].id))
-                self._enqueue(curs, case_events)
+            try:
+                with self.store.cursor(commit=True) as curs:
+                    # tracking first: on SQLite a transaction that reads before it writes cannot
+                    # upgrade its lock when another process wrote meanwhile ("database is
+                    # locked"); a compare-and-set, so an overlapping batch enqueues nothing
+                    self.store.advance_tracking(curs, TRACKING_KEY, position, notifications[-1].id)
+                    self._enqueue(curs, case_events)
+            except OverlappingBatchError:
+                log.info("outbox_batch_refused", start=position)
         return len(notifications) + self.deliver_due()
 
     def _enqueue(self, curs: Any, events: list[ev.CaseEvent]) -> None:

@@ -68,13 +68,17 @@ class ProjectionWorker:
 
     def step(self) -> int:
         """Process the next batch; return how many notifications it covered (0: caught up)."""
-        return self.apply(read_batch(self.app, self.position, self.batch_size))
+        start = self.position
+        return self.apply(read_batch(self.app, start, self.batch_size), start)
 
-    def apply(self, batch: Batch) -> int:
-        """Apply ``batch`` (``read_batch`` from this worker's position); return its length."""
+    def apply(self, batch: Batch, start: int) -> int:
+        """Apply ``batch`` (``read_batch`` from ``start``, this worker's position); return its
+        length. When another runner got there first the batch is refused (nothing written) and
+        the next step re-reads from the position that runner left: still its length, so a
+        caller keeps stepping rather than waiting."""
         if not batch:
             return 0
-        self.store.apply_batch(self.projection, self.generation, batch, batch[-1][1])
+        self.store.apply_batch(self.projection, self.generation, batch, batch[-1][1], start)
         return len(batch)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:

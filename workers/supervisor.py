@@ -22,6 +22,7 @@ from adapters.views.store import ViewStoreMixin
 from domain.application import StaffelApplication
 from projections.base import Batch, Projection
 from projections.registry import PROJECTIONS
+from workers.leader import Lead, lead_for, record_holder
 from workers.projections import (
     BATCH_SIZE,
     ProjectionWorker,
@@ -95,10 +96,18 @@ class Waker:
             self._thread.join(timeout=5)
 
 
+class LeadLostError(Exception):
+    """The lead's connection broke: another process may lead now; this one stands by."""
+
+
 class Supervisor:
     """Keeps every projection current in a background thread and steps the processes beside
     them; survives database errors by restarting from the tracking positions; rebuilds a
-    projection whose version changed and swaps the new generation in when it has caught up."""
+    projection whose version changed and swaps the new generation in when it has caught up.
+
+    Of all the supervisors on one database only the one holding the lead (``workers/leader.py``)
+    runs; the others stand by, trying for the lead every poll interval, and take over when the
+    leader dies. ADR 0004."""
 
     def __init__(
         self,
@@ -108,13 +117,19 @@ class Supervisor:
         batch_size: int = BATCH_SIZE,
         store: ViewStoreMixin | None = None,
         processes: Sequence[Process] = (),
+        lead: Lead | None = None,
     ) -> None:
         """``processes``: the followers of the log that are not projections, stepped each round
-        after the projections."""
+        after the projections. ``lead``: this process's claim to lead (default: on the
+        application's database, ``lead_for``)."""
         self.app, self.projections = app, projections
         self.store = store or build_view_store(app)
         self.processes = processes
         self.poll_interval, self.batch_size = poll_interval, batch_size
+        self.lead = lead or lead_for(app)
+        self.leading = False  # this process holds the lead and runs the workers
+        # False: this process runs no workers by configuration (``staffel serve --no-workers``)
+        self.enabled = True
         self.waker = Waker(app)
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -137,30 +152,69 @@ class Supervisor:
         self.waker.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._resign()
 
     @property
     def running(self) -> bool:
+        """This process's share of the work is going: the runner thread is alive (leading or
+        standing by), or the process runs no workers by configuration (``--no-workers``)."""
+        if not self.enabled:
+            return True
         return self._thread is not None and self._thread.is_alive()
 
     def run(self) -> None:
         while not self._stopped.is_set():
+            if not self._take_lead():
+                self._end_round()  # a standby's round: nothing of this process is under way
+                self._stopped.wait(self.poll_interval)
+                continue
             try:
                 self._run_workers()
+            except LeadLostError:
+                self._resign()
+                log.warning("lead_lost")
             except Exception as e:  # a dropped connection, a locked database: retry from tracking
                 self.errors += 1
                 self._failures += 1
                 # no message or traceback text: a refused row's values could be personal data
                 log.error("projection_runner_failed", error_type=type(e).__name__)
+                # give the lead up: a standby whose store works may take over meanwhile (and
+                # the next attempt, here or there, starts from the tracking positions)
+                self._resign()
                 self._stopped.wait(min(5.0, 0.2 * self._failures))
+
+    def _take_lead(self) -> bool:
+        if self.leading:
+            return True
+        if not self.lead.acquire():
+            return False
+        try:
+            record_holder(self.store)
+        except Exception as e:  # recorded on the next attempt; the lead is what matters
+            log.warning("lead_not_recorded", error_type=type(e).__name__)
+            self.lead.release()
+            return False
+        self.leading = True
+        log.info("lead_taken")
+        return True
+
+    def _resign(self) -> None:
+        self.leading = False
+        self.lead.release()
+
+    def _end_round(self) -> None:
+        with self._round_ended:
+            self.rounds += 1
+            self._round_ended.notify_all()
 
     def _run_workers(self) -> None:
         workers = self._workers()
         while not self._stopped.is_set():
+            if not self.lead.held():
+                raise LeadLostError()
             busy = self._step(workers) + sum(p.step() for p in self.processes)
             self._failures = 0
-            with self._round_ended:
-                self.rounds += 1
-                self._round_ended.notify_all()
+            self._end_round()
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
                 if rebuilt or self._generations_changed(workers):
@@ -176,7 +230,7 @@ class Supervisor:
             position = worker.position
             if position not in batches:
                 batches[position] = read_batch(self.app, position, self.batch_size)
-            busy += worker.apply(batches[position])
+            busy += worker.apply(batches[position], position)
         return busy
 
     def _workers(self) -> list[ProjectionWorker]:
@@ -217,7 +271,7 @@ class Supervisor:
         visible at its commit, but its work ends after it: once an erasure was applied, the
         store compacts SQLite's write-ahead log, and until then the files still hold the pages
         from before the erasure. Positions seen reached, then this: the files are as the views."""
-        if not self.running:
+        if self._thread is None or not self._thread.is_alive():
             return True
         with self._round_ended:
             seen = self.rounds

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
@@ -19,6 +20,16 @@ from adapters.views.history_writer import PostgresHistoryWriter, SqlHistoryWrite
 from adapters.views.matching_writer import SqlMatchingWriter
 from adapters.views.summary_writer import SqlSummaryWriter
 from projections.base import Batch, Projection
+
+log = structlog.get_logger("staffel.projections")
+
+
+class OverlappingBatchError(Exception):
+    """The tracking position moved since the batch was read: another runner applied it."""
+
+    def __init__(self, key: str, start: int, end: int) -> None:
+        super().__init__(f"{key}: tracking is no longer at {start} (batch to {end} refused)")
+        self.key, self.start, self.end = key, start, end
 
 
 def tracking_key(name: str, generation: int) -> str:
@@ -137,21 +148,60 @@ class ViewStoreMixin:
     # -- writing a batch -----------------------------------------------------------------------
 
     def apply_batch(
-        self, projection: Projection[Any], generation: int, batch: Batch, position: int
+        self,
+        projection: Projection[Any],
+        generation: int,
+        batch: Batch,
+        position: int,
+        start: int | None = None,
     ) -> None:
-        """Apply ``batch`` and record ``position`` as processed, in one transaction.
+        """Apply ``batch``, read after ``start``, and record ``position`` as processed, in one
+        transaction; nothing is written when the tracking position is no longer ``start`` (another
+        runner applied an overlapping batch meanwhile): the caller's next step re-reads.
 
         The tracking record is written first: on SQLite a transaction that reads before it
         writes cannot wait for another process's write lock ("database is locked" at once,
         whatever the lock timeout), so the write lock is taken before the summaries are read."""
-        with self.cursor(commit=True) as curs:
-            self._insert_tracking(
-                curs, Tracking(tracking_key(projection.name, generation), position)
-            )
-            writer = self.WRITERS[projection.name](curs, generation, self.sql, self.SECURE_DELETE)
-            projection.process(batch, writer)
+        if start is None:
+            start = self.position(projection.name, generation)
+        try:
+            with self.cursor(commit=True) as curs:
+                self.advance_tracking(
+                    curs, tracking_key(projection.name, generation), start, position
+                )
+                writer = self.WRITERS[projection.name](
+                    curs, generation, self.sql, self.SECURE_DELETE
+                )
+                projection.process(batch, writer)
+        except OverlappingBatchError:
+            log.info("batch_refused", projection=projection.name, start=start, end=position)
+            return
         if writer.erased:
             self.compact_log()
+
+    def tracking_table(self) -> str:
+        """The tracking table's name as SQL (the library's single-row tracking)."""
+        return "tracking"
+
+    def advance_tracking(self, curs: Any, key: str, start: int, end: int) -> None:
+        """Move ``key``'s tracking position from ``start`` to ``end`` inside the caller's
+        transaction, or raise ``OverlappingBatchError`` (the caller's transaction rolls back)
+        when it is not at ``start`` any more. A compare-and-set, not the library's "only
+        forwards": two runners that read a batch from the same position cannot both commit,
+        whatever their batches' ends. On PostgreSQL the second waits on the row lock and then
+        sees the first's position; on SQLite the database's write lock serialises writers."""
+        t = self.tracking_table()
+        curs.execute(
+            self.sql(
+                f"INSERT INTO {t} (application_name, notification_id) VALUES (%s, %s)"
+                " ON CONFLICT (application_name)"
+                " DO UPDATE SET notification_id = excluded.notification_id"
+                f" WHERE {t}.notification_id = %s RETURNING notification_id"
+            ),
+            (key, end, start),
+        )
+        if curs.fetchone() is None:
+            raise OverlappingBatchError(key, start, end)
 
     def compact_log(self) -> None:
         """After an erasure: the write-ahead log still holds the pages as they were before."""
@@ -170,6 +220,9 @@ class SQLiteViewStore(ViewStoreMixin, SQLiteTrackingRecorder):
 class PostgresViewStore(ViewStoreMixin, PostgresTrackingRecorder):
     SECURE_DELETE = None  # a dump holds live rows only; VACUUM reclaims the dead ones
     WRITERS = {**ViewStoreMixin.WRITERS, "case_history": PostgresHistoryWriter}
+
+    def tracking_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
 
 
 def checkpoint_wal(datastore: Any) -> None:
