@@ -13,18 +13,21 @@ each attempt waiting up to ``T`` for a connection: 10 ``T`` in all. So within an
 (``RequestBudget``, set by the API's middleware) the first wait that runs out spends the
 request's patience: every later connection request of that request fails at once with
 ``DatabaseUnavailableError``, which the library does not retry. A request therefore answers 503
-after about ``T``; background threads (projections, CLI) keep the library's patience.
+after about ``T``, and while the outage lasts at once or after a fraction of a second
+(``BoundedPool``); background threads (projections, CLI) keep the library's patience.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
@@ -65,18 +68,51 @@ def request_budget() -> Iterator[RequestBudget]:
 
 
 class BoundedPool(ConnectionPool[Any]):
-    """The library's pool; a request whose budget is spent gets no connection at all."""
+    """The library's pool, aware of requests (``REQUEST_BUDGET``): a request whose budget is
+    spent gets no connection at all.
+
+    After a wait for a connection ran out (``unanswered``, cleared when one is handed out), a
+    request probes, waiting briefly for a connection made meanwhile, at most every
+    ``PROBE_INTERVAL``; every other request is refused at once. Requests can queue behind each
+    other (the library loads a cached case under a lock per case): waiting each in turn, the
+    last would wait for all of them.
+    """
+
+    unanswered = False
+    BRIEF_WAIT = 0.25  # seconds: a probe's wait while the database is unanswered
+    PROBE_INTERVAL = 0.5  # seconds: at most one probe this often
+    probe: threading.Lock  # set by ``bound_pool``
+    next_probe = 0.0
 
     def getconn(self, timeout: float | None = None) -> Any:
+        wait = self.timeout if timeout is None else timeout
         budget = REQUEST_BUDGET.get()
-        if budget is not None and budget.spent:
+        if budget is None:  # a background thread: the library's patience
+            return self._waited(wait, budget)
+        if budget.spent:
             raise DatabaseUnavailableError("the database did not answer in time")
+        if self.unanswered:
+            with self.probe:
+                now = time.monotonic()
+                refused = now < self.next_probe
+                if not refused:
+                    self.next_probe = now + self.PROBE_INTERVAL
+            if refused:
+                budget.spent = True
+                raise DatabaseUnavailableError("the database did not answer in time")
+            wait = min(wait, self.BRIEF_WAIT)
+        return self._waited(wait, budget)
+
+    def _waited(self, wait: float, budget: RequestBudget | None) -> Any:
         try:
-            return super().getconn(timeout)
-        except psycopg.OperationalError:  # PoolTimeout: no connection within the timeout
+            conn = super().getconn(wait)
+        except psycopg.OperationalError:  # PoolTimeout: no connection within the wait
+            self.unanswered = True
             if budget is not None:
                 budget.spent = True
             raise
+        self.unanswered = False
+        return conn
 
 
 def bound_pool(pool: ConnectionPool[Any], timeout: float) -> None:
@@ -96,6 +132,7 @@ def bound_pool(pool: ConnectionPool[Any], timeout: float) -> None:
         options=f"-c statement_timeout={millis}",
     )
     pool.__class__ = BoundedPool  # same state; only ``getconn`` differs
+    cast(BoundedPool, pool).probe = threading.Lock()
 
 
 class BoundedPostgresFactory(PostgresFactory):

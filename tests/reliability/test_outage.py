@@ -104,8 +104,38 @@ def assert_unavailable(answer: Any, elapsed: float, what: str, *, html: bool = F
     assert elapsed <= BOUND, f"{what} took {elapsed:.1f} s (bound {BOUND} s)"
 
 
+def under_load(api: Api, case_id: str, seconds: float, clients: int = 4) -> list[tuple[int, float]]:
+    """``clients`` writers and readers at once for ``seconds``: each answer's status and time."""
+    answers: list[tuple[int, float]] = []
+    lock = threading.Lock()
+    until = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        i = 0
+        while time.monotonic() < until:
+            i += 1
+            started = time.monotonic()
+            if i % 2:
+                key = {"Idempotency-Key": f"load-{n}-{i}"}
+                r = api.client.post(
+                    f"/cases/{case_id}/events", json=note(f"{n}-{i}"), headers=api.agentur | key
+                )
+            else:
+                r = api.client.get(f"/cases/{case_id}", headers=api.agentur)
+            with lock:
+                answers.append((r.status_code, time.monotonic() - started))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 3 * BOUND)
+    return answers
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_postgres_stopped_every_request_fails_fast_then_service_resumes(
-    running: Api, pg: PgInstance
+    running: Api, pg: PgInstance, mode: str
 ) -> None:
     api = running
     case_id = api.register()["case_id"]
@@ -114,7 +144,13 @@ def test_postgres_stopped_every_request_fails_fast_then_service_resumes(
     assert web.get("/ui/cases").status_code == 200
     assert api.client.get("/readyz").status_code == 200
 
-    pg.stop("fast")
+    pg.stop(mode)
+    load = under_load(api, case_id, 2 * TIMEOUT)
+    assert load, "no request was answered"
+    assert {status for status, _ in load} == {503}, sorted({s for s, _ in load})
+    slowest = max(elapsed for _, elapsed in load)
+    assert slowest <= BOUND, f"a request under load took {slowest:.1f} s"
+    print(f"under load: {len(load)} answers, all 503, slowest {slowest:.2f} s")
     key = {"Idempotency-Key": "outage-1"}
     calls: dict[str, Callable[[], httpx.Response]] = {
         "register": lambda: api.client.post("/cases", json=registration(), headers=api.agentur),
