@@ -6,6 +6,7 @@ leak into the rest of the code.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -13,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.database import DB_TIMEOUT_KEY
 from adapters.files import private_sqlite_file
 
 DEFAULT_DATABASE_URL = "sqlite:///var/staffel.db"
@@ -27,6 +29,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     lock_timeout_seconds: int = Field(default=5, ge=1)
+    # the longest a request waits for an unreachable database before it answers 503: bounds
+    # connecting, each statement, waiting for a pooled connection, SQLite's busy wait (ADR 0002)
+    db_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # base64 AES key (16, 24 or 32 bytes): encrypts every stored event and snapshot at rest
     cipher_key: SecretStr | None = None
     compress: bool = False
@@ -118,21 +123,29 @@ def _sqlite_env(settings: Settings) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "APPLICATION_RECORDER_TOPIC": "adapters.recorders:SQLiteStaffelRecorder",
         "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+        # whole seconds, at least one: the library's setting is an integer
+        "SQLITE_LOCK_TIMEOUT": str(_bounded_lock_timeout(settings)),
     }
+
+
+def _bounded_lock_timeout(settings: Settings) -> int:
+    """The lock (SQLite: busy) timeout, never longer than the database timeout."""
+    return max(1, min(settings.lock_timeout_seconds, math.ceil(settings.db_timeout_seconds)))
 
 
 def _postgres_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # the library's factory with its pool bounded by db_timeout_seconds (adapters/database.py)
+        "PERSISTENCE_MODULE": "adapters.database:BoundedPostgresFactory",
+        DB_TIMEOUT_KEY: str(settings.db_timeout_seconds),
         "APPLICATION_RECORDER_TOPIC": "adapters.recorders:PostgresStaffelRecorder",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "staffel",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
-        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+        "POSTGRES_LOCK_TIMEOUT": str(_bounded_lock_timeout(settings)),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_PRE_PING": "y",
         # POSTGRES_ENABLE_DB_FUNCTIONS stays off: with it a tailing reader can miss events.

@@ -3,17 +3,22 @@ The only place that maps domain exceptions to status codes."""
 
 from __future__ import annotations
 
+import sqlite3
 import traceback
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.auth import TokenError
+from adapters.database import is_unavailable, request_budget
 from adapters.views.queries import BadCursorError
 from domain.aggregates import case_errors as ce
 from domain.aggregates import employer_errors as ee
@@ -81,8 +86,27 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: problem_response("conflict: a duplicate, a stale version, a rule of the case"),
     422: problem_response("invalid input; errors name the fields"),
     431: problem_response("the Authorization header is longer than STAFFEL_JWT_MAX_BYTES"),
-    503: problem_response("the read models have not reached min_position yet; retry"),
+    503: problem_response(
+        "the read models have not reached min_position yet, or the database is unavailable"
+        " (database-unavailable); retry after Retry-After seconds"
+    ),
 }
+# the errors a database may raise; ``is_unavailable`` tells an outage (503) from a fault (500)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (PersistenceError, psycopg.Error, sqlite3.Error)
+RETRY_AFTER = "5"  # seconds: a client's next try after the database was unavailable
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def unavailable(method: str) -> tuple[str, dict[str, Any]]:
+    """The detail and further members of the 503 for an unavailable database. A write may
+    have been stored when the connection broke around its commit: the answer says so."""
+    if method in SAFE_METHODS:
+        return "the database is unavailable at the moment; retry after Retry-After seconds", {}
+    return (
+        "the database is unavailable at the moment; the write may or may not have been stored:"
+        " repeat it with the same Idempotency-Key (a stored write then answers as stored)",
+        {"stored": "unknown"},
+    )
 
 
 def problem(
@@ -221,7 +245,24 @@ def _field(loc: tuple[Any, ...], error: Any = None) -> str:
     return ".".join(str(p) for p in loc if p not in skip) or "body"
 
 
+class DatabaseBudget:
+    """Plain ASGI middleware: each request gets one budget of patience with the database
+    (``adapters/database.py``), so an outage answers after about the timeout, not ten."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with request_budget():
+            await self.app(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(DatabaseBudget)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _field(tuple(e["loc"]), e), "message": e["msg"]} for e in exc.errors()]
@@ -275,6 +316,23 @@ def install(app: FastAPI) -> None:
             return problem(status, slug, title, str(exc), **_extra(exc))
 
         app.add_exception_handler(exc_class, domain_error)
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            raise exc  # a fault, not an outage: the 500 below
+        log.warning("database_unavailable", error_type=type(exc).__name__)
+        detail, extra = unavailable(request.method)
+        return problem(
+            503,
+            "database-unavailable",
+            "The database is unavailable",
+            detail,
+            {"Retry-After": RETRY_AFTER},
+            **extra,
+        )
+
+    for database_class in DATABASE_ERRORS:
+        app.add_exception_handler(database_class, database_error)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from adapters.audit.rows import case_rows
+from adapters.database import is_unavailable
 from adapters.keystore import opened
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
@@ -67,6 +68,8 @@ def case_log(app: StaffelApplication, case_id: UUID) -> Log:
         )  # fmt: skip
         return [(r.position, e) for r, e in zip(rows, events, strict=True)]
     except Exception as e:
+        if is_unavailable(e):  # the key store did not answer: a 503, not a damaged log
+            raise
         raise LogUnreadableError(f"an event of case {case_id} cannot be read: {e}") from e
 
 

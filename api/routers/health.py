@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from adapters.auth import TokenError
+from adapters.database import is_unavailable
 from api.deps import ServicesDep
+from api.problems import RETRY_AFTER
 from projections.registry import PROJECTIONS
 from workers.projections import lag
 
@@ -22,15 +24,22 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready: the database answers (within ``STAFFEL_DB_TIMEOUT_SECONDS``, this request's
+    budget: the check never hangs) and the projections run. Not ready: 503 with Retry-After."""
     checks: dict[str, str] = {}
     try:
         services.cases.recorder.max_notification_id()
         checks["database"] = "ok"
     except Exception as e:
+        if not is_unavailable(e):
+            raise
         checks["database"] = f"unreachable: {type(e).__name__}"
     checks["projections"] = "running" if services.supervisor.running else "stopped"
     ready = checks["database"] == "ok" and checks["projections"] == "running"
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    if ready:
+        return JSONResponse({"ready": True, "checks": checks})
+    body = {"ready": False, "checks": checks}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER})
 
 
 def metrics_scraper(request: Request, services: ServicesDep) -> None:

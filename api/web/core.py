@@ -18,9 +18,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from adapters.auth import TokenError
+from adapters.database import is_unavailable
 from api.deps import get_services
 from api.identity import require_known_org
-from api.problems import DOMAIN, ApiError, status_of
+from api.problems import DATABASE_ERRORS, DOMAIN, RETRY_AFTER, ApiError, status_of
 from api.web import forms, text
 from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
@@ -156,6 +157,20 @@ def error_page(request: Request, status: int, message: str, title: str | None = 
     )
 
 
+DATABASE_UNAVAILABLE = (
+    "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Sekunden noch"
+    " einmal. Eine eben abgeschickte Eingabe wurde vielleicht nicht gespeichert: sehen Sie im"
+    " Fall nach, bevor Sie sie wiederholen."
+)
+
+
+def unavailable_page(request: Request) -> Response:
+    """The 503 page while the database is unreachable, with the API's ``Retry-After``."""
+    response = error_page(request, 503, DATABASE_UNAVAILABLE, "Datenbank nicht erreichbar")
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 class WebRoute(APIRoute):
     """Pages answer in HTML: a missing session redirects to the sign-in, every refusal is a page
     in German with the status code the API would give; security headers on all of them."""
@@ -184,6 +199,10 @@ class WebRoute(APIRoute):
                 response = error_page(request, status, text.api_error(status, e.detail))
             except tuple(DOMAIN) as e:
                 response = error_page(request, status_of(e), text.domain_error(e))
+            except DATABASE_ERRORS as e:
+                if not is_unavailable(e):
+                    raise
+                response = unavailable_page(request)
             return finish(request, response)
 
         return handle
