@@ -11,10 +11,12 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import OperationalError
 
+from api.app import create_app
 from domain.actor import acting_as
 from domain.application import StaffelApplication
 from domain.errors import IdempotencyKeyReusedError
 from domain.writes import IdempotencyKey
+from tests.support.api import settings_for
 from tests.support.store import HOLDER, MakeApp, note, register
 
 
@@ -76,3 +78,28 @@ def test_server_made_ids_leave_the_clients_keys_as_they_were(make_app: MakeApp) 
         unkeyed = app.record(case_id, "NoteRecorded", note("c"))
     assert (first.version, unkeyed.version) == (2, 3)
     assert versions(app, case_id) == [1, 2, 3]
+
+
+# the peer endpoints are idempotent by content (a bundle imports once, a receipt's answer has a
+# key derived from it): no client key needed
+BY_CONTENT = {"/handovers/inbox", "/handovers/receipts"}
+
+
+def test_every_writing_endpoint_documents_idempotency_key() -> None:
+    spec = create_app(settings_for("sqlite:///never-opened.db")).openapi()
+    writes = [
+        (method, path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in ("post", "put", "patch", "delete") and path not in BY_CONTENT
+    ]
+    assert len(writes) >= 20
+    missing = [
+        f"{method.upper()} {path}"
+        for method, path, operation in writes
+        if not any(
+            p["in"] == "header" and p["name"] == "Idempotency-Key"
+            for p in operation.get("parameters", [])
+        )
+    ]
+    assert missing == []
