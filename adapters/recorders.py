@@ -1,6 +1,8 @@
 """The library's application recorders, extended by two things written in the same transaction as
 the events: an idempotency record (a retried request finds it and gets the first response; a
-concurrent duplicate collides on the key and records nothing, ADR 0005), and the data keys of
+concurrent duplicate collides on the key and records nothing; every write has one, with the
+client's key or a server-made ``s1:`` id, so a commit of unknown outcome can be looked up,
+ADR 0005), and the data keys of
 new cases (ADR 0008: no case's events without its key, no key without its case)."""
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from adapters.federation.transfer import ensure_tables
 from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
 from adapters.orgs import Organisations
+from adapters.schema_lock import schema_lock
 from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
@@ -45,9 +46,10 @@ def build_case_application(
     settings = settings or Settings()
     private_dir(settings.data_dir)  # keys, the SQLite store, bundles: this account's only
     master = master_key(settings)
-    app = StaffelApplication(
-        env=library_env(settings), today=today, index_id=keyed_index_id(master)
-    )
+    with schema_lock(settings):  # its tables: one process at a time (concurrent starts)
+        app = StaffelApplication(
+            env=library_env(settings), today=today, index_id=keyed_index_id(master)
+        )
     app.keys = CaseKeys(app.recorder, master, app.mapper.transcoder)
     return app
 
@@ -143,19 +145,21 @@ def build_services(
         else None
     )
     verifier = token_verifier(settings, public_key)
-    cases = build_case_application(settings, today=today)
-    store = build_view_store(cases)
-    policy = PolicyWorker(
-        cases,
-        store,
-        orgs.jobcenter_for,
-        lambda org_id: bool((o := orgs.get(org_id)) and o.is_jobcenter),
-    )
-    signing_key = load_or_create_key(settings.signing_key_path)
-    ensure_tables(store)
-    receipts.ensure_tables(store)
-    outbox = Outbox(cases, store, orgs, signing_key)
-    supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
+    with schema_lock(settings):  # every table of the store: one process at a time
+        cases = build_case_application(settings, today=today)
+        store = build_view_store(cases)
+        policy = PolicyWorker(
+            cases,
+            store,
+            orgs.jobcenter_for,
+            lambda org_id: bool((o := orgs.get(org_id)) and o.is_jobcenter),
+        )
+        signing_key = load_or_create_key(settings.signing_key_path)
+        ensure_tables(store)
+        receipts.ensure_tables(store)
+        outbox = Outbox(cases, store, orgs, signing_key)
+        supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
+        access_log, sessions = AccessLog(store), WebSessions(store)
     if start_projections is None:
         start_projections = settings.workers
         supervisor.enabled = settings.workers
@@ -166,12 +170,12 @@ def build_services(
         cases=cases,
         supervisor=supervisor,
         queries=CaseQueries(supervisor.store),
-        access_log=AccessLog(supervisor.store),
+        access_log=access_log,
         orgs=orgs,
         verifier=verifier,
         signing_key=signing_key,
         outbox=outbox,
-        sessions=WebSessions(supervisor.store),
+        sessions=sessions,
     )
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

@@ -20,7 +20,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    Recording,
+    Transcoder,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from domain import policy
@@ -275,8 +281,12 @@ class StaffelApplication(Application[UUID]):
             case_id, lambda case: case.reject_handover(reason=reason), idempotency=idempotency
         )
 
-    def withdraw_handover(self, case_id: UUID, *, reason: str) -> Recorded:
-        return self._command(case_id, lambda case: case.withdraw_handover(reason=reason))
+    def withdraw_handover(
+        self, case_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._command(
+            case_id, lambda case: case.withdraw_handover(reason=reason), idempotency=idempotency
+        )
 
     def erase_personal_data(
         self,
@@ -434,11 +444,17 @@ class StaffelApplication(Application[UUID]):
             collided=lambda: DuplicateEmployerError(account, written[0].id),
         )
 
-    def change_employer(self, employer_id: UUID, **changes: Any) -> Recorded:
-        return self._employer_command(employer_id, lambda e: e.change(**changes))
+    def change_employer(
+        self, employer_id: UUID, idempotency: IdempotencyKey | None = None, **changes: Any
+    ) -> Recorded:
+        return self._employer_command(employer_id, lambda e: e.change(**changes), idempotency)
 
-    def deactivate_employer(self, employer_id: UUID, *, reason: str) -> Recorded:
-        return self._employer_command(employer_id, lambda e: e.deactivate(reason=reason))
+    def deactivate_employer(
+        self, employer_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._employer_command(
+            employer_id, lambda e: e.deactivate(reason=reason), idempotency
+        )
 
     # -- offers -------------------------------------------------------------------------------
 
@@ -474,14 +490,18 @@ class StaffelApplication(Application[UUID]):
 
         return self._save(publish, idempotency)
 
-    def pause_offer(self, offer_id: UUID, *, reason: str) -> Recorded:
-        return self._offer_command(offer_id, lambda o, e: o.pause(e, reason=reason))
+    def pause_offer(
+        self, offer_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._offer_command(offer_id, lambda o, e: o.pause(e, reason=reason), idempotency)
 
-    def reopen_offer(self, offer_id: UUID) -> Recorded:
-        return self._offer_command(offer_id, lambda o, e: o.reopen(e))
+    def reopen_offer(self, offer_id: UUID, idempotency: IdempotencyKey | None = None) -> Recorded:
+        return self._offer_command(offer_id, lambda o, e: o.reopen(e), idempotency)
 
-    def withdraw_offer(self, offer_id: UUID, *, reason: str) -> Recorded:
-        return self._offer_command(offer_id, lambda o, e: o.withdraw(e, reason=reason))
+    def withdraw_offer(
+        self, offer_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._offer_command(offer_id, lambda o, e: o.withdraw(e, reason=reason), idempotency)
 
     # -- volunteers -----------------------------------------------------------------------------
 
@@ -514,17 +534,25 @@ class StaffelApplication(Application[UUID]):
 
         return self._save(register, idempotency, collided=taken)
 
-    def change_volunteer(self, volunteer_id: UUID, **changes: Any) -> Recorded:
-        return self._volunteer_command(volunteer_id, lambda v: v.change(**changes))
+    def change_volunteer(
+        self, volunteer_id: UUID, idempotency: IdempotencyKey | None = None, **changes: Any
+    ) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.change(**changes), idempotency)
 
-    def pause_volunteer(self, volunteer_id: UUID, *, reason: str) -> Recorded:
-        return self._volunteer_command(volunteer_id, lambda v: v.pause(reason=reason))
+    def pause_volunteer(
+        self, volunteer_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.pause(reason=reason), idempotency)
 
-    def resume_volunteer(self, volunteer_id: UUID) -> Recorded:
-        return self._volunteer_command(volunteer_id, lambda v: v.resume())
+    def resume_volunteer(
+        self, volunteer_id: UUID, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.resume(), idempotency)
 
-    def volunteer_leaves(self, volunteer_id: UUID, *, reason: str) -> Recorded:
-        return self._volunteer_command(volunteer_id, lambda v: v.leave(reason=reason))
+    def volunteer_leaves(
+        self, volunteer_id: UUID, *, reason: str, idempotency: IdempotencyKey | None = None
+    ) -> Recorded:
+        return self._volunteer_command(volunteer_id, lambda v: v.leave(reason=reason), idempotency)
 
     # -- reads for deciding ---------------------------------------------------------------------
 
@@ -642,33 +670,44 @@ class StaffelApplication(Application[UUID]):
             raise VersionConflictError(case_id, case.version)
         return case
 
-    def _employer_command(self, employer_id: UUID, command: Callable[[Employer], None]) -> Recorded:
+    def _employer_command(
+        self,
+        employer_id: UUID,
+        command: Callable[[Employer], None],
+        idempotency: IdempotencyKey | None = None,
+    ) -> Recorded:
         def run() -> list[Aggregate]:
             employer = self.get_employer(employer_id)
             command(employer)
             return [employer]
 
-        return self._save(run)
+        return self._save(run, idempotency)
 
     def _offer_command(
-        self, offer_id: UUID, command: Callable[[Offer, Employer], None]
+        self,
+        offer_id: UUID,
+        command: Callable[[Offer, Employer], None],
+        idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
         def run() -> list[Aggregate]:
             offer = self.get_offer(offer_id)
             command(offer, self.get_employer(offer.employer_id))
             return [offer]
 
-        return self._save(run)
+        return self._save(run, idempotency)
 
     def _volunteer_command(
-        self, volunteer_id: UUID, command: Callable[[Volunteer], None]
+        self,
+        volunteer_id: UUID,
+        command: Callable[[Volunteer], None],
+        idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
         def run() -> list[Aggregate]:
             volunteer = self.get_volunteer(volunteer_id)
             command(volunteer)
             return [volunteer]
 
-        return self._save(run)
+        return self._save(run, idempotency)
 
     def _save(
         self,
@@ -695,29 +734,40 @@ class StaffelApplication(Application[UUID]):
         ``attempts`` times in all, then ``collided()`` is raised (None: the ``IntegrityError``).
         ``raced``: errors of ``change`` that may as well mean this very request got there first.
 
-        What a write does around the store belongs here and nowhere else (issues 15/16 extend
-        it: commits of unknown outcome, retries without If-Match, group commit).
+        Every command carries an id, stored with its events: the client's key, else one made
+        here (``IdempotencyKey.server_made``). A commit of unknown outcome (the connection lost
+        around COMMIT: the library's retry then collides with the write's own rows, an
+        ``IntegrityError``, or its retries run out, an ``OperationalError``) is decided by
+        looking the id up: stored, the write answers with what was stored (never a conflict);
+        not stored, the write failed (a conflict, or the store's error: a 503).
+
+        What a write does around the store belongs here and nowhere else (issue 16 extends it:
+        retries without If-Match, group commit).
         """
         if (replayed := self._replayed(idempotency)) is not None:
             return replayed
+        command_id = idempotency or IdempotencyKey.server_made()
         for attempt in range(1, attempts + 1):
             try:
                 aggregates = change()
             except raced:
-                if (replayed := self._replayed(idempotency)) is not None:
+                if (replayed := self._replayed(command_id)) is not None:
                     return replayed
                 raise
             subject = next((a for a in aggregates if isinstance(a, Case)), aggregates[0])
             digest = subject.digest if isinstance(subject, Case) else ""
-            kwargs: dict[str, Any] = {}
-            if idempotency is not None:
-                kwargs["idempotency"] = IdempotencyRecord(
-                    idempotency.key, idempotency.request_hash, subject.id, subject.version, digest
-                )
+            record = IdempotencyRecord(
+                command_id.key, command_id.request_hash, subject.id, subject.version, digest
+            )
             try:
-                recordings = self.save(*aggregates, **kwargs)
+                recordings = self.save(*aggregates, idempotency=record)
+            except (OperationalError, InterfaceError):
+                # the store went away around the commit: stored or not, the id tells
+                if (replayed := self._replayed(command_id)) is not None:
+                    return replayed
+                raise
             except IntegrityError:
-                if (replayed := self._replayed(idempotency)) is not None:
+                if (replayed := self._replayed(command_id)) is not None:
                     return replayed
                 if attempt < attempts:
                     continue

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
+
+SERVER_MADE = "server-made"  # the request hash of an id the server made (never a client's)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,14 @@ class IdempotencyKey:
 
     key: str
     request_hash: str
+
+    @classmethod
+    def server_made(cls) -> IdempotencyKey:
+        """A command id for a write whose client sent no Idempotency-Key: stored with the events
+        like a client's key, so that a commit of unknown outcome can be looked up (ADR 0005).
+        ``s1:`` never begins a client's stored key (those are ``u1:`` hashes), so no client key
+        can replay it, and nothing but the write that made it ever looks it up."""
+        return cls("s1:" + uuid4().hex, SERVER_MADE)
 
 
 @dataclass(frozen=True)

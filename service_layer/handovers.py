@@ -12,7 +12,7 @@ from adapters.federation.bundle import BundleError
 from adapters.views.queries import Page
 from domain.actor import acting_as
 from domain.principal import Principal
-from domain.writes import Recorded
+from domain.writes import IdempotencyKey, Recorded
 from service_layer import access
 from service_layer.cases import actor_of, require_known
 from service_layer.errors import InvalidInputError, SenderAnswerRefusedError, SenderRefusedError
@@ -27,7 +27,12 @@ from service_layer.ports import Services
 
 
 def offer(
-    services: Services, principal: Principal, case_id: UUID, to_org: str, reason: str
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    to_org: str,
+    reason: str,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     access.require_staff(principal)
     require_known(services, principal, case_id)
@@ -35,14 +40,22 @@ def offer(
         detail = f"'{to_org}' is not a known organisation"
         raise InvalidInputError("to_org", "unknown organisation", detail)
     with acting_as(actor_of(principal)):
-        return services.cases.offer_handover(case_id, to_org=to_org, reason=reason)
+        return services.cases.offer_handover(
+            case_id, to_org=to_org, reason=reason, idempotency=idem
+        )
 
 
-def withdraw(services: Services, principal: Principal, case_id: UUID, reason: str) -> Recorded:
+def withdraw(
+    services: Services,
+    principal: Principal,
+    case_id: UUID,
+    reason: str,
+    idem: IdempotencyKey | None = None,
+) -> Recorded:
     access.require_staff(principal)
     require_known(services, principal, case_id)
     with acting_as(actor_of(principal)):
-        return services.cases.withdraw_handover(case_id, reason=reason)
+        return services.cases.withdraw_handover(case_id, reason=reason, idempotency=idem)
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ def answer(
     version: int | None = None,
     digest: str | None = None,
     reason: str | None = None,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded | Pending:
     """Accept (acknowledging ``version`` and ``digest``) or reject an offer. For a case offered
     by another deployment the answer goes to the sender, whose log records it."""
@@ -75,8 +89,12 @@ def answer(
             if decision == "accepted":
                 assert version is not None
                 assert digest is not None
-                return services.cases.accept_handover(case_id, version=version, digest=digest)
-            return services.cases.reject_handover(case_id, reason=reason or "abgelehnt")
+                return services.cases.accept_handover(
+                    case_id, version=version, digest=digest, idempotency=idem
+                )
+            return services.cases.reject_handover(
+                case_id, reason=reason or "abgelehnt", idempotency=idem
+            )
     prepared = prepare_answer(
         services, actor_of(principal), case_id, decision=decision, version=version,
         digest=digest, reason=reason,

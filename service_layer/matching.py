@@ -238,11 +238,16 @@ def release_mentor(
     case_id: UUID,
     released_on: date | None = None,
     expected_version: int | None = None,
+    idempotency: IdempotencyKey | None = None,
 ) -> Recorded:
     """The case's holder ends the mentoring (``MentorReleased``)."""
     access.require(principal, *STAFF_ROLES, doing="release mentors")
     operations.require_known(services, principal, case_id)
     with acting_as(operations.actor_of(principal)):
         return services.cases.release_mentor(
-            case_id, volunteer_id, released_on=released_on, expected_version=expected_version
+            case_id,
+            volunteer_id,
+            released_on=released_on,
+            expected_version=expected_version,
+            idempotency=idempotency,
         )

@@ -101,21 +101,29 @@ def register_employer(
 
 
 def change_employer(
-    services: Services, principal: Principal, employer_id: UUID, changes: dict[str, Any]
+    services: Services,
+    principal: Principal,
+    employer_id: UUID,
+    changes: dict[str, Any],
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     """Change the fields given (plain values: tuples, a ``ContactPerson``)."""
     access.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="change employers")
     require_org(services, "caring_org", changes.get("caring_org"))
     with acting_as(actor_of(principal)):
-        return services.cases.change_employer(employer_id, **changes)
+        return services.cases.change_employer(employer_id, idem, **changes)
 
 
 def deactivate_employer(
-    services: Services, principal: Principal, employer_id: UUID, reason: str
+    services: Services,
+    principal: Principal,
+    employer_id: UUID,
+    reason: str,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     access.require(principal, *STAFF_ROLES, Role.EMPLOYER, doing="deactivate employers")
     with acting_as(actor_of(principal)):
-        return services.cases.deactivate_employer(employer_id, reason=reason)
+        return services.cases.deactivate_employer(employer_id, reason=reason, idempotency=idem)
 
 
 def employers(
@@ -190,24 +198,36 @@ def publish_offer(
         )
 
 
-def pause_offer(services: Services, principal: Principal, offer_id: UUID, reason: str) -> Recorded:
-    access.require(principal, *OFFER_MANAGERS, doing="change offers")
-    with acting_as(actor_of(principal)):
-        return services.cases.pause_offer(offer_id, reason=reason)
-
-
-def reopen_offer(services: Services, principal: Principal, offer_id: UUID) -> Recorded:
-    access.require(principal, *OFFER_MANAGERS, doing="change offers")
-    with acting_as(actor_of(principal)):
-        return services.cases.reopen_offer(offer_id)
-
-
-def withdraw_offer(
-    services: Services, principal: Principal, offer_id: UUID, reason: str
+def pause_offer(
+    services: Services,
+    principal: Principal,
+    offer_id: UUID,
+    reason: str,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     access.require(principal, *OFFER_MANAGERS, doing="change offers")
     with acting_as(actor_of(principal)):
-        return services.cases.withdraw_offer(offer_id, reason=reason)
+        return services.cases.pause_offer(offer_id, reason=reason, idempotency=idem)
+
+
+def reopen_offer(
+    services: Services, principal: Principal, offer_id: UUID, idem: IdempotencyKey | None = None
+) -> Recorded:
+    access.require(principal, *OFFER_MANAGERS, doing="change offers")
+    with acting_as(actor_of(principal)):
+        return services.cases.reopen_offer(offer_id, idem)
+
+
+def withdraw_offer(
+    services: Services,
+    principal: Principal,
+    offer_id: UUID,
+    reason: str,
+    idem: IdempotencyKey | None = None,
+) -> Recorded:
+    access.require(principal, *OFFER_MANAGERS, doing="change offers")
+    with acting_as(actor_of(principal)):
+        return services.cases.withdraw_offer(offer_id, reason=reason, idempotency=idem)
 
 
 def offer_out(doc: Doc, employer: Doc | None) -> Doc:
@@ -291,33 +311,52 @@ def _own_or_staff(principal: Principal, volunteer_id: UUID) -> None:
 
 
 def change_volunteer(
-    services: Services, principal: Principal, volunteer_id: UUID, changes: dict[str, Any]
+    services: Services,
+    principal: Principal,
+    volunteer_id: UUID,
+    changes: dict[str, Any],
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
-        return services.cases.change_volunteer(volunteer_id, **changes)
+        return services.cases.change_volunteer(volunteer_id, idem, **changes)
 
 
 def pause_volunteer(
-    services: Services, principal: Principal, volunteer_id: UUID, reason: str
+    services: Services,
+    principal: Principal,
+    volunteer_id: UUID,
+    reason: str,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
-        return services.cases.pause_volunteer(volunteer_id, reason=reason)
+        return services.cases.pause_volunteer(volunteer_id, reason=reason, idempotency=idem)
 
 
-def resume_volunteer(services: Services, principal: Principal, volunteer_id: UUID) -> Recorded:
+def resume_volunteer(
+    services: Services,
+    principal: Principal,
+    volunteer_id: UUID,
+    idem: IdempotencyKey | None = None,
+) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
-        return services.cases.resume_volunteer(volunteer_id)
+        return services.cases.resume_volunteer(volunteer_id, idem)
 
 
 def volunteer_leaves(
-    services: Services, principal: Principal, volunteer_id: UUID, reason: str | None
+    services: Services,
+    principal: Principal,
+    volunteer_id: UUID,
+    reason: str | None,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded:
     _own_or_staff(principal, volunteer_id)
     with acting_as(actor_of(principal)):
-        return services.cases.volunteer_leaves(volunteer_id, reason=reason or "ausgeschieden")
+        return services.cases.volunteer_leaves(
+            volunteer_id, reason=reason or "ausgeschieden", idempotency=idem
+        )
 
 
 def volunteer_out(doc: Doc) -> Doc:

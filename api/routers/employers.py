@@ -74,9 +74,12 @@ def change_employer(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
     """Change the fields given: the employer itself or the organisation looking after it."""
-    result = partners.change_employer(services, principal, employer_id, body.changes())
+    path = f"/employers/{employer_id}"
+    idem = idempotency_key(principal, key, "PATCH", path, body.model_dump(mode="json"))
+    result = partners.change_employer(services, principal, employer_id, body.changes(), idem)
     return written(request, SavedOut, result, status=200)
 
 
@@ -89,6 +92,9 @@ def deactivate_employer(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.deactivate_employer(services, principal, employer_id, body.reason)
+    path = f"/employers/{employer_id}/deactivate"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = partners.deactivate_employer(services, principal, employer_id, body.reason, idem)
     return written(request, SavedOut, result)

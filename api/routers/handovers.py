@@ -8,7 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import PrincipalDep, ReadYourWrites, ServicesDep
+from api.deps import (
+    IdempotencyHeader,
+    PrincipalDep,
+    ReadYourWrites,
+    ServicesDep,
+    idempotency_key,
+)
 from api.problems import PROBLEMS
 from api.responses import written
 from api.routers.cases import CREATED
@@ -29,8 +35,11 @@ def offer(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = handovers.offer(services, principal, case_id, body.to_org, body.reason)
+    path = f"/cases/{case_id}/handover"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = handovers.offer(services, principal, case_id, body.to_org, body.reason, idem)
     return written(request, Recorded, result)
 
 
@@ -43,13 +52,18 @@ def accept(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
     """Acknowledge the case's whole stream up to ``version`` by its ``digest`` and take it over.
     For a case offered by another deployment the answer goes to the sender, whose log records
-    it; the reply (201) or, when the sender is unreachable, the queued receipt (202) follows."""
+    it; the reply (201) or, when the sender is unreachable, the queued receipt (202) follows.
+    With an ``Idempotency-Key`` a retried accept gets the first answer."""
+    path = f"/cases/{case_id}/handover/accept"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
     result = handovers.answer(
-        services, principal, case_id, "accepted", version=body.version, digest=body.digest
-    )
+        services, principal, case_id, "accepted", version=body.version, digest=body.digest,
+        idem=idem,
+    )  # fmt: skip
     return answered(result, request)
 
 
@@ -62,8 +76,13 @@ def reject(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = handovers.answer(services, principal, case_id, "rejected", reason=body.reason)
+    path = f"/cases/{case_id}/handover/reject"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = handovers.answer(
+        services, principal, case_id, "rejected", reason=body.reason, idem=idem
+    )
     return answered(result, request)
 
 
@@ -79,9 +98,15 @@ def withdraw(
     services: ServicesDep,
     principal: PrincipalDep,
     body: Reason | None = None,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
     reason = body.reason if body else "zurückgezogen"
-    return written(request, Recorded, handovers.withdraw(services, principal, case_id, reason))
+    path = f"/cases/{case_id}/handover/withdraw"
+    idem = idempotency_key(
+        principal, key, "POST", path, body.model_dump(mode="json") if body else None
+    )
+    result = handovers.withdraw(services, principal, case_id, reason, idem)
+    return written(request, Recorded, result)
 
 
 def answered(result: RecordedResult | handovers.Pending, request: Request) -> JSONResponse:

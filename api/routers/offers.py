@@ -82,24 +82,43 @@ def get_offer(
 
 @router.post("/{offer_id}/pause", status_code=201, response_model=SavedOut, responses=WRITTEN)
 def pause_offer(
-    offer_id: UUID, body: Reason, request: Request, services: ServicesDep, principal: PrincipalDep
+    offer_id: UUID,
+    body: Reason,
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.pause_offer(services, principal, offer_id, body.reason)
+    path = f"/offers/{offer_id}/pause"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = partners.pause_offer(services, principal, offer_id, body.reason, idem)
     return written(request, SavedOut, result)
 
 
 @router.post("/{offer_id}/reopen", status_code=201, response_model=SavedOut, responses=WRITTEN)
 def reopen_offer(
-    offer_id: UUID, request: Request, services: ServicesDep, principal: PrincipalDep
+    offer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    return written(request, SavedOut, partners.reopen_offer(services, principal, offer_id))
+    idem = idempotency_key(principal, key, "POST", f"/offers/{offer_id}/reopen", None)
+    return written(request, SavedOut, partners.reopen_offer(services, principal, offer_id, idem))
 
 
 @router.post("/{offer_id}/withdraw", status_code=201, response_model=SavedOut, responses=WRITTEN)
 def withdraw_offer(
-    offer_id: UUID, body: Reason, request: Request, services: ServicesDep, principal: PrincipalDep
+    offer_id: UUID,
+    body: Reason,
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.withdraw_offer(services, principal, offer_id, body.reason)
+    path = f"/offers/{offer_id}/withdraw"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = partners.withdraw_offer(services, principal, offer_id, body.reason, idem)
     return written(request, SavedOut, result)
 
 

@@ -108,8 +108,11 @@ def change_volunteer(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.change_volunteer(services, principal, volunteer_id, body.changes())
+    path = f"/volunteers/{volunteer_id}"
+    idem = idempotency_key(principal, key, "PATCH", path, body.model_dump(mode="json"))
+    result = partners.change_volunteer(services, principal, volunteer_id, body.changes(), idem)
     return written(request, SavedOut, result, status=200)
 
 
@@ -120,16 +123,24 @@ def pause_volunteer(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.pause_volunteer(services, principal, volunteer_id, body.reason)
+    path = f"/volunteers/{volunteer_id}/pause"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = partners.pause_volunteer(services, principal, volunteer_id, body.reason, idem)
     return written(request, SavedOut, result)
 
 
 @router.post("/{volunteer_id}/resume", status_code=201, response_model=SavedOut, responses=WRITTEN)
 def resume_volunteer(
-    volunteer_id: UUID, request: Request, services: ServicesDep, principal: PrincipalDep
+    volunteer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.resume_volunteer(services, principal, volunteer_id)
+    idem = idempotency_key(principal, key, "POST", f"/volunteers/{volunteer_id}/resume", None)
+    result = partners.resume_volunteer(services, principal, volunteer_id, idem)
     return written(request, SavedOut, result)
 
 
@@ -140,8 +151,11 @@ def volunteer_leaves(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    result = partners.volunteer_leaves(services, principal, volunteer_id, body.reason)
+    path = f"/volunteers/{volunteer_id}/leave"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
+    result = partners.volunteer_leaves(services, principal, volunteer_id, body.reason, idem)
     return written(request, SavedOut, result)
 
 
@@ -180,9 +194,12 @@ def release_mentee(
     services: ServicesDep,
     principal: PrincipalDep,
     expected: ExpectedVersion,
+    key: IdempotencyHeader = None,
 ) -> JSONResponse:
     """The case's holder ends the mentoring (``MentorReleased``)."""
+    path = f"/volunteers/{volunteer_id}/mentees/{case_id}/release"
+    idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
     result = matching.release_mentor(
-        services, principal, volunteer_id, case_id, body.released_on, expected
+        services, principal, volunteer_id, case_id, body.released_on, expected, idem
     )
     return written(request, Recorded, result)

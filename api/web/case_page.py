@@ -44,7 +44,7 @@ from domain.errors import (
 )
 from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import VolunteerState, as_uuid
-from domain.writes import Recorded
+from domain.writes import IdempotencyKey, Recorded
 from projections import labels as de
 from projections.summary import person_doc
 from service_layer import access, data_protection, handovers, matching, partners
@@ -185,6 +185,10 @@ def case_page(
         subject_access=may_request_subject_access(principal.roles, principal.org, doc["holder"]),
         erase=forms.ERASE if erases else None,
         erase_request_key=(values or {}).get("request_key") or uuid.uuid4().hex,
+        # each form its own key, kept when the form comes back with an error (ADR 0005)
+        request_key=lambda key: (
+            ((values or {}).get("request_key") if key == open_form else None) or uuid.uuid4().hex
+        ),
         legend=text.markers_in(texts),
         placement_kinds=de.PLACEMENT,
         open_form=open_form,
@@ -217,26 +221,28 @@ def perform(
     form: forms.Form,
     body: BaseModel,
     expected: int | None,
+    idem: IdempotencyKey | None = None,
 ) -> Recorded | handovers.Pending:
     if form is forms.MENTOR:
         assert isinstance(body, forms.ChooseMentor)
         return matching.assign_mentor(
-            services, principal, body.volunteer_id, case_id, body.assigned_on, expected
+            services, principal, body.volunteer_id, case_id, body.assigned_on, expected, idem
         )
     if form.event is not None:
         assert isinstance(body, EventIn)
         fields = body.to_fields()
-        return operations.record(services, principal, case_id, form.event, fields, expected)
+        return operations.record(services, principal, case_id, form.event, fields, expected, idem)
     if isinstance(body, OfferHandover):
-        return handovers.offer(services, principal, case_id, body.to_org, body.reason)
+        return handovers.offer(services, principal, case_id, body.to_org, body.reason, idem)
     if isinstance(body, AcceptHandover):
         return handovers.answer(
-            services, principal, case_id, "accepted", version=body.version, digest=body.digest
-        )
+            services, principal, case_id, "accepted", version=body.version, digest=body.digest,
+            idem=idem,
+        )  # fmt: skip
     assert isinstance(body, Reason)
     if form is forms.WITHDRAW:
-        return handovers.withdraw(services, principal, case_id, body.reason)
-    return handovers.answer(services, principal, case_id, "rejected", reason=body.reason)
+        return handovers.withdraw(services, principal, case_id, body.reason, idem)
+    return handovers.answer(services, principal, case_id, "rejected", reason=body.reason, idem=idem)
 
 
 def rule_field(form: forms.Form, error: Exception) -> str:
@@ -270,6 +276,11 @@ def submit(
 
     if body is None:
         return again(422, errors=errors)
+    # the form's own key: a repeated submission (a retry, a double click) records once
+    idem = idempotency_key(
+        principal, posted.get("request_key") or None, "POST",
+        f"/ui/cases/{case_id}/forms/{key}", body.model_dump(mode="json"),
+    )  # fmt: skip
     try:
         result = perform(
             request,
@@ -279,6 +290,7 @@ def submit(
             form,
             body,
             int(expected) if re.fullmatch(r"[0-9]{1,18}", expected) else None,
+            idem,
         )
     except VersionConflictError as e:
         return again(409, conflict=e.current_version)
