@@ -2,6 +2,10 @@
 started again by each test if a scenario left it stopped), a fresh database per test, and the
 ``staffel`` processes a test starts, stopped at its end.
 
+The instance runs with ``fsync=on`` (``PgInstance``'s docstring): slower commits, and so more
+commits of unknown outcome when PostgreSQL is restarted or a backend terminated under load. One
+instance serves every scenario; each test has its own database on it.
+
 Under ``CI=true`` a server that cannot be started fails the run; elsewhere the suite is skipped.
 """
 

@@ -62,7 +62,13 @@ class Attempt:
 
     @property
     def outcome(self) -> str:
+        """5xx and no answer are ambiguous; so is a 409 or 425 saying a request with the same
+        Idempotency-Key is still in progress (retry later); any other 4xx is a refusal."""
         if self.status is None or self.status >= 500:
+            return AMBIGUOUS
+        if self.status in (409, 425) and any(
+            word in self.body.lower() for word in ("in-progress", "in progress", "idempotency-key")
+        ):
             return AMBIGUOUS
         return ACK if self.status < 300 else REFUSED
 
