@@ -26,8 +26,6 @@ from tests.support.pg_instance import PgInstance
 from tests.support.processes import ProjectWorker, ServeProcess, StaffelProcess, production_env
 from workers.projections import build_view_store
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture(scope="session")
 def pg_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgInstance]:

@@ -12,7 +12,6 @@ from tests.reliability.conftest import Deployment
 from tests.support.pg_instance import PgInstance
 from tests.support.processes import wait_until
 
-pytestmark = pytest.mark.postgres
 ROUNDS = 3
 
 

@@ -9,14 +9,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-import pytest
-
 from tests.reliability.conftest import Deployment
 from tests.support.history import Load, check, no_server_errors, report
 from tests.support.pg_instance import PgInstance
 from tests.support.processes import JWT_SECRET
-
-pytestmark = pytest.mark.postgres
 
 DB_TIMEOUT = 2.0  # STAFFEL_DB_TIMEOUT_SECONDS for the server
 FAST = DB_TIMEOUT + 2.5  # the slowest answer allowed

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
-
 from tests.reliability.conftest import Deployment
 from tests.support.history import Load, check, no_server_errors, report
 from tests.support.processes import JWT_SECRET, STAFFEL, wait_until
-
-pytestmark = pytest.mark.postgres
 
 
 def test_two_servers_and_a_worker_with_the_leader_killed(deployment: Deployment) -> None:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import time
 
 import httpx
-import pytest
 
 from tests.reliability.conftest import Deployment
 from tests.support.history import Load, check, no_server_errors, report
 from tests.support.pg_instance import PgInstance
 from tests.support.processes import JWT_SECRET, wait_until
-
-pytestmark = pytest.mark.postgres
 
 DB_TIMEOUT = 2.0  # STAFFEL_DB_TIMEOUT_SECONDS for the server
 DOWN = 3 * DB_TIMEOUT  # how long PostgreSQL stays down

@@ -4,14 +4,10 @@ the write is stored, no answer is a 500, and the read models equal a rebuild."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.reliability.conftest import Deployment
 from tests.support.history import Load, check, no_server_errors, report
 from tests.support.pg_instance import PgInstance
 from tests.support.processes import JWT_SECRET
-
-pytestmark = pytest.mark.postgres
 
 
 def test_postgres_restarted_immediately_under_load(pg: PgInstance, deployment: Deployment) -> None:

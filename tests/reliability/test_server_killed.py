@@ -3,13 +3,9 @@ acknowledged write is lost or stored twice, the read models equal a rebuild from
 
 from __future__ import annotations
 
-import pytest
-
 from tests.reliability.conftest import Deployment
 from tests.support.history import Load, check, no_server_errors, report
 from tests.support.processes import JWT_SECRET
-
-pytestmark = pytest.mark.postgres
 
 
 def test_a_server_killed_under_load_loses_nothing_acknowledged(deployment: Deployment) -> None:
