@@ -34,11 +34,13 @@ def test_two_processes_started_at_once_on_a_fresh_store_both_come_up(
         pair = (first, second)
 
         def settled() -> bool:
-            return not all(p.alive() for p in pair) or all(p.ready() for p in pair)  # noqa: B023
+            return not all(p.alive() for p in pair) or all(p.responds() for p in pair)  # noqa: B023
 
         wait_until(settled, 40, 0.1)
         died = [p.log.name for p in pair if not p.alive()]
         assert not died, f"round {round_}: {died} died at start\n{deployment.logs_tail(6)}"
-        assert all(p.ready() for p in pair), f"round {round_}: not ready\n{deployment.logs_tail()}"
+        assert all(p.responds() for p in pair), (
+            f"round {round_}: not ready\n{deployment.logs_tail()}"
+        )
         for p in pair:
             p.kill()  # quicker than a clean stop; the next round uses a fresh store

@@ -122,9 +122,14 @@ class ServeProcess(StaffelProcess):
         return f"http://127.0.0.1:{self.port}"
 
     def ready(self) -> bool:
+        """Whether ``/readyz`` answers 200; fails with the log's tail when the process died."""
+        assert self.alive(), self.log.read_text()[-5000:]
+        return self.responds()
+
+    def responds(self) -> bool:
+        """Whether ``/readyz`` answers 200 (False, not a failure, when the process died)."""
         import httpx
 
-        assert self.alive(), self.log.read_text()[-5000:]
         try:
             return httpx.get(self.base_url + "/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
