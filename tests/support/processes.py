@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STAFFEL = str(Path(sys.executable).with_name("staffel"))
+JWT_SECRET = "staffel-fault-suite-jwt-secret-0123456789"  # production_env's; tokens minted with it
 
 
 @dataclass
@@ -79,3 +80,66 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def production_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``staffel`` process as production runs it (no demo): the demo's
+    organisations, a JWT secret, the issuer and audience the tests' tokens name, JSON logs. The
+    master key is the tests' (``tests/conftest.py`` puts it into the environment)."""
+    import os
+
+    from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
+    from demo import ORGS_FILE
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "STAFFEL_DATABASE_URL": database_url,
+        "STAFFEL_DATA_DIR": str(data_dir),
+        "STAFFEL_ORGS_FILE": str(ORGS_FILE),
+        "STAFFEL_JWT_SECRET": JWT_SECRET,
+        "STAFFEL_JWT_ISSUER": DEFAULT_JWT_ISSUER,
+        "STAFFEL_JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
+        "STAFFEL_DEMO": "false",
+        "STAFFEL_SEED": "false",
+        "STAFFEL_LOG_FORMAT": "json",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+class ServeProcess(StaffelProcess):
+    """``staffel serve --port PORT [ARGS]`` on loopback; ``ready()`` asks its ``/readyz``."""
+
+    def __init__(
+        self, env: dict[str, str], log: Path, port: int | None = None, args: Sequence[str] = ()
+    ) -> None:
+        self.port = port or free_port()
+        super().__init__(["serve", "--port", str(self.port), *args], env, log)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ready(self) -> bool:
+        """Whether ``/readyz`` answers 200; fails with the log's tail when the process died."""
+        assert self.alive(), self.log.read_text()[-5000:]
+        return self.responds()
+
+    def responds(self) -> bool:
+        """Whether ``/readyz`` answers 200 (False, not a failure, when the process died)."""
+        import httpx
+
+        try:
+            return httpx.get(self.base_url + "/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        assert wait_until(self.ready, timeout, 0.1), (
+            f"{self.base_url} not ready in {timeout} s\n{self.log.read_text()[-5000:]}"
+        )
+
+    def restart(self) -> None:
+        """Start the same command again (after ``kill`` or ``stop``), on the same port."""
+        self.__post_init__()
