@@ -259,14 +259,12 @@ def test_an_http_only_process_runs_no_workers_and_counts_as_ready(
 
 
 def test_a_leader_whose_lock_session_is_terminated_stops_and_the_lead_moves_on(
-    backend: str, tmp_path: Path
+    postgres_server: str, tmp_path: Path
 ) -> None:
     """PostgreSQL only: the lock's session ended by the server (``pg_terminate_backend``, as in
     a restart) frees the lock; the leader notices before its next round and competes again, so
     there is one leader again within seconds, and never two for longer than that check."""
-    if backend.startswith("sqlite"):
-        pytest.skip("a PostgreSQL session's lock")
-    url = fresh_database_url(backend, tmp_path)
+    url = fresh_database_url(postgres_server, tmp_path)
     apps = [build_app(url) for _ in range(2)]
     supervisors = [Supervisor(app, poll_interval=0.05) for app in apps]
     try:
