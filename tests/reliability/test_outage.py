@@ -36,7 +36,9 @@ from tests.support.pg_instance import PgInstance
 from tests.support.web import signed_in
 
 TIMEOUT = 1.5  # STAFFEL_DB_TIMEOUT_SECONDS in these tests
-BOUND = TIMEOUT + 1.5  # the longest any request may take while the database is gone
+# the longest any request may take while the database is gone: the timeout, and slack for a
+# loaded 2-core machine (the fault suite allows the same: tests/reliability/test_postgres_down.py)
+BOUND = TIMEOUT + 2.5
 
 
 def timed(call: Callable[[], httpx.Response], limit: float = BOUND + 10) -> tuple[Any, float]:
