@@ -25,6 +25,7 @@ from api.routers import (
     data_protection,
     employers,
     federation,
+    handover_sheet,
     handovers,
     health,
     matching,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(health.router)
     app.include_router(audit.router)
     app.include_router(data_protection.router)
+    app.include_router(handover_sheet.router)
     web.install(app, settings)
     app.include_router(subject_access_page.router)
     app.add_middleware(PeerBodyLimit, limit=settings.max_peer_body_bytes)

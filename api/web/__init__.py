@@ -13,6 +13,7 @@ from api.web import (
     case_page,
     cases,
     employers,
+    handover_sheet,
     handovers,
     matches,
     mentors,
@@ -24,8 +25,8 @@ from api.web.core import HERE
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    for module in (signin, cases, case_page, handovers, statistics, audit, employers, offers,
-                   matches, mentors):  # fmt: skip
+    for module in (signin, cases, case_page, handover_sheet, handovers, statistics, audit,
+                   employers, offers, matches, mentors):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     if settings.demo:
