@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run demo-federation test lint imports typecheck pytest bench clean
+.PHONY: install browser pango run demo-federation test lint imports typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-install: $(STAMP) browser
+install: $(STAMP) browser pango
+
+# WeasyPrint (the Übergabebogen's PDF) needs Pango; Debian's chromium brings it, this makes sure.
+pango:
+	@if ! ldconfig -p | grep -q 'libpango-1.0.so.0' || ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+		echo "installing Pango for WeasyPrint (PDF)"; \
+		$(APT) install -y libpango-1.0-0 libpangoft2-1.0-0 \
+		|| { $(APT) update && $(APT) install -y libpango-1.0-0 libpangoft2-1.0-0; }; \
+	fi
 
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -45,7 +53,7 @@ imports: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser pango
 	$(BIN)/pytest
 
 test: lint imports typecheck pytest
