@@ -45,7 +45,10 @@ from service_layer.ports import Services
 Doc = dict[str, Any]
 StaffNames = Callable[[str], str | None]
 ENDPOINT = "GET /cases/{id}/handover-sheet"
-ACTION = "Übergabebogen erstellt"  # what the access log's entries of these endpoints mean
+PAGE_ENDPOINT = "GET /ui/cases/{id}/uebergabebogen"
+PDF_ENDPOINT = "GET /ui/cases/{id}/uebergabebogen.pdf"
+# what the access log's entries of these endpoints mean, in German (Art. 15 report, audit)
+ACTIONS = dict.fromkeys((ENDPOINT, PAGE_ENDPOINT, PDF_ENDPOINT), "Übergabebogen erstellt")
 LANGUAGE_COURSES = {MeasureKind.INTEGRATION_COURSE.value, MeasureKind.JOB_LANGUAGE_COURSE.value}
 MARKERS = {m.value for m in Redacted}
 _STATUS_EVENTS = ("CaseRegistered", "AsylumRecognized", "AsylumRejected", "LegalStatusChanged")

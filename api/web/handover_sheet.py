@@ -17,10 +17,9 @@ from api.web.core import HERE, ServicesDep, WebPrincipal, WebRoute, finish, temp
 from bootstrap import Services
 from domain.principal import Principal
 from service_layer import handover_sheet
+from service_layer.handover_sheet import PAGE_ENDPOINT, PDF_ENDPOINT
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
-PAGE_ENDPOINT = "GET /ui/cases/{id}/uebergabebogen"
-PDF_ENDPOINT = "GET /ui/cases/{id}/uebergabebogen.pdf"
 STYLESHEET = HERE / "static" / "uebergabebogen.css"
 
 

@@ -234,3 +234,40 @@ def test_the_page_is_linked_and_shows_the_same_content(api: Api, path: str) -> N
         )
     else:
         assert f'href="/ui/cases/{case.case_id}/uebergabebogen"' in page.text
+
+
+def test_the_art_15_report_lists_the_sheet_as_made(api: Api) -> None:
+    case = assessed_case(api)
+    sheet_pdf(api, case.case_id, api.jobcenter)
+    r = api.client.get(
+        f"/cases/{case.case_id}/subject-access-report",
+        headers={**LEAD, "Accept": "text/html"},
+    )
+    assert r.status_code == 200, r.text
+    assert "Übergabebogen erstellt" in r.text
+
+
+def test_a_former_holder_gets_403_and_an_erased_case_reads_erased(api: Api) -> None:
+    case = assessed_case(api)
+    sheet = sheet_json(api, case.case_id, api.jobcenter)
+    r = api.client.post(
+        f"/cases/{case.case_id}/handover/accept",
+        json={"version": sheet["version"], "digest": sheet["digest"]},
+        headers=api.jobcenter,
+    )
+    assert r.status_code == 201, r.text
+    api.settle()
+    problem_of(api.client.get(f"/cases/{case.case_id}/handover-sheet", headers=api.agentur), 403)
+    lead = auth("tl-jobcenter", JOBCENTER, "team_lead")
+    r = api.client.post(
+        f"/cases/{case.case_id}/erasure",
+        json={"ground": "subject_request", "reason": "Antrag nach Art. 17 DSGVO"},
+        headers=lead,
+    )
+    assert r.status_code == 201, r.text
+    api.settle()
+    text = sheet_pdf(api, case.case_id, api.jobcenter)
+    assert case.family not in text
+    assert case.counselling not in text
+    assert "[gelöscht]" in text
+    assert "Deutsch B1" in text  # structured facts outlive the key
