@@ -71,9 +71,20 @@ def assessed_case(api: Api) -> Case:
         {"type": "NoteRecorded", "text": f"Gespräch {counselling}", "category": "counselling"},
         {"type": "ConsentGiven", "consent_id": "c1", "purpose": "share_with_mentor",
          "recipient": DRK, "scope": ["name"], "given_on": "2026-03-01"},
-        RECOGNIZED,
+        {"type": "PlacementMade", "placement_id": "p1", "kind": "internship",
+         "employer": "Elektro Dahmen", "starts_on": "2026-04-01"},
     ):  # fmt: skip
         api.record(case_id, event)
+    login = f"v-{uuid4().hex[:8]}"
+    body = {"login": login, "name": "Petra Lang", "languages": ["de"],
+            "municipality": "Heinsberg", "capacity": 2}  # fmt: skip
+    r = api.client.post("/volunteers", json=body, headers=auth("h.vogel", DRK, "team_lead"))
+    assert r.status_code == 201, r.text
+    r = api.client.post(
+        f"/volunteers/{r.json()['id']}/mentees", json={"case_id": case_id}, headers=api.agentur
+    )
+    assert r.status_code == 201, r.text
+    api.record(case_id, RECOGNIZED)
     api.wait_for_offer(case_id)
     api.settle()
     return Case(case_id, family, health, counselling)
@@ -124,6 +135,10 @@ def facts(sheet: dict[str, Any], case: Case) -> list[str]:
         sheet["contact"]["org"]["name"],
         sheet["consents"][0]["recipient"]["name"],
         *(s["description"] for s in sheet["steps"]["open"] + sheet["steps"]["done"]),
+        sheet["mentors"][0]["name"],  # "Petra Lang"
+        sheet["mentors"][0]["organisation"]["name"],
+        sheet["placements"][0]["kind"]["label"],  # "Praktikum"
+        sheet["placements"][0]["employer"],
         case.counselling,
     ]
 
@@ -145,6 +160,8 @@ def test_the_pdf_and_the_json_say_the_same_and_name_version_and_digest(api: Api)
     assert sheet["handover"]["to"]["id"] == JOBCENTER
     assert sheet["handover"]["due_on"]
     assert sheet["contact"]["org"]["id"] == AGENTUR
+    assert sheet["mentors"][0]["name"] == "Petra Lang"
+    assert sheet["placements"][0]["kind"] == {"code": "internship", "label": "Praktikum"}
     for fact in facts(sheet, case):
         assert fact, fact
         assert squeezed(fact) in squeezed(text), fact
