@@ -86,9 +86,8 @@ def _alive(pid: int) -> bool:
 def served(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("serve-workers")
     url = create_database("staffel_workers")
-    # the suite pins STAFFEL_HTTP_WORKERS=1 (tests/conftest.py): the flag wins over it
-    env = production_env(url, tmp / "data")
-    assert env["STAFFEL_HTTP_WORKERS"] == "1"
+    # as the suite pins it (tests/conftest.py): the flag wins over the setting
+    env = production_env(url, tmp / "data", STAFFEL_HTTP_WORKERS="1")
     process = ServeProcess(env, tmp / "serve.log", args=("--workers", "2"))
     made = Served(process, url, env)
     try:
