@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from pydantic import ValidationError
 
 from adapters.settings import Settings
 from bootstrap import build_case_application
@@ -227,3 +228,17 @@ def test_background_work_runs_once_and_a_killed_worker_is_replaced(served: Serve
     sent = until_both_serve(served, "/healthz", replaced)
     assert set(sent.values()) == {200}
     assert set(served.serving_pids(set(sent)).values()) == replaced
+
+
+def test_the_worker_count_is_a_positive_number() -> None:
+    from cli.main import parser
+
+    assert parser().parse_args(["serve", "--workers", "3"]).workers == 3
+    assert parser().parse_args(["serve"]).workers is None  # then STAFFEL_HTTP_WORKERS or cores
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit):
+            parser().parse_args(["serve", "--workers", bad])
+    with pytest.raises(ValidationError, match="http_workers"):
+        Settings(http_workers=0)
+    assert Settings(http_workers=3).http_worker_count == 3
+    assert Settings(http_workers=None).http_worker_count == len(os.sched_getaffinity(0))
