@@ -7,6 +7,7 @@ leak into the rest of the code.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     # run the projections, the handover policy and the outbox in this process (leading or
     # standing by, ADR 0004); false: HTTP only, with ``staffel project`` running them elsewhere
     workers: bool = True
+    # HTTP worker processes of ``staffel serve`` (ADR 0013); unset: one per core
+    http_workers: int | None = Field(default=None, ge=1, le=64)
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # the most a peer may send to /handovers/inbox or /handovers/receipts, in bytes (413 above)
     max_peer_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
@@ -80,6 +83,15 @@ class Settings(BaseSettings):
     @property
     def master_key_path(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def http_worker_count(self) -> int:
+        if self.http_workers is not None:
+            return self.http_workers
+        try:
+            return len(os.sched_getaffinity(0))  # the cores this process may run on
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
 
     @property
     def docs_are_public(self) -> bool:

@@ -13,6 +13,8 @@ import structlog
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.logging import configure_logging
+from adapters.schema_lock import schema_lock
 from adapters.settings import Settings
 from api import problems, web
 from api.guard import role_gate
@@ -38,9 +40,16 @@ from bootstrap import Services, build_services, check_production
 log = structlog.get_logger("staffel.http")
 
 
+def serve_app() -> FastAPI:
+    """uvicorn's factory for ``staffel serve`` (``api.app:serve_app``), called in each HTTP
+    worker process: its logging, then the app, both from the environment."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    """The HTTP app; without ``settings``, from the environment (``staffel serve`` runs it as
-    uvicorn's factory ``api.app:create_app``)."""
+    """The HTTP app; without ``settings``, from the environment."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -49,13 +58,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if own:
             check_production(settings)
         app.state.services = services or build_services(settings)
+        app.state.metrics.forget_dead_workers()
         if settings.demo and settings.seed and own:
             from demo.seed import seed_if_empty
 
-            seed_if_empty(app.state.services)
+            # one HTTP worker seeds; the others find the store seeded (ADR 0013)
+            with schema_lock(settings):
+                seed_if_empty(app.state.services)
         yield
         if own:
             app.state.services.close()
+            app.state.metrics.worker_stopped()
 
     app = FastAPI(
         title="Staffel",

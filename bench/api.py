@@ -63,7 +63,7 @@ import psycopg
 import uvloop
 
 from adapters.auth import mint
-from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
+from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, Settings
 from bench.store import (
     RECORD_CONFIG,
     Backend,
@@ -286,6 +286,22 @@ def _pids() -> list[int]:
     return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]
 
 
+def _tree_ticks(root: int) -> int:
+    """CPU ticks of ``root`` and every process below it (``staffel serve`` and its HTTP worker
+    processes)."""
+    parents: dict[int, int] = {}
+    for pid in _pids():
+        stat = _proc_text(pid, "stat")
+        if stat:
+            parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return sum(_process_ticks(pid) for pid in tree)
+
+
 def _postgres_ticks(database: str) -> int:
     """The backends connected to ``database`` plus the server's own processes (WAL writer,
     checkpointer, ...); not the backends of other databases (other work on the machine)."""
@@ -325,7 +341,7 @@ class CpuMeter:
         busy, total = _machine_ticks()
         return CpuSnapshot(
             time.perf_counter(),
-            _process_ticks(self.server_pid) if self.server_pid else 0,
+            _tree_ticks(self.server_pid) if self.server_pid else 0,
             _postgres_ticks(self.database),
             _process_ticks(os.getpid()),
             busy,
@@ -396,7 +412,12 @@ class Server:
 @contextmanager
 def staffel_server(database_url: str, secret: str, data_dir: Path) -> Iterator[Server]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STAFFEL_")}
+    # the HTTP worker processes: STAFFEL_HTTP_WORKERS when set, else the server's default
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("STAFFEL_") or k == "STAFFEL_HTTP_WORKERS"
+    }
     env.update(
         STAFFEL_DATABASE_URL=database_url,
         STAFFEL_ORGS_FILE=str(ORGS_FILE),
@@ -794,6 +815,9 @@ def machine_context(database_url: str, mode: Mode, connections: int) -> list[tup
         )
     )
     settings = RECORD_CONFIG.settings(Backend("PostgreSQL", database_url, {}))
+    http_workers = Settings(
+        http_workers=os.environ.get("STAFFEL_HTTP_WORKERS") or None  # type: ignore[arg-type]
+    ).http_worker_count
     return [
         ("date/time", datetime.now().astimezone().isoformat(timespec="seconds")),
         ("load average", f"{load_average()} at start"),
@@ -814,12 +838,14 @@ def machine_context(database_url: str, mode: Mode, connections: int) -> list[tup
         ),
         (
             "server",
-            "staffel serve: 1 process (the CLI has no --workers option), uvicorn loop=auto "
+            f"staffel serve: {http_workers} HTTP worker processes (STAFFEL_HTTP_WORKERS, else "
+            "one per core; CPU: the manager and its workers summed), uvicorn loop=auto "
             "-> uvloop, http=auto -> httptools (both installed), sync endpoints in the anyio "
-            f"threadpool (40 threads); PostgreSQL pool {settings.postgres_pool_size}, aggregate "
-            f"cache {settings.aggregate_cache_size} (fast-forward), snapshots every "
+            f"threadpool (40 threads); PostgreSQL pool {settings.postgres_pool_size} per worker, "
+            f"aggregate cache {settings.aggregate_cache_size} (fast-forward), snapshots every "
             f"{settings.snapshot_interval}; the projections and the supervisor's other workers "
-            "(handover policy, ...) run in the same process; JSON request logs to a file",
+            "(handover policy, ...) run in the worker holding the lead; JSON request logs to a "
+            "file",
         ),
         (
             "sealing",

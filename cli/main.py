@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -183,7 +185,24 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["STAFFEL_DATABASE_URL"] = settings.database_url
     if args.no_workers:
         os.environ["STAFFEL_WORKERS"] = "false"
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
+    workers = args.workers or settings.http_worker_count
+    # the HTTP workers' shared metrics: a fresh private directory per start (api/metrics.py)
+    metrics_dir = tempfile.mkdtemp(prefix="staffel-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        # each worker process builds its own app (``serve_app``); of their background workers
+        # one leads and the others stand by (workers/leader.py, ADR 0013)
+        uvicorn.run(
+            "api.app:serve_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_config=None,
+            access_log=False,  # api.app logs each request, without the query string
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return EXIT_OK
 
 
@@ -524,6 +543,12 @@ def _audit_commands(audit: argparse.ArgumentParser) -> None:
     export.set_defaults(run=_audit("export_log"))
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"must be a number from 1 to 64, not {text!r}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="staffel",
@@ -588,6 +613,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve HTTP only: the projections, the handover policy and the outbox run in a"
         " separate `staffel project` (same as STAFFEL_WORKERS=false; default: in this process)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="HTTP worker processes (default: STAFFEL_HTTP_WORKERS, else one per core); the"
+        " projections, the handover policy and the outbox run in one of them at a time",
     )
     serve.set_defaults(run=_serve)
     token = command(

@@ -32,6 +32,9 @@ from tests.support.api import Api, settings_for
 # workers they start (which inherit the environment): tests share databases, and a projection over
 # a shared log opens every case's key. A test that needs another key passes its own settings.
 os.environ.setdefault("STAFFEL_MASTER_KEY", "c3RhZmZlbC10ZXN0cy1tYXN0ZXIta2V5LTMyLWJ5dGU=")
+# The servers the tests start run one HTTP worker process (``staffel serve --workers``); a test
+# that wants more asks for them (tests/api/test_serve_workers.py).
+os.environ.setdefault("STAFFEL_HTTP_WORKERS", "1")
 
 SERVER_URL = os.environ.get("STAFFEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

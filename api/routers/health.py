@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from adapters.auth import TokenError
 from adapters.database import is_unavailable
 from api.deps import ServicesDep
+from api.metrics import CONTENT_TYPE
 from api.problems import RETRY_AFTER
 from projections.registry import PROJECTIONS
 from workers.projections import lag
@@ -59,6 +60,4 @@ def metrics(request: Request, services: ServicesDep) -> PlainTextResponse:
     for projection in PROJECTIONS:
         lg = lag(services.cases, services.supervisor.store, projection)
         lags.append((lg.projection, lg.behind, lg.seconds))
-    return PlainTextResponse(
-        request.app.state.metrics.render(lags), media_type="text/plain; version=0.0.4"
-    )
+    return PlainTextResponse(request.app.state.metrics.render(lags), media_type=CONTENT_TYPE)

@@ -408,14 +408,14 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
     assert "# TYPE staffel_http_requests_total counter" in text
-    assert 'staffel_http_requests_total{method="POST",route="/cases",status="201"} 1' in text
+    assert 'staffel_http_requests_total{method="POST",route="/cases",status="201"} 1.0' in text
     assert 'route="/cases/{case_id}",status="200"' in text
     assert "staffel_http_request_duration_seconds_bucket" in text
-    assert "staffel_events_recorded_total 1" in text
+    assert "staffel_events_recorded_total 1.0" in text
     lags = [line for line in text.splitlines() if line.startswith("staffel_projection_lag_events{")]
     assert {line.split('"')[1] for line in lags} == {"case_history", "case_summary", "matching"}
     for line in lags:
-        assert int(line.rsplit(" ", 1)[1]) >= 0
+        assert float(line.rsplit(" ", 1)[1]) >= 0
 
 
 def test_readiness_fails_when_projections_stop(api: Api) -> None:

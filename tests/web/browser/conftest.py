@@ -50,8 +50,8 @@ def _caught_up(url: str) -> bool:
     """Every read model has processed the demo data set (no projection lags behind)."""
     with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
         text = r.read().decode()
-    lags = re.findall(r"^staffel_projection_lag_events\{[^}]*\} (\d+)$", text, re.MULTILINE)
-    return bool(lags) and all(n == "0" for n in lags)
+    lags = re.findall(r"^staffel_projection_lag_events\{[^}]*\} (\S+)$", text, re.MULTILINE)
+    return bool(lags) and all(float(n) == 0 for n in lags)
 
 
 @pytest.fixture(scope="session")

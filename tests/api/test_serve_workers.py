@@ -1,0 +1,244 @@
+"""``staffel serve --workers 2`` on PostgreSQL (ADR 0013), a real server on a database of its own:
+requests reach both HTTP worker processes, every line of their shared log is one JSON record,
+``/metrics`` sums both workers' counts, the projections, the handover policy and the outbox run
+in one worker only, and a killed worker is replaced by uvicorn while requests keep succeeding.
+
+The workers are told apart by the ``pid`` of their log records (each line parsed as JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from pydantic import ValidationError
+
+from adapters.settings import Settings
+from bootstrap import build_case_application
+from tests.conftest import create_database
+from tests.support.history import Load, check, no_server_errors, report
+from tests.support.processes import JWT_SECRET, ServeProcess, production_env, wait_until
+from workers.leader import LOCK_CLASS, WORKERS, _lock_key
+from workers.projections import build_view_store
+
+STARTED = "Application startup complete."
+
+
+@dataclass
+class Served:
+    process: ServeProcess
+    database_url: str
+    env: dict[str, str]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every complete line of the log, each parsed as one JSON object (a line holding two
+        records, or half of one, fails here)."""
+        text = self.process.log.read_bytes()
+        complete = text[: text.rfind(b"\n") + 1]
+        records = []
+        for raw in complete.splitlines():
+            if raw.strip():
+                try:
+                    doc = json.loads(raw)
+                except ValueError:
+                    pytest.fail(f"not one JSON record per line: {raw[:400]!r}")
+                assert isinstance(doc, dict), raw
+                records.append(doc)
+        return records
+
+    def started_workers(self) -> list[int]:
+        """The worker processes that completed their startup, in order."""
+        return [r["pid"] for r in self.records() if r.get("event") == STARTED]
+
+    def live_workers(self) -> set[int]:
+        return {pid for pid in self.started_workers() if _alive(pid)}
+
+    def serving_pids(self, request_ids: set[str]) -> dict[str, int]:
+        """Which process answered each of ``request_ids`` (by its request log record)."""
+        return {
+            r["request_id"]: r["pid"]
+            for r in self.records()
+            if r.get("event") == "request" and r.get("request_id") in request_ids
+        }
+
+    def leaders(self) -> list[int]:
+        return [r["pid"] for r in self.records() if r.get("event") == "lead_taken"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
+
+
+@pytest.fixture(scope="module")
+def served(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("serve-workers")
+    url = create_database("staffel_workers")
+    # as the suite pins it (tests/conftest.py): the flag wins over the setting
+    env = production_env(url, tmp / "data", STAFFEL_HTTP_WORKERS="1")
+    process = ServeProcess(env, tmp / "serve.log", args=("--workers", "2"))
+    made = Served(process, url, env)
+    try:
+        process.wait_ready(90)
+        assert wait_until(lambda: len(made.live_workers()) == 2, 90, 0.2), made.records()[-20:]
+        yield made
+    finally:
+        process.stop()
+
+
+def get_all(served: Served, path: str, n: int, parallel: int = 8) -> dict[str, int]:
+    """``n`` GETs of ``path``, ``parallel`` at a time, each on a connection of its own (so the
+    kernel hands them to either worker); the status of each, by its request id."""
+    ids = [uuid.uuid4().hex for _ in range(n)]
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=served.process.base_url, limits=fresh, timeout=20) as http:
+
+        def one(request_id: str) -> int:
+            return http.get(path, headers={"X-Request-Id": request_id}).status_code
+
+        with ThreadPoolExecutor(parallel) as pool:
+            return dict(zip(ids, pool.map(one, ids), strict=True))
+
+
+def until_both_serve(served: Served, path: str, workers: set[int]) -> dict[str, int]:
+    """GETs of ``path`` in rounds of 40 until each of ``workers`` has answered some (at most 10
+    rounds); the status of each request sent."""
+    sent: dict[str, int] = {}
+    for _ in range(10):
+        sent |= get_all(served, path, 40)
+        ids = set(sent)
+        assert wait_until(partial(all_logged, served, ids), 10, 0.2)
+        if set(served.serving_pids(ids).values()) >= workers:
+            break
+    return sent
+
+
+def all_logged(served: Served, request_ids: set[str]) -> bool:
+    return len(served.serving_pids(request_ids)) == len(request_ids)
+
+
+def healthz_count(served: Served) -> float:
+    r = httpx.get(served.process.base_url + "/metrics", timeout=20)
+    assert r.status_code == 200, r.text
+    for line in r.text.splitlines():
+        if line.startswith(
+            'staffel_http_requests_total{method="GET",route="/healthz",status="200"}'
+        ):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_requests_are_served_by_two_worker_processes(served: Served) -> None:
+    workers = served.live_workers()
+    assert len(workers) == 2
+    assert served.process.process.pid not in workers  # the parent only manages them
+    sent = until_both_serve(served, "/healthz", workers)
+    assert set(sent.values()) == {200}
+    assert set(served.serving_pids(set(sent)).values()) == workers
+
+
+def test_every_line_of_the_shared_log_is_one_record(served: Served) -> None:
+    """Both workers log at once, many lines: no two records share a line, none is split."""
+    sent = get_all(served, "/healthz", 1000, parallel=16)
+    assert wait_until(partial(all_logged, served, set(sent)), 30, 0.2)
+    assert len(set(served.serving_pids(set(sent)).values())) == 2
+
+
+def test_metrics_sum_the_counts_of_both_workers(served: Served) -> None:
+    before = healthz_count(served)
+    sent = until_both_serve(served, "/healthz", served.live_workers())
+    assert len(set(served.serving_pids(set(sent)).values())) == 2
+    for _ in range(6):  # each scrape is answered by either worker: each sees the sum
+        assert healthz_count(served) - before == len(sent)
+
+
+def lock_holders(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = %s AND objid = %s AND objsubid = 2 AND database ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (LOCK_CLASS, _lock_key(WORKERS)),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
+def recorded_leader(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT pid FROM worker_leads WHERE name = %s", (WORKERS,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def test_background_work_runs_once_and_a_killed_worker_is_replaced(served: Served) -> None:
+    workers = served.live_workers()
+    leaders = served.leaders()
+    assert len(leaders) == 1, leaders  # of two supervisors one leads, the other stands by
+    (leader,) = leaders
+    assert leader in workers
+    assert lock_holders(served.database_url) == 1
+    assert recorded_leader(served.database_url) == leader
+
+    # registrations, notes, recognitions (the policy offers) and accepts through both workers;
+    # the leading worker killed mid-load
+    load = Load([served.process.base_url], JWT_SECRET, threads=3).start()
+    load.run_for(3.0)
+    os.kill(leader, signal.SIGKILL)
+    load.run_for(5.0)
+    history = load.stop()
+
+    # uvicorn starts a worker in the dead one's place; the other takes the lead over
+    assert wait_until(lambda: len(served.live_workers()) == 2, 60, 0.2), served.records()[-20:]
+    replaced = served.live_workers()
+    assert leader not in replaced
+    assert len(replaced & workers) == 1
+    assert wait_until(lambda: len(served.leaders()) == 2, 30, 0.2), served.leaders()
+    successor = served.leaders()[-1]
+    assert successor in replaced
+    assert lock_holders(served.database_url) == 1
+    assert recorded_leader(served.database_url) == successor
+
+    # every write stored once, the policy offered each recognised case once, the read models
+    # equal a fold over the events
+    app = build_case_application(
+        Settings(database_url=served.database_url, data_dir=Path(served.env["STAFFEL_DATA_DIR"]))
+    )
+    try:
+        problems = no_server_errors(history)
+        problems += check(history, app, build_view_store(app), served.env)
+    finally:
+        app.close()
+    assert not problems, report(problems, history)
+    assert history.outcomes()["accept acknowledged"] >= 1, history.summary()
+
+    # and requests keep succeeding, on the survivor and on its new sibling
+    sent = until_both_serve(served, "/healthz", replaced)
+    assert set(sent.values()) == {200}
+    assert set(served.serving_pids(set(sent)).values()) == replaced
+
+
+def test_the_worker_count_is_a_positive_number() -> None:
+    from cli.main import parser
+
+    assert parser().parse_args(["serve", "--workers", "3"]).workers == 3
+    assert parser().parse_args(["serve"]).workers is None  # then STAFFEL_HTTP_WORKERS or cores
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit):
+            parser().parse_args(["serve", "--workers", bad])
+    with pytest.raises(ValidationError, match="http_workers"):
+        Settings(http_workers=0)
+    assert Settings(http_workers=3).http_worker_count == 3
+    assert Settings(http_workers=None).http_worker_count == len(os.sched_getaffinity(0))
