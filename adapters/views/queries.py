@@ -118,9 +118,7 @@ class CaseQueries:
         return schema.table(base, generation) if generation else None
 
     def _rows(self, statement: str, params: tuple[Any, ...] | list[Any]) -> list[dict[str, Any]]:
-        with self.store.cursor() as curs:
-            curs.execute(self.store.sql(statement), params)
-            return [dict(row) for row in curs.fetchall()]
+        return self.store.rows(statement, params)
 
     @_survives_swap
     def history(self, case_id: str) -> History | None:

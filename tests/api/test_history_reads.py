@@ -133,3 +133,23 @@ def test_a_history_read_is_one_read_model_query(api: Api) -> None:
     mine = [s for t, s in seen if t in threads]
     reads = [s for s in mine if "access_log" not in s and s not in ("BEGIN", "COMMIT", "ROLLBACK")]
     assert len(reads) == 1, reads
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_request_verifies_its_bearer_token_once(api: Api) -> None:
+    """The role gate and the endpoint's caller are one verification (the same real verifier,
+    counting)."""
+    verified: list[str] = []
+    verifier: Any = api.services.verifier
+
+    class Counting(type(verifier)):  # type: ignore[misc]
+        def verify(self, token: str) -> Any:
+            verified.append(token)
+            return super().verify(token)
+
+    verifier.__class__ = Counting
+    case_id = api.register()["case_id"]
+    assert len(verified) == 1
+    api.settle()
+    assert api.client.get(f"/cases/{case_id}/history", headers=api.agentur).status_code == 200
+    assert len(verified) == 2
