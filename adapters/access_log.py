@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -153,8 +154,20 @@ class AccessLog:
         if mine.error is not None:
             raise mine.error
 
+    @contextmanager
+    def _batch_transaction(self) -> Iterator[Any]:
+        """One transaction; on PostgreSQL pipelined: BEGIN, the head's update and the last hash
+        in one round trip, the rows and COMMIT in another (the head row stays locked for about
+        one round trip, not five)."""
+        if self.dialect == "sqlite":
+            with self.store.cursor(commit=True) as curs:
+                yield curs
+            return
+        with self.store.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+            yield conn.cursor()
+
     def _append(self, entries: list[Entry]) -> None:
-        with self.store.cursor(commit=True) as curs:
+        with self._batch_transaction() as curs:
             # the write lock first: batches of other processes queue here, then each extends
             # the chain
             sql = self.store.sql("UPDATE access_log_head SET written = written + %s WHERE one = 1")
