@@ -20,6 +20,7 @@ after about ``T``, and while the outage lasts at once or after a fraction of a s
 from __future__ import annotations
 
 import math
+import select
 import sqlite3
 import threading
 import time
@@ -115,8 +116,28 @@ class BoundedPool(ConnectionPool[Any]):
         return conn
 
 
+def check_when_told(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it hands out, without a round trip as long as nothing
+    happened: an idle connection's socket has nothing to read, but one the server closed (a
+    restart, ``pg_terminate_backend``) has its farewell or end-of-file waiting. Only then is the
+    server asked (the library's pre-ping, ``check_connection``), which fails on a dead one: the
+    pool discards it, makes a new one in the background and hands out the next.
+
+    A connection the network lost without a word is not noticed here (nor was it quickly by a
+    ping): its first statement fails within the database timeout (``tcp_user_timeout``), 503."""
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError) as e:
+        raise psycopg.OperationalError("the connection's socket is gone") from e
+    if readable:
+        ConnectionPool.check_connection(conn)
+
+
 def bound_pool(pool: ConnectionPool[Any], timeout: float) -> None:
-    """Bound every wait of ``pool`` (not yet opened) by ``timeout`` seconds."""
+    """Bound every wait of ``pool`` (not yet opened) by ``timeout`` seconds; check connections
+    only when their socket says something happened (``check_when_told``)."""
     millis = max(1, int(timeout * 1000))
     pool.timeout = timeout  # waiting for a connection
     pool.reconnect_timeout = max(2 * timeout, 2.0)
@@ -131,6 +152,7 @@ def bound_pool(pool: ConnectionPool[Any], timeout: float) -> None:
         keepalives_count=3,
         options=f"-c statement_timeout={millis}",
     )
+    pool._check = check_when_told  # psycopg_pool's ``check`` callback (pre-ping's place)
     pool.__class__ = BoundedPool  # same state; only ``getconn`` differs
     cast(BoundedPool, pool).probe = threading.Lock()
 

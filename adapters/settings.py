@@ -159,6 +159,6 @@ def _postgres_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_LOCK_TIMEOUT": str(_bounded_lock_timeout(settings)),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-        "POSTGRES_PRE_PING": "y",
+        # no pre-ping round trip on every checkout: ``adapters.database.check_when_told``
         # POSTGRES_ENABLE_DB_FUNCTIONS stays off: with it a tailing reader can miss events.
     }

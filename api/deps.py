@@ -44,6 +44,9 @@ def get_principal(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    known: Principal | None = getattr(request.state, "bearer_principal", None)
+    if known is not None:  # this request's token, verified already (``api.guard.role_gate``)
+        return known
     limit = services.settings.jwt_max_bytes
     if len(request.headers.get("authorization", "")) > limit:
         raise ApiError(
@@ -56,7 +59,7 @@ def get_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise TokenError("send 'Authorization: Bearer <token>'")
     principal = authenticate(services, credentials.credentials)
-    request.state.principal = principal
+    request.state.principal = request.state.bearer_principal = principal
     return principal
 
 

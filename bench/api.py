@@ -13,9 +13,12 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
 3. write phase: ``--connections`` keep-alive connections each record ``NoteRecorded`` on their
    own share of the cases (``POST /cases/{id}/events``) for ``--duration`` seconds, after a
    warm-up; closed loop, so each connection has one request in flight;
-4. waits for the projections to catch up, then a read phase (``GET /cases/{id}/history`` by
-   another caseworker of the same organisation) and a mixed phase (4 reads : 1 write), each for
-   half the duration;
+4. waits for the projections to catch up, then ``GET /healthz`` (the HTTP ceiling of the same
+   server), a read phase (``GET /cases/{id}/history`` by another caseworker of the same
+   organisation) and a mixed phase (4 reads : 1 write), each for half the duration; prints the
+   history rate beside the ``/healthz`` rate and their ratio, and afterwards checks that every
+   history read answered 200 has its one entry in the access log and that the log's chain
+   verifies (``ok`` / ``FAIL`` lines);
 5. stops the server, then on the same database: the bare library's get-one-event-save with a
    minimal aggregate (``bench.store.Dog``) and Staffel's ``StaffelApplication.record`` in-process,
    each with 1 and 4 threads, with the same persistence environment as the server
@@ -62,6 +65,7 @@ if __package__ in (None, ""):  # run as a script: make the project's packages im
 import psycopg
 import uvloop
 
+from adapters.access_log import AccessLog
 from adapters.auth import mint
 from adapters.settings import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, Settings
 from bench.store import (
@@ -76,6 +80,7 @@ from bench.store import (
     staffel_record,
 )
 from bootstrap import build_case_application
+from workers.projections import build_view_store
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -83,6 +88,8 @@ ORG = "agentur-aachen-dueren"
 ORGS_FILE = ROOT / "demo" / "orgs.toml"
 WRITE_PATH = "POST /cases/{id}/events"
 READ_PATH = "GET /cases/{id}/history"
+HEALTH_PATH = "GET /healthz"
+READER = "bench-reader"  # reads only: its access-log entries are the read phases' reads
 REGISTER_PATH = "POST /cases"
 MIX_WRITE_EVERY = 5  # in the mixed phase every 5th request of a connection is a write
 LIBRARY_THREADS = (1, 4)
@@ -201,6 +208,7 @@ class Endpoint:
     statuses: Counter[str] = field(default_factory=Counter)
     body_bytes: int = 0
     samples: dict[str, str] = field(default_factory=dict)  # first body per non-2xx status
+    outside: Counter[str] = field(default_factory=Counter)  # answers outside the window
 
     def add(self, seconds: float, status: str, body: bytes) -> None:
         self.latencies.append(seconds)
@@ -243,6 +251,8 @@ async def drive(
                 ended = now()
                 if started >= window_start and ended <= window_end:
                     endpoint.add(ended - started, status, body)
+                else:
+                    endpoint.outside[status] += 1
         finally:
             http.close()
 
@@ -601,6 +611,7 @@ def measure_phase(
     routes = {
         WRITE_PATH: ("POST", "/cases/{case_id}/events"),
         READ_PATH: ("GET", "/cases/{case_id}/history"),
+        HEALTH_PATH: ("GET", "/healthz"),
     }
     server_ms = {
         label: server_mean_ms(before_metrics, after_metrics, *routes[label]) for label in labels
@@ -660,6 +671,62 @@ def reads(
         return for_client
 
     return make
+
+
+def health(port: int) -> Callable[[list[Endpoint]], Callable[[int], Next]]:
+    def make(endpoints: list[Endpoint]) -> Callable[[int], Next]:
+        (endpoint,) = endpoints
+        request = http_request("GET", "/healthz", port)
+        return lambda i: lambda n: (endpoint, request)
+
+    return make
+
+
+def read_ceiling(phases: list[Phase]) -> list[str]:
+    """The history reads' rate beside ``/healthz`` on the same server, and the ratio."""
+    ceiling = next(p for p in phases if p.name == "healthz")
+    read = next(p for p in phases if p.name == "read")
+    health_rate = ceiling.endpoints[0].ok / ceiling.seconds
+    reads = read.endpoints[0]
+    read_rate = reads.ok / read.seconds
+    p99 = percentile(sorted(reads.latencies), 99)
+    return [
+        f"reads: {READ_PATH} {read_rate:,.0f}/s (p99 {_ms(p99)} ms) vs {HEALTH_PATH} "
+        f"{health_rate:,.0f}/s on the same server: ratio {read_rate / health_rate:.3f}"
+    ]
+
+
+def access_log_check(database_url: str, phases: list[Phase]) -> list[str]:
+    """Every history read answered 200 (in a window or not) has its one access-log entry, and
+    the access log's chain verifies (``staffel audit verify``'s check of the log)."""
+    answered = sum(
+        n
+        for p in phases
+        for ep in p.endpoints
+        if ep.label == READ_PATH
+        for counts in (ep.statuses, ep.outside)
+        for s, n in counts.items()
+        if s == "200"
+    )
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM access_log WHERE actor = %s AND endpoint = %s",
+            (READER, "GET /cases/{id}/history"),
+        ).fetchone()
+    logged = int(row[0]) if row else 0
+    app = build_case_application(Settings(database_url=database_url))
+    try:
+        access_log = AccessLog(build_view_store(app))
+        problems = access_log.verify()
+        rows = access_log.head()["rows"]
+    finally:
+        app.close()
+    return [
+        f"{'ok' if logged == answered else 'FAIL'}: {answered:,} history reads answered 200, "
+        f"{logged:,} access-log entries of their reader",
+        f"{'ok' if not problems else 'FAIL'}: the access log's chain verifies ({rows:,} rows"
+        + (f"; {len(problems)} problems: {problems[:3]})" if problems else ")"),
+    ]
 
 
 def mixed(
@@ -1007,7 +1074,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     secret = secrets.token_urlsafe(32)
     writer = mint(secret, sub="bench-writer", org=ORG, roles=["caseworker"], ttl=3600)
-    reader = mint(secret, sub="bench-reader", org=ORG, roles=["caseworker"], ttl=3600)
+    reader = mint(secret, sub=READER, org=ORG, roles=["caseworker"], ttl=3600)
     phases: list[Phase] = []
     with tempfile.TemporaryDirectory(prefix="staffel-bench-api-") as tmp, postgres_database() as pg:
         context = machine_context(pg, mode, connections)
@@ -1032,6 +1099,19 @@ def main(argv: list[str] | None = None) -> int:
             )
             progress("waiting for the projections")
             catch_up = wait_for_projections(server.port)
+            progress(f"{HEALTH_PATH}: {duration / 2:g} s")
+            phases.append(
+                measure_phase(
+                    "healthz",
+                    server,
+                    connections,
+                    mode.warmup,
+                    duration / 2,
+                    health(server.port),
+                    [HEALTH_PATH],
+                    note="the HTTP ceiling of this server: no authentication, no database",
+                )
+            )
             progress(f"read phase: {duration / 2:g} s")
             phases.append(
                 measure_phase(
@@ -1067,8 +1147,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             progress("stopping the server")
         log_note = log_summary(server, total_requests)
+        reads_checked = read_ceiling(phases) + access_log_check(pg, phases)
         library = library_runs(pg, mode)
     report(context, phases, catch_up, recorded, log_note, library)
+    print()
+    print("\n".join(reads_checked))
     print(
         f"\n(total run time {time.perf_counter() - started:.0f} s; "
         f"load average at the end {load_average()})"

@@ -159,7 +159,14 @@ def history_of(
     doc = summary if summary is not None else services.queries.summary(str(case_id))
     if history is None or doc is None:
         raise access.case_not_found(case_id)
-    reader = reader_of(principal, doc)
+    return shown_history(principal, scope, history, doc)
+
+
+def shown_history(
+    principal: Principal, scope: str, history: History, summary: dict[str, Any]
+) -> History:
+    """``history`` as ``principal`` may see it under ``scope``, given the case's ``summary``."""
+    reader = reader_of(principal, summary)
     entries = history.entries
     if scope == "own_events":
         entries = [e for e in entries if e["org"] == principal.org]
@@ -196,13 +203,18 @@ class CaseRead:
 def read_history(
     services: Services, principal: Principal, case_id: UUID, endpoint: str
 ) -> CaseRead:
-    """The case's summary and history as the caller may see them; the read is logged."""
+    """The case's summary and history as the caller may see them, from one read-model query;
+    the read is logged."""
     access.require_case_reader(principal)  # before the look-up: the same answer for any id
-    doc = find_case(services, case_id, principal)  # as the disclosure table shows it
+    found = services.queries.case_with_history(str(case_id))
+    if found is None:
+        raise access.case_not_found(case_id)
+    stored, history = found
+    doc = disclosed(principal, stored)  # as the disclosure table shows it
     scope = access.read_scope(principal, doc)
-    history = history_of(services, principal, case_id, scope, doc)
+    shown = shown_history(principal, scope, history, doc)
     log_reads(services, principal, [str(case_id)], endpoint)
-    return CaseRead(doc, history, scope)
+    return CaseRead(doc, shown, scope)
 
 
 def search(

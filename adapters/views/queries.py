@@ -10,6 +10,7 @@ import functools
 import json
 import re
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +24,9 @@ from domain.bamf_number import normalise_or_none
 from projections.summary import Doc
 
 MAX_LIMIT = 200
+# how long a process reuses what it looked up as a projection's active generation: a swap in
+# another process shows after at most this long (at once where the old tables are dropped)
+GENERATION_TTL = 1.0  # seconds
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -86,6 +90,9 @@ def _survives_swap(read: Callable[P, R]) -> Callable[P, R]:
         try:
             return read(*args, **kwargs)
         except (OperationalError, ProgrammingError):
+            queries = args[0]
+            if isinstance(queries, CaseQueries):
+                queries.forget_generations()
             return read(*args, **kwargs)
 
     return read_again_after_a_swap
@@ -94,15 +101,24 @@ def _survives_swap(read: Callable[P, R]) -> Callable[P, R]:
 class CaseQueries:
     def __init__(self, store: ViewStoreMixin) -> None:
         self.store = store
+        # projection -> (looked up at, its active generation): not a query per read
+        self._generations: dict[str, tuple[float, int | None]] = {}
+
+    def forget_generations(self) -> None:
+        self._generations = {}
 
     def _table(self, projection: str, base: str) -> str | None:
-        generation = self.store.active_generation(projection)
+        now = time.monotonic()
+        cached = self._generations.get(projection)
+        if cached is None or now - cached[0] > GENERATION_TTL:
+            cached = (now, self.store.active_generation(projection))
+            if cached[1] is not None:  # none yet: ask again next time
+                self._generations[projection] = cached
+        generation = cached[1]
         return schema.table(base, generation) if generation else None
 
     def _rows(self, statement: str, params: tuple[Any, ...] | list[Any]) -> list[dict[str, Any]]:
-        with self.store.cursor() as curs:
-            curs.execute(self.store.sql(statement), params)
-            return [dict(row) for row in curs.fetchall()]
+        return self.store.rows(statement, params)
 
     @_survives_swap
     def history(self, case_id: str) -> History | None:
@@ -119,6 +135,34 @@ class CaseQueries:
             return None
         entries = [{**row, "data": json.loads(row["data"])} for row in rows]
         return History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
+
+    @_survives_swap
+    def case_with_history(self, case_id: str) -> tuple[Doc, History] | None:
+        """The case's summary and its history in one query (the summary row first)."""
+        summary = self._table("case_summary", "case_summary")
+        history = self._table("case_history", "case_history")
+        if summary is None or history is None:
+            return None
+        rows = self._rows(
+            f"SELECT 0 AS part, doc, NULL AS version, NULL AS type, NULL AS recorded_at,"
+            f" NULL AS occurred_on, NULL AS actor, NULL AS org, NULL AS summary, NULL AS data,"
+            f" NULL AS hash, NULL AS prev_hash, NULL AS position, NULL AS erased_summary"
+            f" FROM {summary} WHERE case_id = %s"
+            " UNION ALL"
+            " SELECT 1 AS part, NULL AS doc, version, type, recorded_at, occurred_on, actor, org,"
+            " summary, data, hash, prev_hash, position, erased_summary"
+            f" FROM {history} WHERE case_id = %s ORDER BY part, version",
+            (case_id, case_id),
+        )
+        if len(rows) < 2 or rows[0]["part"] != 0:
+            return None
+        doc = json.loads(rows[0]["doc"])
+        entries = [
+            {k: v for k, v in row.items() if k not in ("part", "doc")}
+            | {"data": json.loads(row["data"])}
+            for row in rows[1:]
+        ]
+        return doc, History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
 
     @_survives_swap
     def summary(self, case_id: str) -> Doc | None:

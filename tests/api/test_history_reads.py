@@ -1,0 +1,155 @@
+"""History reads (issue 16): the access log is appended in batches (group commit) and a read
+never answers before its entry is durable; the history is one read-model query."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.support.api import AGENTUR, Api, auth
+
+READERS = 24
+READS_EACH = 4
+
+
+def reader() -> tuple[str, dict[str, str]]:
+    """A caseworker of the Agentur who has written nothing (no read-your-writes wait)."""
+    sub = f"reader-{uuid.uuid4().hex[:10]}"
+    return sub, auth(sub, AGENTUR)
+
+
+def concurrently(read: Callable[[int], Any]) -> list[Any]:
+    with ThreadPoolExecutor(READERS) as pool:
+        return list(pool.map(read, range(READERS * READS_EACH)))
+
+
+def test_concurrent_reads_each_have_one_entry_in_fewer_transactions(api: Api) -> None:
+    case_id = api.register()["case_id"]
+    api.settle()
+    sub, headers = reader()
+    log = api.services.access_log
+    batches_before = log.batches
+
+    def read(_: int) -> int:
+        status: int = api.client.get(f"/cases/{case_id}/history", headers=headers).status_code
+        return status
+
+    statuses = concurrently(read)
+
+    assert statuses == [200] * len(statuses)
+    entries = log.entries(actor=sub, limit=10_000)
+    assert len(entries) == len(statuses)  # exactly one entry per read
+    assert {e["case_id"] for e in entries} == {case_id}
+    assert log.verify() == []  # the chain holds, batches included
+    transactions = log.batches - batches_before
+    assert 0 < transactions < len(statuses), transactions
+
+
+def test_a_failed_batch_commit_fails_every_read_in_it(make_api: Callable[..., Api]) -> None:
+    """The access log cannot be written (another transaction holds its lock past the timeout):
+    every read waiting for that batch answers 503 with Retry-After, none answers its history,
+    and none left an entry. Afterwards reads answer again."""
+    api = make_api(db_timeout_seconds=1.0, lock_timeout_seconds=1)
+    case_id = api.register()["case_id"]
+    api.settle()
+    sub, headers = reader()
+    log = api.services.access_log
+
+    def read(_: int) -> tuple[int, str | None, str]:
+        r = api.client.get(f"/cases/{case_id}/history", headers=headers)
+        return r.status_code, r.headers.get("retry-after"), r.text
+
+    with holding_the_access_log(api):
+        answers = concurrently(read)
+
+    assert {status for status, _, _ in answers} == {503}, answers[:3]
+    assert all(
+        problem["type"].endswith("database-unavailable")
+        for problem in (json.loads(text) for _, _, text in answers)
+    )
+    assert all(retry == "5" for _, retry, _ in answers)
+    assert log.entries(actor=sub) == []
+    assert api.client.get(f"/cases/{case_id}/history", headers=headers).status_code == 200
+    assert len(log.entries(actor=sub)) == 1
+    assert log.verify() == []
+
+
+class holding_the_access_log:  # noqa: N801 - used as a context manager
+    """Another connection holds the access log's write lock (PostgreSQL: its head row;
+    SQLite: the database's write lock) until the context ends."""
+
+    def __init__(self, api: Api) -> None:
+        self.url = api.services.settings.database_url
+
+    def __enter__(self) -> None:
+        if self.url.startswith("sqlite"):
+            path = self.url.removeprefix("sqlite:///")
+            self.sqlite = sqlite3.connect(path, isolation_level=None)
+            self.sqlite.execute("BEGIN IMMEDIATE")
+        else:
+            self.pg = psycopg.connect(self.url.replace("postgresql+psycopg", "postgresql"))
+            self.pg.execute("SELECT * FROM access_log_head FOR UPDATE")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.url.startswith("sqlite"):
+            self.sqlite.rollback()
+            self.sqlite.close()
+        else:
+            self.pg.rollback()
+            self.pg.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_history_read_is_one_read_model_query(api: Api) -> None:
+    """Counted on the connections of the thread that served the request (the one that wrote its
+    access-log entry), so the projection thread's queries do not count."""
+    case_id = api.register()["case_id"]
+    api.settle()
+    _, headers = reader()
+    seen: list[tuple[int, str]] = []
+
+    def trace(statement: str) -> None:
+        seen.append((threading.get_ident(), statement))
+
+    api.client.get(f"/cases/{case_id}/history", headers=headers)  # warm: connections, lookups
+    pool: Any = api.services.queries.store.datastore.pool
+    for conn in [*pool._pool, *pool._in_use.values()]:
+        conn._sqlite_conn.set_trace_callback(trace)
+    r = api.client.get(f"/cases/{case_id}/history", headers=headers)
+    for conn in [*pool._pool, *pool._in_use.values()]:
+        conn._sqlite_conn.set_trace_callback(None)
+
+    assert r.status_code == 200, r.text
+    threads = {t for t, s in seen if s.startswith("INSERT INTO access_log")}
+    assert len(threads) == 1, seen  # the request's own thread
+    mine = [s for t, s in seen if t in threads]
+    reads = [s for s in mine if "access_log" not in s and s not in ("BEGIN", "COMMIT", "ROLLBACK")]
+    assert len(reads) == 1, reads
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_request_verifies_its_bearer_token_once(api: Api) -> None:
+    """The role gate and the endpoint's caller are one verification (the same real verifier,
+    counting)."""
+    verified: list[str] = []
+    verifier: Any = api.services.verifier
+
+    class Counting(type(verifier)):  # type: ignore[misc]
+        def verify(self, token: str) -> Any:
+            verified.append(token)
+            return super().verify(token)
+
+    verifier.__class__ = Counting
+    case_id = api.register()["case_id"]
+    assert len(verified) == 1
+    api.settle()
+    assert api.client.get(f"/cases/{case_id}/history", headers=api.agentur).status_code == 200
+    assert len(verified) == 2
