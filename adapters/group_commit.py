@@ -161,17 +161,18 @@ class GroupCommitter:
                 command.finish(ids=outcome)
 
     def _written(self, batch: Sequence[Command]) -> list[list[int] | BaseException]:
-        """One transaction for the batch; on a constraint violation one per command."""
+        """One transaction for the batch; on a constraint violation one per command, each with
+        its own outcome (ids or error)."""
         try:
             ids: list[list[int] | BaseException] = list(self._counted(batch))
         except IntegrityError as e:
             if len(batch) == 1:
                 return [e]
             ids = []
-            for command in batch:
+            for command in batch:  # each its own outcome, whatever the others' is
                 try:
                     ids.append(self._counted([command])[0])
-                except IntegrityError as alone:
+                except Exception as alone:
                     ids.append(alone)
         return ids
 
