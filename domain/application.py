@@ -753,8 +753,9 @@ class StaffelApplication(Application[UUID]):
         looking the id up: stored, the write answers with what was stored (never a conflict);
         not stored, the write failed (a conflict, or the store's error: a 503).
 
-        What a write does around the store belongs here and nowhere else (issue 16 extends it:
-        retries without If-Match, group commit).
+        What a write does around the store belongs here and nowhere else. Below ``save``, on
+        PostgreSQL, concurrent writes share transactions (group commit, ADR 0012); a collision
+        there reaches this loop like any other.
         """
         if (replayed := self._replayed(idempotency)) is not None:
             return replayed
