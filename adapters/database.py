@@ -31,11 +31,20 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+)
 from eventsourcing.postgres import ConnectionPool, PostgresFactory
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, strtobool
 
 DB_TIMEOUT_KEY = "STAFFEL_DB_TIMEOUT_SECONDS"
+# group commit (ADR 0012, ``adapters/group_commit.py``): on unless "0"; the longest a batch's
+# leader gathers, in milliseconds
+GROUP_COMMIT_KEY = "STAFFEL_GROUP_COMMIT"
+GROUP_COMMIT_WINDOW_KEY = "STAFFEL_GROUP_COMMIT_WINDOW_MS"
 DEFAULT_TIMEOUT = 5.0
 # SQLite's errors that mean "not now" rather than "wrong": another writer holds the lock too
 # long, the file cannot be opened or read
@@ -165,6 +174,16 @@ class BoundedPostgresFactory(PostgresFactory):
         super().__init__(env)
         timeout = float(self.env.get(DB_TIMEOUT_KEY) or DEFAULT_TIMEOUT)
         bound_pool(self.datastore.pool, timeout)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        """The library's recorder; Staffel's (``PostgresStaffelRecorder``) saves concurrent
+        commands in shared transactions unless ``STAFFEL_GROUP_COMMIT`` is off."""
+        recorder = super().application_recorder()
+        use_group_commit = getattr(recorder, "use_group_commit", None)
+        if use_group_commit is not None and strtobool(self.env.get(GROUP_COMMIT_KEY) or "y"):
+            window = self.env.get(GROUP_COMMIT_WINDOW_KEY)
+            use_group_commit(None if window is None else float(window) / 1000)
+        return recorder
 
 
 def is_unavailable(exc: BaseException) -> bool:

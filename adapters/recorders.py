@@ -3,16 +3,18 @@ the events: an idempotency record (a retried request finds it and gets the first
 concurrent duplicate collides on the key and records nothing; every write has one, with the
 client's key or a server-made ``s1:`` id, so a commit of unknown outcome can be looked up,
 ADR 0005), and the data keys of
-new cases (ADR 0008: no case's events without its key, no key without its case)."""
+new cases (ADR 0008: no case's events without its key, no key without its case). On PostgreSQL
+the commands of a process share transactions (group commit, ADR 0012): their events, idempotency
+records and keys in one transaction each batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
@@ -21,11 +23,13 @@ from eventsourcing.sqlite import (
     SQLiteCursor,
     SQLiteDatastore,
 )
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from adapters import keystore
+from adapters.group_commit import DEFAULT_WINDOW, Command, GroupCommitter
 from domain.writes import IdempotencyRecord, Recorded
 
 TABLE = "staffel_idempotency"
@@ -101,8 +105,28 @@ def zero_deleted_content(pool: SQLiteConnectionPool) -> None:
 
 
 class PostgresStaffelRecorder(PostgresApplicationRecorder):
+    group: GroupCommitter | None = None  # set by ``use_group_commit``
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        self.insert_idempotency = SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s, %s, %s)").format(
+            schema, Identifier(TABLE)
+        )
+        self.insert_keys = SQL(
+            "INSERT INTO {0}.{1} VALUES (%s, %s, %s, NULL) ON CONFLICT DO NOTHING"
+        ).format(schema, Identifier(keystore.TABLE))
+        # one round trip: the library's lock statements and its NOTIFY
+        self.lock_and_notify = SQL("; ").join(
+            [*self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name))]
+        )
+        self.insert_batch = SQL(
+            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state)"
+            " SELECT originator_id, originator_version, topic, state FROM unnest(%s::{0}.{2}[])"
+            " RETURNING originator_id, originator_version, notification_id"
+        ).format(
+            schema, Identifier(self.events_table_name), Identifier(self.stored_event_type_name)
+        )
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {0}.{1} (" + COLUMNS + ")").format(
                 Identifier(self.datastore.schema), Identifier(TABLE)
@@ -113,6 +137,56 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
                 Identifier(self.datastore.schema)
             )
         )
+
+    def use_group_commit(self, window: float | None = None) -> None:
+        """Save concurrent commands in shared transactions (``window``: seconds, see
+        ``GroupCommitter``)."""
+        self.group = GroupCommitter(self.write_batch, DEFAULT_WINDOW if window is None else window)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self.group is None or self.datastore.enable_db_functions:
+            ids = super().insert_events(stored_events, **kwargs)
+        else:
+            ids = self._insert_grouped(stored_events, **kwargs)
+        return cast("Sequence[int] | None", ids)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's
+    def _insert_grouped(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        assert self.group is not None
+        return self.group.submit(stored_events, kwargs)
+
+    def write_batch(self, batch: Sequence[Command]) -> list[list[int]]:
+        """One transaction for ``batch``: every idempotency record and new key (before the lock,
+        as the library's single insert does), the table lock, then all events in one statement,
+        so their notification ids follow commit order. Each command's notification ids."""
+        events = [e for c in batch for e in c.stored_events]
+        records = [_row(r) for c in batch if (r := c.kwargs.get("idempotency")) is not None]
+        now = datetime.now(UTC).isoformat()
+        keys = [(str(i), w, now) for c in batch for i, w in c.kwargs.get("case_keys") or ()]
+        ids: dict[tuple[UUID, int], int] = {}
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            if records:
+                curs.executemany(self.insert_idempotency, records)
+            if keys:
+                curs.executemany(self.insert_keys, keys)
+            curs.execute(self.lock_and_notify)
+            if events:
+                stored = [
+                    self.construct_pg_stored_event(
+                        e.originator_id, e.originator_version, e.topic, e.state
+                    )
+                    for e in events
+                ]
+                curs.execute(self.insert_batch, (stored,))
+                for row in curs.fetchall():
+                    key = (_uuid(row["originator_id"]), row["originator_version"])
+                    ids[key] = row["notification_id"]
+        return [
+            [ids[(_uuid(e.originator_id), e.originator_version)] for e in c.stored_events]
+            for c in batch
+        ]
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -157,6 +231,10 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return _recorded(row) if row else None
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _recorded(row: Any) -> tuple[str, Recorded]:

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.database import DB_TIMEOUT_KEY
+from adapters.database import DB_TIMEOUT_KEY, GROUP_COMMIT_KEY, GROUP_COMMIT_WINDOW_KEY
 from adapters.files import private_sqlite_file
 
 DEFAULT_DATABASE_URL = "sqlite:///var/staffel.db"
@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=1000, ge=0)
     handover_working_days: int = Field(default=5, ge=1)
     postgres_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL: concurrent commands of a process share one transaction (ADR 0012); the
+    # longest a batch waits for more commands, in milliseconds (only while they keep arriving)
+    group_commit: bool = True
+    group_commit_window_ms: float = Field(default=1.0, ge=0, le=20)
     # the HTTP service
     data_dir: Path = Path("var")
     demo: bool = False
@@ -160,5 +164,7 @@ def _postgres_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": str(_bounded_lock_timeout(settings)),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         # no pre-ping round trip on every checkout: ``adapters.database.check_when_told``
+        GROUP_COMMIT_KEY: "y" if settings.group_commit else "n",
+        GROUP_COMMIT_WINDOW_KEY: str(settings.group_commit_window_ms),
         # POSTGRES_ENABLE_DB_FUNCTIONS stays off: with it a tailing reader can miss events.
     }

@@ -91,6 +91,7 @@ READ_PATH = "GET /cases/{id}/history"
 HEALTH_PATH = "GET /healthz"
 READER = "bench-reader"  # reads only: its access-log entries are the read phases' reads
 REGISTER_PATH = "POST /cases"
+GROUP_COMMIT = True  # ``--group-commit off``: the server and Staffel in-process without it
 MIX_WRITE_EVERY = 5  # in the mixed phase every 5th request of a connection is a write
 LIBRARY_THREADS = (1, 4)
 NOTE_TEXT = "Beratungsgespräch geführt, Unterlagen zur Anerkennung besprochen"
@@ -438,6 +439,7 @@ def staffel_server(database_url: str, secret: str, data_dir: Path) -> Iterator[S
         # the master key that wraps the per-case data keys (ADR 0008): made for this run
         STAFFEL_MASTER_KEY_FILE=str(data_dir / "master.key"),
         STAFFEL_LOG_FORMAT="json",
+        STAFFEL_GROUP_COMMIT="1" if GROUP_COMMIT else "0",
     )
     script = Path(sys.executable).parent / "staffel"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
@@ -628,11 +630,12 @@ def measure_phase(
 
 
 def writes(
-    port: int, token: str, case_ids: list[str], connections: int
+    port: int, token: str, case_ids: list[str], connections: int, *, shared: bool = False
 ) -> Callable[[list[Endpoint]], Callable[[int], Next]]:
     """Client i records on every ``connections``-th case from case i: with no more connections
-    than cases, no two clients write one case."""
-    stride = max(1, min(len(case_ids), connections))
+    than cases, no two clients write one case. ``shared``: every client writes a random case
+    each time, so that clients write one case concurrently (without If-Match)."""
+    stride = 1 if shared else max(1, min(len(case_ids), connections))
 
     def make(endpoints: list[Endpoint]) -> Callable[[int], Next]:
         (endpoint,) = endpoints
@@ -640,11 +643,11 @@ def writes(
         def for_client(i: int) -> Next:
             own = case_ids[i % len(case_ids) :: stride]
             prefixes = [f"/cases/{case_id}/events" for case_id in own]
+            rng = random.Random(i)
 
             def next_request(n: int) -> tuple[Endpoint, bytes]:
-                return endpoint, http_request(
-                    "POST", prefixes[n % len(prefixes)], port, token, note_body(n)
-                )
+                prefix = rng.choice(prefixes) if shared else prefixes[n % len(prefixes)]
+                return endpoint, http_request("POST", prefix, port, token, note_body(n))
 
             return next_request
 
@@ -821,7 +824,9 @@ def library_runs(database_url: str, mode: Mode) -> list[LibraryRun]:
     meter = CpuMeter(database_url.rsplit("/", 1)[1])
     runs = []
     bare = RECORD_CONFIG.bare(backend)
-    staffel = build_case_application(RECORD_CONFIG.settings(backend))
+    staffel = build_case_application(
+        RECORD_CONFIG.settings(backend).model_copy(update={"group_commit": GROUP_COMMIT})
+    )
     try:
         progress(f"library: registering {mode.cases} aggregates per side")
         dog_ids = register_dogs(bare, mode.cases, 0)
@@ -1065,7 +1070,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=None, metavar="S", help="write phase")
     parser.add_argument("--connections", type=int, default=None, metavar="N")
     parser.add_argument("--cases", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--shared-cases",
+        action="store_true",
+        help="write phase: every connection writes every case (concurrent writes to one case)",
+    )
+    parser.add_argument("--group-commit", choices=("on", "off"), default="on")
     args = parser.parse_args(argv)
+    global GROUP_COMMIT
+    GROUP_COMMIT = args.group_commit == "on"
     mode = QUICK if args.quick else FULL
     duration = args.duration or mode.duration
     connections = args.connections or mode.connections
@@ -1091,10 +1104,17 @@ def main(argv: list[str] | None = None) -> int:
                     connections,
                     mode.warmup,
                     duration,
-                    writes(server.port, writer, case_ids, connections),
+                    writes(server.port, writer, case_ids, connections, shared=args.shared_cases),
                     [WRITE_PATH],
-                    note="NoteRecorded, each connection on its own share of the cases (no "
-                    "two connections write one case), no If-Match",
+                    note="NoteRecorded, no If-Match, "
+                    + (
+                        "every connection on a random case each time (concurrent writes to one "
+                        "case)"
+                        if args.shared_cases
+                        else "each connection on its own share of the cases (no two connections "
+                        "write one case)"
+                    )
+                    + f"; group commit {args.group_commit}",
                 )
             )
             progress("waiting for the projections")

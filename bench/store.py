@@ -50,6 +50,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
+from adapters.database import GROUP_COMMIT_KEY
 from adapters.settings import Settings, library_env
 from bootstrap import build_case_application
 from domain.actor import Actor, acting_as
@@ -151,6 +152,7 @@ class Config:
             if k not in STAFFEL_ONLY_KEYS
         }
         env.update(backend.bare_overrides)
+        env[GROUP_COMMIT_KEY] = "n"  # the library's own insert: one transaction per save
         if snapshotting:
             env["IS_SNAPSHOTTING_ENABLED"] = "y"
         return env

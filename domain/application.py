@@ -13,6 +13,8 @@ capacity the same way.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -75,6 +77,10 @@ from domain.writes import IdempotencyKey, IdempotencyRecord, IdempotencyStore, R
 
 A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 5  # collisions in a row a write of a case with an offer or volunteer retries
+# a write that named no version (no If-Match) is re-run on the fresh state after a collision,
+# this many times in all, waiting a little longer (jittered) after each (issue 16)
+RETRIES = 10
+BACKOFF_SECONDS = 0.002  # the first wait's upper bound; doubled per collision, at most 64 ms
 
 
 class StaffelApplication(Application[UUID]):
@@ -624,8 +630,11 @@ class StaffelApplication(Application[UUID]):
         idempotency: IdempotencyKey | None = None,
         others: Sequence[Aggregate] = (),
     ) -> Recorded:
-        """Run ``command`` on the case (and save ``others`` changed with it); a collision is a
-        ``VersionConflictError``."""
+        """Run ``command`` on the case (and save ``others`` changed with it). A collision with a
+        concurrent write runs the command again on the fresh state (the guards decide anew);
+        with ``expected_version`` (an If-Match) that run finds the case moved on and answers
+        ``VersionConflictError``, as does a case still colliding after ``RETRIES`` runs.
+        ``others`` are saved as given: a collision on one of them is not re-run."""
 
         def run() -> list[Aggregate]:
             case = self._case_at(case_id, expected_version)
@@ -637,6 +646,7 @@ class StaffelApplication(Application[UUID]):
             run,
             idempotency,
             collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
+            attempts=1 if others else RETRIES,
         )
 
     def _command_with(
@@ -681,7 +691,7 @@ class StaffelApplication(Application[UUID]):
             command(employer)
             return [employer]
 
-        return self._save(run, idempotency)
+        return self._save(run, idempotency, attempts=RETRIES)
 
     def _offer_command(
         self,
@@ -694,7 +704,7 @@ class StaffelApplication(Application[UUID]):
             command(offer, self.get_employer(offer.employer_id))
             return [offer]
 
-        return self._save(run, idempotency)
+        return self._save(run, idempotency, attempts=RETRIES)
 
     def _volunteer_command(
         self,
@@ -707,7 +717,7 @@ class StaffelApplication(Application[UUID]):
             command(volunteer)
             return [volunteer]
 
-        return self._save(run, idempotency)
+        return self._save(run, idempotency, attempts=RETRIES)
 
     def _save(
         self,
@@ -730,8 +740,10 @@ class StaffelApplication(Application[UUID]):
            position of its newest event.
 
         A collision (``IntegrityError``: the same record or the same key saved concurrently)
-        answers with the first request's result if it had this key; else ``change`` runs again,
-        ``attempts`` times in all, then ``collided()`` is raised (None: the ``IntegrityError``).
+        answers with the first request's result if it had this key; else ``change`` runs again
+        on the fresh state after a short jittered wait (``backoff``), ``attempts`` times in all,
+        then ``collided()`` is raised (None: the ``IntegrityError``). A write that named its
+        expected version re-runs too: its ``change`` then finds the record moved on and refuses.
         ``raced``: errors of ``change`` that may as well mean this very request got there first.
 
         Every command carries an id, stored with its events: the client's key, else one made
@@ -741,8 +753,9 @@ class StaffelApplication(Application[UUID]):
         looking the id up: stored, the write answers with what was stored (never a conflict);
         not stored, the write failed (a conflict, or the store's error: a 503).
 
-        What a write does around the store belongs here and nowhere else (issue 16 extends it:
-        retries without If-Match, group commit).
+        What a write does around the store belongs here and nowhere else. Below ``save``, on
+        PostgreSQL, concurrent writes share transactions (group commit, ADR 0012); a collision
+        there reaches this loop like any other.
         """
         if (replayed := self._replayed(idempotency)) is not None:
             return replayed
@@ -770,6 +783,7 @@ class StaffelApplication(Application[UUID]):
                 if (replayed := self._replayed(command_id)) is not None:
                     return replayed
                 if attempt < attempts:
+                    backoff(attempt)
                     continue
                 if (error := collided()) is None:
                     raise
@@ -816,3 +830,9 @@ class StaffelApplication(Application[UUID]):
         if request_hash != idempotency.request_hash:
             raise IdempotencyKeyReusedError(idempotency.key)
         return recorded
+
+
+def backoff(attempt: int) -> None:
+    """After the ``attempt``-th collision: wait a random time up to ``BACKOFF_SECONDS`` doubled
+    per attempt (at most 64 ms), so that writers of one record stop colliding in step."""
+    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt - 1, 5)))  # noqa: S311

@@ -1,0 +1,59 @@
+"""The handover policy reacts to the cases of one step concurrently, so that on PostgreSQL its
+offers share transactions (group commit, ADR 0012): every recognised case is offered exactly
+once, in fewer transactions than offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from domain.actor import Actor, acting_as
+from domain.aggregates import case_events as ev
+from domain.values import Protection
+from tests.conftest import create_database
+from tests.support.federation import AGENTUR, Deployment, count_of, open_deployment, register
+
+pytestmark = pytest.mark.postgres
+HOLDER = Actor("cw-agentur", AGENTUR)
+CASES = 16
+
+
+@pytest.fixture
+def database(postgres_server: str) -> str:
+    return create_database("staffel_policy")
+
+
+@pytest.fixture
+def deployment(database: str, tmp_path: Path) -> Iterator[Deployment]:
+    deployment = open_deployment(database, tmp_path / "data")
+    yield deployment
+    deployment.close()
+
+
+def test_the_offers_of_one_step_share_transactions(deployment: Deployment, database: str) -> None:
+    app = deployment.app
+    case_ids = [register(app, HOLDER, "Wegberg").id for _ in range(CASES)]
+    with acting_as(HOLDER):
+        for case_id in case_ids:
+            app.record(
+                case_id,
+                "AsylumRecognized",
+                {"protection": Protection.REFUGEE, "decided_on": date(2026, 4, 20)},
+            )
+    deployment.run_policy()
+
+    for case_id in case_ids:
+        assert count_of(app, case_id, ev.HandoverOffered) == 1
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT xmin::text) FROM staffel_events WHERE topic = %s",
+            (ev.HandoverOffered.TOPIC,),
+        ).fetchone()
+    assert row is not None
+    offers, transactions = row
+    assert offers == CASES
+    assert transactions < offers
