@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # the public address the browser reaches Staffel by: the redirect URL is
     # {public_url}/ui/auth/callback (unset: the address of the request)
     public_url: str | None = None
+    # the staff directory (names of actors): an entry not confirmed by a sign-in or an API call
+    # for this many days is deleted (docs/data-protection.md)
+    staff_directory_keep_days: int = Field(default=400, ge=1, le=3650)
     log_format: Literal["auto", "json", "console"] = "auto"
     # run the projections, the handover policy and the outbox in this process (leading or
     # standing by, ADR 0004); false: HTTP only, with ``staffel project`` running them elsewhere

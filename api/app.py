@@ -48,10 +48,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if own:
             check_production(settings)
         app.state.services = services or build_services(settings)
-        if settings.demo and settings.seed and own:
-            from demo.seed import seed_if_empty
+        if settings.demo and own:
+            from demo.seed import seed_directory, seed_if_empty
 
-            seed_if_empty(app.state.services)
+            seed_directory(app.state.services)
+            if settings.seed:
+                seed_if_empty(app.state.services)
         yield
         if own:
             app.state.services.close()

@@ -20,12 +20,14 @@ from adapters.federation.signing import load_or_create_key
 from adapters.federation.transfer import ensure_tables
 from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
+from adapters.oidc_client import StarletteOAuth2App, web_client
 from adapters.orgs import Organisations
 from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
 from adapters.schema_lock import schema_lock
 from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
+from adapters.views.staff_directory import StaffDirectory
 from domain.application import StaffelApplication
 from service_layer.federation import import_confirmation
 from workers.handover_policy import PolicyWorker
@@ -72,6 +74,8 @@ class Services:
     signing_key: Ed25519PrivateKey
     outbox: Outbox
     sessions: WebSessions  # the web interface's sessions, in the database (ADR 0009)
+    directory: StaffDirectory  # actor id -> display name, organisation (ADR 0015)
+    oidc: StarletteOAuth2App | None = None  # the web sign-in at the provider (ADR 0015)
 
     def close(self) -> None:
         self.supervisor.stop()
@@ -193,6 +197,7 @@ def build_services(
         outbox = Outbox(cases, store, orgs, signing_key)
         supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
         access_log, sessions = AccessLog(store), WebSessions(store)
+        directory = StaffDirectory(store, keep_days=settings.staff_directory_keep_days)
     if start_projections is None:
         start_projections = settings.workers
         supervisor.enabled = settings.workers
@@ -209,6 +214,8 @@ def build_services(
         signing_key=signing_key,
         outbox=outbox,
         sessions=sessions,
+        directory=directory,
+        oidc=web_client(settings),
     )
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

@@ -17,6 +17,7 @@ from api.web import (
     matches,
     mentors,
     offers,
+    oidc,
     signin,
     statistics,
 )
@@ -24,7 +25,7 @@ from api.web.core import HERE
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    for module in (signin, cases, case_page, handovers, statistics, audit, employers, offers,
+    for module in (signin, oidc, cases, case_page, handovers, statistics, audit, employers, offers,
                    matches, mentors):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
