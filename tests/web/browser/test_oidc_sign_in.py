@@ -80,7 +80,8 @@ def test_sign_in_at_the_provider_record_and_sign_out(
         expect(page.get_by_role("status")).to_contain_text("Sie sind abgemeldet")
 
         r = httpx.get(base + "/ui/cases", cookies={"staffel_session": old})
-        assert r.status_code == 303 and r.headers["location"].startswith("/ui/sign-in")
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/ui/sign-in")
         page.locator('a[data-sign-in="provider"]').click()  # the provider's session ended too
         expect(page.locator('input[name="login"]')).to_be_visible()
     finally:
