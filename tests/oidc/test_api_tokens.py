@@ -119,3 +119,10 @@ def test_an_unknown_key_id_refetches_at_most_once_per_interval(
     for _ in range(3):
         assert "does not publish" in refused(api, new)
     assert keys.fetches == fetched  # within the interval: no request to the provider at all
+
+
+def test_the_maximum_lifetime_applies_to_the_providers_tokens(
+    provider: OidcProvider, make_served: Any
+) -> None:
+    api = make_served(provider, jwt_max_lifetime_seconds=300)  # the provider's live 600 s
+    assert "exceeds the maximum of 300 s" in refused(api, provider.machine_token("batch-job"))
