@@ -83,6 +83,8 @@ def seed_directory(services: Services) -> None:
     """The demo users in the staff directory: the demo's timelines show names from the start."""
     for sub, name, org, role in DEMO_USERS:
         services.directory.learn(Principal(sub, name, org, frozenset({Role(role)})))
+    for sub, name in siegen.NAMES.items():
+        services.directory.learn(Principal(sub, name, siegen.SIEGEN, frozenset({Role.CASEWORKER})))
 
 
 def seed_if_empty(services: Services) -> None:
