@@ -39,7 +39,7 @@ COUNSELLORS = {
 }
 # the counsellors who are not demo users, as the staff directory names them (demo/seed.py)
 NAMES = {
-    "a.yildiz": "Aylin Yıldız",
+    "a.yildiz": "Aylin Yildiz",
     "m.bender": "Markus Bender",
     "s.weller": "Sandra Weller",
     "k.ohlig": "Karin Ohlig",
