@@ -28,6 +28,8 @@ ALGORITHMS += ["EdDSA"]  # never HS*, never none: the provider's keys are public
 
 
 class ProviderUnavailableError(TokenError):
+    """The provider's keys cannot be read: 503 with ``Retry-After``, not the caller's fault."""
+
     slug, title = "identity-provider-unavailable", "The identity provider is unavailable"
 
 
@@ -66,19 +68,20 @@ class ProviderKeys:
         self.clock = clock
         self.fetches = 0  # how often the keys were fetched (observed by the tests)
         self._keys: KeySet | None = None
-        self._fetched_at = -float("inf")
+        self._fetched_at = self._attempted_at = -float("inf")
         self._jwks_uri: str | None = None
         self._lock = threading.Lock()
 
     def key_for(self, kid: str | None) -> Any:
         """The published key with this id (or the only key, for a token without ``kid``);
-        None when the provider does not publish it, even after a refetch."""
+        None when the provider does not publish it, even after a refetch. Raises
+        ``ProviderUnavailableError`` while no key could ever be read."""
         with self._lock:
             now = self.clock()
             if self._keys is None or now - self._fetched_at > self.cache_seconds:
                 self._fetch(now)
             key = self._find(kid)
-            if key is None and now - self._fetched_at >= self.refetch_seconds:
+            if key is None and now - self._attempted_at >= self.refetch_seconds:
                 self._fetch(now)  # an unknown kid: perhaps a key rotated in since
                 key = self._find(kid)
             return key
@@ -90,19 +93,26 @@ class ProviderKeys:
         return next((k for k in keys if k.kid == kid), None)
 
     def _fetch(self, now: float) -> None:
-        self._fetched_at = now  # a failed fetch is not retried at once either
+        """Read the keys again; a failure keeps the keys read before (for another cache
+        period), and without any it is refused, at most one attempt per refetch interval."""
+        if self._keys is None and now - self._attempted_at < self.refetch_seconds:
+            raise ProviderUnavailableError("the identity provider's keys could not be read yet")
+        self._attempted_at = now
         self.fetches += 1
-        if self._jwks_uri is None:
-            self._jwks_uri = str(discover(self.issuer)["jwks_uri"])
         try:
+            if self._jwks_uri is None:
+                self._jwks_uri = str(discover(self.issuer)["jwks_uri"])
             response = httpx.get(self._jwks_uri, timeout=5.0)
             response.raise_for_status()
             published = response.json()
             signing = [k for k in published.get("keys", []) if k.get("use", "sig") == "sig"]
             self._keys = KeySet.import_key_set({"keys": signing})
-        except (httpx.HTTPError, ValueError, errors.JoseError) as e:
+        except (httpx.HTTPError, ValueError, KeyError, AttributeError, errors.JoseError) as e:
             if self._keys is None:
+                if isinstance(e, ProviderUnavailableError):
+                    raise
                 raise ProviderUnavailableError(f"the provider's keys could not be read: {e}") from e
+        self._fetched_at = now
 
 
 class ProviderTokenVerifier:

@@ -126,3 +126,20 @@ def test_the_maximum_lifetime_applies_to_the_providers_tokens(
 ) -> None:
     api = make_served(provider, jwt_max_lifetime_seconds=300)  # the provider's live 600 s
     assert "exceeds the maximum of 300 s" in refused(api, provider.machine_token("batch-job"))
+
+
+def test_an_unreachable_provider_is_a_503_not_the_callers_fault(
+    provider: OidcProvider, tmp_path: Path
+) -> None:
+    token = provider.machine_token("batch-job")
+    nowhere = OidcProvider(tmp_path)  # never started: nothing listens on its port
+    with served(
+        f"sqlite:///{tmp_path}/staffel.db", tmp_path, oidc_issuer=nowhere.issuer,
+        jwt_audience=AUDIENCE,
+    ) as api:  # fmt: skip
+        for _ in range(2):  # the second within the refetch interval: no new attempt
+            r = api.client.get("/cases", headers=bearer(token))
+            assert r.status_code == 503, r.text
+            assert r.json()["type"].endswith("identity-provider-unavailable")
+            assert r.headers["Retry-After"]
+        assert api.services.verifier.provider.keys.fetches == 1
