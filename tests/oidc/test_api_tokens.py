@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from adapters.auth import ByIssuer
+from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
 from tests.support.api import Api
 from tests.support.oidc import AUDIENCE, OidcProvider
 from tests.support.served import served
@@ -34,6 +36,13 @@ def make_served(tmp_path: Path) -> Iterator[Any]:
     yield make
     for context in reversed(opened):
         context.__exit__(None, None, None)
+
+
+def provider_keys(api: Api) -> ProviderKeys:
+    verifier = api.services.verifier
+    assert isinstance(verifier, ByIssuer)
+    assert isinstance(verifier.provider, ProviderTokenVerifier)
+    return verifier.provider.keys
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -112,7 +121,7 @@ def test_an_unknown_key_id_refetches_at_most_once_per_interval(
 ) -> None:
     api = make_served(own_provider, oidc_jwks_refetch_seconds=3600)
     assert api.client.get("/cases", headers=bearer(own_provider.machine_token())).status_code == 200
-    keys = api.services.verifier.provider.keys
+    keys = provider_keys(api)
     fetched = keys.fetches
     own_provider.rotate()
     new = own_provider.machine_token()
@@ -142,4 +151,4 @@ def test_an_unreachable_provider_is_a_503_not_the_callers_fault(
             assert r.status_code == 503, r.text
             assert r.json()["type"].endswith("identity-provider-unavailable")
             assert r.headers["Retry-After"]
-        assert api.services.verifier.provider.keys.fetches == 1
+        assert provider_keys(api).fetches == 1
