@@ -17,8 +17,6 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-install: $(STAMP) browser pango
-
 # WeasyPrint (the Übergabebogen's PDF) needs Pango; Debian's chromium brings it, this makes sure.
 pango:
 	@if ! ldconfig -p | grep -q 'libpango-1.0.so.0' || ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
@@ -26,6 +24,18 @@ pango:
 		$(APT) install -y libpango-1.0-0 libpangoft2-1.0-0 \
 		|| { $(APT) update && $(APT) install -y libpango-1.0-0 libpangoft2-1.0-0; }; \
 	fi
+
+# The real OpenID provider of the tests (tests/oidc): the npm package pinned by its lock file,
+# installed with the machine's Node.js. Without npm the OpenID tests skip (under CI=true: fail).
+OIDC_STAMP := tests/oidc/node_modules/.installed
+$(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error && touch .installed \
+		&& mv .installed node_modules/.installed; \
+	elif [ "$$CI" = true ]; then echo "npm (Node.js) is needed for the OpenID tests"; exit 1; \
+	else echo "no npm: the OpenID provider tests (tests/oidc) will skip"; fi
+
+install: $(STAMP) browser pango $(OIDC_STAMP)
 
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -53,7 +63,7 @@ imports: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser pango
+pytest: $(STAMP) browser pango $(OIDC_STAMP)
 	$(BIN)/pytest
 
 test: lint imports typecheck pytest

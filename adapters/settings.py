@@ -56,6 +56,24 @@ class Settings(BaseSettings):
     jwt_max_lifetime_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 24 * 3600)
     # the longest bearer token (Authorization header, pasted token) and session cookie accepted
     jwt_max_bytes: int = Field(default=8192, ge=1024, le=65536)
+    # OpenID Connect (ADR 0015): the provider's issuer URL (its discovery document), the web
+    # interface's client, and where tokens carry organisation, roles and name (dotted paths)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile email"
+    oidc_org_claim: str = Field(default="org", min_length=1)
+    oidc_roles_claim: str = Field(default="roles", min_length=1)
+    oidc_name_claim: str = Field(default="name", min_length=1)
+    # the provider's keys: kept this long; an unknown key id refetches them at most this often
+    oidc_jwks_cache_seconds: int = Field(default=300, ge=0, le=86400)
+    oidc_jwks_refetch_seconds: float = Field(default=30, ge=0, le=3600)
+    # the public address the browser reaches Staffel by: the redirect URL is
+    # {public_url}/ui/auth/callback (unset: the address of the request)
+    public_url: str | None = None
+    # the staff directory (names of actors): an entry not confirmed by a sign-in or an API call
+    # for this many days is deleted (docs/data-protection.md)
+    staff_directory_keep_days: int = Field(default=400, ge=1, le=3650)
     log_format: Literal["auto", "json", "console"] = "auto"
     # run the projections, the handover policy and the outbox in this process (leading or
     # standing by, ADR 0004); false: HTTP only, with ``staffel project`` running them elsewhere
@@ -107,6 +125,11 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
         return url
+
+    @property
+    def oidc_web(self) -> bool:
+        """The web interface signs in through the provider (issuer and client set)."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def is_postgres(self) -> bool:

@@ -59,12 +59,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             check_production(settings)
         app.state.services = services or build_services(settings)
         app.state.metrics.forget_dead_workers()
-        if settings.demo and settings.seed and own:
-            from demo.seed import seed_if_empty
+        if settings.demo and own:
+            from demo.seed import seed_directory, seed_if_empty
 
             # one HTTP worker seeds; the others find the store seeded (ADR 0013)
             with schema_lock(settings):
-                seed_if_empty(app.state.services)
+                seed_directory(app.state.services)
+                if settings.seed:
+                    seed_if_empty(app.state.services)
         yield
         if own:
             app.state.services.close()

@@ -27,6 +27,7 @@ def authenticate(services: Services, token: str) -> Principal:
         raise TokenError("this process is configured to verify no tokens")
     principal = services.verifier.verify(token)
     require_known_org(services, principal)
+    services.directory.learn(principal)  # the staff directory: names for the pages
     return principal
 
 

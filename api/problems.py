@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.auth import TokenError
 from adapters.database import is_unavailable, request_budget
+from adapters.provider_keys import ProviderUnavailableError
 from adapters.views.queries import BadCursorError
 from domain.aggregates import case_errors as ce
 from domain.aggregates import employer_errors as ee
@@ -278,6 +279,10 @@ def install(app: FastAPI) -> None:
     async def service_refusal(request: Request, exc: se.ServiceError) -> JSONResponse:
         status, slug, title, extra = service_problem(exc)
         return problem(status, slug, title, exc.detail, **extra)
+
+    @app.exception_handler(ProviderUnavailableError)
+    async def provider_unavailable(request: Request, exc: ProviderUnavailableError) -> JSONResponse:
+        return problem(503, exc.slug, exc.title, str(exc), {"Retry-After": RETRY_AFTER})
 
     @app.exception_handler(TokenError)
     async def unauthenticated(request: Request, exc: TokenError) -> JSONResponse:

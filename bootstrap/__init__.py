@@ -12,18 +12,22 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.access_log import AccessLog
-from adapters.auth import TokenVerifier, demo_secret
+from adapters.auth import ByIssuer, TokenVerifier, Verifier, demo_secret
 from adapters.bamf_index_key import keyed_index_id
+from adapters.claims import ClaimsMapping
 from adapters.federation import receipts
 from adapters.federation.signing import load_or_create_key
 from adapters.federation.transfer import ensure_tables
 from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
+from adapters.oidc_client import StarletteOAuth2App, web_client
 from adapters.orgs import Organisations
+from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
 from adapters.schema_lock import schema_lock
 from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
+from adapters.views.staff_directory import StaffDirectory
 from domain.application import StaffelApplication
 from service_layer.federation import import_confirmation
 from workers.handover_policy import PolicyWorker
@@ -66,10 +70,12 @@ class Services:
     queries: CaseQueries
     access_log: AccessLog
     orgs: Organisations
-    verifier: TokenVerifier | None  # None in worker processes that serve no HTTP
+    verifier: Verifier | None  # None in worker processes that serve no HTTP
     signing_key: Ed25519PrivateKey
     outbox: Outbox
     sessions: WebSessions  # the web interface's sessions, in the database (ADR 0009)
+    directory: StaffDirectory  # actor id -> display name, organisation (ADR 0015)
+    oidc: StarletteOAuth2App | None = None  # the web sign-in at the provider (ADR 0015)
 
     def close(self) -> None:
         self.supervisor.stop()
@@ -89,14 +95,18 @@ def check_production(settings: Settings) -> None:
             missing.append("STAFFEL_DATABASE_URL")
         if settings.orgs_file is None:
             missing.append("STAFFEL_ORGS_FILE")
-        if settings.jwt_secret is None and settings.jwt_public_key_file is None:
-            missing.append("STAFFEL_JWT_SECRET or STAFFEL_JWT_PUBLIC_KEY_FILE")
+        keys = (settings.jwt_secret, settings.jwt_public_key_file, settings.oidc_issuer)
+        if all(k is None for k in keys):
+            missing.append(
+                "STAFFEL_OIDC_ISSUER (or STAFFEL_JWT_SECRET or STAFFEL_JWT_PUBLIC_KEY_FILE)"
+            )
         # the identity provider's own: a token minted for another service is refused
+        needed = ("jwt_audience",) if settings.oidc_issuer else ("jwt_issuer", "jwt_audience")
         missing += [
-            f"STAFFEL_{name.upper()}"
-            for name in ("jwt_issuer", "jwt_audience")
-            if name not in settings.model_fields_set
+            f"STAFFEL_{name.upper()}" for name in needed if name not in settings.model_fields_set
         ]
+        if settings.oidc_client_id and settings.oidc_client_secret is None:
+            missing.append("STAFFEL_OIDC_CLIENT_SECRET")
         if settings.master_key is None and settings.master_key_file is None:
             missing.append("STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE")
     if missing:
@@ -109,7 +119,33 @@ def check_production(settings: Settings) -> None:
         raise StartupError(f"STAFFEL_ORGS_FILE {settings.orgs_file} does not exist")
 
 
-def token_verifier(settings: Settings, public_key: str | None) -> TokenVerifier | None:
+def claims_mapping(settings: Settings) -> ClaimsMapping:
+    return ClaimsMapping(
+        org=settings.oidc_org_claim, roles=settings.oidc_roles_claim, name=settings.oidc_name_claim
+    )
+
+
+def token_verifier(settings: Settings, public_key: str | None) -> Verifier | None:
+    """The provider's tokens by its published keys (``STAFFEL_OIDC_ISSUER``); beside them, or
+    alone, tokens of the shared secret or the public-key file (development, demo, tests)."""
+    local = local_verifier(settings, public_key)
+    if not settings.oidc_issuer:
+        return local
+    keys = ProviderKeys(
+        settings.oidc_issuer,
+        cache_seconds=settings.oidc_jwks_cache_seconds,
+        refetch_seconds=settings.oidc_jwks_refetch_seconds,
+    )
+    provider = ProviderTokenVerifier(
+        keys,
+        audience=settings.jwt_audience,
+        max_lifetime=settings.jwt_max_lifetime_seconds,
+        mapping=claims_mapping(settings),
+    )
+    return ByIssuer(provider, local)
+
+
+def local_verifier(settings: Settings, public_key: str | None) -> TokenVerifier | None:
     secret = jwt_secret(settings)
     if not (secret or public_key):
         return None
@@ -120,6 +156,7 @@ def token_verifier(settings: Settings, public_key: str | None) -> TokenVerifier 
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             max_lifetime=settings.jwt_max_lifetime_seconds,
+            mapping=claims_mapping(settings),
         )
     except ValueError as e:  # not a PEM public key, or one of a type tokens cannot use
         raise StartupError(f"STAFFEL_JWT_PUBLIC_KEY_FILE: {e}") from e
@@ -160,6 +197,7 @@ def build_services(
         outbox = Outbox(cases, store, orgs, signing_key)
         supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
         access_log, sessions = AccessLog(store), WebSessions(store)
+        directory = StaffDirectory(store, keep_days=settings.staff_directory_keep_days)
     if start_projections is None:
         start_projections = settings.workers
         supervisor.enabled = settings.workers
@@ -176,6 +214,8 @@ def build_services(
         signing_key=signing_key,
         outbox=outbox,
         sessions=sessions,
+        directory=directory,
+        oidc=web_client(settings),
     )
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

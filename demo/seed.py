@@ -19,6 +19,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import HandoverOpenError
 from domain.application import StaffelApplication
 from domain.errors import VersionConflictError
+from domain.principal import Principal, Role
 from domain.values import (
     Cefr,
     LanguageSkill,
@@ -76,6 +77,14 @@ SAARLAND = [
 
 # The path a case walks; a row's stage says how far its case goes.
 PATH = ("registered", "assessed", "measure", "receiver_unknown", "offered", "accepted", "placed")
+
+
+def seed_directory(services: Services) -> None:
+    """The demo users in the staff directory: the demo's timelines show names from the start."""
+    for sub, name, org, role in DEMO_USERS:
+        services.directory.learn(Principal(sub, name, org, frozenset({Role(role)})))
+    for sub, name in siegen.NAMES.items():
+        services.directory.learn(Principal(sub, name, siegen.SIEGEN, frozenset({Role.CASEWORKER})))
 
 
 def seed_if_empty(services: Services) -> None:

@@ -37,6 +37,14 @@ COUNSELLORS = {
     "k.ohlig": (OFFICE_OLPE, 8),
     "r.pfeifer": (OFFICE_OLPE, 6),
 }
+# the counsellors who are not demo users, as the staff directory names them (demo/seed.py)
+NAMES = {
+    "a.yildiz": "Aylin Yildiz",
+    "m.bender": "Markus Bender",
+    "s.weller": "Sandra Weller",
+    "k.ohlig": "Karin Ohlig",
+    "r.pfeifer": "Ralf Pfeifer",
+}
 WEEKLY_INTAKE = (5, 6, 8, 7, 9, 8, 9, 8)  # the oldest week first; 60 in all
 PLACES = {
     OFFICE_SIEGEN: ("Siegen", "Kreuztal", "Netphen", "Hilchenbach", "Freudenberg", "Wilnsdorf",

@@ -18,6 +18,7 @@ from api.web import (
     matches,
     mentors,
     offers,
+    oidc,
     signin,
     statistics,
 )
@@ -25,7 +26,7 @@ from api.web.core import HERE
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    for module in (signin, cases, case_page, handover_sheet, handovers, statistics, audit,
+    for module in (signin, oidc, cases, case_page, handover_sheet, handovers, statistics, audit,
                    employers, offers, matches, mentors):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")

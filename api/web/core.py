@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -82,6 +82,15 @@ def set_cookie(response: Response, request: Request, name: str, value: str, **kw
 def finish(request: Request, response: Response) -> Response:
     """Security headers on every page; a new CSRF cookie where a page issued a token."""
     response.headers.update(SECURITY_HEADERS)
+    services = getattr(request.app.state, "services", None)
+    issuer = services.settings.oidc_issuer if services and services.oidc else None
+    if issuer:  # signing out goes on to the provider's logout: a form's redirect (ADR 0015)
+        parts = urlsplit(issuer)
+        csp = SECURITY_HEADERS["Content-Security-Policy"]
+        origin = f"{parts.scheme}://{parts.netloc}"
+        response.headers["Content-Security-Policy"] = csp.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
     new = getattr(request.state, "new_csrf", None)
     if new:
         set_cookie(response, request, CSRF_COOKIE, new, samesite="strict")

@@ -7,10 +7,14 @@ import secrets
 import time
 from typing import Annotated
 
+import httpx
+import structlog
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from adapters.auth import TokenError, UnknownOrganisationError, mint
+from adapters.oidc_client import logout_url
 from api.identity import TokenTooLargeError, authenticate
 from api.web.core import (
     CSRF_COOKIE,
@@ -30,6 +34,7 @@ from domain.principal import STAFF_ROLES, Principal, Role
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 TOKEN_TTL = 8 * 3600
+log = structlog.get_logger()
 INVALID_TOKEN = "Dieser Zugangstoken ist ungültig oder abgelaufen."  # noqa: S105 (a message)
 
 
@@ -41,11 +46,16 @@ def safe_next(target: str | None) -> str:
 
 
 def signed_in(
-    request: Request, services: Services, principal: Principal, target: str | None
+    request: Request,
+    services: Services,
+    principal: Principal,
+    target: str | None,
+    id_token: str | None = None,
 ) -> Response:
-    """A new session in the database; the cookie holds only its id (ADR 0009)."""
+    """A new session in the database; the cookie holds only its id (ADR 0009). ``id_token``:
+    the provider's, kept for its logout (ADR 0015)."""
     expires_at = principal.expires_at or int(time.time()) + TOKEN_TTL
-    session_id = services.sessions.start(principal, expires_at)
+    session_id = services.sessions.start(principal, expires_at, id_token)
     response = redirect(safe_next(target))
     set_cookie(response, request, SESSION_COOKIE, session_id, samesite="lax")
     # a fresh CSRF token for the new session
@@ -72,6 +82,8 @@ def sign_in_page(
         users=users,
         next=safe_next(next),
         expired=reason == "expired",
+        signed_out=reason == "signed-out",
+        provider=services.oidc is not None,
     )
 
 
@@ -89,6 +101,7 @@ def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
             demo=services.settings.demo,
             users=[],
             next=safe_next(form.get("next")),
+            provider=services.oidc is not None,
             token_error=refusal(services, e),
         )
     return signed_in(request, services, principal, form.get("next"))
@@ -127,12 +140,21 @@ def sign_in_demo(request: Request, services: ServicesDep, form: FormDep) -> Resp
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, services: ServicesDep, form: FormDep) -> Response:
-    """Ends the session for good: its row is deleted, the old cookie names nothing any more."""
+async def sign_out(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    """Ends the session for good: its row is deleted, the old cookie names nothing any more.
+    Signed in through the provider, the browser goes on to the provider's logout (RP-initiated
+    logout, where its discovery names an ``end_session_endpoint``) and comes back to the
+    sign-in page; otherwise straight to the sign-in page."""
     session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id:
-        services.sessions.end(session_id)
-    response = redirect("/ui/sign-in")
+    id_token = await run_in_threadpool(services.sessions.end, session_id) if session_id else None
+    target = "/ui/sign-in?reason=signed-out"
+    if services.oidc is not None and id_token is not None:
+        base = (services.settings.public_url or str(request.base_url)).rstrip("/")
+        try:
+            target = await logout_url(services.oidc, id_token, base + target) or target
+        except (httpx.HTTPError, ValueError) as e:  # the Staffel session has ended all the same
+            log.warning("oidc_logout_unavailable", error=type(e).__name__)
+    response = redirect(target)
     response.delete_cookie(SESSION_COOKIE, path="/ui")
     return response
 

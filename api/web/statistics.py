@@ -49,7 +49,7 @@ def statistics_page(
     # the largest caseload first: what a team lead looks for
     offices = sorted(stats["by_office"].items(), key=lambda kv: (-kv[1], kv[0]))
     counsellors = [
-        (actor(k), v)
+        (actor(k, services), v)
         for k, v in sorted(stats["by_caseworker"].items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     placements = [

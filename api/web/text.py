@@ -136,8 +136,23 @@ def legal_basis(value: str | None) -> str:
     return de.LEGAL_BASIS[LegalBasis(value)] if value else ""
 
 
-def actor(value: str) -> str:
-    return "automatisch (Übergaberegel)" if value == POLICY_ACTOR else value
+def actor(value: str, services: Any = None, org_id: str | None = None) -> str:
+    """Who acted, for people: "Sabine Klein (Agentur für Arbeit Saarland)" from the staff
+    directory (ADR 0015), the actor id where the directory does not know it. The one lookup
+    every page and text function uses; the events keep the id."""
+    if value == POLICY_ACTOR:
+        return "automatisch (Übergaberegel)"
+    entry = services.directory.get(value) if services is not None and value else None
+    if entry is None and org_id is None:
+        return value
+    name, org_id = (entry.name, entry.org) if entry else (value, org_id)
+    org = services.orgs.get(org_id) if services is not None and org_id else None
+    return f"{name} ({org.name if org else org_id})"
+
+
+@pass_context
+def actor_filter(context: Context, value: str, org_id: str | None = None) -> str:
+    return actor(value, context.get("services"), org_id)
 
 
 def roles(principal: Any) -> str:
@@ -162,7 +177,7 @@ def install_filters(env: Environment) -> None:
         moment=moment,
         legal_status=legal_status,
         legal_basis=legal_basis,
-        actor=actor,
+        actor=actor_filter,
         handover_state=lambda v: HANDOVER_STATES.get(v, v),
         measure=lambda v: de.MEASURE[MeasureKind(v)],
         placement=lambda v: de.PLACEMENT[PlacementKind(v)],

@@ -29,7 +29,7 @@ def sign_out(client: TestClient) -> None:
     page = client.get("/ui/cases")
     r = client.post("/ui/sign-out", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 303
-    assert r.headers["location"] == "/ui/sign-in"
+    assert r.headers["location"] == "/ui/sign-in?reason=signed-out"
 
 
 def test_the_old_cookie_no_longer_works_after_signing_out(api: Api) -> None:

@@ -8,11 +8,18 @@ import secrets
 
 from playwright.sync_api import Locator, Page, expect
 
-from demo.siegen import COUNSELLORS, OFFICE_OLPE, OFFICE_SIEGEN, WEEKLY_INTAKE
+from demo.seed import DEMO_USERS
+from demo.siegen import COUNSELLORS, NAMES, OFFICE_OLPE, OFFICE_SIEGEN, WEEKLY_INTAKE
 from tests.support.browser import Browser
 
 COUNSELLOR, TEAM_LEAD = "d.schneider", "c.kraemer"
 AGENTUR_SAARLAND, ST_WENDEL = "s.klein", "t.weber"
+
+
+def shown(sub: str) -> str:
+    """A Siegen counsellor as the pages name them (the demo's staff directory)."""
+    name = NAMES.get(sub) or next(u[1] for u in DEMO_USERS if u[0] == sub)
+    return f"{name} (Integration Point Siegen (Agentur für Arbeit Siegen))"
 
 
 def figure(page: Page, name: str) -> str:
@@ -67,11 +74,11 @@ def test_scenario_3_the_team_lead_sees_the_load(browser: Browser) -> None:
     browser.shot("teamleitung-kennzahlen")
 
     counsellors = table(page, "counsellors")
-    expected = {sub: held for sub, (_, held) in COUNSELLORS.items()}
-    expected[COUNSELLOR] += 1  # the newcomer
-    assert counsellors == expected, counsellors
+    expected = {shown(sub): held for sub, (_, held) in COUNSELLORS.items()}
+    expected[shown(COUNSELLOR)] += 1  # the newcomer
+    assert counsellors == expected, counsellors  # by name, from the staff directory
     first = page.locator("table[data-table=counsellors] tbody tr").first
-    expect(first).to_contain_text(COUNSELLOR)  # the largest caseload first
+    expect(first).to_contain_text(shown(COUNSELLOR))  # the largest caseload first
     offices = table(page, "offices")
     assert offices == {
         OFFICE_SIEGEN: sum(n for o, n in COUNSELLORS.values() if o == OFFICE_SIEGEN) + 1,
@@ -80,7 +87,7 @@ def test_scenario_3_the_team_lead_sees_the_load(browser: Browser) -> None:
     weeks = table(page, "weeks")
     assert list(weeks.values()) == [*WEEKLY_INTAKE, 1], weeks  # eight weeks, and this one
     chart = page.locator("svg[aria-labelledby='c-counsellors-t c-counsellors-d'] desc")
-    expect(chart).to_contain_text(f"{COUNSELLOR}: {expected[COUNSELLOR]}")
+    expect(chart).to_contain_text(f"{shown(COUNSELLOR)}: {expected[shown(COUNSELLOR)]}")
     browser.shot("teamleitung-statistik")
 
     # -- the caseload of one office ----------------------------------------------------------------

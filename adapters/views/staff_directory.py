@@ -1,0 +1,98 @@
+"""The staff directory (ADR 0015): each actor's display name and organisation, as the identity
+provider's verified claims last said, beside the read models. Events keep the stable actor id
+(the token's ``sub``); pages show "Sabine Klein (Agentur für Arbeit Saarland)" through this
+table. Learned at every web sign-in and on API calls (written only when something changed, or
+once a day to note the actor is still active); an entry not confirmed for ``keep_days`` is
+deleted (docs/data-protection.md: employees' data)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.views.store import ViewStoreMixin
+from domain.principal import Principal
+
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS staff_directory (actor TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " org TEXT NOT NULL, seen_at BIGINT NOT NULL)"
+)
+UPSERT = (
+    "INSERT INTO staff_directory (actor, name, org, seen_at) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (actor) DO UPDATE SET name = excluded.name, org = excluded.org,"
+    " seen_at = excluded.seen_at"
+)
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    actor: str
+    name: str
+    org: str
+
+
+class StaffDirectory:
+    def __init__(
+        self,
+        store: ViewStoreMixin,
+        *,
+        keep_days: int = 400,
+        reload_seconds: float = 30,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.keep_days, self.reload_seconds = store, keep_days, reload_seconds
+        self.clock = clock
+        self._entries: dict[str, StaffEntry] = {}
+        self._written: dict[str, tuple[StaffEntry, int]] = {}  # what this process last wrote
+        self._loaded_at = -float("inf")
+        self._purged_on = -1  # the day of the last purge in this process
+        self._lock = threading.Lock()
+        with store.cursor(commit=True) as curs:
+            curs.execute(TABLE)
+
+    def learn(self, principal: Principal) -> None:
+        """Note who ``principal`` is; a database write only when the name or organisation
+        changed, or on the first call of a day."""
+        entry = StaffEntry(principal.sub, principal.name, principal.org)
+        today = int(self.clock()) // DAY
+        if self._written.get(entry.actor) == (entry, today):
+            return
+        if self._purged_on != today:
+            self._purged_on = today
+            self.purge()
+        with self.store.cursor(commit=True) as curs:
+            curs.execute(
+                self.store.sql(UPSERT), (entry.actor, entry.name, entry.org, int(self.clock()))
+            )
+        with self._lock:
+            self._written[entry.actor] = (entry, today)
+            self._entries[entry.actor] = entry
+
+    def get(self, actor: str) -> StaffEntry | None:
+        """The entry of ``actor``; the table is read again (at most every ``reload_seconds``)
+        when this process does not know it, so another process's sign-ins show up."""
+        entry = self._entries.get(actor)
+        if entry is None and self.clock() - self._loaded_at >= self.reload_seconds:
+            self._load()
+            entry = self._entries.get(actor)
+        return entry
+
+    def _load(self) -> None:
+        with self.store.cursor() as curs:
+            curs.execute("SELECT actor, name, org FROM staff_directory")
+            rows = curs.fetchall()
+        with self._lock:
+            self._entries = {r["actor"]: StaffEntry(r["actor"], r["name"], r["org"]) for r in rows}
+            self._loaded_at = self.clock()
+
+    def purge(self) -> None:
+        """Delete the entries not confirmed for ``keep_days``."""
+        cutoff = int(self.clock()) - self.keep_days * DAY
+        with self.store.cursor(commit=True) as curs:
+            sql = self.store.sql("DELETE FROM staff_directory WHERE seen_at < %s")
+            curs.execute(sql, (cutoff,))
+        with self._lock:
+            self._entries, self._loaded_at = {}, -float("inf")
