@@ -25,6 +25,7 @@ from api.routers import (
     data_protection,
     employers,
     federation,
+    follow_ups,
     handovers,
     health,
     matching,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(handovers.router)
+    app.include_router(follow_ups.router)
     app.include_router(federation.router)
     app.include_router(employers.router)
     app.include_router(offers.router)

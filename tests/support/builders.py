@@ -188,6 +188,12 @@ STAFF_FIELDS: dict[str, dict[str, Any]] = {
     "ResidenceChanged": {"municipality": "Potsdam", "moved_on": D},
     "CaseClosed": {"reason": "moved abroad", "closed_on": D},
     "CaseReopened": {"reason": "returned"},
+    "CaseAssigned": {"office": "Aachen", "caseworker": "cw-2"},
+    "FollowUpCreated": {"due_on": D, "text": "Zeugnisse anfordern", "assignee": None},
+    # the follow-up derived from the open step (ADR 0017)
+    "FollowUpCompleted": {"follow_up_id": f"schritt-{OPEN_STEP}", "completed_on": D},
+    "FollowUpPostponed": {"follow_up_id": f"schritt-{OPEN_STEP}", "due_on": D},
+    "FollowUpCancelled": {"follow_up_id": f"schritt-{OPEN_STEP}"},
 }
 
 
