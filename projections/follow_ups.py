@@ -11,7 +11,8 @@ the open handover. A follow-up is by hand (``FollowUpCreated``) or derived:
 - a residence permit with ``valid_until``, until the next status change supersedes it.
 
 (A consent carries no expiry in the domain, so none is derived from it.) Derived follow-ups are
-for the case's caseworker, or the team while it has none. When the case is handed over, the
+for the case's caseworker (at first the one who registered it, as in the summary), or the team
+while it has none. When the case is handed over, the
 sender's open follow-ups close and the receiver's are derived from the case's state; closing the
 case closes them, reopening derives them again; erasing the personal data closes them and
 replaces the texts by the marker.
@@ -129,7 +130,7 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
     active = not s["closed"]
     match event:
         case ev.CaseRegistered():
-            s["holder"] = data["holder"]
+            s["holder"], s["caseworker"] = data["holder"], event.actor  # as the summary has it
         case ev.CaseAssigned():
             s["caseworker"] = data["caseworker"]
             for item in list(s["items"].values()):  # derived ones follow the caseworker

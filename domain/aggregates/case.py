@@ -76,11 +76,13 @@ class Case(Aggregate):
         follow_ups: dict[str, bool]  # open (True) or settled, of the follow-ups by hand
         settled_follow_ups: tuple[str, ...]  # derived ones settled by hand (snapshots: no set)
         residence_follow_up: str | None
+        dated_follow_ups: tuple[str, ...]  # of steps with a due date, measures with an end
     else:
         caseworker = None
         follow_ups = MappingProxyType({})  # replaced, never changed in place
         settled_follow_ups = ()
         residence_follow_up = None
+        dated_follow_ups = ()
 
     @classmethod
     def register(
@@ -295,13 +297,15 @@ class Case(Aggregate):
 
     def _require_follow_up(self, follow_up_id: str) -> None:
         """An open follow-up of the holder: one by hand not yet settled, or one derived from an
-        open step, an open measure or the current residence permit (not settled by hand)."""
+        open step with a due date, an open measure with an end date or the current residence
+        permit (not settled by hand)."""
         kind, ref = fu.kind_of(follow_up_id)
         settled = follow_up_id in self.settled_follow_ups
+        dated = follow_up_id in self.dated_follow_ups and not settled
         is_open = {
             fu.MANUAL: self.follow_ups.get(follow_up_id) is True,
-            fu.STEP: self.steps.get(ref) is False and not settled,
-            fu.MEASURE: self.measures.get(ref) is False and not settled,
+            fu.STEP: self.steps.get(ref) is False and dated,
+            fu.MEASURE: self.measures.get(ref) is False and dated,
             fu.RESIDENCE: follow_up_id == self.residence_follow_up and not settled,
         }.get(kind, False)
         if not is_open:

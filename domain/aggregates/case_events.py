@@ -175,6 +175,8 @@ class StepAgreed(CaseEvent):
 
     def apply(self, case: Case) -> None:
         case.steps = {**case.steps, self.step_id: False}
+        if self.due_on is not None:
+            case.dated_follow_ups = (*case.dated_follow_ups, follow_ups.step(self.step_id))
 
 
 class StepCompleted(CaseEvent):
@@ -197,6 +199,8 @@ class MeasureStarted(CaseEvent):
 
     def apply(self, case: Case) -> None:
         case.measures = {**case.measures, self.measure_id: False}
+        if self.ends_on is not None:
+            case.dated_follow_ups = (*case.dated_follow_ups, follow_ups.measure(self.measure_id))
 
 
 class MeasureEnded(CaseEvent):
@@ -306,6 +310,9 @@ class CaseClosed(CaseEvent):
 
     def apply(self, case: Case) -> None:
         case.closed = True
+        # its follow-ups close with it; reopening derives fresh ones (ADR 0017)
+        case.follow_ups = dict.fromkeys(case.follow_ups, False)
+        case.settled_follow_ups = ()
 
 
 class CaseReopened(CaseEvent):

@@ -97,7 +97,7 @@ def a_case_with_open_items(by: Actor = HOLDER) -> Case:
     case = a_registered_case(by=by)
     with acting_as(by):
         case.agree_step(
-            step_id=OPEN_STEP, description="B1 course", due_on=None, plan=Plan.KOOPERATIONSPLAN
+            step_id=OPEN_STEP, description="B1 course", due_on=D, plan=Plan.KOOPERATIONSPLAN
         )
         case.start_measure(
             measure_id=OPEN_MEASURE,
