@@ -28,6 +28,7 @@ from api.routers import (
     employers,
     federation,
     handover_sheet,
+    follow_ups,
     handovers,
     health,
     matching,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(handovers.router)
+    app.include_router(follow_ups.router)
     app.include_router(federation.router)
     app.include_router(employers.router)
     app.include_router(offers.router)

@@ -134,6 +134,7 @@ DOMAIN: dict[type[Exception], tuple[int, str, str]] = {
     ce.OfferToHolderError: (409, "offer-to-holder", "The organisation already holds the case"),
     ce.StaleAcknowledgementError: (409, "stale-acknowledgement", "The case has moved on"),
     ce.UnknownReferenceError: (409, "unknown-reference", "No such open item on the case"),
+    ce.UnknownFollowUpError: (409, "unknown-follow-up", "No such open follow-up on the case"),
     ce.DuplicateReferenceError: (409, "duplicate-reference", "The item already exists"),
     ce.AsylumDecisionError: (409, "asylum-decision", "The decision does not fit the status"),
     ce.DuplicateBamfFileNumberError: (409, "duplicate-bamf-file-number", "Already registered"),

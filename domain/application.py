@@ -271,12 +271,15 @@ class StaffelApplication(Application[UUID]):
         *,
         version: int,
         digest: str,
+        assign: tuple[str | None, str | None] | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
         today = self.today()
         return self._command(
             case_id,
-            lambda case: case.accept_handover(version=version, digest=digest, accepted_on=today),
+            lambda case: case.accept_handover(
+                version=version, digest=digest, accepted_on=today, assign=assign
+            ),
             idempotency=idempotency,
         )
 

@@ -246,6 +246,21 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         f"Personenbezogene Daten gelöscht ({de.ERASURE_GROUND[ErasureGround(e.ground)]}) am "
         f"{de.day(e.erased_on)}: {e.reason}"
     ),
+    ev.CaseAssigned: lambda e: (
+        f"Zuständigkeit: {e.caseworker or 'keine Fachkraft'}"
+        + (f", Dienststelle {e.office}" if e.office else "")
+    ),
+    ev.FollowUpCreated: lambda e: (
+        f"Wiedervorlage {e.follow_up_id} zum {de.day(e.due_on)}"
+        f" für {e.assignee or 'das Team'}: {e.text}"
+    ),
+    ev.FollowUpCompleted: lambda e: (
+        f"Wiedervorlage {e.follow_up_id} erledigt am {de.day(e.completed_on)}"
+    ),
+    ev.FollowUpPostponed: lambda e: (
+        f"Wiedervorlage {e.follow_up_id} verschoben auf {de.day(e.due_on)}"
+    ),
+    ev.FollowUpCancelled: lambda e: f"Wiedervorlage {e.follow_up_id} aufgehoben",
     ev.JurisdictionChanged: lambda e: (
         f"Rechtskreiswechsel: {e.from_org} ({de.LEGAL_BASIS[e.legal_basis_before]}) → "
         f"{e.to_org} ({de.LEGAL_BASIS[e.legal_basis_after]}) wirksam ab {de.day(e.effective_on)}"

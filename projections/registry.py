@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections.base import Projection
+from projections.follow_ups import FollowUpProjection
 from projections.history import CaseHistoryProjection
 from projections.matching_view import MatchingProjection
 from projections.summary import CaseSummaryProjection
@@ -18,4 +19,5 @@ PROJECTIONS: tuple[Projection[Any], ...] = (
     CaseHistoryProjection(),
     CaseSummaryProjection(),
     MatchingProjection(),
+    FollowUpProjection(),
 )

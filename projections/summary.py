@@ -104,7 +104,7 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = 3  # 3: CaseAssigned; no caseworker after a handover
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
@@ -192,6 +192,8 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
             return {
                 "consents": [c for c in doc["consents"] if c["consent_id"] != data["consent_id"]]
             }
+        case ev.CaseAssigned():
+            return {"office": data["office"], "caseworker": data["caseworker"]}
         case ev.ResidenceChanged():
             return {"residence_municipality": data["municipality"]}
         case ev.CaseClosed():
@@ -236,7 +238,7 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
                 "holder": data["to_org"],
                 "legal_basis": data["legal_basis_after"],
                 "former_holders": [*doc["former_holders"], data["from_org"]],
-                "caseworker": event.actor,
+                "caseworker": None,  # until a team lead assigns one (CaseAssigned, ADR 0017)
                 "office": None,
                 "switch_due": None,
                 "handover_accepted_on": event.timestamp.date().isoformat(),

@@ -14,6 +14,7 @@ from domain.actor import acting_as
 from domain.principal import Principal
 from domain.writes import IdempotencyKey, Recorded
 from service_layer import access
+from service_layer.assignment import check_assignment
 from service_layer.cases import actor_of, require_known
 from service_layer.errors import InvalidInputError, SenderAnswerRefusedError, SenderRefusedError
 from service_layer.federation import (
@@ -76,21 +77,34 @@ def answer(
     version: int | None = None,
     digest: str | None = None,
     reason: str | None = None,
+    assign: tuple[str | None, str | None] | None = None,
     idem: IdempotencyKey | None = None,
 ) -> Recorded | Pending:
     """Accept (acknowledging ``version`` and ``digest``) or reject an offer. For a case offered
-    by another deployment the answer goes to the sender, whose log records it."""
+    by another deployment the answer goes to the sender, whose log records it. ``assign``
+    (office, caseworker): accept and make them responsible at once (ADR 0017)."""
     access.require_staff(principal)
     require_known(services, principal, case_id)
     if decision == "accepted" and (version is None or digest is None):
         raise InvalidInputError("version", "required", "name the version and digest you read")
-    if not is_remote(services, services.cases.get_case(case_id).holder):
+    if assign is not None:
+        office, caseworker = assign
+        fields = {"office": office, "caseworker": caseworker}
+        check_assignment(services, principal, fields, accepting=True)
+    remote = is_remote(services, services.cases.get_case(case_id).holder)
+    if remote and assign is not None:
+        raise InvalidInputError(
+            "caseworker",
+            "not with a case of another deployment",
+            "accept first; assign once the sender's receipt has made the case yours",
+        )
+    if not remote:
         with acting_as(actor_of(principal)):
             if decision == "accepted":
                 assert version is not None
                 assert digest is not None
                 return services.cases.accept_handover(
-                    case_id, version=version, digest=digest, idempotency=idem
+                    case_id, version=version, digest=digest, assign=assign, idempotency=idem
                 )
             return services.cases.reject_handover(
                 case_id, reason=reason or "abgelehnt", idempotency=idem

@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
+from adapters.views.follow_up_queries import FollowUpQueries
 from adapters.views.store import ViewStoreMixin
 from domain.bamf_number import normalise_or_none
 from projections.summary import Doc
@@ -98,7 +99,7 @@ def _survives_swap(read: Callable[P, R]) -> Callable[P, R]:
     return read_again_after_a_swap
 
 
-class CaseQueries:
+class CaseQueries(FollowUpQueries):
     def __init__(self, store: ViewStoreMixin) -> None:
         self.store = store
         # projection -> (looked up at, its active generation): not a query per read

@@ -32,6 +32,17 @@ TABLES: dict[str, dict[str, str]] = {
             " due_on TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (case_id, offer_version))"
         ),
     },
+    "follow_ups": {
+        "follow_up_cases": (
+            "CREATE TABLE IF NOT EXISTS {t} (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL)"
+        ),
+        "follow_ups": (
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            " case_id TEXT NOT NULL, org TEXT NOT NULL, follow_up_id TEXT NOT NULL,"
+            " assignee TEXT, due_on TEXT NOT NULL, state TEXT NOT NULL, doc TEXT NOT NULL,"
+            " PRIMARY KEY (case_id, org, follow_up_id))"
+        ),
+    },
     **matching_schema.TABLES,
 }
 
@@ -45,6 +56,9 @@ INDEXES: dict[str, tuple[str, ...]] = {
     "handovers": (
         "CREATE INDEX IF NOT EXISTS {t}_to ON {t} (to_org, state, offered_at)",
         "CREATE INDEX IF NOT EXISTS {t}_from ON {t} (from_org, state, offered_at)",
+    ),
+    "follow_ups": (
+        "CREATE INDEX IF NOT EXISTS {t}_list ON {t} (org, state, due_on, case_id, follow_up_id)",
     ),
     **matching_schema.INDEXES,
 }

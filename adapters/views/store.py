@@ -16,6 +16,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from adapters.views import schema
 from adapters.views.batch_writer import BatchWriter
+from adapters.views.follow_up_writer import SqlFollowUpWriter
 from adapters.views.history_writer import PostgresHistoryWriter, SqlHistoryWriter
 from adapters.views.matching_writer import SqlMatchingWriter
 from adapters.views.summary_writer import SqlSummaryWriter
@@ -48,6 +49,7 @@ class ViewStoreMixin:
         "case_history": SqlHistoryWriter,
         "case_summary": SqlSummaryWriter,
         "matching": SqlMatchingWriter,
+        "follow_ups": SqlFollowUpWriter,
     }
 
     def sql(self, statement: str) -> str:

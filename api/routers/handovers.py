@@ -62,7 +62,7 @@ def accept(
     idem = idempotency_key(principal, key, "POST", path, body.model_dump(mode="json"))
     result = handovers.answer(
         services, principal, case_id, "accepted", version=body.version, digest=body.digest,
-        idem=idem,
+        assign=body.assignment(), idem=idem,
     )  # fmt: skip
     return answered(result, request)
 

@@ -264,6 +264,14 @@ class CaseReopenedIn(EventIn):
     reason: Text
 
 
+class CaseAssignedIn(EventIn):
+    """Make an office and a caseworker responsible (team lead or admin of the holder)."""
+
+    type: Literal["CaseAssigned"]
+    office: Name | None = None
+    caseworker: Ref | None = None
+
+
 StaffEvent = Annotated[
     LegalStatusChangedIn
     | AsylumRecognizedIn
@@ -282,7 +290,8 @@ StaffEvent = Annotated[
     | NoteRecordedIn
     | ResidenceChangedIn
     | CaseClosedIn
-    | CaseReopenedIn,
+    | CaseReopenedIn
+    | CaseAssignedIn,
     Field(discriminator="type"),
 ]
 

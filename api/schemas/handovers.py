@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import Contract, Ref, Text
+from api.schemas.common import Contract, Name, Ref, Text
 
 
 class OfferHandover(Contract):
@@ -17,3 +17,14 @@ class OfferHandover(Contract):
 class AcceptHandover(Contract):
     version: Annotated[int, Field(ge=1)]
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    caseworker: Annotated[
+        Ref | None,
+        Field(description="assign the case at once: the accepting caseworker's own id, or (team"
+              " lead) a colleague's"),
+    ] = None  # fmt: skip
+    office: Annotated[Name | None, Field(description="assign the case to this office")] = None
+
+    def assignment(self) -> tuple[str | None, str | None] | None:
+        if self.caseworker is None and self.office is None:
+            return None
+        return (self.office, self.caseworker)

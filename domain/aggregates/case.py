@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain import follow_ups as fu
 from domain import policy
 from domain.actor import Actor, current_actor
 from domain.aggregates import case_events as ev
@@ -28,6 +30,7 @@ from domain.aggregates.case_errors import (
     NotOfferedOrganisationError,
     OfferToHolderError,
     StaleAcknowledgementError,
+    UnknownFollowUpError,
     UnknownReferenceError,
 )
 from domain.chain import GENESIS
@@ -66,6 +69,20 @@ class Case(Aggregate):
         digest: str
 
     erased = False  # set by PersonalDataErased; the default serves snapshots taken before it
+    # set by CaseAssigned and the follow-up events; the defaults serve older snapshots (no
+    # annotation at runtime: an annotated attribute would become a constructor field)
+    if TYPE_CHECKING:
+        caseworker: str | None
+        follow_ups: dict[str, bool]  # open (True) or settled, of the follow-ups by hand
+        settled_follow_ups: tuple[str, ...]  # derived ones settled by hand (snapshots: no set)
+        residence_follow_up: str | None
+        dated_follow_ups: tuple[str, ...]  # of steps with a due date, measures with an end
+    else:
+        caseworker = None
+        follow_ups = MappingProxyType({})  # replaced, never changed in place
+        settled_follow_ups = ()
+        residence_follow_up = None
+        dated_follow_ups = ()
 
     @classmethod
     def register(
@@ -242,6 +259,65 @@ class Case(Aggregate):
         self._require(self.consents, consent_id, "consent", open_=True)
         self._record(ev.ConsentWithdrawn, actor, consent_id=consent_id, withdrawn_on=withdrawn_on)
 
+    # -- assignment and follow-ups (ADR 0017) ---------------------------------------------------
+
+    def assign(self, *, office: str | None, caseworker: str | None) -> None:
+        """Who is responsible: who may assign is the service layer's decision (a team lead)."""
+        actor = self._as_holder()
+        self._record(ev.CaseAssigned, actor, office=office, caseworker=caseworker)
+
+    def create_follow_up(self, *, due_on: date, text: str, assignee: str | None) -> None:
+        actor = self._as_holder()
+        follow_up_id = fu.manual(self.version + 1)  # the version of the event recorded now
+        self._record(
+            ev.FollowUpCreated,
+            actor,
+            follow_up_id=follow_up_id,
+            due_on=due_on,
+            text=text,
+            assignee=assignee,
+        )
+
+    def complete_follow_up(self, *, follow_up_id: str, completed_on: date) -> None:
+        actor = self._as_holder()
+        self._require_follow_up(follow_up_id)
+        self._record(
+            ev.FollowUpCompleted, actor, follow_up_id=follow_up_id, completed_on=completed_on
+        )
+
+    def postpone_follow_up(self, *, follow_up_id: str, due_on: date) -> None:
+        actor = self._as_holder()
+        self._require_follow_up(follow_up_id)
+        self._record(ev.FollowUpPostponed, actor, follow_up_id=follow_up_id, due_on=due_on)
+
+    def cancel_follow_up(self, *, follow_up_id: str) -> None:
+        actor = self._as_holder()
+        self._require_follow_up(follow_up_id)
+        self._record(ev.FollowUpCancelled, actor, follow_up_id=follow_up_id)
+
+    def _require_follow_up(self, follow_up_id: str) -> None:
+        """An open follow-up of the holder: one by hand not yet settled, or one derived from an
+        open step with a due date, an open measure with an end date or the current residence
+        permit (not settled by hand)."""
+        kind, ref = fu.kind_of(follow_up_id)
+        settled = follow_up_id in self.settled_follow_ups
+        dated = follow_up_id in self.dated_follow_ups and not settled
+        is_open = {
+            fu.MANUAL: self.follow_ups.get(follow_up_id) is True,
+            fu.STEP: self.steps.get(ref) is False and dated,
+            fu.MEASURE: self.measures.get(ref) is False and dated,
+            fu.RESIDENCE: follow_up_id == self.residence_follow_up and not settled,
+        }.get(kind, False)
+        if not is_open:
+            raise UnknownFollowUpError(follow_up_id)
+
+    def settle_follow_up(self, follow_up_id: str) -> None:
+        """Assignment used by the follow-up events' ``apply``: done or cancelled."""
+        if follow_up_id in self.follow_ups:
+            self.follow_ups = {**self.follow_ups, follow_up_id: False}
+        else:
+            self.settled_follow_ups = (*self.settled_follow_ups, follow_up_id)
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self, *, reason: str, closed_on: date) -> None:
@@ -292,8 +368,16 @@ class Case(Aggregate):
             raise NotOfferedOrganisationError(actor.org, self.handover.to_org)
         return actor, self.handover
 
-    def accept_handover(self, *, version: int, digest: str, accepted_on: date) -> None:
-        """Acknowledge the whole stream up to ``version`` by its ``digest``; take the case over."""
+    def accept_handover(
+        self,
+        *,
+        version: int,
+        digest: str,
+        accepted_on: date,
+        assign: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """Acknowledge the whole stream up to ``version`` by its ``digest``; take the case over;
+        with ``assign`` (office, caseworker), make them responsible in the same write."""
         actor, handover = self._as_receiver()
         if version != self.version or digest != self.digest:
             raise StaleAcknowledgementError(self.version, self.digest)
@@ -312,6 +396,9 @@ class Case(Aggregate):
             legal_basis_after=handover.legal_basis,
             effective_on=effective_on,
         )
+        if assign is not None:
+            office, caseworker = assign
+            self._record(ev.CaseAssigned, actor, office=office, caseworker=caseworker)
 
     def reject_handover(self, *, reason: str) -> None:
         actor, _ = self._as_receiver()
@@ -371,4 +458,10 @@ STAFF_COMMANDS: dict[str, Callable[..., None]] = {
     "ResidenceChanged": _fact(ev.ResidenceChanged),
     "CaseClosed": Case.close,
     "CaseReopened": Case.reopen,
+    "CaseAssigned": Case.assign,
+    # recorded through ``/cases/{id}/follow-ups``, not ``/cases/{id}/events``
+    "FollowUpCreated": Case.create_follow_up,
+    "FollowUpCompleted": Case.complete_follow_up,
+    "FollowUpPostponed": Case.postpone_follow_up,
+    "FollowUpCancelled": Case.cancel_follow_up,
 }

@@ -87,3 +87,11 @@ class DuplicateBamfFileNumberError(CaseRuleError):
             + (f" as case {existing_case_id}" if existing_case_id is not None else "")
         )
         self.bamf_file_number, self.existing_case_id = bamf_file_number, existing_case_id
+
+
+class UnknownFollowUpError(CaseRuleError):
+    """The follow-up (Wiedervorlage) is not an open one of the holder on this case."""
+
+    def __init__(self, follow_up_id: str) -> None:
+        super().__init__(f"no open follow-up '{follow_up_id}' on this case")
+        self.follow_up_id = follow_up_id

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, register_topic
 
+from domain import follow_ups
 from domain.chain import event_hash
 from domain.values import (
     Cefr,
@@ -126,6 +127,9 @@ class LegalStatusChanged(CaseEvent):
     def apply(self, case: Case) -> None:
         case.legal_status = self.status
         case.note_switch(self.switch_to, self.effective_on)
+        case.residence_follow_up = (
+            None if self.valid_until is None else follow_ups.residence(self.originator_version)
+        )
 
 
 class AsylumRecognized(CaseEvent):
@@ -171,6 +175,8 @@ class StepAgreed(CaseEvent):
 
     def apply(self, case: Case) -> None:
         case.steps = {**case.steps, self.step_id: False}
+        if self.due_on is not None:
+            case.dated_follow_ups = (*case.dated_follow_ups, follow_ups.step(self.step_id))
 
 
 class StepCompleted(CaseEvent):
@@ -193,6 +199,8 @@ class MeasureStarted(CaseEvent):
 
     def apply(self, case: Case) -> None:
         case.measures = {**case.measures, self.measure_id: False}
+        if self.ends_on is not None:
+            case.dated_follow_ups = (*case.dated_follow_ups, follow_ups.measure(self.measure_id))
 
 
 class MeasureEnded(CaseEvent):
@@ -302,6 +310,9 @@ class CaseClosed(CaseEvent):
 
     def apply(self, case: Case) -> None:
         case.closed = True
+        # its follow-ups close with it; reopening derives fresh ones (ADR 0017)
+        case.follow_ups = dict.fromkeys(case.follow_ups, False)
+        case.settled_follow_ups = ()
 
 
 class CaseReopened(CaseEvent):
@@ -374,6 +385,10 @@ class JurisdictionChanged(CaseEvent):
         case.legal_basis = self.legal_basis_after
         case.switch_due = None
         case.switch_decided_on = None
+        case.office = None
+        case.caseworker = None
+        case.follow_ups = {}
+        case.settled_follow_ups = ()
 
 
 class PersonalDataErased(CaseEvent):
@@ -388,6 +403,56 @@ class PersonalDataErased(CaseEvent):
     def apply(self, case: Case) -> None:
         case.erased = True
         case.handover = None
+
+
+class CaseAssigned(CaseEvent):
+    """A team lead of the holder (or a caseworker accepting the case for themselves) makes an
+    office and a caseworker responsible; None leaves the case without one."""
+
+    TOPIC = "staffel:Case.CaseAssigned"
+    office: str | None
+    caseworker: str | None
+
+    def apply(self, case: Case) -> None:
+        case.office = self.office
+        case.caseworker = self.caseworker
+
+
+class FollowUpCreated(CaseEvent):
+    """A Wiedervorlage by hand: due on a day, for a caseworker (``assignee``) or the team."""
+
+    TOPIC = "staffel:Case.FollowUpCreated"
+    PERSONAL_FIELDS = ("text",)
+    follow_up_id: str
+    due_on: date
+    text: str | Sealed
+    assignee: str | None
+
+    def apply(self, case: Case) -> None:
+        case.follow_ups = {**case.follow_ups, self.follow_up_id: True}
+
+
+class FollowUpCompleted(CaseEvent):
+    TOPIC = "staffel:Case.FollowUpCompleted"
+    follow_up_id: str
+    completed_on: date
+
+    def apply(self, case: Case) -> None:
+        case.settle_follow_up(self.follow_up_id)
+
+
+class FollowUpPostponed(CaseEvent):
+    TOPIC = "staffel:Case.FollowUpPostponed"
+    follow_up_id: str
+    due_on: date
+
+
+class FollowUpCancelled(CaseEvent):
+    TOPIC = "staffel:Case.FollowUpCancelled"
+    follow_up_id: str
+
+    def apply(self, case: Case) -> None:
+        case.settle_follow_up(self.follow_up_id)
 
 
 CASE_EVENTS: tuple[type[CaseEvent], ...] = tuple(

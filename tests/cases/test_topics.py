@@ -57,6 +57,11 @@ EVENT_TOPICS = [
     "staffel:Case.HandoverWithdrawn",
     "staffel:Case.JurisdictionChanged",
     "staffel:Case.PersonalDataErased",
+    "staffel:Case.CaseAssigned",
+    "staffel:Case.FollowUpCreated",
+    "staffel:Case.FollowUpCompleted",
+    "staffel:Case.FollowUpPostponed",
+    "staffel:Case.FollowUpCancelled",
 ]
 INDEX_EVENT_TOPICS = [
     "staffel:BamfFileNumberIndex.Registered",

@@ -97,7 +97,7 @@ def a_case_with_open_items(by: Actor = HOLDER) -> Case:
     case = a_registered_case(by=by)
     with acting_as(by):
         case.agree_step(
-            step_id=OPEN_STEP, description="B1 course", due_on=None, plan=Plan.KOOPERATIONSPLAN
+            step_id=OPEN_STEP, description="B1 course", due_on=D, plan=Plan.KOOPERATIONSPLAN
         )
         case.start_measure(
             measure_id=OPEN_MEASURE,
@@ -188,6 +188,12 @@ STAFF_FIELDS: dict[str, dict[str, Any]] = {
     "ResidenceChanged": {"municipality": "Potsdam", "moved_on": D},
     "CaseClosed": {"reason": "moved abroad", "closed_on": D},
     "CaseReopened": {"reason": "returned"},
+    "CaseAssigned": {"office": "Aachen", "caseworker": "cw-2"},
+    "FollowUpCreated": {"due_on": D, "text": "Zeugnisse anfordern", "assignee": None},
+    # the follow-up derived from the open step (ADR 0017)
+    "FollowUpCompleted": {"follow_up_id": f"schritt-{OPEN_STEP}", "completed_on": D},
+    "FollowUpPostponed": {"follow_up_id": f"schritt-{OPEN_STEP}", "due_on": D},
+    "FollowUpCancelled": {"follow_up_id": f"schritt-{OPEN_STEP}"},
 }
 
 

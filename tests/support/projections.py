@@ -20,11 +20,13 @@ from adapters.views import schema
 from adapters.views.batch_writer import dumps
 from adapters.views.store import ViewStoreMixin
 from bootstrap import build_case_application
+from domain import follow_ups as fu
 from domain import policy
 from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case import Case
+from domain.aggregates.case_errors import UnknownFollowUpError
 from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import (
@@ -176,8 +178,12 @@ def valid_commands(case: Case) -> list[str]:
         "consent",
         "note",
         "residence",
+        "assign",
+        "follow_up",
         *open_,
     ]
+    if open_follow_ups(case):
+        commands.append("settle_follow_up")
     if case.legal_status.value not in PROTECTED:
         commands.append("recognise")
     if case.legal_status == LegalStatus.ASYLUM_SEEKER:
@@ -192,6 +198,24 @@ def valid_commands(case: Case) -> list[str]:
         if refs:
             commands.append(command)
     return commands
+
+
+def open_follow_ups(case: Case) -> list[str]:
+    """Ids of follow-ups the case accepts a settlement of now (ADR 0017), sorted."""
+    candidates = [
+        *case.follow_ups,
+        *(fu.step(k) for k, done in case.steps.items() if not done),
+        *(fu.measure(k) for k, done in case.measures.items() if not done),
+        *([case.residence_follow_up] if case.residence_follow_up else []),
+    ]
+    accepted = []
+    for follow_up_id in sorted(set(candidates)):
+        try:
+            case._require_follow_up(follow_up_id)
+        except UnknownFollowUpError:
+            continue
+        accepted.append(follow_up_id)
+    return accepted
 
 
 def run_command(case: Case, command: str, world: World, chooser: Chooser) -> None:
@@ -315,6 +339,26 @@ def run_command(case: Case, command: str, world: World, chooser: Chooser) -> Non
                 case.accept_handover(version=case.version, digest=case.digest, accepted_on=c.day())
             case "reject_handover":
                 case.reject_handover(reason=c.text())
+            case "assign":
+                case.assign(
+                    office=c.choice((None, "Mitte", "Neukölln")),
+                    caseworker=c.choice((None, f"staff-1@{case.holder}", f"staff-2@{case.holder}")),
+                )
+            case "follow_up":
+                case.create_follow_up(
+                    due_on=c.day(),
+                    text=c.text() or "Rückruf",
+                    assignee=c.choice((None, f"staff-{c.integer(1, 2)}@{case.holder}")),
+                )
+            case "settle_follow_up":
+                follow_up_id = c.choice(open_follow_ups(case))
+                match c.choice(("done", "postponed", "cancelled")):
+                    case "done":
+                        case.complete_follow_up(follow_up_id=follow_up_id, completed_on=c.day())
+                    case "postponed":
+                        case.postpone_follow_up(follow_up_id=follow_up_id, due_on=c.day())
+                    case _:
+                        case.cancel_follow_up(follow_up_id=follow_up_id)
             case _:
                 raise AssertionError(f"unknown command {command}")
 

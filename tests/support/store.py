@@ -250,6 +250,15 @@ def record_every_event_type(app: StaffelApplication, *, erase: bool = True) -> U
         )
         staff("ConsentWithdrawn", consent_id="c1", withdrawn_on=D2)
         staff("NoteRecorded", text=NOTE_TEXT, category=NoteCategory.HEALTH)
+        staff("CaseAssigned", office="Agentur Berlin-Mitte", caseworker="cw-1")
+        staff("CaseAssigned", office=None, caseworker=None)
+        staff("FollowUpCreated", due_on=D3, text="Zeugnisse anfordern", assignee="cw-1")
+        first = f"w-{app.get_case(case_id).version}"
+        staff("FollowUpCreated", due_on=D3, text="Rückruf", assignee=None)
+        second = f"w-{app.get_case(case_id).version}"
+        staff("FollowUpPostponed", follow_up_id=first, due_on=D3)
+        staff("FollowUpCompleted", follow_up_id=first, completed_on=D2)
+        staff("FollowUpCancelled", follow_up_id=second)
         staff("ResidenceChanged", municipality="Potsdam", moved_on=D2)
         staff("CaseClosed", reason="Ausreise", closed_on=D2)
         staff("CaseReopened", reason="Wiedereinreise")

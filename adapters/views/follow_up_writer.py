@@ -1,0 +1,49 @@
+"""The follow-up view's writer (``projections.follow_ups.FollowUpWriter``): the fold's state of
+each case, and one row per follow-up with the columns the lists filter and sort on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from adapters.views.batch_writer import BatchWriter, dumps
+from projections.follow_ups import FollowUpWriter, State, rows
+
+
+class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
+    def load_follow_up_states(self, case_ids: Iterable[str]) -> dict[str, State]:
+        ids = list(case_ids)
+        marks = ", ".join(["%s"] * len(ids))
+        self.curs.execute(
+            self.sql(f"SELECT doc FROM {self.t('follow_up_cases')} WHERE case_id IN ({marks})"),
+            ids,
+        )
+        return {d["case_id"]: d for d in (json.loads(r["doc"]) for r in self.curs.fetchall())}
+
+    def save_follow_up_states(self, states: Sequence[State]) -> None:
+        if not states:
+            return
+        self.curs.executemany(
+            self.sql(
+                f"INSERT INTO {self.t('follow_up_cases')} VALUES (%s, %s)"
+                " ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc"
+            ),
+            [(s["case_id"], dumps(s)) for s in states],
+        )
+        ids = sorted(s["case_id"] for s in states)
+        marks = ", ".join(["%s"] * len(ids))
+        self.curs.execute(
+            self.sql(f"DELETE FROM {self.t('follow_ups')} WHERE case_id IN ({marks})"), ids
+        )
+        self.curs.executemany(
+            self.sql(f"INSERT INTO {self.t('follow_ups')} VALUES (%s, %s, %s, %s, %s, %s, %s)"),
+            [_row(r) for s in states for r in rows(s)],
+        )
+
+
+def _row(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        r["case_id"], r["org"], r["follow_up_id"], r["assignee"], r["due_on"], r["state"],
+        dumps(r),
+    )  # fmt: skip

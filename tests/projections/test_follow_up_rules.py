@@ -1,0 +1,136 @@
+"""The follow-up derivation rules (ADR 0017), as properties of the pure fold over the events of
+random valid command sequences on one case (handovers, closing, assignment, follow-ups by hand and
+their settlement included). No database: the fold and the projection with an in-memory writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import DataObject
+
+from domain import follow_ups as fu
+from domain.aggregates import case_events as ev
+from domain.aggregates.case import Case
+from projections import follow_ups, summary
+from projections.follow_ups import FollowUpProjection, State
+from tests.projections.test_projection_properties import DrawChooser
+from tests.support.builders import case_events
+from tests.support.projections import World, open_follow_ups, register, run_command, valid_commands
+
+
+def a_case_with_history(data: DataObject) -> tuple[Case, list[ev.CaseEvent]]:
+    chooser, world = DrawChooser(data), World.fresh()
+    case, _ = register(world, chooser, with_bamf=False)
+    for _ in range(data.draw(st.integers(0, 40), label="commands")):
+        run_command(case, chooser.choice(valid_commands(case)), world, chooser)
+    return case, case_events(case)
+
+
+def fold_all(events: Iterable[ev.CaseEvent]) -> State:
+    state: State | None = None
+    for event in events:
+        state = follow_ups.fold(state, event)
+    assert state is not None
+    return state
+
+
+class MemoryWriter:
+    def __init__(self) -> None:
+        self.states: dict[str, State] = {}
+
+    def load_follow_up_states(self, case_ids: Iterable[str]) -> dict[str, State]:
+        return {k: self.states[k] for k in case_ids if k in self.states}
+
+    def save_follow_up_states(self, states: Sequence[State]) -> None:
+        self.states.update({s["case_id"]: s for s in states})
+
+
+RULES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@RULES
+@given(data=st.data())
+def test_open_follow_ups_belong_to_whoever_must_act(data: DataObject) -> None:
+    case, events = a_case_with_history(data)
+    state = fold_all(events)
+    doc: Any = None
+    for event in events:
+        doc = summary.fold(doc, event)
+    is_open = [r for r in follow_ups.rows(state) if r["state"] == "open"]
+
+    if case.closed or case.erased:
+        assert is_open == []  # closing (or erasing) the case closes its follow-ups
+    for row in is_open:
+        if row["source"] == "handover":  # the receiver's team answers an offer
+            assert case.handover is not None
+            assert (row["org"], row["assignee"]) == (case.handover.to_org, None)
+        else:  # everything else is the holder's: a handover closed the sender's
+            assert row["org"] == case.holder
+        if row["source"] not in ("manual", "handover"):  # derived: for the caseworker
+            assert row["assignee"] == doc["caseworker"]
+
+    handover_rows = [r for r in is_open if r["source"] == "handover"]
+    offers = [e for e in events if isinstance(e, ev.HandoverOffered)]
+    if case.handover is None:
+        assert handover_rows == []
+    else:  # exactly one, due at the answer deadline
+        assert [(r["follow_up_id"], r["due_on"]) for r in handover_rows] == [
+            (fu.handover(offers[-1].originator_version), offers[-1].due_on.isoformat())
+        ]
+
+
+@RULES
+@given(data=st.data())
+def test_the_view_and_the_case_agree_on_which_follow_ups_are_open(data: DataObject) -> None:
+    case, events = a_case_with_history(data)
+    state = fold_all(events)
+    if case.closed or case.erased:
+        return
+    in_view = {
+        r["follow_up_id"]
+        for r in follow_ups.rows(state)
+        if r["state"] == "open" and r["source"] != "handover"
+    }
+    assert in_view == set(open_follow_ups(case))
+
+
+@RULES
+@given(data=st.data())
+def test_done_postponed_and_cancelled_act_on_the_holder_s_follow_up(data: DataObject) -> None:
+    _, events = a_case_with_history(data)
+    state: State | None = None
+    for event in events:
+        state = follow_ups.fold(state, event)
+        if not isinstance(
+            event, ev.FollowUpCompleted | ev.FollowUpCancelled | ev.FollowUpPostponed
+        ):
+            continue
+        row = state["items"][f"{event.org}|{event.follow_up_id}"]
+        match event:
+            case ev.FollowUpCompleted():
+                assert (row["state"], row["settled_on"]) == ("done", event.completed_on.isoformat())
+            case ev.FollowUpCancelled():
+                assert row["state"] == "cancelled"
+            case ev.FollowUpPostponed():
+                assert (row["state"], row["due_on"]) == ("open", event.due_on.isoformat())
+
+
+@RULES
+@given(data=st.data())
+def test_batches_of_any_size_and_replays_give_the_same_view(data: DataObject) -> None:
+    """Exactly once: a batch split anywhere, or an event given again, changes nothing."""
+    _, events = a_case_with_history(data)
+    once = fold_all(events)
+    writer, projection, i = MemoryWriter(), FollowUpProjection(), 0
+    while i < len(events):
+        size = data.draw(st.integers(1, 5), label="batch")
+        again = data.draw(st.integers(0, i), label="replayed from") if i else 0
+        batch = [(e, n) for n, e in enumerate(events[again : i + size], start=again)]
+        projection.process(batch, writer)
+        i += size
+    [state] = writer.states.values()
+    assert state == once
+    assert follow_ups.rows(state) == follow_ups.rows(once)
