@@ -306,16 +306,19 @@ class StaffelApplication(Application[UUID]):
         """Record ``PersonalDataErased``, then delete the case's key. Safe to run again after an
         interruption between the two: an erased case whose key is still there loses it now."""
         today = self.today()
-        index = self._bamf_index_of(case_id)  # read while the key is still there
+        released: list[BamfFileNumberIndex] = []
 
         def erase(case: Case) -> None:
+            index = self._bamf_index_of(case_id)  # read while the key is still there
             case.erase_personal_data(ground=ground, reason=reason, erased_on=today)
+            released[:] = []
             if index is not None and index.case_id == case.id:
                 index.release()  # in the same save: the number may be registered again
+                released.append(index)
 
         try:
             recorded = self._command(
-                case_id, erase, expected_version, idempotency, others=(index,) if index else ()
+                case_id, erase, expected_version, idempotency, others=lambda: released
             )
         except CaseErasedError:
             case = self.get_case(case_id)
@@ -628,25 +631,25 @@ class StaffelApplication(Application[UUID]):
         command: Callable[[Case], None],
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
-        others: Sequence[Aggregate] = (),
+        others: Callable[[], Sequence[Aggregate]] = tuple,
     ) -> Recorded:
-        """Run ``command`` on the case (and save ``others`` changed with it). A collision with a
-        concurrent write runs the command again on the fresh state (the guards decide anew);
-        with ``expected_version`` (an If-Match) that run finds the case moved on and answers
-        ``VersionConflictError``, as does a case still colliding after ``RETRIES`` runs.
-        ``others`` are saved as given: a collision on one of them is not re-run."""
+        """Run ``command`` on the case and save it with ``others()``, what the command changed
+        beside it (read anew by each run). A collision with a concurrent write runs the command
+        again on the fresh state (the guards decide anew); with ``expected_version`` (an
+        If-Match) that run finds the case moved on and answers ``VersionConflictError``, as does
+        a case still colliding after ``RETRIES`` runs."""
 
         def run() -> list[Aggregate]:
             case = self._case_at(case_id, expected_version)
             with sealing_with(self.keys):
                 command(case)
-            return [case, *others]
+            return [case, *others()]
 
         return self._save(
             run,
             idempotency,
             collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
-            attempts=1 if others else RETRIES,
+            attempts=RETRIES,
         )
 
     def _command_with(
