@@ -14,8 +14,11 @@ capacity the same way.
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -106,6 +109,10 @@ class StaffelApplication(Application[UUID]):
         # the per-case data keys: set by ``bootstrap``; None stores personal fields as
         # given (pure tests, stores of earlier versions)
         self.keys: PersonalDataKeys | None = None
+        # one writer per case at a time in this process: writers of one case queue here instead
+        # of colliding in the store (only other processes' writes can collide)
+        self._case_locks: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
+        self._case_locks_guard = threading.Lock()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings, never the process environment: the library would otherwise
@@ -645,12 +652,13 @@ class StaffelApplication(Application[UUID]):
                 command(case)
             return [case, *others()]
 
-        return self._save(
-            run,
-            idempotency,
-            collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
-            attempts=RETRIES,
-        )
+        with self._writing(case_id):
+            return self._save(
+                run,
+                idempotency,
+                collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
+                attempts=RETRIES,
+            )
 
     def _command_with(
         self,
@@ -675,7 +683,18 @@ class StaffelApplication(Application[UUID]):
         def gave_up() -> Exception:
             return ConcurrentChangeError(type(other[0]).__name__.lower(), other[0].id)
 
-        return self._save(run, idempotency, collided=gave_up, attempts=ATTEMPTS)
+        with self._writing(case_id):
+            return self._save(run, idempotency, collided=gave_up, attempts=ATTEMPTS)
+
+    @contextmanager
+    def _writing(self, case_id: UUID) -> Iterator[None]:
+        """Hold the case's lock in this process while its command runs and saves."""
+        with self._case_locks_guard:
+            lock = self._case_locks.get(case_id)
+            if lock is None:
+                lock = self._case_locks[case_id] = threading.RLock()
+        with lock:
+            yield
 
     def _case_at(self, case_id: UUID, expected_version: int | None) -> Case:
         case = self.get_case(case_id)
