@@ -14,8 +14,11 @@ capacity the same way.
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -106,6 +109,10 @@ class StaffelApplication(Application[UUID]):
         # the per-case data keys: set by ``bootstrap``; None stores personal fields as
         # given (pure tests, stores of earlier versions)
         self.keys: PersonalDataKeys | None = None
+        # one writer per case at a time in this process: writers of one case queue here instead
+        # of colliding in the store (only other processes' writes can collide)
+        self._case_locks: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
+        self._case_locks_guard = threading.Lock()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings, never the process environment: the library would otherwise
@@ -309,16 +316,19 @@ class StaffelApplication(Application[UUID]):
         """Record ``PersonalDataErased``, then delete the case's key. Safe to run again after an
         interruption between the two: an erased case whose key is still there loses it now."""
         today = self.today()
-        index = self._bamf_index_of(case_id)  # read while the key is still there
+        released: list[BamfFileNumberIndex] = []
 
         def erase(case: Case) -> None:
+            index = self._bamf_index_of(case_id)  # read while the key is still there
             case.erase_personal_data(ground=ground, reason=reason, erased_on=today)
+            released[:] = []
             if index is not None and index.case_id == case.id:
                 index.release()  # in the same save: the number may be registered again
+                released.append(index)
 
         try:
             recorded = self._command(
-                case_id, erase, expected_version, idempotency, others=(index,) if index else ()
+                case_id, erase, expected_version, idempotency, others=lambda: released
             )
         except CaseErasedError:
             case = self.get_case(case_id)
@@ -631,26 +641,27 @@ class StaffelApplication(Application[UUID]):
         command: Callable[[Case], None],
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
-        others: Sequence[Aggregate] = (),
+        others: Callable[[], Sequence[Aggregate]] = tuple,
     ) -> Recorded:
-        """Run ``command`` on the case (and save ``others`` changed with it). A collision with a
-        concurrent write runs the command again on the fresh state (the guards decide anew);
-        with ``expected_version`` (an If-Match) that run finds the case moved on and answers
-        ``VersionConflictError``, as does a case still colliding after ``RETRIES`` runs.
-        ``others`` are saved as given: a collision on one of them is not re-run."""
+        """Run ``command`` on the case and save it with ``others()``, what the command changed
+        beside it (read anew by each run). A collision with a concurrent write runs the command
+        again on the fresh state (the guards decide anew); with ``expected_version`` (an
+        If-Match) that run finds the case moved on and answers ``VersionConflictError``, as does
+        a case still colliding after ``RETRIES`` runs."""
 
         def run() -> list[Aggregate]:
             case = self._case_at(case_id, expected_version)
             with sealing_with(self.keys):
                 command(case)
-            return [case, *others]
+            return [case, *others()]
 
-        return self._save(
-            run,
-            idempotency,
-            collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
-            attempts=1 if others else RETRIES,
-        )
+        with self._writing(case_id):
+            return self._save(
+                run,
+                idempotency,
+                collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
+                attempts=RETRIES,
+            )
 
     def _command_with(
         self,
@@ -675,7 +686,18 @@ class StaffelApplication(Application[UUID]):
         def gave_up() -> Exception:
             return ConcurrentChangeError(type(other[0]).__name__.lower(), other[0].id)
 
-        return self._save(run, idempotency, collided=gave_up, attempts=ATTEMPTS)
+        with self._writing(case_id):
+            return self._save(run, idempotency, collided=gave_up, attempts=ATTEMPTS)
+
+    @contextmanager
+    def _writing(self, case_id: UUID) -> Iterator[None]:
+        """Hold the case's lock in this process while its command runs and saves."""
+        with self._case_locks_guard:
+            lock = self._case_locks.get(case_id)
+            if lock is None:
+                lock = self._case_locks[case_id] = threading.RLock()
+        with lock:
+            yield
 
     def _case_at(self, case_id: UUID, expected_version: int | None) -> Case:
         case = self.get_case(case_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,33 @@ def test_a_stale_version_among_concurrent_writers_is_still_refused(make_app: Mak
             app.record(case_id, "NoteRecorded", note("stale"), expected_version=1)
     assert conflict.value.current_version == 2
     assert list(notes(app, case_id)) == ["moved on"]
+
+
+def test_writers_of_one_case_in_one_process_queue_instead_of_colliding(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process the writers of a case take turns (a lock per case): no save collides, so
+    every note is saved by exactly one run of its command."""
+    app = make_app()
+    case_id = register(app).id
+    saves = [0]
+    original = app.save
+
+    def save(*objs: Any, **kwargs: Any) -> Any:
+        saves[0] += 1
+        return original(*objs, **kwargs)
+
+    monkeypatch.setattr(app, "save", save)
+    barrier = threading.Barrier(THREADS)
+
+    def write(i: int) -> None:
+        barrier.wait()
+        with acting_as(HOLDER):
+            for n in range(PER_THREAD):
+                app.record(case_id, "NoteRecorded", note(f"{i}-{n}"))
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        for future in [pool.submit(write, i) for i in range(THREADS)]:
+            future.result()
+    assert saves[0] == THREADS * PER_THREAD
+    assert len(list(notes(app, case_id))) == THREADS * PER_THREAD

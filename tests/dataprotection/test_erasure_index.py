@@ -3,8 +3,12 @@ registered again later (a new case), and the index never names the erased case a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from adapters.settings import Settings
+from bootstrap import build_case_application
 from domain.actor import acting_as
 from domain.aggregates.bamf_index import BamfFileNumberIndex
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
@@ -54,3 +58,31 @@ def test_a_case_without_a_number_erases_without_touching_any_index(
     assert app.recorder.max_notification_id() == (head or 0) + 1  # the erasure alone
     index: BamfFileNumberIndex = app.repository.get(app.bamf_index_id(other_number))
     assert index.case_id == other.id
+
+
+def test_an_erasure_racing_a_note_runs_again_and_still_releases_the_number(
+    app: StaffelApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No If-Match: the erasure collides with a note saved meanwhile, runs again on the fresh
+    case, and saves the erasure with the released index (issue 16)."""
+    number = unique_bamf_number()
+    case_id = register(app, bamf_file_number=number).id
+    colleague = build_case_application(Settings())
+    try:
+        original, pending = app.save, [True]
+
+        def save(*objs: Any, **kwargs: Any) -> Any:
+            if pending:
+                pending.pop()
+                with acting_as(HOLDER):
+                    colleague.record(case_id, "NoteRecorded", {"text": "x", "category": "general"})
+            return original(*objs, **kwargs)
+
+        monkeypatch.setattr(app, "save", save)
+        erase(app, case_id)
+    finally:
+        colleague.close()
+    assert not pending
+    assert app.get_case(case_id).version == 3  # registered, the note, the erasure
+    released: BamfFileNumberIndex = app.repository.get(app.bamf_index_id(number))
+    assert (released.case_id, released.version) == (None, 2)

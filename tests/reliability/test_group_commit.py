@@ -27,9 +27,11 @@ from adapters.settings import Settings
 from bootstrap import build_case_application
 from domain.actor import acting_as
 from domain.application import StaffelApplication
+from domain.values import LegalStatus
 from domain.writes import IdempotencyKey, IdempotencyRecord
 from tests.cases.test_concurrency import notes
 from tests.conftest import SERVER_URL, create_database
+from tests.support.builders import a_person
 from tests.support.pg_proxy import CommitCutProxy
 from tests.support.processes import wait_until
 from tests.support.store import HOLDER, note, register
@@ -230,21 +232,32 @@ def test_a_failed_batch_fails_every_command_and_stores_none(
 def test_one_idempotency_key_in_one_batch_records_once(
     make: Callable[..., StaffelApplication], database: str
 ) -> None:
+    """Three registrations with one key (one request sent three times; a case's own commands
+    queue on its lock before they reach the committer, a new case's do not) meet in one batch:
+    one case is registered, all three get its answer, and so does a later replay."""
     app = make()
-    plug, case_id = register(app).id, register(app).id
-    key = IdempotencyKey("u1:same-request", "hash")
+    plug = register(app).id
+    key = IdempotencyKey("u1:same-registration", "hash")
 
     def keyed() -> Any:
         with acting_as(HOLDER):
-            return app.record(case_id, "NoteRecorded", note("einmal"), idempotency=key)
+            return app.register_case(
+                person=a_person("Einmal"),
+                bamf_file_number=None,
+                residence_municipality="Berlin",
+                legal_status=LegalStatus.ASYLUM_SEEKER,
+                idempotency=key,
+            )
 
+    head = app.recorder.max_notification_id() or 0
     held = Held(group_of(app), queued=3)
     results = in_threads([recording(app, plug, "plug"), keyed, keyed, keyed])
 
     assert held.batches[0] == 1
     assert len(set(results[1:])) == 1
-    assert results[1].version == 2
-    assert list(notes(app, case_id)) == ["einmal"]
+    assert results[1].version == 1
+    written = app.recorder.select_notifications(start=head + 1, limit=100)
+    assert len(written) == 2  # the plug's note and one registration
     assert keyed() == results[1]  # replayed later: the first answer
 
 
