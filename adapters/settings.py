@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     retention_years_sgb_ii: int = Field(default=10, ge=1, le=30)
     retention_years_sgb_iii: int = Field(default=5, ge=1, le=30)
     retention_years_asylblg: int = Field(default=5, ge=1, le=30)
+    # e-mail notifications (ADR 0018): none are written while smtp_host is unset
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # the CA file STARTTLS trusts instead of the system's (a private relay's own CA)
+    smtp_cafile: Path | None = None
+    mail_from: str = "staffel@localhost"
+    # the web address the mails link to (their pages: /ui/handovers, /ui/cases/{id})
+    public_base_url: str = "http://localhost:8000"
+    # the first retry's delay after a failed send; doubled each attempt up to an hour
+    mail_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @property
     def signing_key_path(self) -> Path:

@@ -29,9 +29,11 @@ from domain.application import StaffelApplication
 
 log = structlog.get_logger("staffel.leader")
 
-WORKERS = "workers"  # the one group: projections, handover policy, outbox
+WORKERS = "workers"  # the one group: projections, handover policy, outbox, mail outbox
 # what the group runs, as ``staffel status`` names it
-MEMBERS = ("case_history", "case_summary", "matching", "handover_policy", "outbox")
+MEMBERS = (
+    "case_history", "case_summary", "matching", "handover_policy", "outbox", "mail_outbox",
+)  # fmt: skip
 LOCK_CLASS = 0x5374  # the advisory lock's first key ("St"); the second is the group's crc32
 LEADS_TABLE = (
     "CREATE TABLE IF NOT EXISTS worker_leads (name TEXT PRIMARY KEY, host TEXT NOT NULL,"
