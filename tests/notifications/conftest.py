@@ -57,9 +57,10 @@ def make_mailed(backend: str, tmp_path: Path) -> Iterator[Callable[..., Mailed]]
         smtp, port = server.__enter__()
         clock = SettableClock(datetime.now(UTC))
         settings = settings_for(
-            backend, data_dir=tmp_path / "data", smtp_host="127.0.0.1", smtp_port=port,
-            smtp_starttls=False, mail_from="staffel@kreis-heinsberg.example",
-            public_base_url=BASE_URL, **overrides,
+            backend, data_dir=tmp_path / "data",
+            **{"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
+               "mail_from": "staffel@kreis-heinsberg.example", "public_base_url": BASE_URL,
+               **overrides},
         )  # fmt: skip
         services = build_services(settings, clock=clock)
         app = create_app(settings, services)
