@@ -48,12 +48,14 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     refuse_next: int = 0  # answer 451 to this many DATA commands
+    refused: int = 0  # DATA commands answered 451 so far
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
             if self.refuse_next > 0:
                 self.refuse_next -= 1
+                self.refused += 1
                 return "451 4.3.0 Try again later"
             content = bytes(envelope.content)
             self.raw.append(content)
