@@ -83,9 +83,7 @@ class MailOutbox:
         self.app, self.store, self.orgs, self.clock = app, store, orgs, clock
         self.mailer, self.sender, self.base_url = mailer, sender, base_url
         self.retry_seconds = retry_seconds
-        with store.cursor(commit=True) as curs:
-            for statement in TABLES:
-                curs.execute(statement)
+        ensure_tables(store)
 
     @property
     def position(self) -> int:
@@ -267,3 +265,39 @@ class MailOutbox:
                 (state, attempts, next_at, error, sent_at,
                  row["event_key"], row["kind"], row["recipient"]),
             )  # fmt: skip
+
+
+def ensure_tables(store: ViewStoreMixin) -> None:
+    with store.cursor(commit=True) as curs:
+        for statement in TABLES:
+            curs.execute(statement)
+
+
+def outbox_status(store: ViewStoreMixin, now: datetime) -> dict[str, Any]:
+    """For ``staffel mail status``: rows per state and kind, the oldest unsent, the failed ones."""
+    ensure_tables(store)
+    with store.cursor() as curs:
+        curs.execute(
+            "SELECT state, kind, COUNT(*) AS n FROM mail_outbox GROUP BY state, kind"
+            " ORDER BY state, kind"
+        )
+        counts = [dict(r) for r in curs.fetchall()]
+        curs.execute(
+            "SELECT created_at, next_attempt_at, attempts, last_error FROM mail_outbox"
+            " WHERE state = 'pending' ORDER BY created_at LIMIT 1"
+        )
+        oldest = curs.fetchone()
+        curs.execute(
+            "SELECT event_key, kind, recipient, attempts, last_error FROM mail_outbox"
+            " WHERE state = 'failed' ORDER BY created_at DESC LIMIT 20"
+        )
+        failed = [dict(r) for r in curs.fetchall()]
+    pending = dict(oldest) if oldest else None
+    if pending is not None:
+        created = datetime.strptime(pending["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        pending["age_seconds"] = round((now - created.replace(tzinfo=UTC)).total_seconds(), 1)
+    return {
+        "counts": [{"state": c["state"], "kind": c["kind"], "mails": int(c["n"])} for c in counts],
+        "oldest_pending": pending,
+        "failed": failed,
+    }

@@ -46,7 +46,8 @@ def test_the_offer_mail_reaches_the_team_with_a_link_and_nothing_personal(mailed
     assert due_on.strftime("%d.%m.%Y") in mail.text
     raw = b"".join(mailed.smtp.raw).decode("ascii", "replace")
     for value in (details["given_name"], details["family_name"], details["bamf_file_number"]):
-        assert value not in mail.text and value not in raw
+        assert value not in mail.text
+        assert value not in raw
     assert not re.search(r"\bER\b|Eritrea", mail.text)
     [row] = mailed.rows(case_id)
     assert (row["state"], row["attempts"]) == ("sent", 1)
@@ -66,7 +67,8 @@ def test_the_reminder_comes_one_working_day_before_and_the_overdue_mail_after(
     mailed.clock.set(at(remind_on, 0, 5))
     [_, reminder] = mailed.wait_for(case_id, 2)
     assert reminder.kind == "handover_reminder"
-    assert reminder.recipients == [TEAM] and case_id in reminder.text
+    assert reminder.recipients == [TEAM]
+    assert case_id in reminder.text
 
     mailed.clock.set(at(due_on, 23, 50))  # the deadline's own day: not overdue yet
     mailed.rounds()
@@ -74,7 +76,8 @@ def test_the_reminder_comes_one_working_day_before_and_the_overdue_mail_after(
 
     mailed.clock.set(at(due_on + timedelta(days=1), 0, 5))
     [*_, overdue] = mailed.wait_for(case_id, 3)
-    assert overdue.kind == "handover_overdue" and "überfällig" in overdue.text
+    assert overdue.kind == "handover_overdue"
+    assert "überfällig" in overdue.text
 
     mailed.clock.set(at(due_on + timedelta(days=5), 9))
     mailed.rounds(3)

@@ -36,7 +36,7 @@ class Received:
         """The decoded subject and body (what a reader sees)."""
         body = self.message.get_body(("plain",))
         assert body is not None
-        return f"{self.message['Subject']}\n{body.get_content()}"  # type: ignore[attr-defined]
+        return f"{self.message['Subject']}\n{body.get_content()}"
 
     @property
     def kind(self) -> str:
@@ -51,7 +51,7 @@ class Handler:
     refused: int = 0  # DATA commands answered 451 so far
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             if self.refuse_next > 0:
                 self.refuse_next -= 1
@@ -61,9 +61,7 @@ class Handler:
             self.raw.append(content)
             message = message_from_bytes(content, policy=policy.default)
             assert isinstance(message, EmailMessage)
-            self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), message)
-            )
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 OK"
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
