@@ -151,6 +151,7 @@ def mail_outbox(
     return MailOutbox(
         cases, store, orgs, clock, mailer, sender=settings.mail_from,
         base_url=settings.public_base_url, retry_seconds=settings.mail_retry_seconds,
+        claim_seconds=SmtpConfig.timeout + 5,
     )  # fmt: skip
 
 

@@ -78,11 +78,14 @@ class MailOutbox:
         sender: str,
         base_url: str,
         retry_seconds: float = 30.0,
+        claim_seconds: float = 30.0,
     ) -> None:
         """``mailer`` None: mail is not configured; the log is followed and nothing written."""
         self.app, self.store, self.orgs, self.clock = app, store, orgs, clock
         self.mailer, self.sender, self.base_url = mailer, sender, base_url
         self.retry_seconds = retry_seconds
+        # how long a send may take before another attempt may start (SMTP timeout: 10 s)
+        self.claim_seconds = claim_seconds
         ensure_tables(store)
 
     @property
@@ -219,24 +222,44 @@ class MailOutbox:
 
     def _send(self, row: dict[str, Any]) -> int:
         assert self.mailer is not None
+        attempts = self._claim(row)
+        if attempts is None:
+            return 0  # another outbox took it (a lead lost mid-round): never two senders at once
         try:
             self.mailer.send(self.message(row))
         except TemporaryMailError as e:
-            attempts = int(row["attempts"]) + 1
             delay = min(MAX_BACKOFF, self.retry_seconds * 2 ** (attempts - 1))
             later = stamp(self.clock.now() + timedelta(seconds=delay))
-            self._update(row, "pending", attempts, later, str(e), None)
+            self._update(row, "pending", later, str(e), None)
             log.warning("mail_retry", kind=row["kind"], attempts=attempts, error=str(e))
             return 0
         except PermanentMailError as e:
-            self._update(row, "failed", int(row["attempts"]) + 1, row["next_attempt_at"],
-                         str(e), None)  # fmt: skip
+            self._update(row, "failed", row["next_attempt_at"], str(e), None)
             log.error("mail_failed", kind=row["kind"], error=str(e))
             return 0
-        now = stamp(self.clock.now())
-        self._update(row, "sent", int(row["attempts"]) + 1, row["next_attempt_at"], None, now)
+        self._update(row, "sent", row["next_attempt_at"], None, stamp(self.clock.now()))
         log.info("mail_sent", kind=row["kind"], event_key=row["event_key"])
         return 1
+
+    def _claim(self, row: dict[str, Any]) -> int | None:
+        """Take the row for one attempt: count it and push its next attempt past the send's
+        longest time (so a process that dies mid-send leaves it due again, not lost); None when
+        another outbox took it first (its next attempt is no longer the one read)."""
+        lease = stamp(self.clock.now() + timedelta(seconds=self.claim_seconds))
+        with self.store.cursor(commit=True) as curs:
+            curs.execute(
+                self.store.sql(
+                    "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = %s"
+                    " WHERE event_key = %s AND kind = %s AND recipient = %s"
+                    " AND state = 'pending' AND next_attempt_at = %s AND attempts = %s"
+                ),
+                (lease, row["event_key"], row["kind"], row["recipient"],
+                 row["next_attempt_at"], row["attempts"]),
+            )  # fmt: skip
+            if int(getattr(curs, "sqlite_cursor", curs).rowcount) != 1:  # as keystore.py
+                return None
+        row["next_attempt_at"] = lease
+        return int(row["attempts"]) + 1
 
     def message(self, row: dict[str, Any]) -> EmailMessage:
         message = EmailMessage()
@@ -252,17 +275,17 @@ class MailOutbox:
         return message
 
     def _update(
-        self, row: dict[str, Any], state: str, attempts: int, next_at: str,
-        error: str | None, sent_at: str | None,
+        self, row: dict[str, Any], state: str, next_at: str, error: str | None,
+        sent_at: str | None,
     ) -> None:  # fmt: skip
         with self.store.cursor(commit=True) as curs:
             curs.execute(
                 self.store.sql(
-                    "UPDATE mail_outbox SET state = %s, attempts = %s, next_attempt_at = %s,"
+                    "UPDATE mail_outbox SET state = %s, next_attempt_at = %s,"
                     " last_error = %s, sent_at = %s"
                     " WHERE event_key = %s AND kind = %s AND recipient = %s"
                 ),
-                (state, attempts, next_at, error, sent_at,
+                (state, next_at, error, sent_at,
                  row["event_key"], row["kind"], row["recipient"]),
             )  # fmt: skip
 
