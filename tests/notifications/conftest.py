@@ -52,8 +52,11 @@ class Mailed:
 def make_mailed(backend: str, tmp_path: Path) -> Iterator[Callable[..., Mailed]]:
     built: list[tuple[Api, Any]] = []
 
-    def make(tls: tuple[Path, Path] | None = None, **overrides: Any) -> Mailed:
-        server = smtp_server(tls)
+    def make(
+        tls: tuple[Path, Path] | None = None, login: tuple[str, str] | None = None,
+        **overrides: Any,
+    ) -> Mailed:  # fmt: skip
+        server = smtp_server(tls, login)
         smtp, port = server.__enter__()
         clock = SettableClock(datetime.now(UTC))
         settings = settings_for(

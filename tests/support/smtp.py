@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,8 +74,11 @@ class Handler:
 
 
 @contextmanager
-def smtp_server(tls: tuple[Path, Path] | None = None) -> Iterator[tuple[Handler, int]]:
-    """A running server and its port; ``tls``: (certificate, key) files, STARTTLS required."""
+def smtp_server(
+    tls: tuple[Path, Path] | None = None, login: tuple[str, str] | None = None
+) -> Iterator[tuple[Handler, int]]:
+    """A running server and its port; ``tls``: (certificate, key) files, STARTTLS required;
+    ``login``: (user, password) required (after STARTTLS), others refused with 535."""
     handler = Handler()
     port = free_port()
     kwargs: dict[str, Any] = {}
@@ -82,6 +86,18 @@ def smtp_server(tls: tuple[Path, Path] | None = None) -> Iterator[tuple[Handler,
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(str(tls[0]), str(tls[1]))
         kwargs = {"tls_context": context, "require_starttls": True}
+    if login is not None:
+
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+        ) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+                login[0].encode(),
+                login[1].encode(),
+            )
+            return AuthResult(success=ok, handled=False)
+
+        kwargs |= {"authenticator": authenticator, "auth_required": True}
     controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
