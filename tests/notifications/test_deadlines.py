@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from domain.notifications import previous_working_day
 from tests.notifications.conftest import Mailed
 from tests.notifications.test_handover_mail import at
+from tests.support.api import Api
+from tests.support.processes import wait_until
 from workers.mail_outbox import MailOutbox
 
 
@@ -74,3 +76,11 @@ def test_racing_outboxes_write_one_reminder(mailed: Mailed) -> None:
     kinds = [r["kind"] for r in mailed.rows(case_id)]
     assert sorted(kinds) == ["handover_offered", "handover_reminder"]
     assert [m.kind for m in mailed.received(case_id)] == ["handover_offered", "handover_reminder"]
+
+
+def test_without_an_smtp_host_no_mail_is_written(api: Api) -> None:
+    case_id = api.offered_case()
+    api.settle()
+    head = api.head()
+    assert wait_until(lambda: api.services.mail.position >= head, 20)
+    assert [r for r in api.services.mail.rows() if r["case_id"] == case_id] == []
