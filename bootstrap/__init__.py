@@ -104,6 +104,12 @@ def check_production(settings: Settings) -> None:
         ]
         if settings.master_key is None and settings.master_key_file is None:
             missing.append("STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE")
+        if settings.smtp_host:  # mails must link to the service and come from a real address
+            missing += [
+                f"STAFFEL_{name.upper()} (with STAFFEL_SMTP_HOST)"
+                for name in ("public_base_url", "mail_from")
+                if name not in settings.model_fields_set
+            ]
     if missing:
         raise StartupError(
             "missing production settings: "

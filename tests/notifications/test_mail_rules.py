@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.orgs import Organisations, OrgsFileError
+from adapters.settings import Settings
+from bootstrap import StartupError, check_production
 from domain.notifications import (
     MailKind,
     handover_mail,
@@ -18,6 +22,7 @@ from domain.notifications import (
     reminder_day,
 )
 from domain.policy import handover_due_date
+from tests.support.api import ORGS_FILE
 
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
 
@@ -73,3 +78,18 @@ def test_the_team_address_is_optional_and_must_be_one_address() -> None:
         value = bad if bad == "1" else f'"{bad}"'
         with pytest.raises(OrgsFileError, match="team_email"):
             Organisations.from_toml(ORG + f"team_email = {value}\n")
+
+
+def test_production_with_smtp_needs_the_public_address_and_the_sender(tmp_path: Path) -> None:
+    base: dict[str, Any] = {
+        "database_url": "sqlite:///x.db", "orgs_file": ORGS_FILE, "jwt_secret": "s" * 32,
+        "jwt_issuer": "idp", "jwt_audience": "staffel", "master_key_file": tmp_path / "k",
+        "smtp_host": "relay.example",
+    }  # fmt: skip
+    with pytest.raises(StartupError) as refused:
+        check_production(Settings(**base))
+    assert "STAFFEL_PUBLIC_BASE_URL" in str(refused.value)
+    assert "STAFFEL_MAIL_FROM" in str(refused.value)
+    check_production(
+        Settings(**base, public_base_url="https://s.example", mail_from="staffel@s.example")
+    )

@@ -32,6 +32,8 @@ def test_a_mail_committed_but_not_sent_when_the_server_is_killed_arrives_once_af
         server = deployment.serve(
             STAFFEL_SMTP_HOST="127.0.0.1", STAFFEL_SMTP_PORT=str(port),
             STAFFEL_SMTP_STARTTLS="false", STAFFEL_MAIL_RETRY_SECONDS="0.2",
+            STAFFEL_PUBLIC_BASE_URL="https://staffel.example",
+            STAFFEL_MAIL_FROM="staffel@staffel.example",
         )  # fmt: skip
         server.wait_ready()
         holder = bearer(JWT_SECRET, "cw-agentur", AGENTUR)
