@@ -31,6 +31,7 @@ from adapters.orgs import Organisations
 from adapters.views.store import OverlappingBatchError, ViewStoreMixin
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
+from domain.errors import CaseNotFoundError
 from domain.notifications import MailKind, handover_mail, is_overdue, reminder_day
 
 log = structlog.get_logger("staffel.mail")
@@ -86,6 +87,7 @@ class MailOutbox:
         self.retry_seconds = retry_seconds
         # how long a send may take before another attempt may start (SMTP timeout: 10 s)
         self.claim_seconds = claim_seconds
+        self._paused_until: datetime | None = None  # after a temporary failure (``_send``)
         ensure_tables(store)
 
     @property
@@ -170,7 +172,10 @@ class MailOutbox:
         sql = self.store.sql
         due_on = date.fromisoformat(d["due_on"])
         org = self.orgs.get(d["to_org"])
-        handover = self.app.get_case(UUID(d["case_id"])).handover
+        try:
+            handover = self.app.get_case(UUID(d["case_id"])).handover
+        except CaseNotFoundError:
+            handover = None
         still_open = (
             handover is not None
             and handover.to_org == d["to_org"]
@@ -207,7 +212,7 @@ class MailOutbox:
             return [dict(r) for r in curs.fetchall()]
 
     def send_due(self) -> int:
-        if self.mailer is None:
+        if self.mailer is None or (self._paused_until and self.clock.now() < self._paused_until):
             return 0
         with self.store.cursor() as curs:
             curs.execute(
@@ -218,7 +223,12 @@ class MailOutbox:
                 (stamp(self.clock.now()), SEND_BATCH),
             )
             due = [dict(r) for r in curs.fetchall()]
-        return sum(self._send(row) for row in due)
+        sent, self._paused_until = 0, None
+        for row in due:
+            sent += self._send(row)
+            if self._paused_until is not None:
+                break  # the server is failing: the other rows wait too (see ``_send``)
+        return sent
 
     def _send(self, row: dict[str, Any]) -> int:
         assert self.mailer is not None
@@ -231,6 +241,10 @@ class MailOutbox:
             delay = min(MAX_BACKOFF, self.retry_seconds * 2 ** (attempts - 1))
             later = stamp(self.clock.now() + timedelta(seconds=delay))
             self._update(row, "pending", later, str(e), None)
+            # sending runs in the workers' round: while the server fails (or hangs until the
+            # timeout) no further mail is tried before this one's retry, so the read models are
+            # held up by at most one attempt per backoff period
+            self._paused_until = self.clock.now() + timedelta(seconds=delay)
             log.warning("mail_retry", kind=row["kind"], attempts=attempts, error=str(e))
             return 0
         except PermanentMailError as e:

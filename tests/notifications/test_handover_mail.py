@@ -106,3 +106,18 @@ def test_a_mail_refused_with_4xx_is_sent_again_later_and_arrives_once(mailed: Ma
     assert len(mailed.received(case_id)) == 1
     [row] = mailed.rows(case_id)
     assert (row["state"], row["attempts"]) == ("sent", 2)
+
+
+def test_while_the_server_fails_one_attempt_waits_for_the_backoff(mailed: Mailed) -> None:
+    """Sending runs in the workers' round: a failing (or hanging) server is tried once per
+    backoff period, not once per waiting mail, so the read models are not held up."""
+    mailed.smtp.refuse_next = 10**6
+    first, second = mailed.api.offered_case(), mailed.api.offered_case()
+    mailed.rounds(3)
+    assert mailed.smtp.refused == 1
+    assert [r["attempts"] for r in mailed.rows(first) + mailed.rows(second)].count(0) == 1
+
+    mailed.smtp.refuse_next = 0
+    mailed.clock.advance(seconds=31)
+    mailed.wait_for(first, 1)
+    mailed.wait_for(second, 1)
