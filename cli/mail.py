@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from adapters.settings import Settings
 from bootstrap import build_case_application
-from workers.mail_outbox import outbox_status
+from workers.mail_sending import outbox_status
 from workers.projections import build_view_store
 
 EXIT_OK, EXIT_PROBLEM = 0, 1
