@@ -64,7 +64,7 @@ def handover_mail(
     if kind is MailKind.HANDOVER_OFFERED:
         subject = f"Staffel: Neues Übergabeangebot ({ref})"
         text = (
-            f"Guten Tag,\n\n{org_name} wurde in Staffel ein Fall zur Übernahme angeboten"
+            f"Guten Tag,\n\nan {org_name} wurde in Staffel ein Fall zur Übernahme angeboten"
             f" ({ref}).\nBitte beantworten Sie das Angebot bis zum {_date(due_on)}."
         )
     elif kind is MailKind.HANDOVER_REMINDER:
