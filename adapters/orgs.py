@@ -29,6 +29,7 @@ class Organisation:
     serves: tuple[str, ...] = ()  # municipalities a Jobcenter is responsible for
     peer_url: str | None = None  # set when the organisation runs its own Staffel deployment
     public_key: str | None = None  # that deployment's Ed25519 key (base64), for bundles/receipts
+    team_email: str | None = None  # the team's shared address for notifications (ADR 0018)
 
     @property
     def is_remote(self) -> bool:
@@ -81,6 +82,7 @@ class Organisations:
                         serves=tuple(o.get("serves", ())),
                         peer_url=o.get("peer_url"),
                         public_key=o.get("public_key"),
+                        team_email=_email(o.get("team_email")),
                     )
                     for o in data.get("organisation", [])
                 ]
@@ -93,3 +95,11 @@ class Organisations:
         if path is None:
             return cls.from_toml(resources.files("demo").joinpath("orgs.toml").read_text("utf-8"))
         return cls.from_toml(path.read_text("utf-8"))
+
+
+def _email(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.count("@") != 1 or any(c in value for c in " ,;<>\r\n"):
+        raise ValueError(f"team_email {value!r} is not one e-mail address")
+    return value

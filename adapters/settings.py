@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     oidc_jwks_cache_seconds: int = Field(default=300, ge=0, le=86400)
     oidc_jwks_refetch_seconds: float = Field(default=30, ge=0, le=3600)
     # the public address the browser reaches Staffel by: the redirect URL is
-    # {public_url}/ui/auth/callback (unset: the address of the request)
+    # the address browsers reach Staffel by: the sign-in's {public_url}/ui/auth/callback (unset:
+    # the address of the request) and the links in e-mails (unset: http://localhost:8000)
     public_url: str | None = None
     # the staff directory (names of actors): an entry not confirmed by a sign-in or an API call
     # for this many days is deleted (docs/data-protection.md)
@@ -97,6 +98,17 @@ class Settings(BaseSettings):
     retention_years_sgb_ii: int = Field(default=10, ge=1, le=30)
     retention_years_sgb_iii: int = Field(default=5, ge=1, le=30)
     retention_years_asylblg: int = Field(default=5, ge=1, le=30)
+    # e-mail notifications (ADR 0018): none are written while smtp_host is unset
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # the CA file STARTTLS trusts instead of the system's (a private relay's own CA)
+    smtp_cafile: Path | None = None
+    mail_from: str = "staffel@localhost"
+    # the first retry's delay after a failed send; doubled each attempt up to an hour
+    mail_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @property
     def signing_key_path(self) -> Path:

@@ -15,12 +15,14 @@ from adapters.access_log import AccessLog
 from adapters.auth import ByIssuer, TokenVerifier, Verifier, demo_secret
 from adapters.bamf_index_key import keyed_index_id
 from adapters.claims import ClaimsMapping
+from adapters.clock import Clock, SystemClock
 from adapters.federation import receipts
 from adapters.federation.signing import load_or_create_key
 from adapters.federation.transfer import ensure_tables
 from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
 from adapters.oidc_client import StarletteOAuth2App, web_client
+from adapters.mailer import SmtpConfig, SmtpMailer
 from adapters.orgs import Organisations
 from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
 from adapters.schema_lock import schema_lock
@@ -28,9 +30,11 @@ from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
 from adapters.views.queries import CaseQueries
 from adapters.views.staff_directory import StaffDirectory
+from adapters.views.store import ViewStoreMixin
 from domain.application import StaffelApplication
 from service_layer.federation import import_confirmation
 from workers.handover_policy import PolicyWorker
+from workers.mail_outbox import MailOutbox
 from workers.outbox import Outbox
 from workers.projections import build_view_store
 from workers.supervisor import Supervisor
@@ -76,6 +80,7 @@ class Services:
     sessions: WebSessions  # the web interface's sessions, in the database (ADR 0009)
     directory: StaffDirectory  # actor id -> display name, organisation (ADR 0015)
     oidc: StarletteOAuth2App | None = None  # the web sign-in at the provider (ADR 0015)
+    mail: MailOutbox  # e-mail notifications (ADR 0018)
 
     def close(self) -> None:
         self.supervisor.stop()
@@ -109,6 +114,12 @@ def check_production(settings: Settings) -> None:
             missing.append("STAFFEL_OIDC_CLIENT_SECRET")
         if settings.master_key is None and settings.master_key_file is None:
             missing.append("STAFFEL_MASTER_KEY or STAFFEL_MASTER_KEY_FILE")
+        if settings.smtp_host:  # mails must link to the service and come from a real address
+            missing += [
+                f"STAFFEL_{name.upper()} (with STAFFEL_SMTP_HOST)"
+                for name in ("public_url", "mail_from")
+                if name not in settings.model_fields_set
+            ]
     if missing:
         raise StartupError(
             "missing production settings: "
@@ -162,11 +173,37 @@ def local_verifier(settings: Settings, public_key: str | None) -> TokenVerifier 
         raise StartupError(f"STAFFEL_JWT_PUBLIC_KEY_FILE: {e}") from e
 
 
+def mail_outbox(
+    settings: Settings, cases: StaffelApplication, store: ViewStoreMixin, orgs: Organisations,
+    clock: Clock,
+) -> MailOutbox:  # fmt: skip
+    """The e-mail outbox; it writes and sends nothing while ``STAFFEL_SMTP_HOST`` is unset."""
+    mailer = None
+    if settings.smtp_host:
+        password = settings.smtp_password
+        mailer = SmtpMailer(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                starttls=settings.smtp_starttls,
+                username=settings.smtp_username,
+                password=password.get_secret_value() if password else None,
+                cafile=str(settings.smtp_cafile) if settings.smtp_cafile else None,
+            )
+        )
+    return MailOutbox(
+        cases, store, orgs, clock, mailer, sender=settings.mail_from,
+        base_url=settings.public_url or "http://localhost:8000", retry_seconds=settings.mail_retry_seconds,
+        claim_seconds=SmtpConfig.timeout + 5,
+    )  # fmt: skip
+
+
 def build_services(
     settings: Settings,
     *,
     start_projections: bool | None = None,
-    today: Callable[[], date] = date.today,
+    today: Callable[[], date] | None = None,
+    clock: Clock | None = None,
 ) -> Services:
     """Build a process's services; ``staffel serve`` checks production settings first
     (``check_production``), workers such as ``staffel project`` need only the store.
@@ -174,7 +211,9 @@ def build_services(
     ``start_projections``: start the workers (projections, handover policy, outbox) in this
     process; default ``settings.workers`` (``STAFFEL_WORKERS``). With workers off the process
     serves HTTP only and a ``staffel project`` elsewhere keeps the read models current; with
-    them on it leads or stands by (ADR 0004)."""
+    them on it leads or stands by (ADR 0004). ``clock``: what the mail outbox reads."""
+    clock = clock or SystemClock()
+    today = today or date.today
     orgs = Organisations.load(settings.orgs_file)
     public_key = (
         Path(settings.jwt_public_key_file).read_text("utf-8")
@@ -195,7 +234,8 @@ def build_services(
         ensure_tables(store)
         receipts.ensure_tables(store)
         outbox = Outbox(cases, store, orgs, signing_key)
-        supervisor = Supervisor(cases, store=store, processes=[policy, outbox])
+        mail = mail_outbox(settings, cases, store, orgs, clock)
+        supervisor = Supervisor(cases, store=store, processes=[policy, outbox, mail])
         access_log, sessions = AccessLog(store), WebSessions(store)
         directory = StaffDirectory(store, keep_days=settings.staff_directory_keep_days)
     if start_projections is None:
@@ -216,6 +256,7 @@ def build_services(
         sessions=sessions,
         directory=directory,
         oidc=web_client(settings),
+        mail=mail,
     )
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

@@ -20,6 +20,7 @@ from adapters.files import private_stdout
 from adapters.progress import Progress
 from adapters.settings import Settings
 from bootstrap import build_case_application
+from cli.mail import add_commands as mail_commands
 from domain.principal import Role
 from domain.values import ErasureGround
 from projections.registry import PROJECTIONS
@@ -560,6 +561,7 @@ def parser() -> argparse.ArgumentParser:
     def command(name: str, text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=text, description=text)
 
+    mail_commands(command)
     command("info", "Show the configured event store and its global position.").set_defaults(
         run=_info
     )

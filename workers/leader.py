@@ -29,10 +29,11 @@ from domain.application import StaffelApplication
 
 log = structlog.get_logger("staffel.leader")
 
-WORKERS = "workers"  # the one group: projections, handover policy, outbox
+WORKERS = "workers"  # the one group: projections, handover policy, outbox, mail outbox
 # what the group runs, as ``staffel status`` names it
 MEMBERS = (
     "case_history", "case_summary", "matching", "follow_ups", "handover_policy", "outbox",
+    "mail_outbox",
 )  # fmt: skip
 LOCK_CLASS = 0x5374  # the advisory lock's first key ("St"); the second is the group's crc32
 LEADS_TABLE = (
