@@ -21,8 +21,8 @@ from adapters.federation.signing import load_or_create_key
 from adapters.federation.transfer import ensure_tables
 from adapters.files import private_dir
 from adapters.keystore import CaseKeys, MasterKey
-from adapters.oidc_client import StarletteOAuth2App, web_client
 from adapters.mailer import SmtpConfig, SmtpMailer
+from adapters.oidc_client import StarletteOAuth2App, web_client
 from adapters.orgs import Organisations
 from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
 from adapters.schema_lock import schema_lock
@@ -79,8 +79,8 @@ class Services:
     outbox: Outbox
     sessions: WebSessions  # the web interface's sessions, in the database (ADR 0009)
     directory: StaffDirectory  # actor id -> display name, organisation (ADR 0015)
-    oidc: StarletteOAuth2App | None = None  # the web sign-in at the provider (ADR 0015)
     mail: MailOutbox  # e-mail notifications (ADR 0018)
+    oidc: StarletteOAuth2App | None = None  # the web sign-in at the provider (ADR 0015)
 
     def close(self) -> None:
         self.supervisor.stop()
@@ -193,7 +193,8 @@ def mail_outbox(
         )
     return MailOutbox(
         cases, store, orgs, clock, mailer, sender=settings.mail_from,
-        base_url=settings.public_url or "http://localhost:8000", retry_seconds=settings.mail_retry_seconds,
+        base_url=settings.public_url or "http://localhost:8000",
+        retry_seconds=settings.mail_retry_seconds,
         claim_seconds=SmtpConfig.timeout + 5,
     )  # fmt: skip
 
