@@ -13,17 +13,29 @@ them (the leader) appends every entry queued so far in one transaction, taking t
 once per batch, and each reader returns only once the batch holding its entry has committed; if
 that commit fails, every reader of the batch gets the error. Batches of several processes take
 turns on the head row like single entries did.
+
+A fork is refused by construction as well (ADR 0014): ``prev_hash`` is unique, so a second row
+naming the same predecessor cannot be committed; a batch refused so (it read a last hash that
+another writer had extended meanwhile) is appended again from the new last hash, a few times at
+most. A batch also checks that its head update touched the head row (or the turns are not
+taken) and, on PostgreSQL, that its connection is outside any transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import psycopg
+import structlog
+from eventsourcing.persistence import IntegrityError as LibraryIntegrityError
+from psycopg.pq import TransactionStatus
 
 from adapters.views.store import ViewStoreMixin
 from verifier.audit_verify import GENESIS, Problem, canonical
@@ -44,6 +56,9 @@ HEAD = (
     "CREATE TABLE IF NOT EXISTS access_log_head (one INTEGER PRIMARY KEY CHECK (one = 1),"
     " written BIGINT NOT NULL)"
 )
+UNIQUE_PREV = "CREATE UNIQUE INDEX IF NOT EXISTS access_log_prev_hash ON access_log (prev_hash)"
+UNIQUE_PREV_NAME = "access_log_prev_hash"
+ATTEMPTS = 5  # a batch refused for a taken predecessor is appended again, this often at most
 COLUMNS = "id, at, actor, org, case_id, endpoint, prev_hash, hash"
 HASHED = ("at", "actor", "org", "case_id", "endpoint")
 
@@ -51,6 +66,24 @@ HASHED = ("at", "actor", "org", "case_id", "endpoint")
 def row_hash(row: dict[str, Any], prev_hash: str) -> str:
     body = {k: row[k] for k in HASHED} | {"prev_hash": prev_hash}
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+log = structlog.get_logger("staffel.access_log")
+
+
+class AccessLogHeadError(RuntimeError):
+    """The head row is not there to take turns on: batches would not be serialised."""
+
+
+def _taken_predecessor(error: BaseException) -> bool:
+    """Did this insert fail on ``access_log(prev_hash)`` being unique (a fork refused)?"""
+    while error is not None:
+        if isinstance(
+            error, (LibraryIntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
+        ) and ("prev_hash" in str(error) or UNIQUE_PREV_NAME in str(error)):
+            return True
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return False
 
 
 Entry = tuple[str, str, str, str, str]  # at, actor, org, case_id, endpoint
@@ -79,6 +112,16 @@ class AccessLog:
             curs.execute("CREATE INDEX IF NOT EXISTS access_log_case ON access_log (case_id, id)")
         if self._columns() != {"prev_hash", "hash"} or self._unchained():
             self._migrate()
+        self._unique_predecessors()
+
+    def _unique_predecessors(self) -> None:
+        """No two rows name one predecessor: the index refuses a fork. A log that has a fork
+        already cannot take it; it starts without (``staffel audit verify`` names the fork)."""
+        try:
+            with self.store.cursor(commit=True) as curs:
+                curs.execute(UNIQUE_PREV)
+        except (LibraryIntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError):
+            log.warning("access_log_fork_found_index_skipped", index=UNIQUE_PREV_NAME)
 
     def _columns(self) -> set[str]:
         with self.store.cursor() as curs:
@@ -163,18 +206,53 @@ class AccessLog:
             with self.store.cursor(commit=True) as curs:
                 yield curs
             return
-        with self.store.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
-            yield conn.cursor()
+        with self.store.datastore.get_connection() as conn:
+            status = conn.info.transaction_status
+            if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                # a transaction left open would make ours a savepoint: committed with it, not now
+                log.warning("access_log_connection_in_transaction", status=status.name)
+                conn.rollback()
+            elif status != TransactionStatus.IDLE:
+                raise RuntimeError(f"access log: connection not idle ({status.name})")
+            with conn.pipeline(), conn.transaction():
+                yield conn.cursor()
 
     def _append(self, entries: list[Entry]) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                self._append_once(entries)
+            except Exception as e:
+                if not _taken_predecessor(e) or attempt == ATTEMPTS:
+                    raise
+                # another writer extended the last row first: read the new last hash, again
+                log.warning("access_log_fork_refused", attempt=attempt, rows=len(entries))
+            else:
+                self.batches += 1
+                return
+
+    def _last_hash(self, curs: Any) -> str:
+        curs.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1")
+        last = curs.fetchone()
+        return str((last["hash"] if last else None) or GENESIS)
+
+    def _append_once(self, entries: list[Entry]) -> None:
         with self._batch_transaction() as curs:
             # the write lock first: batches of other processes queue here, then each extends
-            # the chain
-            sql = self.store.sql("UPDATE access_log_head SET written = written + %s WHERE one = 1")
-            curs.execute(sql, (len(entries),))
-            curs.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1")
-            last = curs.fetchone()
-            prev = (last["hash"] if last else None) or GENESIS
+            # the chain (the head row comes back on a cursor of its own: fetched once the
+            # pipeline synced, no round trip of its own)
+            head = (
+                curs.connection.cursor()
+                if self.dialect == "postgres"
+                else curs.sqlite_cursor.connection.cursor()  # the library's wraps sqlite3's
+            )
+            sql = "UPDATE access_log_head SET written = written + %s WHERE one = 1 RETURNING one"
+            head.execute(self.store.sql(sql), (len(entries),))
+            prev = self._last_hash(curs)
+            touched = len(head.fetchall())
+            if touched != 1:
+                raise AccessLogHeadError(
+                    f"access log: the head update touched {touched} rows, not 1"
+                )
             rows = []
             for at, actor, org, case_id, endpoint in entries:
                 row = {"at": at, "actor": actor, "org": org, "case_id": case_id}
@@ -189,7 +267,6 @@ class AccessLog:
                 ),
                 rows,
             )
-        self.batches += 1
 
     def entries(
         self,

@@ -4,12 +4,19 @@ and the chain verifies."""
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from uuid import uuid4
 
-from adapters.access_log import AccessLog
+import pytest
+from structlog.testing import capture_logs
+
+from adapters.access_log import AccessLog, AccessLogHeadError, row_hash
 from adapters.settings import Settings
 from bootstrap import build_case_application
+from domain.application import StaffelApplication
+from tests.support.audit import Forger
 from workers.projections import build_view_store
 
 READS = 160
@@ -35,3 +42,76 @@ def test_two_writers_batches_make_one_chain(db_url: str) -> None:
     finally:
         for app in apps:
             app.close()
+
+
+class StaleOnce(AccessLog):
+    """A writer whose turn on the head row protected nothing once: its next batch extends a
+    last hash read before another writer appended (what a fork needs)."""
+
+    stale: str | None = None
+
+    def _last_hash(self, curs: Any) -> str:
+        if self.stale is not None:
+            prev, self.stale = self.stale, None
+            return prev
+        return super()._last_hash(curs)
+
+
+def test_two_writers_extending_one_predecessor_make_no_fork(
+    app: StaffelApplication, access_log: AccessLog
+) -> None:
+    other = StaleOnce(access_log.store)
+    access_log.record(actor="a", org="o", case_ids=["c1"], endpoint="x")
+    other.stale = access_log.head()["last_hash"]  # row 1: about to be extended by the other
+    access_log.record(actor="a", org="o", case_ids=["c2"], endpoint="x")
+    with capture_logs() as logs:
+        other.record(actor="b", org="o", case_ids=["c3", "c4"], endpoint="x")
+    rows = access_log.entries()
+    assert [r["case_id"] for r in rows] == ["c1", "c2", "c3", "c4"]
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(rows))
+    assert access_log.verify() == []
+    assert [e["event"] for e in logs] == ["access_log_fork_refused"]
+    assert other.batches == 1
+
+
+def test_the_index_refuses_a_second_row_on_one_predecessor(
+    app: StaffelApplication, access_log: AccessLog
+) -> None:
+    access_log.record(actor="a", org="o", case_ids=["c1"], endpoint="x")
+    row = access_log.entries()[0]
+    with pytest.raises(Exception, match=r"(?i)unique|prev_hash"):
+        Forger(app).sql(
+            "INSERT INTO access_log (at, actor, org, case_id, endpoint, prev_hash, hash)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (row["at"], "b", "o", "c2", "x", row["prev_hash"], "f" * 64),
+        )
+
+
+def test_a_log_with_a_fork_starts_without_the_index_and_verify_names_it(
+    app: StaffelApplication, access_log: AccessLog
+) -> None:
+    access_log.record(actor="a", org="o", case_ids=["c1", "c2"], endpoint="x")
+    forger = Forger(app)
+    forger.sql("DROP INDEX access_log_prev_hash")
+    first = access_log.entries()[0]
+    fork = {"at": first["at"], "actor": "b", "org": "o", "case_id": "c3", "endpoint": "x"}
+    forger.sql(  # a second row on row 1: the fork the index refuses
+        "INSERT INTO access_log (at, actor, org, case_id, endpoint, prev_hash, hash)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (*fork.values(), first["hash"], row_hash(fork, first["hash"])),
+    )
+    forger.sql("UPDATE access_log_head SET written = written + 1")
+    with capture_logs() as logs:
+        restarted = AccessLog(access_log.store)
+    assert [e["event"] for e in logs] == ["access_log_fork_found_index_skipped"]
+    named = [(p.kind, p.row) for p in restarted.verify()]
+    assert named == [("access_log_missing", access_log.entries()[-1]["id"])]
+
+
+def test_a_batch_without_the_head_row_fails_loudly(
+    app: StaffelApplication, access_log: AccessLog
+) -> None:
+    Forger(app).sql("DELETE FROM access_log_head")
+    with pytest.raises(AccessLogHeadError, match="touched 0 rows"):
+        access_log.record(actor="a", org="o", case_ids=["c1"], endpoint="x")
+    assert access_log.entries() == []
