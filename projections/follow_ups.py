@@ -170,7 +170,7 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
         case ev.HandoverOffered():
             fid = fu.handover(int(event.originator_version or 0))
             s["handover"] = {"id": fid, "to_org": data["to_org"]}
-            _add(s, event, data["to_org"], fid, "handover", assignee=None,
+            _add(s, event, data["to_org"], fid, "handover", assignee=None, from_org=event.org,
                  due_on=data["due_on"], text=f"Übergabe von {event.org} beantworten")  # fmt: skip
         case ev.HandoverAccepted() | ev.HandoverRejected() | ev.HandoverWithdrawn():
             offer = s.get("handover")

@@ -19,13 +19,14 @@ from api.web import (
     offers,
     signin,
     statistics,
+    work,
 )
 from api.web.core import HERE
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     for module in (signin, cases, case_page, handovers, statistics, audit, employers, offers,
-                   matches, mentors):  # fmt: skip
+                   matches, mentors, work):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     if settings.demo:
