@@ -417,9 +417,10 @@ def read_views(
     assert history_gen is not None
     assert summary_gen is not None
     follow_up_gen = gens.get("follow_ups") or store.active_generation("follow_ups")
-    assert follow_up_gen is not None
-    follow_up_rows = _select(
-        store, schema.table("follow_ups", follow_up_gen), ids, "case_id, org, follow_up_id"
+    follow_up_rows = (  # none where a test runs only some projections
+        _select(store, schema.table("follow_ups", follow_up_gen), ids, "case_id, org, follow_up_id")
+        if follow_up_gen is not None
+        else []
     )
     return Views(
         _select(store, schema.table("case_history", history_gen), ids, "case_id, version"),
