@@ -216,6 +216,10 @@ class FollowUpWriter(Protocol):
         """Store the states and make the cases' rows exactly ``rows(state)``."""
         ...
 
+    def secure_delete(self) -> None:
+        """Rows replaced from now on leave no trace in the database file."""
+        ...
+
 
 class FollowUpProjection:
     name: ClassVar[str] = "follow_ups"
@@ -225,6 +229,8 @@ class FollowUpProjection:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
         if not events:
             return
+        if any(isinstance(e, ev.PersonalDataErased) for e in events):
+            writer.secure_delete()  # the texts by hand are replaced by the marker
         ids = {str(e.originator_id) for e in events}
         states: dict[str, State | None] = {
             **dict.fromkeys(ids),
