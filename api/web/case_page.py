@@ -239,7 +239,7 @@ def perform(
     if isinstance(body, AcceptHandover):
         return handovers.answer(
             services, principal, case_id, "accepted", version=body.version, digest=body.digest,
-            idem=idem,
+            assign=body.assignment(), idem=idem,
         )  # fmt: skip
     assert isinstance(body, Reason)
     if form is forms.WITHDRAW:

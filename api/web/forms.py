@@ -261,6 +261,9 @@ WITHDRAW = Form("withdraw", "Übergabeangebot zurückziehen", Reason, (
 ACCEPT = Form("accept", "Übergabe annehmen", AcceptHandover, (
     Input("version", "Bestätigter Stand", "hidden", True),
     Input("digest", "Bestätigte Prüfsumme", "hidden", True),
+    Input("caseworker", "Fachkraft zuweisen",
+          hint="Ihre Kennung: Sie übernehmen den Fall selbst; als Teamleitung auch die einer"
+               " Kollegin oder eines Kollegen; leer lassen: später auf der Seite Team"),
 ), "Übergabe annehmen")  # fmt: skip
 REJECT = Form("reject", "Übergabe ablehnen", Reason, (
     Input("reason", "Begründung der Ablehnung", "textarea", True),
