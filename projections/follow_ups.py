@@ -170,7 +170,7 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
         case ev.HandoverOffered():
             fid = fu.handover(int(event.originator_version or 0))
             s["handover"] = {"id": fid, "to_org": data["to_org"]}
-            _add(s, event, data["to_org"], fid, "handover", assignee=None,
+            _add(s, event, data["to_org"], fid, "handover", assignee=None, from_org=event.org,
                  due_on=data["due_on"], text=f"Übergabe von {event.org} beantworten")  # fmt: skip
         case ev.HandoverAccepted() | ev.HandoverRejected() | ev.HandoverWithdrawn():
             offer = s.get("handover")
@@ -216,6 +216,10 @@ class FollowUpWriter(Protocol):
         """Store the states and make the cases' rows exactly ``rows(state)``."""
         ...
 
+    def secure_delete(self) -> None:
+        """Rows replaced from now on leave no trace in the database file."""
+        ...
+
 
 class FollowUpProjection:
     name: ClassVar[str] = "follow_ups"
@@ -225,6 +229,8 @@ class FollowUpProjection:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
         if not events:
             return
+        if any(isinstance(e, ev.PersonalDataErased) for e in events):
+            writer.secure_delete()  # the texts by hand are replaced by the marker
         ids = {str(e.originator_id) for e in events}
         states: dict[str, State | None] = {
             **dict.fromkeys(ids),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.cases import EventIn
 from api.schemas.common import Contract, Ref
 
 
@@ -16,6 +17,15 @@ class NewFollowUp(Contract):
     assignee: Annotated[Ref | None, Field(description="a caseworker's id; none: for the team")] = (
         None
     )
+
+
+class FollowUpCreatedIn(EventIn):
+    """The case page's form: the event ``POST /cases/{id}/follow-ups`` records."""
+
+    type: Literal["FollowUpCreated"] = "FollowUpCreated"
+    due_on: date
+    text: Annotated[str, Field(min_length=1, max_length=200)]
+    assignee: Ref | None = None
 
 
 class Postpone(Contract):

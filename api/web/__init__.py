@@ -21,13 +21,14 @@ from api.web import (
     oidc,
     signin,
     statistics,
+    work,
 )
 from api.web.core import HERE
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     for module in (signin, oidc, cases, case_page, handover_sheet, handovers, statistics, audit,
-                   employers, offers, matches, mentors):  # fmt: skip
+                   employers, offers, matches, mentors, work):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     if settings.demo:

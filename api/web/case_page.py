@@ -144,6 +144,8 @@ def case_page(
         choices = forms.page_choices(doc, services.orgs, doc["holder"])
         choices["volunteers"] = volunteer_choices(services, principal)
         choices["mentors"] = tuple((m["volunteer_id"], m["label"]) for m in with_mentors)
+        org = services.orgs.get(principal.org)
+        choices["offices"] = tuple((o, o) for o in org.offices) if org else ()
     registered = next((e for e in history.entries if e["type"] == "CaseRegistered"), None)
     found = doc["person"] if scope == "full" else (registered or {}).get("data", {}).get("person")
     person = person_doc(found) if found is not None else None  # a marker: in every field
@@ -237,7 +239,7 @@ def perform(
     if isinstance(body, AcceptHandover):
         return handovers.answer(
             services, principal, case_id, "accepted", version=body.version, digest=body.digest,
-            idem=idem,
+            assign=body.assignment(), idem=idem,
         )  # fmt: skip
     assert isinstance(body, Reason)
     if form is forms.WITHDRAW:

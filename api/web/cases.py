@@ -21,7 +21,7 @@ from domain.principal import STAFF_ROLES
 from domain.values import LegalStatus
 from projections import labels as de
 from projections.summary import handover_state
-from service_layer import access, handovers
+from service_layer import access, follow_ups, handovers
 from service_layer import cases as operations
 from service_layer.errors import InvalidInputError
 
@@ -99,6 +99,7 @@ def caseload(
         statuses=[(s.value, label) for s, label in de.LEGAL_STATUS.items()],
         handover_filters=HANDOVER_FILTERS,
         waiting=waiting(services, principal) if staff else [],
+        follow_up_count=follow_ups.open_count(services, principal) if staff else 0,
         receiver_unknown=handovers.queue(
             services, principal, "outgoing", "receiver_unknown", limit=200
         ).items

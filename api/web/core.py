@@ -105,6 +105,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     context.setdefault("is_staff", bool(principal and principal.has(*STAFF_ROLES)))
     context.setdefault("is_auditor", bool(principal and principal.has(Role.AUDITOR)))
     context.setdefault("is_volunteer", bool(principal and principal.has(Role.VOLUNTEER)))
+    context.setdefault(
+        "is_team_lead", bool(principal and principal.has(Role.TEAM_LEAD, Role.ADMIN))
+    )
     own = employer_of(principal) if principal else None
     context.setdefault("own_employer", str(own) if own else None)
     return templates.TemplateResponse(request, template, context, status_code=status_code)

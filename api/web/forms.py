@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from api.schemas.cases import (
     AsylumRecognizedIn,
     AsylumRejectedIn,
+    CaseAssignedIn,
     CaseClosedIn,
     CaseReopenedIn,
     CompetenceAssessedIn,
@@ -37,6 +38,7 @@ from api.schemas.cases import (
     StepCompletedIn,
 )
 from api.schemas.common import OptionalReason, Reason
+from api.schemas.follow_ups import FollowUpCreatedIn
 from api.schemas.handovers import AcceptHandover, OfferHandover
 from api.schemas.offers import PlaceCase, PublishOffer
 from api.schemas.volunteers import AssignMentee
@@ -232,6 +234,15 @@ EVENT_FORMS: tuple[Form, ...] = (
         Input("municipality", "Neuer Wohnort", required=True),
         _on("moved_on", "Umgezogen am"),
     ), event="ResidenceChanged"),
+    Form("FollowUpCreated", "Wiedervorlage", FollowUpCreatedIn, (
+        _on("due_on", "Fällig am"),
+        Input("text", "Was ist zu tun?", required=True),
+        Input("assignee", "Für", hint="Kennung der Fachkraft; leer lassen: für das Team"),
+    ), "Wiedervorlage anlegen", event="FollowUpCreated"),
+    Form("CaseAssigned", "Zuständigkeit (Teamleitung)", CaseAssignedIn, (
+        Input("office", "Dienststelle", "select", choices="offices"),
+        Input("caseworker", "Fachkraft", hint="Kennung der Fachkraft; leer lassen: niemand"),
+    ), "Zuweisen", event="CaseAssigned"),
     Form("CaseClosed", "Fall schließen", CaseClosedIn, (
         Input("reason", "Grund", required=True),
         _on("closed_on", "Geschlossen am"),
@@ -250,6 +261,9 @@ WITHDRAW = Form("withdraw", "Übergabeangebot zurückziehen", Reason, (
 ACCEPT = Form("accept", "Übergabe annehmen", AcceptHandover, (
     Input("version", "Bestätigter Stand", "hidden", True),
     Input("digest", "Bestätigte Prüfsumme", "hidden", True),
+    Input("caseworker", "Fachkraft zuweisen",
+          hint="Ihre Kennung: Sie übernehmen den Fall selbst; als Teamleitung auch die einer"
+               " Kollegin oder eines Kollegen; leer lassen: später auf der Seite Team"),
 ), "Übergabe annehmen")  # fmt: skip
 REJECT = Form("reject", "Übergabe ablehnen", Reason, (
     Input("reason", "Begründung der Ablehnung", "textarea", True),

@@ -413,7 +413,12 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     assert "staffel_http_request_duration_seconds_bucket" in text
     assert "staffel_events_recorded_total 1.0" in text
     lags = [line for line in text.splitlines() if line.startswith("staffel_projection_lag_events{")]
-    assert {line.split('"')[1] for line in lags} == {"case_history", "case_summary", "matching"}
+    assert {line.split('"')[1] for line in lags} == {
+        "case_history",
+        "case_summary",
+        "matching",
+        "follow_ups",
+    }
     for line in lags:
         assert float(line.rsplit(" ", 1)[1]) >= 0
 

@@ -67,6 +67,7 @@ ERASURE = {"ground": "subject_request", "reason": "Antrag nach Art. 17 DSGVO, Az
 
 # (event, field) of every free-text field: sealed with the case's key
 FREE_TEXT = {
+    ("FollowUpCreated", "text"),
     ("LegalStatusChanged", "document"),
     ("CompetenceAssessed", "instrument"),
     ("CompetenceAssessed", "school_certificate"),
@@ -106,6 +107,9 @@ STRUCTURED = {
     "offered_digest": "a hash",
     "digest": "a hash",
     "scope": "field names of the consent vocabulary",
+    "caseworker": "a member of staff's id (ADR 0017)",
+    "assignee": "a member of staff's id",
+    "follow_up_id": "a reference made by the case (w-<version>) or derived from a reference",
 }
 # PersonalDataErased.reason is the record of the erasure itself (the legal reason, Az.): it must
 # stay readable once the key is gone, so it cannot be sealed with that key

@@ -47,6 +47,9 @@ class MemoryWriter:
     def save_follow_up_states(self, states: Sequence[State]) -> None:
         self.states.update({s["case_id"]: s for s in states})
 
+    def secure_delete(self) -> None:
+        pass
+
 
 RULES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -137,7 +137,7 @@ def slowed(app: StaffelApplication) -> None:
 
 
 # the summary first: its overlap is not masked by the history's primary key failing the round
-ORDER = (PROJECTIONS[1], PROJECTIONS[0], PROJECTIONS[2])
+ORDER = (PROJECTIONS[1], PROJECTIONS[0], PROJECTIONS[2], *PROJECTIONS[3:])
 
 
 # -- supervisors on one database ---------------------------------------------------------------

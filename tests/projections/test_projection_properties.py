@@ -117,6 +117,8 @@ def test_incremental_views_equal_a_rebuild_and_a_pure_fold(backend: str, tmp_pat
         assert incremental.summaries == rebuilt.summaries
         assert incremental.handovers == rebuilt.handovers
         assert_views_equal_fold(incremental, expected)
+        # the follow-ups (ADR 0017): the same rows incrementally, rebuilt and by the pure fold
+        assert incremental.follow_ups == rebuilt.follow_ups == expected.follow_ups
 
     try:
         incremental_equals_rebuild_and_fold()

@@ -131,7 +131,12 @@ def test_an_interrupted_replay_resumes_its_building_generation(
 ) -> None:
     store = build_view_store(app)
     _, head = save_random_cases(app, World.fresh(), RandomChooser(12), n=6, events=5)
-    assert catch_up_active(app, store) == {"case_history": 1, "case_summary": 1, "matching": 1}
+    assert catch_up_active(app, store) == {
+        "case_history": 1,
+        "case_summary": 1,
+        "matching": 1,
+        "follow_ups": 1,
+    }
 
     # A replay that stopped after its first batch: generation 2 is building, partly filled.
     for projection in PROJECTIONS:
@@ -157,6 +162,7 @@ def test_an_interrupted_replay_resumes_its_building_generation(
         "case_history": {1: "dropped", 2: "active"},
         "case_summary": {1: "dropped", 2: "dropped", 3: "active"},
         "matching": {1: "dropped", 2: "active"},
+        "follow_ups": {1: "dropped", 2: "active"},
     }
     assert_active_views_equal_fold(app, store)
 

@@ -170,7 +170,12 @@ def test_a_new_projection_version_is_rebuilt_beside_the_serving_one_then_swapped
     queries = CaseQueries(store)
     world, chooser = World.fresh(), RandomChooser(6)
     cases, head = save_random_cases(app, world, chooser, n=8, events=6)
-    assert catch_up_active(app, store) == {"case_history": 1, "case_summary": 1, "matching": 1}
+    assert catch_up_active(app, store) == {
+        "case_history": 1,
+        "case_summary": 1,
+        "matching": 1,
+        "follow_ups": 1,
+    }
     before = {str(c.id): queries.summary(str(c.id)) for c in cases}
 
     v2 = GatedSummaryV2(open_after=3)

@@ -47,7 +47,7 @@ from domain.values import (
     WageSubsidy,
     WorkExperience,
 )
-from projections import summary
+from projections import follow_ups, summary
 from projections.base import Projection
 from projections.history import entry_for
 from projections.registry import PROJECTIONS
@@ -394,6 +394,7 @@ class Views:
     history: list[Row]
     summaries: list[Row]
     handovers: list[Row]
+    follow_ups: list[Row] = field(default_factory=list)  # (case_id, org, id) and the doc
 
     @property
     def docs(self) -> dict[str, Any]:
@@ -415,11 +416,22 @@ def read_views(
     summary_gen = gens.get("case_summary") or store.active_generation("case_summary")
     assert history_gen is not None
     assert summary_gen is not None
+    follow_up_gen = gens.get("follow_ups") or store.active_generation("follow_ups")
+    follow_up_rows = (  # none where a test runs only some projections
+        _select(store, schema.table("follow_ups", follow_up_gen), ids, "case_id, org, follow_up_id")
+        if follow_up_gen is not None
+        else []
+    )
     return Views(
         _select(store, schema.table("case_history", history_gen), ids, "case_id, version"),
         _select(store, schema.table("case_summary", summary_gen), ids, "case_id"),
         _select(store, schema.table("handovers", summary_gen), ids, "case_id, offer_version"),
+        [_follow_up_key(r["doc"]) for r in follow_up_rows],
     )
+
+
+def _follow_up_key(doc: Row) -> Row:
+    return {"key": (doc["case_id"], doc["org"], doc["follow_up_id"]), "doc": doc}
 
 
 def count_history(store: ViewStoreMixin, generation: int) -> dict[tuple[str, int], int]:
@@ -470,6 +482,7 @@ def expected_views(events: Sequence[tuple[ev.CaseEvent, int]], case_ids: Iterabl
     ids = set(case_ids)
     history: list[Row] = []
     docs: dict[str, summary.Doc] = {}
+    follow_up_states: dict[str, follow_ups.State] = {}
     for event, position in events:
         case_id = str(event.originator_id)
         if case_id not in ids:
@@ -494,6 +507,7 @@ def expected_views(events: Sequence[tuple[ev.CaseEvent, int]], case_ids: Iterabl
             }
         )
         docs[case_id] = summary.fold(docs.get(case_id), event)
+        follow_up_states[case_id] = follow_ups.fold(follow_up_states.get(case_id), event)
     history.sort(key=lambda r: (r["case_id"], r["version"]))
     summaries = [{"case_id": k, "doc": json.loads(dumps(docs[k]))} for k in sorted(docs)]
     handovers = [
@@ -501,7 +515,9 @@ def expected_views(events: Sequence[tuple[ev.CaseEvent, int]], case_ids: Iterabl
         for k in sorted(docs)
         for h in docs[k]["handovers"]
     ]
-    return Views(history, summaries, handovers)
+    rows = [json.loads(dumps(r)) for s in follow_up_states.values() for r in follow_ups.rows(s)]
+    rows.sort(key=lambda r: (r["case_id"], r["org"], r["follow_up_id"]))
+    return Views(history, summaries, handovers, [_follow_up_key(r) for r in rows])
 
 
 def assert_views_equal_fold(actual: Views, expected: Views) -> None:
