@@ -161,7 +161,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from adapters.logging import configure_logging
+    from adapters.logging import configure_logging, log_uncaught
     from bootstrap import StartupError, check_production
     from demo.seed import DEMO_USERS
 
@@ -169,6 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo and "database_url" not in Settings().model_fields_set:
         settings = Settings(demo=True, database_url=f"sqlite:///{settings.data_dir}/staffel.db")
     configure_logging(settings.log_format)
+    log_uncaught()
     try:
         check_production(settings)
     except StartupError as e:

@@ -46,12 +46,14 @@ class Served:
         text = self.process.log.read_bytes()
         complete = text[: text.rfind(b"\n") + 1]
         records = []
-        for raw in complete.splitlines():
+        lines = complete.splitlines()
+        for n, raw in enumerate(lines):
             if raw.strip():
                 try:
                     doc = json.loads(raw)
                 except ValueError:
-                    pytest.fail(f"not one JSON record per line: {raw[:400]!r}")
+                    around = b"\n".join(lines[max(0, n - 3) : n + 40]).decode(errors="replace")
+                    pytest.fail(f"not one JSON record per line: {raw[:400]!r}\n{around}")
                 assert isinstance(doc, dict), raw
                 records.append(doc)
         return records
