@@ -30,6 +30,7 @@ from workers.projections import (
 )
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def _info(_: argparse.Namespace) -> int:
@@ -201,6 +202,9 @@ def _serve(args: argparse.Namespace) -> int:
             workers=workers,
             log_config=None,
             access_log=False,  # api.app logs each request, without the query string
+            # a worker must answer the manager's ping within this; its default (5 s) killed
+            # workers still starting on a loaded machine, again and again (ADR 0013)
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
