@@ -617,7 +617,8 @@ def parser() -> argparse.ArgumentParser:
         "--no-workers",
         action="store_true",
         help="serve HTTP only: the projections, the handover policy and the outbox run in a"
-        " separate `staffel project` (same as STAFFEL_WORKERS=false; default: in this process)",
+        " separate `staffel project` (same as STAFFEL_WORKERS=false; default: in the HTTP"
+        " worker processes, one of them leading)",
     )
     serve.add_argument(
         "--workers",
