@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -163,6 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from adapters.logging import configure_logging, log_uncaught
+    from adapters.metrics_dir import shared_metrics_dir
     from bootstrap import StartupError, check_production
     from demo.seed import DEMO_USERS
 
@@ -189,9 +188,8 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["STAFFEL_WORKERS"] = "false"
     workers = args.workers or settings.http_worker_count
     # the HTTP workers' shared metrics: a fresh private directory per start (api/metrics.py)
-    metrics_dir = tempfile.mkdtemp(prefix="staffel-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    try:
+    with shared_metrics_dir() as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         # each worker process builds its own app (``serve_app``); of their background workers
         # one leads and the others stand by (workers/leader.py, ADR 0013)
         uvicorn.run(
@@ -206,8 +204,6 @@ def _serve(args: argparse.Namespace) -> int:
             # workers still starting on a loaded machine, again and again (ADR 0013)
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
     return EXIT_OK
 
 
