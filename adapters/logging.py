@@ -138,3 +138,22 @@ def _route_uvicorn(
         logger.setLevel(at)
     logging.getLogger("uvicorn").propagate = False
     logging.getLogger("uvicorn.access").setLevel("WARNING")  # query strings: never logged
+
+
+def log_uncaught() -> None:
+    """An exception nobody caught, in the main thread or another, as one record (not Python's
+    traceback text on stderr, line by line between the other workers' records)."""
+    log = structlog.get_logger("staffel.uncaught")
+
+    def in_main(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        log.error("uncaught_exception", exc_info=(kind, error, tb))
+
+    def in_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+        thread = args.thread.name if args.thread else None
+        log.error("uncaught_exception", thread=thread, exc_info=exc_info)
+
+    sys.excepthook = in_main
+    threading.excepthook = in_thread

@@ -13,7 +13,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.logging import configure_logging
+from adapters.logging import configure_logging, log_uncaught
 from adapters.schema_lock import schema_lock
 from adapters.settings import Settings
 from api import problems, web
@@ -46,6 +46,7 @@ def serve_app() -> FastAPI:
     worker process: its logging, then the app, both from the environment."""
     settings = Settings()
     configure_logging(settings.log_format)
+    log_uncaught()
     return create_app(settings)
 
 

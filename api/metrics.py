@@ -18,6 +18,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from adapters.metrics_dir import alive
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -76,7 +78,7 @@ class Metrics:
         if not self._shared:
             return
         for pid in _pids_in(self._shared):
-            if pid != os.getpid() and not _alive(pid):
+            if pid != os.getpid() and not alive(pid):
                 multiprocess.mark_process_dead(pid, self._shared)  # type: ignore[no-untyped-call]
 
     def worker_stopped(self) -> None:
@@ -125,13 +127,3 @@ def _pids_in(path: str) -> set[int]:
         if stem.isdigit():
             pids.add(int(stem))
     return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another account's process: alive
-        return True
-    return True

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -31,6 +29,7 @@ from workers.projections import (
 )
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def _info(_: argparse.Namespace) -> int:
@@ -162,7 +161,8 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from adapters.logging import configure_logging
+    from adapters.logging import configure_logging, log_uncaught
+    from adapters.metrics_dir import shared_metrics_dir
     from bootstrap import StartupError, check_production
     from demo.seed import DEMO_USERS
 
@@ -170,6 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo and "database_url" not in Settings().model_fields_set:
         settings = Settings(demo=True, database_url=f"sqlite:///{settings.data_dir}/staffel.db")
     configure_logging(settings.log_format)
+    log_uncaught()
     try:
         check_production(settings)
     except StartupError as e:
@@ -188,9 +189,8 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["STAFFEL_WORKERS"] = "false"
     workers = args.workers or settings.http_worker_count
     # the HTTP workers' shared metrics: a fresh private directory per start (api/metrics.py)
-    metrics_dir = tempfile.mkdtemp(prefix="staffel-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    try:
+    with shared_metrics_dir() as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         # each worker process builds its own app (``serve_app``); of their background workers
         # one leads and the others stand by (workers/leader.py, ADR 0013)
         uvicorn.run(
@@ -201,9 +201,10 @@ def _serve(args: argparse.Namespace) -> int:
             workers=workers,
             log_config=None,
             access_log=False,  # api.app logs each request, without the query string
+            # a worker must answer the manager's ping within this; its default (5 s) killed
+            # workers still starting on a loaded machine, again and again (ADR 0013)
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
     return EXIT_OK
 
 
@@ -614,7 +615,8 @@ def parser() -> argparse.ArgumentParser:
         "--no-workers",
         action="store_true",
         help="serve HTTP only: the projections, the handover policy and the outbox run in a"
-        " separate `staffel project` (same as STAFFEL_WORKERS=false; default: in this process)",
+        " separate `staffel project` (same as STAFFEL_WORKERS=false; default: in the HTTP"
+        " worker processes, one of them leading)",
     )
     serve.add_argument(
         "--workers",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +25,7 @@ import psycopg
 import pytest
 from pydantic import ValidationError
 
+from adapters.metrics_dir import OWNER, PREFIX, shared_metrics_dir
 from adapters.settings import Settings
 from bootstrap import build_case_application
 from tests.conftest import create_database
@@ -46,12 +49,14 @@ class Served:
         text = self.process.log.read_bytes()
         complete = text[: text.rfind(b"\n") + 1]
         records = []
-        for raw in complete.splitlines():
+        lines = complete.splitlines()
+        for n, raw in enumerate(lines):
             if raw.strip():
                 try:
                     doc = json.loads(raw)
                 except ValueError:
-                    pytest.fail(f"not one JSON record per line: {raw[:400]!r}")
+                    around = b"\n".join(lines[max(0, n - 3) : n + 40]).decode(errors="replace")
+                    pytest.fail(f"not one JSON record per line: {raw[:400]!r}\n{around}")
                 assert isinstance(doc, dict), raw
                 records.append(doc)
         return records
@@ -242,3 +247,21 @@ def test_the_worker_count_is_a_positive_number() -> None:
         Settings(http_workers=0)
     assert Settings(http_workers=3).http_worker_count == 3
     assert Settings(http_workers=None).http_worker_count == len(os.sched_getaffinity(0))
+
+
+def test_a_start_removes_the_metrics_of_servers_that_are_gone(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / (PREFIX + "stale")
+    stale.mkdir()
+    (stale / OWNER).write_text(str(gone.pid))
+    (stale / "counter_1.db").write_bytes(b"x")
+    running = tmp_path / (PREFIX + "running")
+    running.mkdir()
+    (running / OWNER).write_text(str(os.getpid()))
+    with shared_metrics_dir(tmp_path) as mine:
+        assert mine.is_dir()
+        assert (mine / OWNER).read_text() == str(os.getpid())
+        assert not stale.exists()
+        assert running.exists()
+    assert not mine.exists()
