@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from joserfc.errors import JoseError
 
 from adapters.auth import TokenError, UnknownOrganisationError
-from adapters.claims import ClaimError
+from adapters.claims import ClaimError, claim_at
 from adapters.oidc_client import OAuthError
 from api.identity import require_known_org
 from api.web.core import SESSION_COOKIE, ServicesDep, WebRoute, error_page, redirect, set_cookie
@@ -101,6 +101,10 @@ async def callback(request: Request, services: ServicesDep) -> Response:
         return failed(request, 401, INVALID)
     claims = dict(token.get("userinfo") or {})
     try:
+        claims = await with_userinfo(client, token, claims, services)
+    except (httpx.HTTPError, ValueError) as e:  # e.g. an access token only for Staffel's API
+        log.info("oidc_userinfo_unavailable", error=type(e).__name__)
+    try:
         principal = await run_in_threadpool(principal_of, services, claims)
     except ClaimError as e:
         return failed(request, 403, claim_refusal(services, e))
@@ -115,6 +119,22 @@ async def callback(request: Request, services: ServicesDep) -> Response:
     )
     response.delete_cookie(PENDING_COOKIE, path="/ui")
     return response
+
+
+async def with_userinfo(
+    client: Any, token: dict[str, Any], claims: dict[str, Any], services: Services
+) -> dict[str, Any]:
+    """The ID token's claims, completed from the userinfo endpoint where the ID token lacks
+    the organisation, the roles or the name (providers that put them only there, as OpenID
+    Connect allows). The ID token's own claims win; userinfo of another ``sub`` is ignored."""
+    settings = services.settings
+    paths = (settings.oidc_org_claim, settings.oidc_roles_claim, settings.oidc_name_claim)
+    if all(claim_at(claims, path) is not None for path in paths):
+        return claims
+    extra = dict(await client.userinfo(token=token))
+    if extra.get("sub") != claims.get("sub"):
+        return claims
+    return {**extra, **claims}
 
 
 def principal_of(services: Services, claims: dict[str, Any]) -> Principal:

@@ -35,7 +35,8 @@ function build(jwks) {
     pkce: { required: () => true },
     claims: { openid: ['sub'], profile: ['name'], staffel: ['org', 'roles'] },
     scopes: ['openid', 'profile', 'staffel'],
-    conformIdTokenClaims: false, // org, roles and name in the ID token itself
+    // false: org, roles and name in the ID token itself; true: only from userinfo
+    conformIdTokenClaims: config.claimsOnlyInUserinfo ?? false,
     async findAccount(ctx, id) {
       if (!Object.hasOwn(users, id)) return undefined;
       return {
@@ -54,8 +55,10 @@ function build(jwks) {
         accountId: ctx.oidc.session.accountId,
       });
       grant.addOIDCScope('openid profile staffel');
-      grant.addOIDCClaims(['name', 'org', 'roles']);
-      grant.addResourceScope(config.audience, 'openid profile staffel');
+      if (!config.claimsOnlyInUserinfo) grant.addOIDCClaims(['name', 'org', 'roles']);
+      if (!config.claimsOnlyInUserinfo) {
+        grant.addResourceScope(config.audience, 'openid profile staffel');
+      }
       await grant.save();
       return grant;
     },
@@ -65,7 +68,8 @@ function build(jwks) {
       rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => config.audience,
+        // claims only in userinfo: an opaque access token for userinfo, not one for Staffel
+        defaultResource: () => (config.claimsOnlyInUserinfo ? undefined : config.audience),
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, resource) => ({
           scope: 'openid profile staffel',

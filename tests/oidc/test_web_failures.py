@@ -84,3 +84,32 @@ def test_an_unreachable_provider(tmp_path: Path) -> None:
     ) as api:
         r = api.client.get("/ui/auth/sign-in", follow_redirects=False)
         assert "nicht erreichbar" in german_failure(r, 502)
+
+
+@pytest.mark.parametrize("only_in_userinfo", [False, True])
+def test_the_code_flow_without_a_browser(tmp_path: Path, only_in_userinfo: bool) -> None:
+    """Org, roles and name from the ID token, or (where the provider sends them only there)
+    from the userinfo endpoint; the session names the user."""
+    provider = OidcProvider(
+        tmp_path,
+        redirect_uris=["http://testserver/ui/auth/callback"],
+        claims_only_in_userinfo=only_in_userinfo,
+    ).start()
+    try:
+        with served(
+            f"sqlite:///{tmp_path}/staffel.db",
+            tmp_path,
+            oidc_issuer=provider.issuer,
+            oidc_client_id=WEB_CLIENT,
+            oidc_client_secret=SecretStr(WEB_SECRET),
+            oidc_scopes="openid profile staffel",
+            jwt_audience=AUDIENCE,
+        ) as api:
+            back = provider.sign_in(api.client, "s.klein")
+            assert back.status_code == 303, back.text
+            assert back.headers["location"] == "/ui"
+            page = api.client.get("/ui/cases")
+            assert page.status_code == 200
+            assert "Sabine Klein" in page.text
+    finally:
+        provider.stop()

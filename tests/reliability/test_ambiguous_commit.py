@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.identity import authenticate
 from bootstrap import build_services
 from tests.conftest import SERVER_URL, create_database
 from tests.support.api import AGENTUR, JOBCENTER, Api, auth, note, registration, settings_for
@@ -50,6 +51,9 @@ def versions(api: Api, aggregate_id: str) -> list[int]:
 
 
 def posted(api: Api, proxy: CommitCutProxy, path: str, body: Any, headers: dict[str, str]) -> Any:
+    # the caller's first request notes its name in the staff directory (a commit of its own):
+    # made before the proxy is armed, so that the cut commit is the write's
+    authenticate(api.services, headers["Authorization"].removeprefix("Bearer "))
     proxy.cut_next_commits(1)
     response = api.client.post(path, json=body, headers=headers)
     assert proxy.cuts == 1, "the proxy cut no commit"

@@ -5,8 +5,10 @@ can rotate. Without Node.js or the installed package the tests skip, or fail und
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -85,6 +87,7 @@ class OidcProvider:
     port: int = field(default_factory=free_port)
     jwks: dict[str, Any] = field(default_factory=lambda: new_jwks()[1])
     process: subprocess.Popen[bytes] | None = None
+    claims_only_in_userinfo: bool = False  # the ID token carries sub only (userinfo the rest)
 
     @property
     def issuer(self) -> str:
@@ -123,6 +126,7 @@ class OidcProvider:
             "jwks": self.jwks,
             "clients": [web, *machines],
             "users": users,
+            "claimsOnlyInUserinfo": self.claims_only_in_userinfo,
         }
         path = self.folder / f"provider-{self.port}.json"
         path.write_text(json.dumps(config), "utf-8")
@@ -156,6 +160,30 @@ class OidcProvider:
         kid, self.jwks = new_jwks()
         httpx.post(self.issuer + "/__test/rotate", json=self.jwks, timeout=10).raise_for_status()
         return kid
+
+    def sign_in(self, staffel: Any, login: str) -> Any:
+        """The authorization code flow without a browser: ``staffel`` (a TestClient) sends the
+        user to the provider, ``login`` signs in on its login form, the provider sends the
+        code back; returns Staffel's answer to the callback."""
+        start = staffel.get("/ui/auth/sign-in", follow_redirects=False)
+        assert start.status_code == 302, start.text
+        with httpx.Client(base_url=self.issuer, timeout=10) as op:
+            r = op.get(start.headers["location"])
+            while r.status_code in (302, 303) and r.headers["location"].startswith(
+                (self.issuer, "/")
+            ):
+                r = op.get(r.headers["location"])
+            action = re.search(r'<form[^>]*action="([^"]+)"', r.text)
+            assert action, r.text
+            r = op.post(
+                html.unescape(action.group(1)),
+                data={"prompt": "login", "login": login, "password": "any"},
+            )
+            while r.headers["location"].startswith((self.issuer, "/")):
+                r = op.get(r.headers["location"])
+                assert r.status_code in (302, 303), r.text
+        back = r.headers["location"]  # the redirect URL with code and state
+        return staffel.get(back.removeprefix("http://testserver"), follow_redirects=False)
 
     def machine_token(self, client_id: str = "batch-job", resource: str = AUDIENCE) -> str:
         """An access token by the client-credentials flow (a JWT for ``resource``)."""
