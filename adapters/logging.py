@@ -137,6 +137,7 @@ def _route_uvicorn(
         logger.addHandler(handler)
         logger.setLevel(at)
     logging.getLogger("uvicorn").propagate = False
+    logging.captureWarnings(True)  # a library's warning is a record too, not a bare stderr line
     logging.getLogger("uvicorn.access").setLevel("WARNING")  # query strings: never logged
 
 

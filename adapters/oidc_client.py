@@ -8,10 +8,17 @@ session and no secret beside the client's are needed."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.integrations.starlette_client import OAuth, OAuthError, StarletteOAuth2App
+from authlib.deprecate import AuthlibDeprecationWarning
+
+with warnings.catch_warnings():
+    # Authlib 1.9 asks for the httpx2 fork at import; Staffel stays on httpx (whose errors the
+    # sign-in pages catch by type) and a served process logs JSON lines only (ADR 0013)
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError, StarletteOAuth2App
 
 from adapters.settings import Settings
 
