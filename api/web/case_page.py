@@ -47,7 +47,7 @@ from domain.values import VolunteerState, as_uuid
 from domain.writes import IdempotencyKey, Recorded
 from projections import labels as de
 from projections.summary import person_doc
-from service_layer import access, data_protection, handovers, matching, partners
+from service_layer import access, consents, data_protection, handovers, matching, partners
 from service_layer import cases as operations
 from service_layer.errors import InvalidInputError, ServiceError
 
@@ -143,6 +143,7 @@ def case_page(
     if shown:
         choices = forms.page_choices(doc, services.orgs, doc["holder"])
         choices["volunteers"] = volunteer_choices(services, principal)
+        choices["recipients"] = consents.recipients(services)
         choices["mentors"] = tuple((m["volunteer_id"], m["label"]) for m in with_mentors)
     registered = next((e for e in history.entries if e["type"] == "CaseRegistered"), None)
     found = doc["person"] if scope == "full" else (registered or {}).get("data", {}).get("person")
