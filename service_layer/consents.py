@@ -78,4 +78,3 @@ def recipients(services: Services) -> tuple[tuple[str, str], ...]:
         ),
         *((o.id, f"{o.name} (Organisation)") for o in services.orgs if o.kind != "audit"),
     )
-

@@ -23,6 +23,7 @@ from api.schemas.cases import (
     ConsentGivenIn,
     ConsentWithdrawnIn,
     EraseCase,
+    FactCorrectedIn,
     LegalStatusChangedIn,
     MeasureEndedIn,
     MeasureStartedIn,
@@ -40,6 +41,7 @@ from api.schemas.common import OptionalReason, Reason
 from api.schemas.handovers import AcceptHandover, OfferHandover
 from api.schemas.offers import PlaceCase, PublishOffer
 from api.schemas.volunteers import AssignMentee
+from domain import consent, corrections
 from domain.values import (
     Cefr,
     LegalStatus,
@@ -49,7 +51,6 @@ from domain.values import (
     Protection,
     QualificationRecognition,
 )
-from domain import consent
 from projections import cldr
 from projections import labels as de
 
@@ -60,8 +61,10 @@ def options(labels: dict[Any, str]) -> Options:
     return tuple((str(k.value if isinstance(k, StrEnum) else k), v) for k, v in labels.items())
 
 
-SCOPE: Options = (
-    *((name, label) for name, label in consent.FIELDS.items()),
+SCOPE: Options = (*((name, label) for name, label in consent.FIELDS.items()),)
+CORRECTABLE_EVENTS = frozenset(e for e, _ in corrections.CORRECTABLE)
+CORRECTION_FIELDS: Options = tuple(
+    (f, corrections.LABELS[f]) for f in dict.fromkeys(f for _, f in corrections.CORRECTABLE)
 )
 PICKERS: dict[str, tuple[Callable[[str], str | None], str]] = {
     "country": (cldr.country_code, "Bitte ein Land aus der Liste wählen."),
@@ -245,6 +248,16 @@ EVENT_FORMS: tuple[Form, ...] = (
         Input("municipality", "Neuer Wohnort", required=True),
         _on("moved_on", "Umgezogen am"),
     ), event="ResidenceChanged"),
+    Form("FactCorrected", "Angabe berichtigen (Art. 16 DSGVO)", FactCorrectedIn, (
+        Input("corrects_version", "Welcher Eintrag?", "select", True, choices="entries",
+              placeholder="(bitte wählen)"),
+        Input("field", "Welche Angabe?", "select", True, options=CORRECTION_FIELDS,
+              placeholder="(bitte wählen)"),
+        Input("value", "Richtiger Wert", "correction", True,
+              hint="Datum als TT.MM.JJJJ, Land mit Namen (z. B. Syrien), Deutsch als A1 bis C2"),
+        Input("reason", "Grund der Berichtigung", required=True,
+              hint="z. B. Tippfehler bei der Registrierung, laut Pass"),
+    ), "Berichtigen", event="FactCorrected"),
     Form("CaseClosed", "Fall schließen", CaseClosedIn, (
         Input("reason", "Grund", required=True),
         _on("closed_on", "Geschlossen am"),
@@ -396,7 +409,7 @@ def to_input(form: Form, posted: dict[str, str]) -> dict[str, Any]:
         if not raw:
             continue
         value: Any = raw
-        if spec.kind == "date":
+        if spec.kind in ("date", "correction"):  # a correction's value: a date, if it is one
             value = iso_day(raw)
         elif spec.kind in PICKERS:
             value = PICKERS[spec.kind][0](raw) or raw  # unknown: left for the model to refuse

@@ -46,5 +46,7 @@ def test_a_consent_for_a_known_recipient_is_recorded(api: Api) -> None:
     case_id = str(api.register()["case_id"])
     account, employer_id = an_employer(api)
     api.record(case_id, given("share_with_employer", account, ["name", "competences"]))
-    api.record(case_id, {**given("share_with_employer", employer_id, ["name"]), "consent_id": "c-2"})
+    api.record(
+        case_id, {**given("share_with_employer", employer_id, ["name"]), "consent_id": "c-2"}
+    )
     api.record(case_id, {**given("share_with_mentor", DRK, ["languages"]), "consent_id": "c-3"})
