@@ -231,7 +231,7 @@ class PlacementMade(CaseEvent):
 
 class PlacementEnded(CaseEvent):
     TOPIC = "staffel:Case.PlacementEnded"
-    PERSONAL_FIELDS = ("personal_value", "reason")
+    PERSONAL_FIELDS = ("reason",)
     placement_id: str
     ended_on: date
     reason: str | Sealed
@@ -304,7 +304,7 @@ class ResidenceChanged(CaseEvent):
 
 class CaseClosed(CaseEvent):
     TOPIC = "staffel:Case.CaseClosed"
-    PERSONAL_FIELDS = ("personal_value", "reason")
+    PERSONAL_FIELDS = ("reason",)
     reason: str | Sealed
     closed_on: date
 
@@ -317,7 +317,7 @@ class CaseClosed(CaseEvent):
 
 class CaseReopened(CaseEvent):
     TOPIC = "staffel:Case.CaseReopened"
-    PERSONAL_FIELDS = ("personal_value", "reason")
+    PERSONAL_FIELDS = ("reason",)
     reason: str | Sealed
 
     def apply(self, case: Case) -> None:
@@ -326,7 +326,7 @@ class CaseReopened(CaseEvent):
 
 class HandoverOffered(CaseEvent):
     TOPIC = "staffel:Case.HandoverOffered"
-    PERSONAL_FIELDS = ("personal_value", "reason")
+    PERSONAL_FIELDS = ("reason",)
     to_org: str
     reason: str | Sealed
     legal_basis: LegalBasis
@@ -355,7 +355,7 @@ class HandoverAccepted(CaseEvent):
 
 class HandoverRejected(CaseEvent):
     TOPIC = "staffel:Case.HandoverRejected"
-    PERSONAL_FIELDS = ("personal_value", "reason")
+    PERSONAL_FIELDS = ("reason",)
     reason: str | Sealed
 
     def apply(self, case: Case) -> None:
@@ -364,7 +364,7 @@ class HandoverRejected(CaseEvent):
 
 class HandoverWithdrawn(CaseEvent):
     TOPIC = "staffel:Case.HandoverWithdrawn"
-    PERSONAL_FIELDS = ("personal_value", "reason")
+    PERSONAL_FIELDS = ("reason",)
     reason: str | Sealed
 
     def apply(self, case: Case) -> None:

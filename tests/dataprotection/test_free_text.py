@@ -106,6 +106,10 @@ STRUCTURED = {
     "offered_digest": "a hash",
     "digest": "a hash",
     "scope": "field names of the consent vocabulary",
+    "corrects_event": "an event type (a correction names the entry it corrects)",
+    "field": "a field name of ``domain.corrections.CORRECTABLE``",
+    "value": "a corrected structured value (a date, a CEFR level); a field of the person goes"
+    " to ``personal_value``, sealed",
 }
 # PersonalDataErased.reason is the record of the erasure itself (the legal reason, Az.): it must
 # stay readable once the key is gone, so it cannot be sealed with that key
