@@ -86,15 +86,18 @@ def test_an_erased_case_cannot_be_corrected_and_its_corrections_are_erased(api: 
                              json={"ground": "subject_request", "reason": "Antrag"})  # fmt: skip
     assert erased.status_code == 201, erased.text
     r = api.client.post(
-        f"/cases/{case_id}/events", json=correction(1, "birth_date", "1990-11-12"),
+        f"/cases/{case_id}/events",
+        json=correction(1, "birth_date", "1990-11-12"),
         headers=api.agentur,
     )
     assert problem_of(r, 409)["type"].endswith("case-erased")
     api.settle()
     report = api.client.get(f"/cases/{case_id}/subject-access-report", headers=LEAD)
-    assert "Haile-Corrected" not in report.text and "Schreibfehler" not in report.text
+    assert "Haile-Corrected" not in report.text
+    assert "Schreibfehler" not in report.text
     history = api.client.get(f"/cases/{case_id}/history", headers=api.agentur)
-    assert "Haile-Corrected" not in history.text and "Schreibfehler" not in history.text
+    assert "Haile-Corrected" not in history.text
+    assert "Schreibfehler" not in history.text
     (corrected,) = report.json()["corrections"]
     assert corrected["value"] == corrected["reason"] == "[gelöscht]"
 
@@ -109,7 +112,8 @@ def test_a_former_holder_cannot_correct(api: Api) -> None:
                                json={"version": version, "digest": digest})  # fmt: skip
     assert accepted.status_code == 201, accepted.text
     r = api.client.post(
-        f"/cases/{case_id}/events", json=correction(1, "birth_date", "1990-11-12"),
+        f"/cases/{case_id}/events",
+        json=correction(1, "birth_date", "1990-11-12"),
         headers=api.agentur,
     )
     assert problem_of(r, 403)["type"].endswith("not-holder")

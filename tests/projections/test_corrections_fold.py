@@ -47,8 +47,8 @@ def _recorded(plan: list[Step]) -> list[ev.CaseEvent]:
     with acting_as(HOLDER):
         for kind, arg in plan:
             if kind == "assess":
-                case.record_fact(ev.CompetenceAssessed,
-                                 **{**STAFF_FIELDS["CompetenceAssessed"], "german_level": arg})  # fmt: skip
+                fields = {**STAFF_FIELDS["CompetenceAssessed"], "german_level": arg}
+                case.record_fact(ev.CompetenceAssessed, **fields)
             elif kind == "note":
                 case.record_fact(ev.NoteRecorded, text="x", category=NoteCategory.GENERAL)
             else:
