@@ -62,6 +62,11 @@ def test_a_correction_is_shown_everywhere_and_the_original_stays(api: Api) -> No
         (1, "nationality", "SY"),
         (2, "german_level", "B1"),
     ]
+    page = api.client.get(f"/cases/{case_id}/subject-access-report",
+                          headers={**LEAD, "Accept": "text/html"})  # fmt: skip
+    assert page.status_code == 200, page.text
+    assert "Berichtigungen (Art. 16 DSGVO)" in page.text
+    assert "<td>Geburtsdatum</td><td>12.11.1990</td><td>laut Pass</td>" in page.text
     assert verify_case(api.services.cases, UUID(case_id)) == []
 
 
