@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import DRK, Api, an_employer, problem_of
+from tests.support.api import AGENTUR, DRK, Api, an_employer, problem_of
+from tests.support.web import csrf_of, signed_in
 
 GIVEN = {"type": "ConsentGiven", "consent_id": "c-1", "given_on": "2026-05-04"}
 
@@ -50,3 +51,20 @@ def test_a_consent_for_a_known_recipient_is_recorded(api: Api) -> None:
         case_id, {**given("share_with_employer", employer_id, ["name"]), "consent_id": "c-2"}
     )
     api.record(case_id, {**given("share_with_mentor", DRK, ["languages"]), "consent_id": "c-3"})
+
+
+def test_the_consent_form_refuses_a_recipient_that_does_not_exist(api: Api) -> None:
+    case_id = str(api.register()["case_id"])
+    web = signed_in(api, "cw-agentur", AGENTUR)
+    page = web.get(f"/ui/cases/{case_id}")
+    assert 'name="scope.name"' in page.text  # the scope: checkboxes of the vocabulary
+    assert f'<option value="{DRK}">' in page.text  # the recipient: those that exist
+    head = api.head()
+    response = web.post(
+        f"/ui/cases/{case_id}/forms/ConsentGiven",
+        data={"csrf": csrf_of(page.text), "consent_id": "c1", "purpose": "share_with_employer",
+              "recipient": "Kita Sonnenschein", "scope.name": "1", "given_on": "04.05.2026"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "Bitte einen Wert aus der Liste wählen." in response.text
+    assert api.recorded_since(head) == 0
