@@ -18,7 +18,7 @@ from uuid import UUID
 
 from adapters.orgs import OrgKind
 from adapters.views.matching_queries import MatchingQueries
-from domain import consent
+from domain import consent, corrections
 from domain.handover_policy import POLICY_ACTOR
 from domain.principal import Principal
 from domain.values import (
@@ -157,6 +157,16 @@ def build(
             }
             for e in entries
             if e["type"] == "NoteRecorded"
+        ],
+        "corrections": [
+            {
+                "version": e["version"],
+                "corrects_version": e["data"]["corrects_version"],
+                "field": e["data"]["field"],
+                "label": corrections.LABELS.get(e["data"]["field"], e["data"]["field"]),
+            }
+            for e in entries
+            if e["type"] == "FactCorrected"
         ],
         "withheld": sorted(
             {

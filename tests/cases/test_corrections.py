@@ -55,6 +55,10 @@ def test_a_correction_is_shown_everywhere_and_the_original_stays(api: Api) -> No
     assert sheet["person"]["birth_date"] == "1990-11-12"
     assert sheet["person"]["family_name"] == "Haile"
     assert sheet["person"]["nationality"] == {"code": "SY", "name": "Syrien"}
+    assert [(c["corrects_version"], c["label"]) for c in sheet["corrections"]] == [
+        (1, "Geburtsdatum"), (1, "Familienname"), (1, "Staatsangehörigkeit"),
+        (2, "Deutschkenntnisse"),
+    ]  # fmt: skip
     report = api.client.get(f"/cases/{case_id}/subject-access-report", headers=LEAD).json()
     assert [(c["corrects_version"], c["field"], c["value"]) for c in report["corrections"]] == [
         (1, "birth_date", "1990-11-12"),

@@ -73,3 +73,4 @@ def test_register_by_country_name_then_correct_the_birth_date(browser: Browser) 
     assert "12.11.1990" in text, text
     assert "02.11.1990" not in text, text
     assert family in text
+    assert "Berichtigt (Art. 16 DSGVO): Geburtsdatum in Eintrag 1 durch Eintrag 2." in text
