@@ -600,6 +600,10 @@ class StaffelApplication(Application[UUID]):
             raise missing(aggregate_id)
         return found
 
+    def exists(self, aggregate_id: UUID, cls: type[Aggregate]) -> bool:
+        """Whether an aggregate of ``cls`` is stored under ``aggregate_id``."""
+        return self._exists(aggregate_id, cls)
+
     def _exists(self, aggregate_id: UUID, cls: type[Aggregate]) -> bool:
         try:
             return isinstance(self.repository.get(aggregate_id), cls)

@@ -42,3 +42,6 @@ def expand(scope: Iterable[str]) -> frozenset[str]:
             granted.add(name)
         granted.update(GROUPS.get(name, ()))
     return frozenset(granted)
+
+
+VOCABULARY: frozenset[str] = frozenset(FIELDS) | frozenset(GROUPS)

@@ -115,6 +115,8 @@ FIELD_CLASSES: Mapping[tuple[str, str], FieldClass] = MappingProxyType(
         ("HandoverRejected", "reason"): FieldClass.FREE_TEXT,
         ("HandoverWithdrawn", "reason"): FieldClass.FREE_TEXT,
         ("FollowUpCreated", "text"): FieldClass.FREE_TEXT,
+        ("FactCorrected", "personal_value"): FieldClass.IDENTITY,  # a field of the person
+        ("FactCorrected", "reason"): FieldClass.FREE_TEXT,
     }
 )
 # the consent vocabulary (``domain.consent.FIELDS``) by class: what a volunteer or an employer

@@ -10,9 +10,11 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
+from domain import corrections
 from domain.aggregates import case_events as ev
 from domain.chain import to_canonical
 from domain.values import ErasureGround, LegalStatus, Person, Redacted
+from projections import cldr
 from projections import labels as de
 from projections.base import Batch
 
@@ -187,6 +189,32 @@ def _assessed(e: Any) -> str:
     return f"Kompetenzfeststellung ({e.instrument}): " + ", ".join(parts)
 
 
+def corrected_value(field: str, value: Any) -> str:
+    """A corrected value as a page shows it: dates German, countries by their German name."""
+    if isinstance(value, Redacted) or value is None:
+        return str(value if value is not None else Redacted.WITHHELD)
+    kind = corrections.CORRECTABLE.get(("CaseRegistered", field)) or corrections.CORRECTABLE.get(
+        ("CompetenceAssessed", field)
+    )
+    if kind == "date":
+        try:
+            return de.day(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if kind == "country":
+        return cldr.country_name(str(value))
+    return str(value)
+
+
+def _corrected(e: Any) -> str:
+    value = e.value if e.personal_value is None else e.personal_value
+    label = corrections.LABELS.get(e.field, e.field)
+    return (
+        f"Berichtigung von Eintrag {e.corrects_version}: {label} richtig"
+        f" {corrected_value(e.field, value)} (Grund: {e.reason})"
+    )
+
+
 _SUMMARIES: dict[type, Callable[[Any], str]] = {
     ev.CaseRegistered: _registered,
     ev.LegalStatusChanged: lambda e: (
@@ -261,6 +289,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
         f"Wiedervorlage {e.follow_up_id} verschoben auf {de.day(e.due_on)}"
     ),
     ev.FollowUpCancelled: lambda e: f"Wiedervorlage {e.follow_up_id} aufgehoben",
+    ev.FactCorrected: _corrected,
     ev.JurisdictionChanged: lambda e: (
         f"Rechtskreiswechsel: {e.from_org} ({de.LEGAL_BASIS[e.legal_basis_before]}) → "
         f"{e.to_org} ({de.LEGAL_BASIS[e.legal_basis_after]}) wirksam ab {de.day(e.effective_on)}"

@@ -104,7 +104,7 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 3  # 3: CaseAssigned; no caseworker after a handover
+    version: ClassVar[int] = 4  # 3: CaseAssigned; no caseworker after a handover; 4: corrections
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
@@ -151,6 +151,7 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
             }
         case ev.CompetenceAssessed():
             return {
+                "competences_version": event.originator_version,
                 "competences": data,
                 "german_level": data["german_level"],
                 "support_need": data["support_need"],
@@ -192,6 +193,8 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
             return {
                 "consents": [c for c in doc["consents"] if c["consent_id"] != data["consent_id"]]
             }
+        case ev.FactCorrected():
+            return corrected(doc, data, event.originator_version)
         case ev.CaseAssigned():
             return {"office": data["office"], "caseworker": data["caseworker"]}
         case ev.ResidenceChanged():
@@ -245,6 +248,28 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
                 "handovers": _update_last(doc["handovers"], {"effective_on": data["effective_on"]}),
             }
     return {}
+
+
+def corrected(doc: Doc, data: Doc, version: int) -> Doc:
+    """The summary with a correction applied (ADR 0019): a field of the person, the registration
+    date, or a field of the competence assessment the summary shows (a correction of an older
+    assessment only joins the list). Every correction is listed, without its value."""
+    field, target = data["field"], data["corrects_event"]
+    value = data["value"] if data["personal_value"] is None else data["personal_value"]
+    listed = {"version": version, "corrects_version": data["corrects_version"], "field": field}
+    changes: Doc = {"corrections": [*doc.get("corrections", []), listed]}
+    if target == "CaseRegistered" and field == "registered_on":
+        changes["registered_on"] = value
+    elif target == "CaseRegistered":
+        changes["person"] = {**doc["person"], field: value}
+    elif (
+        target == "CompetenceAssessed"
+        and doc.get("competences_version") == data["corrects_version"]
+    ):
+        changes["competences"] = {**doc["competences"], field: value}
+        if field == "german_level":
+            changes["german_level"] = value
+    return changes
 
 
 def _erased(doc: Doc, erased_on: str) -> Doc:

@@ -19,7 +19,7 @@ from domain.values import LegalBasis, LegalStatus, Person
 from domain.writes import IdempotencyKey, Recorded
 from projections import withholding
 from projections.summary import current_handover
-from service_layer import access, assignment
+from service_layer import access, assignment, consents, corrections
 from service_layer.errors import InvalidInputError, ServiceError
 from service_layer.ports import Services
 
@@ -106,6 +106,10 @@ def record(
     require_known(services, principal, case_id)
     if event_type == "CaseAssigned":
         assignment.check_assignment(services, principal, fields)
+    if event_type == "ConsentGiven":
+        consents.check_consent(services, fields)
+    if event_type == "FactCorrected":
+        fields = corrections.prepared(services, case_id, fields)
     with acting_as(actor_of(principal)):
         return services.cases.record(case_id, event_type, fields, expected, idem)
 

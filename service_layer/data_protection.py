@@ -21,6 +21,7 @@ import structlog
 
 from adapters.federation import receipts
 from adapters.views.matching_queries import MatchingQueries
+from domain import corrections
 from domain.actor import acting_as
 from domain.aggregates.case import Case
 from domain.errors import CaseNotFoundError
@@ -132,6 +133,7 @@ def report(services: Services, principal: Principal, case_id: UUID, endpoint: st
         "summary": summary,
         "history": entries,
         "sources": [_org(org, names) for org in dict.fromkeys(e["org"] for e in entries)],
+        "corrections": _corrections(entries, names),
         "shared_with": {
             "handovers": [_handover(h, names) for h in summary["handovers"]],
             "bundles": _bundles(services, case_id, entries, names),
@@ -198,6 +200,24 @@ def _bundles(
          "attempts": 1, "sent_at": d["at"], "channel": d["channel"]}
         for d in receipts.disclosures(store, str(case_id))
     ]  # fmt: skip
+
+
+def _corrections(entries: list[Doc], names: dict[str, str]) -> list[Doc]:
+    """Each correction (Art. 16 GDPR): which entry, which field, the new value and why."""
+    return [
+        {
+            "version": e["version"],
+            "recorded_at": e["recorded_at"],
+            **_org(e["org"], names),
+            "corrects_version": e["data"]["corrects_version"],
+            "field": e["data"]["field"],
+            "field_label": corrections.LABELS.get(e["data"]["field"], e["data"]["field"]),
+            "value": e["data"]["value"] or e["data"]["personal_value"],
+            "reason": e["data"]["reason"],
+        }
+        for e in entries
+        if e["type"] == "FactCorrected"
+    ]
 
 
 def _consents(entries: list[Doc], names: dict[str, str]) -> list[Doc]:

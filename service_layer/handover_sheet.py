@@ -11,17 +11,14 @@ label beside them: countries and languages by their CLDR names (Babel), organisa
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from babel import Locale
-
 from adapters.orgs import OrgKind
 from adapters.views.matching_queries import MatchingQueries
-from domain import consent
+from domain import consent, corrections
 from domain.handover_policy import POLICY_ACTOR
 from domain.principal import Principal
 from domain.values import (
@@ -35,10 +32,10 @@ from domain.values import (
     PlacementKind,
     Plan,
     QualificationRecognition,
-    Redacted,
     RejectionKind,
 )
 from projections import labels as de
+from projections.cldr import country, language
 from service_layer import cases
 from service_layer.ports import Services
 
@@ -50,29 +47,7 @@ PDF_ENDPOINT = "GET /ui/cases/{id}/uebergabebogen.pdf"
 # what the access log's entries of these endpoints mean, in German (Art. 15 report, audit)
 ACTIONS = dict.fromkeys((ENDPOINT, PAGE_ENDPOINT, PDF_ENDPOINT), "Übergabebogen erstellt")
 LANGUAGE_COURSES = {MeasureKind.INTEGRATION_COURSE.value, MeasureKind.JOB_LANGUAGE_COURSE.value}
-MARKERS = {m.value for m in Redacted}
 _STATUS_EVENTS = ("CaseRegistered", "AsylumRecognized", "AsylumRejected", "LegalStatusChanged")
-
-
-@functools.cache
-def _german() -> Locale:
-    return Locale("de")
-
-
-def country(code: str | None) -> Doc | None:
-    """A country by its ISO 3166 code, with its German CLDR name (the code where CLDR has none)."""
-    if not code:
-        return None
-    if code in MARKERS:
-        return {"code": None, "name": code}
-    return {"code": code, "name": _german().territories.get(code.upper(), code)}
-
-
-def language(code: str) -> Doc:
-    """A language by its ISO 639 code, with its German CLDR name."""
-    if code in MARKERS:
-        return {"code": None, "name": code}
-    return {"code": code, "name": _german().languages.get(code.lower(), code)}
 
 
 def _label(table: dict[Any, str], kind: type, value: Any) -> str | None:
@@ -182,6 +157,16 @@ def build(
             }
             for e in entries
             if e["type"] == "NoteRecorded"
+        ],
+        "corrections": [
+            {
+                "version": e["version"],
+                "corrects_version": e["data"]["corrects_version"],
+                "field": e["data"]["field"],
+                "label": corrections.LABELS.get(e["data"]["field"], e["data"]["field"]),
+            }
+            for e in entries
+            if e["type"] == "FactCorrected"
         ],
         "withheld": sorted(
             {

@@ -272,6 +272,19 @@ class CaseAssignedIn(EventIn):
     caseworker: Ref | None = None
 
 
+class FactCorrectedIn(EventIn):
+    """Correct a field of a recorded entry (Art. 16 GDPR): the entry stays, the correction names
+    it by ``corrects_version``. Fields: CaseRegistered ``given_name``, ``family_name``,
+    ``birth_date`` (YYYY-MM-DD), ``nationality`` (ISO 3166 code or German name),
+    ``registered_on``; CompetenceAssessed ``german_level`` (A1 to C2), ``assessed_on``."""
+
+    type: Literal["FactCorrected"]
+    corrects_version: Annotated[int, Field(ge=1)]
+    field: Annotated[str, Field(min_length=1, max_length=64)]
+    value: Annotated[str, Field(min_length=1, max_length=100)]
+    reason: Text
+
+
 StaffEvent = Annotated[
     LegalStatusChangedIn
     | AsylumRecognizedIn
@@ -291,7 +304,8 @@ StaffEvent = Annotated[
     | ResidenceChangedIn
     | CaseClosedIn
     | CaseReopenedIn
-    | CaseAssignedIn,
+    | CaseAssignedIn
+    | FactCorrectedIn,
     Field(discriminator="type"),
 ]
 

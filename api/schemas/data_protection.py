@@ -63,6 +63,18 @@ class Consent(BaseModel):
     withdrawn_on: str | None
 
 
+class Correction(BaseModel):
+    version: int
+    recorded_at: str
+    org: str
+    org_name: str | None
+    corrects_version: int
+    field: str
+    field_label: str
+    value: str
+    reason: str
+
+
 class Placement(BaseModel):
     placement_id: str
     employer: str
@@ -97,5 +109,6 @@ class SubjectAccessReport(BaseModel):
     summary: dict[str, Any]
     history: list[Entry]
     sources: list[OrgRef]
+    corrections: list[Correction] = []
     shared_with: Shares
     reads: list[Read]

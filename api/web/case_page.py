@@ -33,6 +33,7 @@ from api.web.core import (
 )
 from api.web.text import domain_error
 from bootstrap import Services
+from domain import corrections
 from domain.aggregates import case_errors as ce
 from domain.aggregates import volunteer_errors as ve
 from domain.disclosure import may_request_subject_access
@@ -46,8 +47,9 @@ from domain.principal import STAFF_ROLES, Principal, Role
 from domain.values import VolunteerState, as_uuid
 from domain.writes import IdempotencyKey, Recorded
 from projections import labels as de
+from projections.history import corrected_value
 from projections.summary import person_doc
-from service_layer import access, data_protection, handovers, matching, partners
+from service_layer import access, consents, data_protection, handovers, matching, partners
 from service_layer import cases as operations
 from service_layer.errors import InvalidInputError, ServiceError
 
@@ -69,6 +71,10 @@ SAVED = {
 }
 PARTNER_RULES = (ve.VolunteerRuleError, ReferenceMismatchError, ConcurrentChangeError)
 PICK = "Bitte einen Wert aus der Liste wählen."
+NOT_FITTING = (
+    "Der Wert passt nicht zur gewählten Angabe: ein Datum als TT.MM.JJJJ (nicht in der Zukunft),"
+    " ein Land aus der Liste, Deutschkenntnisse als A1 bis C2."
+)
 REF_FIELDS = {"step": "step_id", "measure": "measure_id", "placement": "placement_id",
               "mentor": "volunteer_id", "consent": "consent_id"}  # fmt: skip
 
@@ -143,6 +149,7 @@ def case_page(
     if shown:
         choices = forms.page_choices(doc, services.orgs, doc["holder"])
         choices["volunteers"] = volunteer_choices(services, principal)
+        choices["recipients"] = consents.recipients(services)
         choices["mentors"] = tuple((m["volunteer_id"], m["label"]) for m in with_mentors)
         org = services.orgs.get(principal.org)
         choices["offices"] = tuple((o, o) for o in org.offices) if org else ()
@@ -156,6 +163,21 @@ def case_page(
         and principal.has(Role.TEAM_LEAD, Role.ADMIN)
         and not principal.has(Role.AUDITOR)
     )
+    corrected_by: dict[int, list[dict[str, Any]]] = {}
+    for e in history.entries:
+        if e["type"] == "FactCorrected":
+            data = e["data"]
+            value = data["value"] if data["value"] is not None else data["personal_value"]
+            corrected_by.setdefault(int(data["corrects_version"]), []).append(
+                {"version": e["version"], "label": corrections.LABELS.get(data["field"], ""),
+                 "value": corrected_value(data["field"], value)}
+            )  # fmt: skip
+    if shown:
+        choices["entries"] = tuple(
+            (str(e["version"]), f"Eintrag {e['version']}: {e['summary']}")
+            for e in history.entries
+            if e["type"] in forms.CORRECTABLE_EVENTS
+        )
     texts = [e["summary"] for e in history.entries]
     if scope == "full":
         texts += [s["description"] for s in doc["steps"]] + [doc["bamf_file_number"], marker]
@@ -172,6 +194,7 @@ def case_page(
         erased_on=erased_on,
         holder=doc["holder"],
         history=history,
+        corrected_by=corrected_by,
         filtered=scope != "full",
         offer=offer,
         holds=holds,
@@ -306,7 +329,7 @@ def submit(
         field = "volunteer_id" if form is forms.MENTOR else "form"
         return again(status_of(e), errors={field: message}, notice=message)
     except InvalidInputError as e:
-        return again(422, errors={e.field: PICK})
+        return again(422, errors={e.field: NOT_FITTING if e.field == "value" else PICK})
     if isinstance(result, handovers.Pending):
         return redirect(f"/ui/cases/{case_id}?saved=pending")
     after_write(request, result.position)

@@ -19,6 +19,7 @@ from api.web.text import domain_error
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.principal import STAFF_ROLES
 from domain.values import LegalStatus
+from projections import cldr
 from projections import labels as de
 from projections.summary import handover_state
 from service_layer import access, follow_ups, handovers
@@ -130,7 +131,11 @@ def register_page(
         form=forms.REGISTER,
         values=values or {},
         errors=errors or {},
-        choices={"offices": tuple((o, o) for o in (org.offices if org else ()))},
+        choices={
+            "offices": tuple((o, o) for o in (org.offices if org else ())),
+            "countries": cldr.countries(),
+            "languages": cldr.languages(),
+        },
         existing=existing,
         request_key=(values or {}).get("request_key") or uuid.uuid4().hex,
     )

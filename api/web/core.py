@@ -25,6 +25,7 @@ from api.problems import DATABASE_ERRORS, DOMAIN, RETRY_AFTER, ApiError, status_
 from api.web import forms, text
 from bootstrap import Services
 from domain.principal import STAFF_ROLES, Principal, Role
+from projections.history import corrected_value
 from service_layer.access import employer_of
 from service_layer.errors import ServiceError
 
@@ -46,6 +47,7 @@ SECURITY_HEADERS = {
 templates = Jinja2Templates(directory=HERE / "templates")
 text.install_filters(templates.env)
 templates.env.filters["groupby_order"] = forms.groups
+templates.env.filters["corrected"] = lambda value, field: corrected_value(field, value)
 templates.env.globals["form_label"] = forms.label_of
 
 

@@ -24,6 +24,7 @@ from api.schemas.cases import (
     ConsentGivenIn,
     ConsentWithdrawnIn,
     EraseCase,
+    FactCorrectedIn,
     LegalStatusChangedIn,
     MeasureEndedIn,
     MeasureStartedIn,
@@ -42,6 +43,7 @@ from api.schemas.follow_ups import FollowUpCreatedIn
 from api.schemas.handovers import AcceptHandover, OfferHandover
 from api.schemas.offers import PlaceCase, PublishOffer
 from api.schemas.volunteers import AssignMentee
+from domain import consent, corrections
 from domain.values import (
     Cefr,
     LegalStatus,
@@ -51,6 +53,7 @@ from domain.values import (
     Protection,
     QualificationRecognition,
 )
+from projections import cldr
 from projections import labels as de
 
 Options = tuple[tuple[str, str], ...]
@@ -60,10 +63,20 @@ def options(labels: dict[Any, str]) -> Options:
     return tuple((str(k.value if isinstance(k, StrEnum) else k), v) for k, v in labels.items())
 
 
+SCOPE: Options = (*((name, label) for name, label in consent.FIELDS.items()),)
+CORRECTABLE_EVENTS = frozenset(e for e, _ in corrections.CORRECTABLE)
+CORRECTION_FIELDS: Options = tuple(
+    (f, corrections.LABELS[f]) for f in dict.fromkeys(f for _, f in corrections.CORRECTABLE)
+)
+PICKERS: dict[str, tuple[Callable[[str], str | None], str]] = {
+    "country": (cldr.country_code, "Bitte ein Land aus der Liste wählen."),
+    "language": (cldr.language_code, "Bitte eine Sprache aus der Liste wählen."),
+}
 PROTECTION = tuple((p.value, de.LEGAL_STATUS[LegalStatus(p.value)]) for p in Protection)
 CEFR = tuple((c.value, c.value) for c in Cefr)
 BAMF_HINT = "Aktenzeichen des BAMF, z. B. 7654321-423"
-COUNTRY_HINT = "Ländercode aus 2 oder 3 Großbuchstaben, z. B. SY"
+COUNTRY_HINT = "Land aus der Liste wählen oder seinen Namen tippen, z. B. Syrien"
+LANGUAGE_HINT = "Sprache aus der Liste wählen oder ihren Namen tippen, z. B. Arabisch"
 REF_HINT = "Kurze Kennung aus Buchstaben, Ziffern und . _ : -"
 
 
@@ -71,7 +84,9 @@ REF_HINT = "Kurze Kennung aus Buchstaben, Ziffern und . _ : -"
 class Input:
     name: str  # the field of the input model; dots for nested fields and list rows
     label: str
-    kind: str = "text"  # text | date | number | select | textarea | checkbox | list | hidden
+    # text | date | number | select | textarea | checkbox | checkboxes | list | hidden, and the
+    # pickers country | language (German CLDR names offered, the code posted on: ``cldr``)
+    kind: str = "text"
     required: bool = False
     hint: str | None = None
     options: Options = ()
@@ -132,7 +147,7 @@ _LANGUAGES = tuple(
     i
     for n in (0, 1)
     for i in (
-        Input(f"languages.{n}.language", f"Sprache {n + 1}", hint="ISO-Code, z. B. ar", group="Weitere Sprachen"),
+        Input(f"languages.{n}.language", f"Sprache {n + 1}", "language", hint=LANGUAGE_HINT, group="Weitere Sprachen"),
         Input(f"languages.{n}.level", f"Niveau Sprache {n + 1}", "select", options=CEFR, group="Weitere Sprachen"),
     )
 )  # fmt: skip
@@ -147,7 +162,7 @@ EVENT_FORMS: tuple[Form, ...] = (
         Input("school_certificate", "Schulabschluss", group="Schule und Ausbildung"),
         Input("vocational_training.0.occupation", "Ausbildungsberuf", group="Schule und Ausbildung"),
         Input("vocational_training.0.completed", "Ausbildung abgeschlossen", "checkbox", group="Schule und Ausbildung"),
-        Input("vocational_training.0.country", "Land der Ausbildung", hint=COUNTRY_HINT, group="Schule und Ausbildung"),
+        Input("vocational_training.0.country", "Land der Ausbildung", "country", hint=COUNTRY_HINT, group="Schule und Ausbildung"),
         *_EXPERIENCE,
         Input("qualification_recognition", "Anerkennung der Qualifikation", "select",
               options=options(de.RECOGNITION), default=QualificationRecognition.NOT_APPLICABLE.value),
@@ -217,8 +232,9 @@ EVENT_FORMS: tuple[Form, ...] = (
     Form("ConsentGiven", "Einwilligung erteilt", ConsentGivenIn, (
         _id("consent_id", "next_consent"),
         Input("purpose", "Zweck", "select", True, options=options(de.CONSENT)),
-        Input("recipient", "Empfänger", required=True),
-        Input("scope", "Umfang", "list", True, hint="Angaben, durch Komma getrennt, z. B. Sprachen, Berufserfahrung"),
+        Input("recipient", "Empfänger", "select", True, choices="recipients", placeholder="(bitte wählen)",
+              hint="Arbeitgeber, Patin oder Pate, oder ihre Organisation"),
+        Input("scope", "Was darf gezeigt werden?", "checkboxes", True, options=SCOPE),
         _on("given_on", "Erteilt am"),
     ), event="ConsentGiven"),
     Form("ConsentWithdrawn", "Einwilligung widerrufen", ConsentWithdrawnIn, (
@@ -243,6 +259,16 @@ EVENT_FORMS: tuple[Form, ...] = (
         Input("office", "Dienststelle", "select", choices="offices"),
         Input("caseworker", "Fachkraft", hint="Kennung der Fachkraft; leer lassen: niemand"),
     ), "Zuweisen", event="CaseAssigned"),
+    Form("FactCorrected", "Angabe berichtigen (Art. 16 DSGVO)", FactCorrectedIn, (
+        Input("corrects_version", "Welcher Eintrag?", "select", True, choices="entries",
+              placeholder="(bitte wählen)"),
+        Input("field", "Welche Angabe?", "select", True, options=CORRECTION_FIELDS,
+              placeholder="(bitte wählen)"),
+        Input("value", "Richtiger Wert", "correction", True,
+              hint="Datum als TT.MM.JJJJ, Land mit Namen (z. B. Syrien), Deutsch als A1 bis C2"),
+        Input("reason", "Grund der Berichtigung", required=True,
+              hint="z. B. Tippfehler bei der Registrierung, laut Pass"),
+    ), "Berichtigen", event="FactCorrected"),
     Form("CaseClosed", "Fall schließen", CaseClosedIn, (
         Input("reason", "Grund", required=True),
         _on("closed_on", "Geschlossen am"),
@@ -272,8 +298,9 @@ REGISTER = Form("register", "Person registrieren", RegisterCase, (
     Input("person.given_name", "Vorname", required=True, group="Person"),
     Input("person.family_name", "Familienname", required=True, group="Person"),
     Input("person.birth_date", "Geburtsdatum", "date", True, "TT.MM.JJJJ", group="Person"),
-    Input("person.nationality", "Staatsangehörigkeit", required=True, hint=COUNTRY_HINT, group="Person"),
-    Input("person.languages", "Sprachen", "list", hint="ISO-Codes, durch Komma getrennt, z. B. ar, en", group="Person"),
+    Input("person.nationality", "Staatsangehörigkeit", "country", True, COUNTRY_HINT, group="Person"),
+    *(Input(f"person.languages.{n}", f"Sprache {n + 1}", "language", hint=LANGUAGE_HINT if n == 0 else None,
+            group="Sprachen") for n in range(3)),
     Input("bamf_file_number", "BAMF-Aktenzeichen", hint=BAMF_HINT, group="Verfahren"),
     Input("residence_municipality", "Wohnort (Gemeinde)", required=True, group="Verfahren"),
     Input("legal_status", "Aufenthaltsstatus", "select", True, options=options(de.LEGAL_STATUS),
@@ -310,7 +337,8 @@ PLACE = Form("place", "Vermitteln", PlaceCase, (
     Input("wage_subsidy.months", "Dauer in Monaten", "number", group="Eingliederungszuschuss (freiwillig)"),
 ), "Vermittlung speichern")  # fmt: skip
 MENTOR = Form("mentor", "Paten zuordnen", ChooseMentor, (
-    _pick("volunteer_id", "Pate oder Patin", "volunteers"),
+    Input("volunteer_id", "Pate oder Patin", "select", True, choices="volunteers",
+          placeholder="(bitte wählen)"),
     Input("case_id", "Person", "hidden", True),
     Input("assigned_on", "Ab", "date", hint="TT.MM.JJJJ; leer lassen: heute"),
 ), "Paten zuordnen")  # fmt: skip
@@ -383,6 +411,11 @@ def _rows(node: Any) -> Any:
 def to_input(form: Form, posted: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {"type": form.event} if form.event else {}
     for spec in form.inputs:
+        if spec.kind == "checkboxes":
+            chosen = [v for v, _ in spec.options if posted.get(f"{spec.name}.{v}")]
+            if chosen:
+                _put(data, spec.name, chosen)
+            continue
         raw = posted.get(spec.name, "").strip()
         if spec.kind == "checkbox":
             _put(data, spec.name, bool(raw))
@@ -390,8 +423,10 @@ def to_input(form: Form, posted: dict[str, str]) -> dict[str, Any]:
         if not raw:
             continue
         value: Any = raw
-        if spec.kind == "date":
+        if spec.kind in ("date", "correction"):  # a correction's value: a date, if it is one
             value = iso_day(raw)
+        elif spec.kind in PICKERS:
+            value = PICKERS[spec.kind][0](raw) or raw  # unknown: left for the model to refuse
         elif spec.kind == "list":
             value = [v.strip() for v in raw.split(",") if v.strip()]
         _put(data, spec.name, value)
@@ -442,6 +477,10 @@ def label_of(form: Form, name: str) -> str:
 
 def german(error: Any, spec: Input | None) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
+    if spec is not None and spec.kind in PICKERS and kind != "missing":
+        return PICKERS[spec.kind][1]  # never "höchstens 3 Zeichen" to someone who typed a name
+    if spec is not None and spec.kind == "checkboxes":
+        return "Bitte mindestens eine Angabe ankreuzen."
     if kind == "missing" and spec is not None and spec.kind == "select":
         return "Bitte einen Wert aus der Liste wählen."
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
@@ -506,4 +545,6 @@ def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
         "next_measure": next_id("m", doc["measures"], "measure_id"),
         "next_placement": next_id("p", doc["placements"], "placement_id"),
         "next_consent": next_id("c", doc["consents"], "consent_id"),
+        "countries": cldr.countries(),
+        "languages": cldr.languages(),
     }  # fmt: skip

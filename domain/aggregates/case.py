@@ -14,8 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain import corrections, policy
 from domain import follow_ups as fu
-from domain import policy
 from domain.actor import Actor, current_actor
 from domain.aggregates import case_events as ev
 from domain.aggregates.case_errors import (
@@ -259,6 +259,30 @@ class Case(Aggregate):
         self._require(self.consents, consent_id, "consent", open_=True)
         self._record(ev.ConsentWithdrawn, actor, consent_id=consent_id, withdrawn_on=withdrawn_on)
 
+    # -- corrections (Art. 16 GDPR, ADR 0019) --------------------------------------------------
+
+    def correct_fact(
+        self, *, corrects_version: int, corrects_event: str, field: str, value: str, reason: str
+    ) -> None:
+        """Correct ``field`` of the event at ``corrects_version`` (of type ``corrects_event``, as
+        the service layer read it from the log); nothing recorded before is changed."""
+        actor = self._as_holder()
+        if not 1 <= corrects_version <= self.version:
+            raise UnknownReferenceError("version", str(corrects_version))
+        if (corrects_event, field) not in corrections.CORRECTABLE:
+            raise UnknownReferenceError("field", f"{corrects_event}.{field}")
+        personal = corrections.is_personal(field)
+        self._record(
+            ev.FactCorrected,
+            actor,
+            corrects_version=corrects_version,
+            corrects_event=corrects_event,
+            field=field,
+            value=None if personal else value,
+            personal_value=value if personal else None,
+            reason=reason,
+        )
+
     # -- assignment and follow-ups (ADR 0017) ---------------------------------------------------
 
     def assign(self, *, office: str | None, caseworker: str | None) -> None:
@@ -459,6 +483,7 @@ STAFF_COMMANDS: dict[str, Callable[..., None]] = {
     "CaseClosed": Case.close,
     "CaseReopened": Case.reopen,
     "CaseAssigned": Case.assign,
+    "FactCorrected": Case.correct_fact,
     # recorded through ``/cases/{id}/follow-ups``, not ``/cases/{id}/events``
     "FollowUpCreated": Case.create_follow_up,
     "FollowUpCompleted": Case.complete_follow_up,

@@ -405,6 +405,21 @@ class PersonalDataErased(CaseEvent):
         case.handover = None
 
 
+class FactCorrected(CaseEvent):
+    """A recorded fact corrected (Art. 16 GDPR, ADR 0019): the event at ``corrects_version``
+    stays as recorded; this one names its type, the field and the new value (in ``value``, or
+    sealed in ``personal_value`` for a field of the person), and why."""
+
+    TOPIC = "staffel:Case.FactCorrected"
+    PERSONAL_FIELDS = ("personal_value", "reason")
+    corrects_version: int
+    corrects_event: str
+    field: str
+    value: str | None
+    personal_value: str | Sealed | None
+    reason: str | Sealed
+
+
 class CaseAssigned(CaseEvent):
     """A team lead of the holder (or a caseworker accepting the case for themselves) makes an
     office and a caseworker responsible; None leaves the case without one."""

@@ -62,6 +62,7 @@ EVENT_TOPICS = [
     "staffel:Case.FollowUpCompleted",
     "staffel:Case.FollowUpPostponed",
     "staffel:Case.FollowUpCancelled",
+    "staffel:Case.FactCorrected",
 ]
 INDEX_EVENT_TOPICS = [
     "staffel:BamfFileNumberIndex.Registered",

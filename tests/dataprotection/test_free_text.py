@@ -110,6 +110,10 @@ STRUCTURED = {
     "caseworker": "a member of staff's id (ADR 0017)",
     "assignee": "a member of staff's id",
     "follow_up_id": "a reference made by the case (w-<version>) or derived from a reference",
+    "corrects_event": "an event type (a correction names the entry it corrects)",
+    "field": "a field name of ``domain.corrections.CORRECTABLE``",
+    "value": "a corrected structured value (a date, a CEFR level); a field of the person goes"
+    " to ``personal_value``, sealed",
 }
 # PersonalDataErased.reason is the record of the erasure itself (the legal reason, Az.): it must
 # stay readable once the key is gone, so it cannot be sealed with that key

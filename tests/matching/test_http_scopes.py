@@ -58,7 +58,8 @@ def test_an_employer_sees_people_only_by_consent_and_only_the_consented_fields(
     offer_id = an_offer(api, employer_id, employer)
     shared, private = an_assessed_person(api), an_assessed_person(api)
     given = consent(api, shared, "share_with_employer", account, ["name", "german_level"])
-    consent(api, private, "share_with_employer", "someone-else", ["name"])
+    other, _ = an_employer(api)
+    consent(api, private, "share_with_employer", other, ["name"])  # another employer
 
     staff = get(api, f"/offers/{offer_id}/candidates", api.agentur)["items"]
     assert {shared, private} <= {i["case_id"] for i in staff}  # the holder's staff: all of theirs

@@ -184,6 +184,13 @@ STAFF_FIELDS: dict[str, dict[str, Any]] = {
         "given_on": D,
     },
     "ConsentWithdrawn": {"consent_id": OPEN_CONSENT, "withdrawn_on": D},
+    "FactCorrected": {
+        "corrects_version": 1,
+        "corrects_event": "CaseRegistered",
+        "field": "birth_date",
+        "value": "1994-03-12",
+        "reason": "laut Pass",
+    },
     "NoteRecorded": {"text": "first meeting", "category": NoteCategory.GENERAL},
     "ResidenceChanged": {"municipality": "Potsdam", "moved_on": D},
     "CaseClosed": {"reason": "moved abroad", "closed_on": D},

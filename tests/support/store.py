@@ -131,6 +131,10 @@ def record_every_event_type(app: StaffelApplication, *, erase: bool = True) -> U
 
     with acting_as(HOLDER):
         staff("AsylumRejected", kind=RejectionKind.MANIFESTLY_UNFOUNDED, decided_on=D1)
+        staff("FactCorrected", corrects_version=1, corrects_event="CaseRegistered",
+              field="birth_date", value="1990-11-12", reason="laut Pass")  # fmt: skip
+        staff("FactCorrected", corrects_version=1, corrects_event="CaseRegistered",
+              field="registered_on", value=D1.isoformat(), reason="Datum vertauscht")  # fmt: skip
         staff(
             "LegalStatusChanged",
             status=LegalStatus.TOLERATED,

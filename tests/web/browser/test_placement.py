@@ -1,6 +1,8 @@
 """Scenario 2 (Kreis Heinsberg) in a real browser, on the demo data set: the Agentur caseworker
 opens Elektro Dahmen's job offer, sees the ranked candidates with their German explanations and
-places the best one; gives him a mentor and records his consent; the mentor signs in and sees
+places the best one; gives him a mentor (chosen, none preselected) and records his consent
+through the pickers (a recipient that exists, data categories by their German names); the mentor
+signs in and sees
 only her mentees, each with only the consented fields, also after the placement. An employer
 sees only people who consented to share with it."""
 
@@ -74,6 +76,7 @@ def test_scenario_2_placement_and_continued_mentoring(browser: Browser) -> None:
     expect(page.locator("table.timeline")).to_contain_text("Elektro Dahmen GmbH")
     page.locator("#form-mentor summary").click()
     form = page.locator("#form-mentor")
+    expect(form.get_by_label("Pate oder Patin")).to_have_value("")  # nobody preselected
     form.get_by_label("Pate oder Patin").select_option(MENTOR)
     expect(form.get_by_label("Pate oder Patin")).to_contain_text("Petra Lang")
     form.get_by_label("Ab").fill(today)
@@ -87,8 +90,12 @@ def test_scenario_2_placement_and_continued_mentoring(browser: Browser) -> None:
     page.locator("#form-ConsentGiven summary").click()
     form = page.locator("#form-ConsentGiven")
     form.get_by_label("Zweck").select_option(label="Weitergabe an Paten")
-    form.get_by_label("Empfänger").fill("drk-heinsberg")
-    form.get_by_label("Umfang").fill("name, placements")
+    recipient = form.get_by_label("Empfänger")
+    expect(recipient).to_have_value("")  # chosen deliberately, from those that exist
+    recipient.select_option(label="DRK-Kreisverband Heinsberg (Organisation)")
+    scope = form.get_by_role("group", name="Was darf gezeigt werden?")
+    scope.get_by_label("Vor- und Nachname").check()
+    scope.get_by_label("Praktika, Ausbildung, Arbeit").check()
     form.get_by_label("Erteilt am").fill(today)
     form.get_by_role("button", name="Speichern").click()
     expect(page.get_by_role("status")).to_contain_text("Einwilligung erteilt: gespeichert")

@@ -39,8 +39,9 @@ def test_scenario_2_handover_from_agentur_to_jobcenter(browser: Browser) -> None
     page.get_by_label("Vorname").fill("Rahel")
     page.get_by_label("Familienname").fill(family)
     page.get_by_label("Geburtsdatum").fill("07.03.1994")
-    page.get_by_label("Staatsangehörigkeit").fill("ER")
-    page.get_by_label("Sprachen").fill("ti, ar")
+    page.get_by_label("Staatsangehörigkeit").fill("Eritrea")  # by name, from the picker
+    page.get_by_label("Sprache 1").fill("Tigrinya")
+    page.get_by_label("Sprache 2").fill("Arabisch")
     page.get_by_label("BAMF-Aktenzeichen").fill(bamf)
     page.get_by_label("Wohnort (Gemeinde)").fill("Erkelenz")
     page.get_by_label("Dienststelle").select_option("Integration Point Heinsberg")
