@@ -15,6 +15,7 @@ MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+LONGEST = timedelta(days=3 * 366)  # a period's figures are per week: keep the files small
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def between(start: str | None, end: str | None) -> Period:
     first, last = _iso_day("from", start), _iso_day("to", end)
     if last < first:
         raise InvalidInputError("to", "before 'from'", f"'to' ({last}) is before 'from' ({first})")
+    if last - first > LONGEST:
+        raise InvalidInputError("to", "period too long", "a period spans at most three years")
     return Period(first, last)
 
 

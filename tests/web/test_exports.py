@@ -154,6 +154,8 @@ def test_bad_periods_are_refused_naming_the_field(api: Api) -> None:
         ({"format": "csv", "from": "2026-12-01", "to": "2026-11-30"}, "to"),
         ({"format": "csv", "from": "2026-12-01"}, "to"),
         ({"format": "csv", "to": "2026-12-01"}, "from"),
+        ({"format": "csv", "from": "0001-01-01", "to": "9999-12-31"}, "to"),
+        ({"format": "csv", "from": "2026-02-30", "to": "2026-03-31"}, "from"),
     ):
         r = api.client.get("/statistics/export", params=params, headers=headers)
         body = problem_of(r, 422)
