@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from adapters.auth import mint
+from api import exports
 from domain.principal import Principal, Role
 from service_layer import statistics
 from service_layer.periods import between
@@ -226,3 +227,21 @@ def test_the_monthly_report_is_a_pdf_with_the_figures(api: Api) -> None:
     endpoints = [e["endpoint"] for e in api.services.access_log.entries(actor=LEAD)]
     assert statistics.WEB_REPORT_ENDPOINT in endpoints
     assert statistics.REPORT_ENDPOINT in endpoints
+
+
+def test_the_auditor_sees_a_statistics_export_in_the_access_log(api: Api) -> None:
+    sub = "cw-aud-" + secrets.token_hex(3)
+    r = api.client.get("/statistics/export", params={"format": "csv"}, headers=auth(sub, AGENTUR))
+    assert r.status_code == 200, r.text
+    auditor = web_client(api, named("aud-x", "audit-office", "auditor", "Rita Prüferin"))
+    page = auditor.get("/ui/audit/access-log", params={"actor": sub})
+    assert page.status_code == 200, page.text
+    assert "kein Fall (Zahlen)" in page.text
+    assert statistics.EXPORT_ENDPOINT in page.text
+
+
+def test_text_that_looks_like_a_formula_stays_text() -> None:
+    assert exports.csv_bytes([["=1+1", "-2", 3, 0.5]]).decode("utf-8-sig") == "'=1+1;'-2;3;0,5\r\n"
+    book = load_workbook(io.BytesIO(exports.xlsx_bytes([("Fälle", ["Person"], [["=1+1"]])])))
+    cell = book["Fälle"]["A2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
