@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import secrets
+from datetime import date
 from html import unescape
 
 from fastapi.testclient import TestClient
@@ -245,3 +246,28 @@ def test_text_that_looks_like_a_formula_stays_text() -> None:
     book = load_workbook(io.BytesIO(exports.xlsx_bytes([("Fälle", ["Person"], [["=1+1"]])])))
     cell = book["Fälle"]["A2"]
     assert (cell.value, cell.data_type) == ("=1+1", "s")
+
+
+def test_the_days_from_recognition_to_acceptance_are_exported(api: Api) -> None:
+    case_id = api.offered_case()  # recognised on 2026-04-20, offered to the Jobcenter
+    summary = api.client.get(f"/cases/{case_id}", headers=api.jobcenter).json()
+    r = api.client.post(
+        f"/cases/{case_id}/handover/accept",
+        json={"version": summary["version"], "digest": summary["digest"]},
+        headers=api.jobcenter,
+    )
+    assert r.status_code == 201, r.text
+    api.settle()
+    today = date.today()
+    days = (today - date(2026, 4, 20)).days
+    period = {"from": f"{today:%Y-%m}-01", "to": today.isoformat()}
+    r = api.client.get(
+        "/statistics/export", params={"format": "xlsx", **period}, headers=api.jobcenter
+    )
+    assert r.status_code == 200, r.text
+    book = load_workbook(io.BytesIO(r.content))
+    rows = list(book["Tage bis zur Übergabe"].iter_rows(values_only=True))
+    assert rows[0] == ("Tage", "Angenommene Übergaben")
+    assert dict(rows[1:]).get(str(days), 0) >= 1, rows
+    overview = dict(book["Übersicht"].iter_rows(values_only=True))
+    assert overview["Median Tage von der Anerkennung bis zur angenommenen Übergabe"] is not None
