@@ -200,6 +200,10 @@ def test_the_caseload_export_holds_only_the_readers_own_cases(api: Api) -> None:
     assert exported == [own, own]  # one entry per exported case and export
     assert foreign not in {e["case_id"] for e in logged}
     assert statistics.ACTIONS.get("GET /ui/cases/export") == "Fallliste exportiert"
+    lead = web_client(api, named("tl-liste", AGENTUR, "team_lead", "Tom Leitung"))
+    report = lead.get(f"/ui/cases/{own}/subject-access-report")
+    assert report.status_code == 200, report.text
+    assert "Fallliste exportiert" in report.text  # the person learns of the export (Art. 15)
     other = web_client(api, named("cw-jc", JOBCENTER, "caseworker", "Jo Center"))
     r = other.get("/ui/cases/export", params={"format": "csv", "q": family})
     lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
