@@ -33,6 +33,7 @@ from api.routers import (
     health,
     matching,
     offers,
+    statistics,
     volunteers,
 )
 from api.web import subject_access as subject_access_page
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(audit.router)
     app.include_router(data_protection.router)
     app.include_router(handover_sheet.router)
+    app.include_router(statistics.router)
     web.install(app, settings)
     app.include_router(subject_access_page.router)
     app.add_middleware(PeerBodyLimit, limit=settings.max_peer_body_bytes)

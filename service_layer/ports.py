@@ -13,6 +13,7 @@ from adapters.access_log import AccessLog
 from adapters.orgs import Organisations
 from adapters.settings import Settings
 from adapters.views.queries import CaseQueries
+from adapters.views.staff_directory import StaffDirectory
 from adapters.views.store import ViewStoreMixin
 from domain.application import StaffelApplication
 
@@ -65,3 +66,6 @@ class Services(Protocol):
 
     @property
     def outbox(self) -> PeerOutbox: ...
+
+    @property
+    def directory(self) -> StaffDirectory: ...

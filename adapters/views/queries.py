@@ -9,7 +9,6 @@ import base64
 import functools
 import json
 import re
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
 from adapters.views.follow_up_queries import FollowUpQueries
+from adapters.views.statistics import case_statistics
 from adapters.views.store import ViewStoreMixin
 from domain.bamf_number import normalise_or_none
 from projections.summary import Doc
@@ -274,12 +274,20 @@ class CaseQueries(FollowUpQueries):
         return self.search(holder=holder, handover="due", limit=limit, cursor=cursor)
 
     @_survives_swap
-    def statistics(self, *, org: str, now: datetime | None = None) -> dict[str, Any]:
-        """Caseload and statistics for the working group or a team lead, from the summaries."""
+    def statistics(
+        self,
+        *,
+        org: str,
+        now: datetime | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, Any]:
+        """Caseload and statistics for the working group or a team lead, from the summaries,
+        for the whole time or the days ``start``..``end`` (``adapters.views.statistics``)."""
         table = self._table("case_summary", "case_summary")
         rows = self._rows(f"SELECT doc FROM {table} WHERE holder = %s", (org,)) if table else []
         docs = [json.loads(r["doc"]) for r in rows]
-        return case_statistics(docs, now or datetime.now(UTC))
+        return case_statistics(docs, now or datetime.now(UTC), start, end)
 
 
 def with_age(handover: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
@@ -287,50 +295,6 @@ def with_age(handover: dict[str, Any], now: datetime | None = None) -> dict[str,
     offered_at = datetime.fromisoformat(handover["offered_at"])
     overdue = handover["state"] == "offered" and date.fromisoformat(handover["due_on"]) < now.date()
     return {**handover, "age_days": (now - offered_at).days, "overdue": overdue}
-
-
-def case_statistics(docs: list[Doc], now: datetime) -> dict[str, Any]:
-    active = [d for d in docs if not d["closed"]]
-    by_office: dict[str, int] = {}
-    by_caseworker: dict[str, int] = {}
-    for d in active:
-        by_office[d["office"] or "-"] = by_office.get(d["office"] or "-", 0) + 1
-        by_caseworker[d["caseworker"] or "-"] = by_caseworker.get(d["caseworker"] or "-", 0) + 1
-    weeks: dict[str, int] = {}
-    for d in docs:
-        year, week, _ = date.fromisoformat(d["registered_on"]).isocalendar()
-        weeks[f"{year}-W{week:02d}"] = weeks.get(f"{year}-W{week:02d}", 0) + 1
-    assessed = [d for d in active if d["support_need"] is not None]
-    placements: dict[str, int] = {}
-    for d in docs:
-        for p in d["placements"]:
-            placements[p["kind"]] = placements.get(p["kind"], 0) + 1
-    days = [
-        (_day(d["handover_accepted_on"]) - _day(d["recognized_on"])).days
-        for d in docs if d["recognized_on"] and d["handover_accepted_on"]
-    ]  # fmt: skip
-    return {
-        "active_cases": len(active),
-        "by_office": dict(sorted(by_office.items())),
-        "by_caseworker": dict(sorted(by_caseworker.items())),
-        "registrations_per_week": dict(sorted(weeks.items())),
-        "support_need_share": (
-            round(sum(1 for d in assessed if d["support_need"]) / len(assessed), 3)
-            if assessed
-            else None
-        ),
-        "measures_in_progress": sum(
-            1 for d in active for m in d["measures"] if m["ended_on"] is None
-        ),
-        "placements_by_kind": dict(sorted(placements.items())),
-        "median_days_recognition_to_acceptance": statistics.median(days) if days else None,
-        "days_recognition_to_acceptance": sorted(days),
-        "as_of": now.isoformat(),
-    }
-
-
-def _day(iso: str) -> date:
-    return date.fromisoformat(iso)
 
 
 def _like(text: str) -> str:

@@ -1,37 +1,55 @@
 """Figures for a team lead or the working group, as charts: intake per week, caseload per office
-and counsellor, the share needing support, placements, days from recognition to acceptance."""
+and counsellor, the share needing support, measures, placements, days from recognition to
+acceptance; for the whole time, a month or a quarter. The page, its CSV and XLSX exports and the
+monthly report (PDF) show one document, ``service_layer.statistics.figures`` (ADR 0020)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api import exports
 from api.deps import wait_for_reads
-from api.web import charts
+from api.web import statistics_report
 from api.web.charts import number
-from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
-from api.web.text import actor, day
-from domain.values import PlacementKind
-from projections import labels as de
-from service_layer import cases
+from api.web.core import ServicesDep, WebPrincipal, WebRoute, finish, render
+from api.web.text import day
+from service_layer import periods, statistics
+from service_layer.periods import Period
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
-TITLES = {
-    "weeks": "Neue Registrierungen je Kalenderwoche",
-    "offices": "Laufende Fälle je Dienststelle",
-    "counsellors": "Laufende Fälle je Fallbearbeitung",
-    "support": "Anteil mit besonderem Förderbedarf",
-    "placements": "Vermittlungen nach Art",
-    "days": "Tage von der Asylanerkennung bis zur angenommenen Übergabe",
-}
+Text = Annotated[str | None, Query(max_length=40)]
 
 
-def this_week() -> str:
-    year, week, _ = date.today().isocalendar()
-    return f"{year}-W{week:02d}"
+def chosen_period(
+    month: str | None, quarter: str | None, start: str | None, end: str | None
+) -> Period:
+    if month:
+        return periods.month(month)
+    if quarter:
+        return periods.quarter(quarter)
+    return periods.between(start, end)
+
+
+def quarters(today: date | None = None, count: int = 8) -> list[tuple[str, str]]:
+    """The current quarter and those before it, as (``YYYY-Qn``, German label)."""
+    today = today or date.today()
+    year, q = today.year, (today.month - 1) // 3 + 1
+    shown = []
+    for _ in range(count):
+        shown.append((f"{year}-Q{q}", f"{q}. Quartal {year}"))
+        year, q = (year, q - 1) if q > 1 else (year - 1, 4)
+    return shown
+
+
+def shown_value(value: int | float | None, unit: str) -> str:
+    if value is None:
+        return "\N{EN DASH}"
+    return f"{number(value)} {unit}" if unit else number(value)
 
 
 @router.get("/statistics")
@@ -40,59 +58,66 @@ def statistics_page(
     services: ServicesDep,
     principal: WebPrincipal,
     org: Annotated[str | None, Query(max_length=64)] = None,
+    month: Text = None,
+    quarter: Text = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
     wait_for_reads(request, services, principal)
-    orgs = [o for o in services.orgs if o.kind != "audit"]
-    shown = cases.statistics(services, principal, org or None)
-    chosen, stats = shown.org, shown.figures
-    weeks = [(w.replace("-W", " KW "), n) for w, n in stats["registrations_per_week"].items()]
-    # the largest caseload first: what a team lead looks for
-    offices = sorted(stats["by_office"].items(), key=lambda kv: (-kv[1], kv[0]))
-    counsellors = [
-        (actor(k, services), v)
-        for k, v in sorted(stats["by_caseworker"].items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
-    placements = [
-        (de.PLACEMENT[PlacementKind(k)], v) for k, v in stats["placements_by_kind"].items()
-    ]
-    days = stats.get("days_recognition_to_acceptance", [])
-    current = this_week()
-    recent = [n for w, n in stats["registrations_per_week"].items() if w != current][-8:]
-    figures = {
-        "active": stats["active_cases"],
-        "this_week": stats["registrations_per_week"].get(current, 0),
-        "weekly": number(sum(recent) / len(recent)) if recent else None,
-        "weeks": len(recent),
-        "support": f"{round(stats['support_need_share'] * 100)} %"
-        if stats["support_need_share"] is not None
-        else None,
-        "measures": stats["measures_in_progress"],
-        "placements": sum(stats["placements_by_kind"].values()),
-    }
+    period = chosen_period(month, quarter, start, end)
+    shown = statistics.figures(services, principal, org or None, period)
+    query = {**({"org": shown.org} if shown.may_choose else {}), **period.query()}
     return render(
         request,
         "statistics.html",
         title="Statistik",
         nav="statistics",
-        org=chosen,
-        orgs=orgs,
+        f=shown,
+        org=shown.org,
+        orgs=[o for o in services.orgs if o.kind != "audit"],
         can_choose=shown.may_choose,
-        stats=stats,
-        figures=figures,
-        as_of=day(stats["as_of"]),
-        tables={
-            "weeks": weeks,
-            "offices": offices,
-            "counsellors": counsellors,
-            "placements": placements,
+        as_of=day(shown.as_of),
+        charts=statistics_report.charts_of(shown),
+        shown_value=shown_value,
+        month=period.slug if month else "",
+        quarter=period.slug if quarter else "",
+        quarters=quarters(),
+        links={
+            "csv": "/ui/statistics/export?" + urlencode({"format": "csv", **query}),
+            "xlsx": "/ui/statistics/export?" + urlencode({"format": "xlsx", **query}),
+            "pdf": "/ui/statistics/report.pdf?" + urlencode(query),
         },
-        charts={
-            "weeks": charts.columns("c-weeks", TITLES["weeks"], weeks),
-            "offices": charts.bars("c-offices", TITLES["offices"], offices),
-            "counsellors": charts.bars("c-counsellors", TITLES["counsellors"], counsellors),
-            "support": charts.share("c-support", TITLES["support"], stats["support_need_share"]),
-            "placements": charts.bars("c-placements", TITLES["placements"], placements),
-            "days": charts.distribution("c-days", TITLES["days"], days),
-        },
-        days=days,
-    )  # fmt: skip
+    )
+
+
+@router.get("/statistics/export")
+def export(
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    format: Literal["csv", "xlsx"],
+    org: Annotated[str | None, Query(max_length=64)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+) -> Response:
+    """The page's figures as CSV or XLSX (``GET /statistics/export`` for a signed-in user)."""
+    wait_for_reads(request, services, principal)
+    figures = statistics.figures(services, principal, org or None, periods.between(start, end))
+    statistics.log_export(services, principal, statistics.WEB_EXPORT_ENDPOINT)
+    return finish(request, exports.statistics_file(figures, format))
+
+
+@router.get("/statistics/report.pdf")
+def report(
+    request: Request,
+    services: ServicesDep,
+    principal: WebPrincipal,
+    org: Annotated[str | None, Query(max_length=64)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+) -> Response:
+    """The page's figures and charts as a printable report (PDF)."""
+    wait_for_reads(request, services, principal)
+    figures = statistics.figures(services, principal, org or None, periods.between(start, end))
+    statistics.log_export(services, principal, statistics.WEB_REPORT_ENDPOINT)
+    return finish(request, statistics_report.pdf_response(figures))

@@ -21,7 +21,7 @@ from api.deps import wait_for_reads
 from api.web.core import SECURITY_HEADERS, ServicesDep, WebPrincipal, WebRoute, templates
 from bootstrap import Services
 from projections import labels as de
-from service_layer import data_protection, handover_sheet
+from service_layer import data_protection, handover_sheet, statistics
 
 CSS = """
 body { font: 11pt/1.45 system-ui, "Segoe UI", Arial, sans-serif; color: #111; margin: 2rem auto;
@@ -62,7 +62,7 @@ LABELS = {
     "bundle": {"bundle": "Fallakte (Bündel)", "receipt": "Empfangsbestätigung",
                "answer": "Fallakte (Antwort auf Empfangsbestätigung)"},
     "events": {"PersonalDataErased": "Personenbezogene Daten gelöscht"},
-    "reads": handover_sheet.ACTIONS,
+    "reads": {**handover_sheet.ACTIONS, **statistics.ACTIONS},
     "delivery": {"pending": "wird zugestellt", "delivered": "zugestellt", "failed": "gescheitert",
                  "refused": "abgelehnt"},
 }  # fmt: skip

@@ -22,10 +22,10 @@ from domain.errors import (
     ReferenceMismatchError,
     VersionConflictError,
 )
-from domain.handover_policy import POLICY_ACTOR
 from domain.principal import Role
 from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan, Redacted
 from projections import labels as de
+from service_layer import staff
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ROLES = {
@@ -137,17 +137,9 @@ def legal_basis(value: str | None) -> str:
 
 
 def actor(value: str, services: Any = None, org_id: str | None = None) -> str:
-    """Who acted, for people: "Sabine Klein (Agentur für Arbeit Saarland)" from the staff
-    directory (ADR 0015), the actor id where the directory does not know it. The one lookup
-    every page and text function uses; the events keep the id."""
-    if value == POLICY_ACTOR:
-        return "automatisch (Übergaberegel)"
-    entry = services.directory.get(value) if services is not None and value else None
-    if entry is None and org_id is None:
-        return value
-    name, org_id = (entry.name, entry.org) if entry else (value, org_id)
-    org = services.orgs.get(org_id) if services is not None and org_id else None
-    return f"{name} ({org.name if org else org_id})"
+    """Who acted, for people (``service_layer.staff.display_name``): the one lookup every page
+    and text function uses; the events keep the id."""
+    return staff.display_name(services, value, org_id)
 
 
 @pass_context

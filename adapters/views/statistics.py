@@ -1,0 +1,117 @@
+"""The working group's figures from the case summaries of one organisation, for the whole time
+or for a period (``start``..``end``, both days included): one computation for the statistics
+page, its exports and the monthly report (ADR 0020).
+
+For a period: intake counts registrations in it; the caseload (per office and caseworker, the
+share with support need) counts the cases open on its last day, under the office and caseworker
+they have now (the summary keeps no earlier assignment); measures count those running at some
+time in it; placements those starting in it; the days from recognition to acceptance those
+handovers accepted in it. Without a period: the cases open now, every registration, every
+placement and acceptance, the measures running now.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, datetime, timedelta
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+def _day(iso: str) -> date:
+    return date.fromisoformat(iso)
+
+
+def _within(iso: str | None, start: date | None, end: date | None) -> bool:
+    if not iso:
+        return False
+    day = _day(iso)
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def week_of(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _weeks_between(start: date, end: date) -> list[str]:
+    monday = start - timedelta(days=start.weekday())
+    return [week_of(monday + timedelta(weeks=i)) for i in range((end - monday).days // 7 + 1)]
+
+
+def open_on(doc: Doc, end: date | None) -> bool:
+    """Whether the case was open at the end of ``end`` (now, without an end)."""
+    if end is None:
+        return not doc["closed"]
+    if _day(doc["registered_on"]) > end:
+        return False
+    return not (doc["closed"] and doc["closed_on"] and _day(doc["closed_on"]) <= end)
+
+
+def _open_during(doc: Doc, start: date | None, end: date | None) -> bool:
+    if start is None or end is None:
+        return open_on(doc, end)
+    closed = doc["closed"] and doc["closed_on"] and _day(doc["closed_on"]) < start
+    return _day(doc["registered_on"]) <= end and not closed
+
+
+def _running(measure: Doc, start: date | None, end: date | None) -> bool:
+    if start is None or end is None:
+        return measure["ended_on"] is None
+    begun = _day(measure["starts_on"]) <= end
+    return begun and (measure["ended_on"] is None or _day(measure["ended_on"]) >= start)
+
+
+def _count(keys: list[str]) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for key in keys:
+        counted[key] = counted.get(key, 0) + 1
+    return dict(sorted(counted.items()))
+
+
+def case_statistics(
+    docs: list[Doc], now: datetime, start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
+    active = [d for d in docs if open_on(d, end)]
+    weeks = _count([week_of(_day(d["registered_on"])) for d in docs
+                    if _within(d["registered_on"], start, end)])  # fmt: skip
+    if start is not None and end is not None:  # every week of the period, also those without
+        weeks = {w: weeks.get(w, 0) for w in _weeks_between(start, end)}
+    assessed = [
+        d for d in active
+        if d["support_need"] is not None
+        and (end is None or _within((d["competences"] or {}).get("assessed_on"), None, end))
+    ]  # fmt: skip
+    measures = [m["kind"] for d in docs if _open_during(d, start, end)
+                for m in d["measures"] if _running(m, start, end)]  # fmt: skip
+    placements = [p["kind"] for d in docs for p in d["placements"]
+                  if _within(p["starts_on"], start, end)]  # fmt: skip
+    days = [
+        (_day(d["handover_accepted_on"]) - _day(d["recognized_on"])).days
+        for d in docs if d["recognized_on"] and d["handover_accepted_on"]
+        and _within(d["handover_accepted_on"], start, end)
+    ]  # fmt: skip
+    return {
+        "period": {"from": start and start.isoformat(), "to": end and end.isoformat()},
+        "active_cases": len(active),
+        "by_office": _count([d["office"] or "-" for d in active]),
+        "by_caseworker": _count([d["caseworker"] or "-" for d in active]),
+        "registrations_per_week": weeks,
+        "registrations": sum(weeks.values()),
+        "support_need_share": (
+            round(sum(1 for d in assessed if d["support_need"]) / len(assessed), 3)
+            if assessed
+            else None
+        ),
+        "support_need": {
+            "with": sum(1 for d in assessed if d["support_need"]),
+            "without": sum(1 for d in assessed if not d["support_need"]),
+        },
+        "measures_in_progress": len(measures),
+        "measures_by_kind": _count(measures),
+        "placements_by_kind": _count(placements),
+        "median_days_recognition_to_acceptance": statistics.median(days) if days else None,
+        "days_recognition_to_acceptance": sorted(days),
+        "as_of": now.isoformat(),
+    }

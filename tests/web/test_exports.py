@@ -1,0 +1,278 @@
+"""Exports for the working group (issue 19, ADR 0020): the statistics as XLSX and CSV hold the
+statistics page's figures, for a month; bad periods are refused naming the field; every export
+is access-logged; the caseload list exports only what its reader may see; the monthly report is a
+PDF whose text carries the figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from datetime import date
+from html import unescape
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from adapters.auth import mint
+from api import exports
+from domain.principal import Principal, Role
+from service_layer import statistics
+from service_layer.periods import between
+from tests.support.api import (
+    AGENTUR,
+    ASSESSED,
+    JOBCENTER,
+    SECRET,
+    Api,
+    auth,
+    person,
+    problem_of,
+    registration,
+)
+from tests.support.web import csrf_of
+
+MONTH = {"from": "2026-12-01", "to": "2026-12-31"}
+LEAD = "tl-export"
+LEAD_NAME = "Anna Beispiel"
+
+
+def named(sub: str, org: str, role: str, name: str) -> str:
+    return mint(SECRET, sub=sub, org=org, roles=[role], ttl=3600, name=name)
+
+
+def web_client(api: Api, bearer: str) -> TestClient:
+    client = TestClient(api.app)
+    page = client.get("/ui/sign-in")
+    r = client.post("/ui/sign-in", data={"csrf": csrf_of(page.text), "token": bearer})
+    assert r.status_code == 200, r.text
+    return client
+
+
+def seed(api: Api, headers: dict[str, str]) -> list[str]:
+    """Three cases of the Agentur, as a team would record them in December: two in an office,
+    one without; assessments (two need support), a language course and a job."""
+    family = "Export" + secrets.token_hex(3)
+    ids = []
+    for i, office in enumerate(("Düren", "Düren", None)):
+        body = {"person": person(family_name=f"{family}{i}"), "office": office}
+        r = api.client.post("/cases", json={**registration(), **body}, headers=headers)
+        assert r.status_code == 201, r.text
+        ids.append(str(r.json()["case_id"]))
+    for case_id, need in zip(ids, (True, True, False), strict=True):
+        api.record(case_id, {**ASSESSED, "assessed_on": "2026-11-20", "support_need": need},
+                   headers)  # fmt: skip
+    api.record(ids[0], {"type": "MeasureStarted", "measure_id": "m1", "kind": "integration_course",
+                        "provider": "VHS Düren", "starts_on": "2026-12-02", "ends_on": None},
+               headers)  # fmt: skip
+    api.record(ids[1], {"type": "PlacementMade", "placement_id": "p1", "kind": "job",
+                        "employer": "Bäckerei Schmitz", "starts_on": "2026-12-10",
+                        "wage_subsidy": None, "offer_id": None}, headers)  # fmt: skip
+    api.settle()
+    return ids
+
+
+def page_tables(html: str) -> dict[str, list[tuple[str, int]]]:
+    """The page's figures: each chart's table (label, count), by its ``data-table`` key."""
+    tables = {}
+    for key, body in re.findall(r'<table data-table="(\w+)">.*?<tbody>(.*?)</tbody>', html, re.S):
+        rows = re.findall(r'<tr><td>(.*?)</td><td class="num">(\d+)</td></tr>', body)
+        tables[key] = [(unescape(label), int(n)) for label, n in rows]
+    return tables
+
+
+def page_figures(html: str) -> dict[str, str]:
+    return {k: unescape(v) for k, v in re.findall(r'<dd data-figure="(\w+)">(.*?)</dd>', html)}
+
+
+def test_the_statistics_export_holds_the_page_figures(api: Api) -> None:
+    bearer = named(LEAD, AGENTUR, "team_lead", LEAD_NAME)
+    headers = {"Authorization": f"Bearer {bearer}"}
+    seed(api, headers)
+    browser = web_client(api, bearer)  # the directory learns the team lead's name
+    page = browser.get("/ui/statistics", params={"month": "2026-12"})
+    assert page.status_code == 200, page.text
+    shown = page_tables(page.text)
+    assert set(shown) == {"weeks", "offices", "counsellors", "support", "measures",
+                          "placements", "days"}  # fmt: skip
+    assert f"{LEAD_NAME} (Agentur für Arbeit Aachen-Düren)" in dict(shown["counsellors"])
+    assert LEAD not in dict(shown["counsellors"])  # names, not ids
+    assert dict(shown["measures"])["Integrationskurs"] >= 1
+    assert dict(shown["placements"])["Arbeitsstelle"] >= 1
+    assert len(shown["weeks"]) == 5  # every week of December 2026, also those without intake
+    assert "Dezember 2026" in page.text
+    assert 'href="/ui/statistics/export?format=xlsx&amp;from=2026-12-01&amp;to=2026-12-31"' in (
+        page.text
+    )
+
+    for client, path, params in (
+        (api.client, "/statistics/export", {"headers": headers}),
+        (browser, "/ui/statistics/export", {}),
+    ):
+        r = client.get(path, params={"format": "xlsx", **MONTH}, **params)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert "statistik-agentur-aachen-dueren-2026-12.xlsx" in r.headers["content-disposition"]
+        book = load_workbook(io.BytesIO(r.content))
+        sheets = {t.sheet: t for t in _tables(api, headers)}
+        assert book.sheetnames == ["Übersicht", *sheets]
+        for name, table in sheets.items():
+            rows = list(book[name].iter_rows(values_only=True))
+            assert rows[0] == table.head
+            assert [(str(a), b) for a, b in rows[1:]] == shown[table.key], name
+        overview = dict(book["Übersicht"].iter_rows(values_only=True))
+        assert overview["Zeitraum"] == "Dezember 2026"
+        assert overview["Organisation"] == "Agentur für Arbeit Aachen-Düren"
+        figures = page_figures(page.text)
+        assert str(overview["Laufende Fälle am Ende des Zeitraums"]) == figures["active"]
+        assert str(overview["Vermittlungen"]) == figures["placements"]
+
+    r = api.client.get("/statistics/export", params={"format": "csv", **MONTH}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Abschnitt", "Merkmal", "Wert"]
+    for table in _tables(api, headers):
+        got = [(label, int(n)) for section, label, n in rows[1:] if section == table.title]
+        assert got == shown[table.key], table.key
+
+
+def _tables(api: Api, headers: dict[str, str]) -> list[statistics.Table]:
+    """The tables of the service's document, in their order (the sheets' order)."""
+    del headers
+    reader = Principal(sub=LEAD, name=LEAD_NAME, org=AGENTUR, roles=frozenset({Role.TEAM_LEAD}))
+    found = statistics.figures(api.services, reader, None, between(MONTH["from"], MONTH["to"]))
+    return list(found.tables.values())
+
+
+def test_bad_periods_are_refused_naming_the_field(api: Api) -> None:
+    headers = auth("cw-x", AGENTUR)
+    for params, field in (
+        ({"format": "xlsx", "from": "2026-13-01", "to": "2026-12-31"}, "from"),
+        ({"format": "xlsx", "from": "2026-12-01", "to": "31.12.2026"}, "to"),
+        ({"format": "csv", "from": "2026-12-01", "to": "2026-11-30"}, "to"),
+        ({"format": "csv", "from": "2026-12-01"}, "to"),
+        ({"format": "csv", "to": "2026-12-01"}, "from"),
+        ({"format": "csv", "from": "0001-01-01", "to": "9999-12-31"}, "to"),
+        ({"format": "csv", "from": "2026-02-30", "to": "2026-03-31"}, "from"),
+    ):
+        r = api.client.get("/statistics/export", params=params, headers=headers)
+        body = problem_of(r, 422)
+        assert [e["field"] for e in body["errors"]] == [field], (params, body)
+    r = api.client.get("/statistics/export", params={"format": "pdf"}, headers=headers)
+    assert problem_of(r, 422)
+
+
+def test_an_export_is_in_the_access_log(api: Api) -> None:
+    sub = "cw-log-" + secrets.token_hex(3)
+    headers = auth(sub, AGENTUR)
+    r = api.client.get("/statistics/export", params={"format": "csv", **MONTH}, headers=headers)
+    assert r.status_code == 200, r.text
+    entries = api.services.access_log.entries(actor=sub)
+    assert [(e["endpoint"], e["case_id"]) for e in entries] == [
+        (statistics.EXPORT_ENDPOINT, statistics.NO_CASE)
+    ]
+    assert statistics.ACTIONS[entries[0]["endpoint"]] == "Statistik exportiert"
+
+
+def test_the_caseload_export_holds_only_the_readers_own_cases(api: Api) -> None:
+    family = "Liste" + secrets.token_hex(3)
+    own = api.register(person=person(family_name=family))["case_id"]
+    foreign = api.register(api.jobcenter, person=person(family_name=family + "j"))["case_id"]
+    api.settle()
+    reader = web_client(api, named("cw-liste", AGENTUR, "caseworker", "Lena Liste"))
+    page = reader.get("/ui/cases", params={"q": family})
+    heads = [unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', page.text)][-9:]
+    assert f'href="/ui/cases/export?format=xlsx&amp;q={family}"' in page.text
+    r = reader.get("/ui/cases/export", params={"format": "xlsx", "q": family})
+    assert r.status_code == 200, r.text
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert list(rows[0]) == heads  # the columns shown
+    assert [row[0] for row in rows[1:]] == [f"{family}, Rahel"]  # not the Jobcenter's case
+    r = reader.get("/ui/cases/export", params={"format": "csv", "q": family})
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert [line[0] for line in lines] == [heads[0], f"{family}, Rahel"]
+    logged = api.services.access_log.entries(actor="cw-liste")
+    exported = [e["case_id"] for e in logged if e["endpoint"] == "GET /ui/cases/export"]
+    assert exported == [own, own]  # one entry per exported case and export
+    assert foreign not in {e["case_id"] for e in logged}
+    assert statistics.ACTIONS.get("GET /ui/cases/export") == "Fallliste exportiert"
+    lead = web_client(api, named("tl-liste", AGENTUR, "team_lead", "Tom Leitung"))
+    report = lead.get(f"/ui/cases/{own}/subject-access-report")
+    assert report.status_code == 200, report.text
+    assert "Fallliste exportiert" in report.text  # the person learns of the export (Art. 15)
+    other = web_client(api, named("cw-jc", JOBCENTER, "caseworker", "Jo Center"))
+    r = other.get("/ui/cases/export", params={"format": "csv", "q": family})
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert [line[0] for line in lines[1:]] == [f"{family}j, Rahel"]
+
+
+def test_the_monthly_report_is_a_pdf_with_the_figures(api: Api) -> None:
+    bearer = named(LEAD, AGENTUR, "team_lead", LEAD_NAME)
+    headers = {"Authorization": f"Bearer {bearer}"}
+    seed(api, headers)
+    browser = web_client(api, bearer)
+    page = browser.get("/ui/statistics", params={"month": "2026-12"})
+    r = browser.get("/ui/statistics/report.pdf", params=MONTH)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    text = re.sub(r"\s+", " ", text)
+    assert "Bericht für die Arbeitsgruppe" in text
+    assert "Dezember 2026" in text
+    assert "Agentur für Arbeit Aachen-Düren" in text
+    for key, rows in page_tables(page.text).items():
+        for label, n in rows:
+            assert f"{label} {n}" in text, (key, label, n)
+    r = api.client.get("/statistics/report", params=MONTH, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.content.startswith(b"%PDF")
+    endpoints = [e["endpoint"] for e in api.services.access_log.entries(actor=LEAD)]
+    assert statistics.WEB_REPORT_ENDPOINT in endpoints
+    assert statistics.REPORT_ENDPOINT in endpoints
+
+
+def test_the_auditor_sees_a_statistics_export_in_the_access_log(api: Api) -> None:
+    sub = "cw-aud-" + secrets.token_hex(3)
+    r = api.client.get("/statistics/export", params={"format": "csv"}, headers=auth(sub, AGENTUR))
+    assert r.status_code == 200, r.text
+    auditor = web_client(api, named("aud-x", "audit-office", "auditor", "Rita Prüferin"))
+    page = auditor.get("/ui/audit/access-log", params={"actor": sub})
+    assert page.status_code == 200, page.text
+    assert "kein Fall (Zahlen)" in page.text
+    assert statistics.EXPORT_ENDPOINT in page.text
+
+
+def test_text_that_looks_like_a_formula_stays_text() -> None:
+    assert exports.csv_bytes([["=1+1", "-2", 3, 0.5]]).decode("utf-8-sig") == "'=1+1;'-2;3;0,5\r\n"
+    book = load_workbook(io.BytesIO(exports.xlsx_bytes([("Fälle", ["Person"], [["=1+1"]])])))
+    cell = book["Fälle"]["A2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
+
+
+def test_the_days_from_recognition_to_acceptance_are_exported(api: Api) -> None:
+    case_id = api.offered_case()  # recognised on 2026-04-20, offered to the Jobcenter
+    summary = api.client.get(f"/cases/{case_id}", headers=api.jobcenter).json()
+    r = api.client.post(
+        f"/cases/{case_id}/handover/accept",
+        json={"version": summary["version"], "digest": summary["digest"]},
+        headers=api.jobcenter,
+    )
+    assert r.status_code == 201, r.text
+    api.settle()
+    today = date.today()
+    days = (today - date(2026, 4, 20)).days
+    period = {"from": f"{today:%Y-%m}-01", "to": today.isoformat()}
+    r = api.client.get(
+        "/statistics/export", params={"format": "xlsx", **period}, headers=api.jobcenter
+    )
+    assert r.status_code == 200, r.text
+    book = load_workbook(io.BytesIO(r.content))
+    rows = list(book["Tage bis zur Übergabe"].iter_rows(values_only=True))
+    assert rows[0] == ("Tage", "Angenommene Übergaben")
+    assert dict(rows[1:]).get(str(days), 0) >= 1, rows
+    overview = dict(book["Übersicht"].iter_rows(values_only=True))
+    assert overview["Median Tage von der Anerkennung bis zur angenommenen Übergabe"] is not None
