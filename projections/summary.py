@@ -104,7 +104,7 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 3  # 3: CaseAssigned; no caseworker after a handover
+    version: ClassVar[int] = 4  # 3: CaseAssigned; no caseworker after a handover; 4: search_key
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]

@@ -11,14 +11,12 @@ label beside them: countries and languages by their CLDR names (Babel), organisa
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from babel import Locale
-
+from adapters import german
 from adapters.orgs import OrgKind
 from adapters.views.matching_queries import MatchingQueries
 from domain import consent
@@ -54,25 +52,20 @@ MARKERS = {m.value for m in Redacted}
 _STATUS_EVENTS = ("CaseRegistered", "AsylumRecognized", "AsylumRejected", "LegalStatusChanged")
 
 
-@functools.cache
-def _german() -> Locale:
-    return Locale("de")
-
-
 def country(code: str | None) -> Doc | None:
     """A country by its ISO 3166 code, with its German CLDR name (the code where CLDR has none)."""
     if not code:
         return None
     if code in MARKERS:
         return {"code": None, "name": code}
-    return {"code": code, "name": _german().territories.get(code.upper(), code)}
+    return {"code": code, "name": german.country_name(code)}
 
 
 def language(code: str) -> Doc:
     """A language by its ISO 639 code, with its German CLDR name."""
     if code in MARKERS:
         return {"code": None, "name": code}
-    return {"code": code, "name": _german().languages.get(code.lower(), code)}
+    return {"code": code, "name": german.language_name(code)}
 
 
 def _label(table: dict[Any, str], kind: type, value: Any) -> str | None:

@@ -92,6 +92,7 @@ def caseload(
         title="Meine Fälle" if staff else "Alle Fälle",
         nav="cases",
         rows=rows,
+        total=page.total if page.total is not None else len(rows),
         filters=filters,
         next_url=next_page("/ui/cases", filters, page.next_cursor),
         offices=org.offices if org and staff else (),

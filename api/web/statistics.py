@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from adapters import german
 from api.deps import wait_for_reads
 from api.web import charts
 from api.web.charts import number
@@ -45,7 +46,7 @@ def statistics_page(
     orgs = [o for o in services.orgs if o.kind != "audit"]
     shown = cases.statistics(services, principal, org or None)
     chosen, stats = shown.org, shown.figures
-    weeks = [(w.replace("-W", " KW "), n) for w, n in stats["registrations_per_week"].items()]
+    weeks = [(german.calendar_week(w), n) for w, n in stats["registrations_per_week"].items()]
     # the largest caseload first: what a team lead looks for
     offices = sorted(stats["by_office"].items(), key=lambda kv: (-kv[1], kv[0]))
     counsellors = [

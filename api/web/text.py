@@ -10,6 +10,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from adapters import german
 from domain import consent
 from domain.aggregates import case_errors as ce
 from domain.aggregates import employer_errors as ee
@@ -190,6 +191,12 @@ def install_filters(env: Environment) -> None:
         shared_fields=shared_fields,
         problem_kind=lambda v: PROBLEM_KINDS.get(v, v),
         redactions=redactions,
+        decimal=german.decimal,
+        count=german.count,
+        calendar_week=german.calendar_week,
+        country=german.country_name,
+        language=german.language_name,
+        starting=lambda v: german.starting(v, date.today()),
     )
     env.globals.update(org_name=org_name, markers=MARKERS)
 
