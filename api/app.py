@@ -35,6 +35,7 @@ from api.routers import (
     offers,
     volunteers,
 )
+from api.web import not_found as not_found_page
 from api.web import subject_access as subject_access_page
 from bootstrap import Services, build_services, check_production
 
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(handover_sheet.router)
     web.install(app, settings)
     app.include_router(subject_access_page.router)
+    app.include_router(not_found_page.router)  # last: only what no page answers
     app.add_middleware(PeerBodyLimit, limit=settings.max_peer_body_bytes)
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestContext, metrics=app.state.metrics)

@@ -236,3 +236,20 @@ def test_a_value_withheld_from_the_role_is_marked_and_explained(api: Api) -> Non
     assert "Attest liegt vor" not in lead.text
     assert '<span class="redacted" title="Für Ihre Rolle nicht freigegeben' in lead.text
     assert re.search(r"<dt>.*\[nicht freigegeben\].*</dt><dd>Für Ihre Rolle", lead.text)
+
+
+def test_an_unknown_page_address_answers_a_german_page(api: Api) -> None:
+    for client in (TestClient(api.app), signed_in(api, "cw", AGENTUR)):
+        for path in ("/ui/gibt-es-nicht", "/ui/cases/x/y/z", "/ui/statistik"):
+            page = client.get(path)
+            assert page.status_code == 404, path
+            assert page.headers["content-type"].startswith(PAGE), path
+            assert "Nicht gefunden" in page.text
+            assert "Diese Seite oder diesen Fall gibt es nicht." in page.text
+            assert page.headers["content-security-policy"]
+    assert (
+        TestClient(api.app)
+        .get("/no-such-api")
+        .headers["content-type"]
+        .startswith("application/problem+json")
+    )
