@@ -45,6 +45,7 @@ from domain.values import (
     LegalStatus,
     MeasureKind,
     NoteCategory,
+    PlacementKind,
     Plan,
     Protection,
     QualificationRecognition,
@@ -336,6 +337,11 @@ CASE_FORMS = {f.key: f for f in (*EVENT_FORMS, REOPEN, OFFER, WITHDRAW, ACCEPT, 
 _GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
+def _shown_day(value: str | None) -> str:
+    """An ISO date of a case's entry as DD.MM.YYYY, for the pickers' words."""
+    return de.day(date.fromisoformat(value[:10])) if value else ""
+
+
 def iso_day(value: str) -> str:
     """DD.MM.YYYY (or ISO) as ISO; anything else unchanged, for the model to refuse."""
     found = _GERMAN_DAY.match(value)
@@ -482,9 +488,9 @@ def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
         return tuple((i[ref], label(i)) for i in doc[key] if i.get(ended) is None)
 
     return {
-        "open_steps": open_items("steps", "step_id", "completed_on", lambda i: f"{i['step_id']}: {i['description']}"),
-        "open_measures": open_items("measures", "measure_id", "ended_on", lambda i: f"{i['measure_id']}: {de.MEASURE[MeasureKind(i['kind'])]} ({i['provider']})"),
-        "open_placements": open_items("placements", "placement_id", "ended_on", lambda i: f"{i['placement_id']}: {i['employer']}"),
+        "open_steps": open_items("steps", "step_id", "completed_on", lambda i: f"{i['description']}" + (f" (fällig {_shown_day(i['due_on'])})" if i.get("due_on") else "")),
+        "open_measures": open_items("measures", "measure_id", "ended_on", lambda i: f"{de.MEASURE[MeasureKind(i['kind'])]} bei {i['provider']} ab {_shown_day(i['starts_on'])}"),
+        "open_placements": open_items("placements", "placement_id", "ended_on", lambda i: f"{de.PLACEMENT[PlacementKind(i['kind'])]} bei {i['employer']} ab {_shown_day(i['starts_on'])}"),
         "mentors": tuple((m["volunteer_id"], f"{m['volunteer_id']} ({m['organisation']})") for m in doc["mentors"]),
         "consents": tuple((c["consent_id"], f"{c['consent_id']}: {c['recipient']}") for c in doc["consents"]),
         "orgs": tuple((o.id, o.name) for o in orgs if o.id != holder and o.kind != "audit"),

@@ -38,6 +38,12 @@ dl.facts dd { margin: 0; }
 .mono { font-family: ui-monospace, Consolas, monospace; font-size: .9em; }
 .notice { border: 2px solid #8a5a00; background: #fff6e0; padding: .6rem .8rem; }
 .hint { color: #444; }
+@media screen and (max-width: 40rem) {
+  body { margin: 1rem auto; padding: 0 .75rem; }
+  dl.facts { grid-template-columns: minmax(0, 1fr); }
+  dd, td { overflow-wrap: anywhere; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+}
 @media print {
   @page { size: A4; margin: 16mm 14mm 18mm; }
   body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }

@@ -253,3 +253,28 @@ def test_an_unknown_page_address_answers_a_german_page(api: Api) -> None:
         .headers["content-type"]
         .startswith("application/problem+json")
     )
+
+
+def test_the_case_page_names_organisations_and_entries_not_their_ids(api: Api) -> None:
+    """Issue 18: the timeline reads "Übergabe an Jobcenter Kreis Heinsberg angeboten" and
+    "Schritt „Lebenslauf schreiben“ erledigt", never the slug or the step's id; the case id
+    stands only in the "Technische Details" fold."""
+    case_id = api.offered_case()
+    step = {"type": "StepAgreed", "step_id": "st-77", "description": "Lebenslauf schreiben",
+            "due_on": None, "plan": "kooperationsplan"}  # fmt: skip
+    api.record(case_id, step)
+    api.record(case_id, {"type": "StepCompleted", "step_id": "st-77", "completed_on": "2026-05-01"})
+    api.settle()
+    page = signed_in(api, "cw", AGENTUR).get(f"/ui/cases/{case_id}")
+    assert page.status_code == 200
+    technical = re.search(r'<details class="technical">.*?</details>', page.text, re.S)
+    assert technical
+    assert case_id in technical.group(0)
+    shown = re.sub(r"<[^>]+>", " ", page.text.replace(technical.group(0), ""))
+    shown = re.sub(r'href="[^"]*"|action="[^"]*"', "", shown)
+    assert "Übergabe an Jobcenter Kreis Heinsberg angeboten" in shown
+    assert "Schritt „Lebenslauf schreiben“ erledigt am 01.05.2026" in shown
+    assert "Schritt st-77" not in shown
+    assert JOBCENTER not in shown
+    assert case_id not in shown
+    assert "(Eritrea)" in shown  # the registration's nationality by its German name

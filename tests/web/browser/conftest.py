@@ -134,4 +134,5 @@ def browser(
     yield shown
     shown.check()  # the page the test ends on
     page.close()
-    assert not shown.problems, "pages that fail the page checks:\n" + "\n".join(shown.problems)
+    failed = list(dict.fromkeys(shown.problems))
+    assert not failed, "pages that fail the page checks:\n" + "\n".join(failed)
