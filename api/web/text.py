@@ -34,6 +34,7 @@ from domain.values import (
     MeasureKind,
     PlacementKind,
     Plan,
+    QualificationRecognition,
     Redacted,
 )
 from projections import labels as de
@@ -275,6 +276,7 @@ def install_filters(env: Environment) -> None:
         problem_kind=lambda v: PROBLEM_KINDS.get(v, v),
         redactions=redactions,
         people=people_filter,
+        recognition=lambda v: de.RECOGNITION.get(QualificationRecognition(v), v) if v else "",
         references=references,
         decimal=german.decimal,
         count=german.count,

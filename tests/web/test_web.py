@@ -264,6 +264,14 @@ def test_the_case_page_names_organisations_and_entries_not_their_ids(api: Api) -
             "due_on": None, "plan": "kooperationsplan"}  # fmt: skip
     api.record(case_id, step)
     api.record(case_id, {"type": "StepCompleted", "step_id": "st-77", "completed_on": "2026-05-01"})
+    api.record(case_id, {
+        "type": "CompetenceAssessed", "instrument": "MySkills", "assessed_on": "2026-03-02",
+        "german_level": "A2", "languages": [{"language": "ar", "level": "B2"}],
+        "school_years": 1, "school_certificate": None,
+        "vocational_training": [{"occupation": "Schneiderin", "completed": True, "country": "ER"}],
+        "work_experience": [{"occupation": "Schneiderin", "years": 4}],
+        "qualification_recognition": "applied", "support_need": False, "notes": None,
+    })  # fmt: skip
     api.settle()
     page = signed_in(api, "cw", AGENTUR).get(f"/ui/cases/{case_id}")
     assert page.status_code == 200
@@ -278,3 +286,9 @@ def test_the_case_page_names_organisations_and_entries_not_their_ids(api: Api) -
     assert JOBCENTER not in shown
     assert case_id not in shown
     assert "(Eritrea)" in shown  # the registration's nationality by its German name
+    competences = re.search(r"<dl class=\"facts\" data-competences>(.*?)</dl>", page.text, re.S)
+    assert competences, "the competences stand in the summary, not only as one sentence"
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", competences.group(1)))
+    for expected in ("1 Schuljahr", "Schneiderin (abgeschlossen, Eritrea)", "4 Jahre",
+                     "Anerkennung beantragt", "Arabisch B2"):  # fmt: skip
+        assert expected in words, (expected, words)
