@@ -42,6 +42,7 @@ from api.schemas.offers import PlaceCase, PublishOffer
 from api.schemas.volunteers import AssignMentee
 from domain.values import (
     Cefr,
+    ConsentPurpose,
     LegalStatus,
     MeasureKind,
     NoteCategory,
@@ -479,6 +480,19 @@ def next_id(prefix: str, items: list[dict[str, Any]], key: str) -> str:
     return f"{prefix}{n}"
 
 
+def _consent_words(consent: dict[str, Any], orgs: Any) -> str:
+    """A consent in force, as the withdrawal picker names it: purpose, recipient by name, date."""
+    org = orgs.get(consent["recipient"]) if orgs is not None else None
+    try:
+        purpose = de.CONSENT[ConsentPurpose(consent["purpose"])]
+    except (KeyError, ValueError):
+        purpose = "Einwilligung"
+    given = _shown_day(consent.get("given_on"))
+    return f"{purpose} an {org.name if org else consent['recipient']}" + (
+        f" vom {given}" if given else ""
+    )
+
+
 def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
     """Options and defaults a case page's forms take from the case as it stands."""
 
@@ -492,7 +506,7 @@ def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
         "open_measures": open_items("measures", "measure_id", "ended_on", lambda i: f"{de.MEASURE[MeasureKind(i['kind'])]} bei {i['provider']} ab {_shown_day(i['starts_on'])}"),
         "open_placements": open_items("placements", "placement_id", "ended_on", lambda i: f"{de.PLACEMENT[PlacementKind(i['kind'])]} bei {i['employer']} ab {_shown_day(i['starts_on'])}"),
         "mentors": tuple((m["volunteer_id"], f"{m['volunteer_id']} ({m['organisation']})") for m in doc["mentors"]),
-        "consents": tuple((c["consent_id"], f"{c['consent_id']}: {c['recipient']}") for c in doc["consents"]),
+        "consents": tuple((c["consent_id"], _consent_words(c, orgs)) for c in doc["consents"]),
         "orgs": tuple((o.id, o.name) for o in orgs if o.id != holder and o.kind != "audit"),
         "next_step": next_id("s", doc["steps"], "step_id"),
         "next_measure": next_id("m", doc["measures"], "measure_id"),

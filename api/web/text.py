@@ -196,12 +196,16 @@ def references(entries: Any) -> dict[str, str]:
     """What a case's entries call their steps, measures, consents, follow-ups and placements
     (their internal ids) in words, from the entries that started them."""
     named: dict[str, str] = {}
-    for entry in entries:
-        how = _NAMED_BY.get(entry.get("type", ""))
-        if how is None:
+    for entry in entries:  # rows of the history view (dicts) or the audit's ``HistoryEntry``
+        kind, data = (
+            (entry.get("type", ""), entry.get("data"))
+            if isinstance(entry, dict)
+            else (getattr(entry, "type", ""), getattr(entry, "data", None))
+        )
+        how = _NAMED_BY.get(kind)
+        if how is None or not isinstance(data, dict):
             continue
         field, words = how
-        data = entry.get("data") or {}
         try:
             named[str(data[field])] = f"„{words(data)}“"
         except (KeyError, ValueError, TypeError):

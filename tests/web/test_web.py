@@ -292,3 +292,16 @@ def test_the_case_page_names_organisations_and_entries_not_their_ids(api: Api) -
     for expected in ("1 Schuljahr", "Schneiderin (abgeschlossen, Eritrea)", "4 Jahre",
                      "Anerkennung beantragt", "Arabisch B2"):  # fmt: skip
         assert expected in words, (expected, words)
+
+
+def test_the_audit_view_names_entries_and_organisations(api: Api) -> None:
+    case_id = api.offered_case()
+    step = {"type": "StepAgreed", "step_id": "st-78", "description": "Bewerbung schreiben",
+            "due_on": None, "plan": "kooperationsplan"}  # fmt: skip
+    api.record(case_id, step)
+    api.record(case_id, {"type": "StepCompleted", "step_id": "st-78", "completed_on": "2026-05-02"})
+    api.settle()
+    page = signed_in(api, "aud", "audit-office", "auditor").get(f"/ui/audit/cases/{case_id}")
+    assert page.status_code == 200
+    assert "Übergabe an Jobcenter Kreis Heinsberg angeboten" in page.text
+    assert "Schritt „Bewerbung schreiben“ erledigt am 02.05.2026" in page.text
