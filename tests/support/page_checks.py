@@ -45,7 +45,10 @@ _SHOWN_TEXT = """(technical) => {
   const copy = document.body.cloneNode(true);
   copy.querySelectorAll(technical).forEach(e => e.remove());
   copy.querySelectorAll('script, style, template').forEach(e => e.remove());
-  return copy.textContent;
+  const walker = document.createTreeWalker(copy, NodeFilter.SHOW_TEXT);
+  const parts = [];  // each text node apart: "a.schmitz" beside "x" is not "a.schmitzx"
+  while (walker.nextNode()) parts.push(walker.currentNode.nodeValue);
+  return parts.join(' ');
 }"""
 _SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
