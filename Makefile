@@ -25,8 +25,9 @@ pango:
 		|| { $(APT) update && $(APT) install -y libpango-1.0-0 libpangoft2-1.0-0; }; \
 	fi
 
-# The real OpenID provider of the tests (tests/oidc): the npm package pinned by its lock file,
-# installed with the machine's Node.js. Without npm the OpenID tests skip (under CI=true: fail).
+# The tests' npm packages (tests/oidc): the real OpenID provider and axe-core for the browser
+# tests' accessibility check, pinned by one lock file, installed with the machine's Node.js.
+# Without npm the OpenID and browser tests skip (under CI=true: fail).
 OIDC_STAMP := tests/oidc/node_modules/.installed
 $(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
 	@if command -v npm >/dev/null; then \

@@ -36,6 +36,7 @@ from api.routers import (
     statistics,
     volunteers,
 )
+from api.web import not_found as not_found_page
 from api.web import subject_access as subject_access_page
 from bootstrap import Services, build_services, check_production
 
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(statistics.router)
     web.install(app, settings)
     app.include_router(subject_access_page.router)
+    app.include_router(not_found_page.router)  # last: only what no page answers
     app.add_middleware(PeerBodyLimit, limit=settings.max_peer_body_bytes)
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestContext, metrics=app.state.metrics)

@@ -26,6 +26,13 @@ DAHMEN_JOB = uuid5(NAMESPACE_URL, "https://staffel.example/demo/offer/elektro-da
 MENTOR = str(Volunteer.create_id(DRK, "p.lang"))
 
 K = PlacementKind
+
+
+def job_title(occupation: str) -> str:
+    """An offer's title as German job advertisements write it: open to every gender (AGG)."""
+    return f"{occupation} (m/w/d)"
+
+
 # trade: (name pattern, sector, occupation, kinds offered, German level needed)
 TRADES = [
     ("Elektro {} GmbH", "Handwerk", "Elektriker", (K.JOB, K.APPRENTICESHIP), Cefr.A2),
@@ -118,7 +125,7 @@ def seed_partners(app: StaffelApplication) -> tuple[int, int, int]:
             ).id  # fmt: skip
             for n, kind in enumerate(kinds[: 1 + i % 3] if family != "Dahmen" else (K.JOB,)):
                 app.publish_offer(
-                    employer, kind=kind, occupation=occupation, municipality=home,
+                    employer, kind=kind, occupation=job_title(occupation), municipality=home,
                     german_level=None if kind is K.INTERNSHIP else level,
                     starts_on=date(2026, 8 if kind is K.APPRENTICESHIP else 6, 1),
                     positions=2 if family == "Dahmen" else 1 + (i + n) % 3,
@@ -146,7 +153,7 @@ def _large_firm(app: StaffelApplication) -> int:
         ).id  # fmt: skip
         for kind, occupation, level, positions in posts:
             app.publish_offer(
-                employer, kind=kind, occupation=occupation, municipality=place,
+                employer, kind=kind, occupation=job_title(occupation), municipality=place,
                 german_level=level, starts_on=date(2026, 9, 1), positions=positions,
                 wage_subsidy_possible=kind is K.JOB,
             )  # fmt: skip

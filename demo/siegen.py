@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from itertools import cycle
 
+from demo.partners import job_title
 from domain.actor import Actor, acting_as
 from domain.application import StaffelApplication
 from domain.values import (
@@ -169,7 +170,7 @@ def _employers(app: StaffelApplication) -> None:
                 caring_org=SIEGEN, interest=(kind,),
             ).id  # fmt: skip
             app.publish_offer(
-                employer, kind=kind, occupation=occupation, municipality=place,
+                employer, kind=kind, occupation=job_title(occupation), municipality=place,
                 german_level=level, starts_on=date(2027, 2, 1), positions=positions,
                 wage_subsidy_possible=kind is PlacementKind.JOB,
             )  # fmt: skip

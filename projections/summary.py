@@ -104,7 +104,8 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 4  # 3: CaseAssigned; no caseworker after a handover; 4: corrections
+    version: ClassVar[int] = 5  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
+    # 5: search_key
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]

@@ -229,7 +229,7 @@ def search(
     scoped = access.list_scope(principal, holder)
     page = services.queries.search(holder=scoped or None, **filters)
     log_reads(services, principal, [d["case_id"] for d in page.items], endpoint)
-    return Page([disclosed(principal, d) for d in page.items], page.next_cursor)
+    return Page([disclosed(principal, d) for d in page.items], page.next_cursor, page.total)
 
 
 def with_people(

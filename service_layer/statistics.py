@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapters import german
 from domain.principal import Principal
 from domain.values import MeasureKind, PlacementKind
 from projections import labels as de
@@ -143,7 +144,7 @@ def _tables(services: Services, stats: dict[str, Any]) -> dict[str, Table]:
     tables = [
         Table("weeks", "Neue Registrierungen je Kalenderwoche", "Registrierungen je Woche",
               ("Kalenderwoche", "Neue Registrierungen"),
-              [(w.replace("-W", " KW "), n) for w, n in stats["registrations_per_week"].items()]),
+              [(german.calendar_week(w), n) for w, n in stats["registrations_per_week"].items()]),
         Table("offices", "Laufende Fälle je Dienststelle", "Fälle je Dienststelle",
               ("Dienststelle", "Laufende Fälle"),
               [(NO_OFFICE if o == "-" else o, n) for o, n in _largest_first(stats["by_office"])]),

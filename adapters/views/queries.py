@@ -22,6 +22,7 @@ from adapters.views.follow_up_queries import FollowUpQueries
 from adapters.views.statistics import case_statistics
 from adapters.views.store import ViewStoreMixin
 from domain.bamf_number import normalise_or_none
+from domain.search_terms import terms
 from projections.summary import Doc
 
 MAX_LIMIT = 200
@@ -68,6 +69,7 @@ def decode_cursor(cursor: str, *kinds: type) -> list[Any]:
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
+    total: int | None = None  # all matches over every page, where the query counts them
 
 
 @dataclass(frozen=True)
@@ -203,9 +205,10 @@ class CaseQueries(FollowUpQueries):
                 where.append(f"{column} = %s")
                 params.append(value)
         if q:
-            needle = q.strip().casefold()
-            where.append("(name_key LIKE %s OR name_key LIKE %s OR bamf_file_number = %s)")
-            params += [f"{_like(needle)}%", f"% {_like(needle)}%", _number(q)]
+            clause, found = _text_search(q)
+            where.append(clause)
+            params += found
+        counted = (" AND ".join(where), list(params))
         if cursor:
             last_name, last_id = decode_cursor(cursor, str, str)
             where.append("(name_key > %s OR (name_key = %s AND case_id > %s))")
@@ -219,7 +222,15 @@ class CaseQueries(FollowUpQueries):
         items = [json.loads(r["doc"]) for r in rows[:limit]]
         more = len(rows) > limit
         last = rows[limit - 1] if more else None
-        return Page(items, encode_cursor(last["name_key"], last["case_id"]) if last else None)
+        total = (
+            len(items)
+            if not cursor and not more
+            else self._rows(f"SELECT COUNT(*) AS n FROM {table} WHERE {counted[0]}", counted[1])[0][
+                "n"
+            ]
+        )
+        next_cursor = encode_cursor(last["name_key"], last["case_id"]) if last else None
+        return Page(items, next_cursor, int(total))
 
     @_survives_swap
     def handovers(
@@ -295,6 +306,24 @@ def with_age(handover: dict[str, Any], now: datetime | None = None) -> dict[str,
     offered_at = datetime.fromisoformat(handover["offered_at"])
     overdue = handover["state"] == "offered" and date.fromisoformat(handover["due_on"]) < now.date()
     return {**handover, "age_days": (now - offered_at).days, "overdue": overdue}
+
+
+def _text_search(q: str) -> tuple[str, list[str]]:
+    """The search text as SQL (``domain.search_terms``): every word begins a word of the search
+    key, or the digits are part of the BAMF file number (its separator dropped)."""
+    found = terms(q)
+    words = [w for w in (_like(w) for w in found.words) if w]
+    clauses, params = [], []
+    if words:
+        clauses.append(
+            "(" + " AND ".join(["(search_key LIKE %s OR search_key LIKE %s)"] * len(words)) + ")"
+        )
+        for word in words:
+            params += [f"{word}%", f"% {word}%"]
+    if found.digits:
+        clauses.append("REPLACE(bamf_file_number, '-', '') LIKE %s")
+        params.append(f"%{found.digits}%")
+    return "(" + (" OR ".join(clauses) or "1 = 0") + ")", params
 
 
 def _like(text: str) -> str:

@@ -23,7 +23,8 @@ TABLES: dict[str, dict[str, str]] = {
             " caseworker TEXT, legal_status TEXT NOT NULL, handover_state TEXT NOT NULL,"
             " handover_to TEXT, name_key TEXT NOT NULL, bamf_file_number TEXT,"
             " registered_on TEXT NOT NULL, closed INTEGER NOT NULL, support_need INTEGER,"
-            " version INTEGER NOT NULL, last_activity TEXT NOT NULL, position BIGINT NOT NULL)"
+            " version INTEGER NOT NULL, last_activity TEXT NOT NULL, position BIGINT NOT NULL,"
+            " search_key TEXT NOT NULL)"
         ),
         "handovers": (
             "CREATE TABLE IF NOT EXISTS {t} ("

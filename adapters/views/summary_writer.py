@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from adapters.views.batch_writer import BatchWriter, dumps, text
+from domain.search_terms import search_key
 from projections.summary import Doc, SummaryWriter, current_handover, handover_state
 
 
@@ -24,14 +25,15 @@ class SqlSummaryWriter(BatchWriter, SummaryWriter):
         self.curs.executemany(
             self.sql(
                 f"INSERT INTO {self.t('case_summary')} VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, holder = excluded.holder,"
                 " office = excluded.office, caseworker = excluded.caseworker,"
                 " legal_status = excluded.legal_status, handover_state = excluded.handover_state,"
                 " handover_to = excluded.handover_to, name_key = excluded.name_key,"
                 " bamf_file_number = excluded.bamf_file_number, closed = excluded.closed,"
                 " support_need = excluded.support_need, version = excluded.version,"
-                " last_activity = excluded.last_activity, position = excluded.position"
+                " last_activity = excluded.last_activity, position = excluded.position,"
+                " search_key = excluded.search_key"
             ),
             [summary_row(d) for d in docs],
         )
@@ -64,6 +66,7 @@ def summary_row(doc: Doc) -> tuple[Any, ...]:
         name_key(person["family_name"], person["given_name"]), doc["bamf_file_number"],
         doc["registered_on"], int(doc["closed"]), None if support is None else int(support),
         doc["version"], doc["last_activity"], doc.get("position", 0),
+        text(search_key(person["family_name"], person["given_name"], person.get("birth_date"))),
     )  # fmt: skip
 
 

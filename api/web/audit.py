@@ -14,10 +14,12 @@ from fastapi.responses import Response
 from adapters.audit import timetravel as tt
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from api.web.forms import iso_day
+from api.web.subject_access import LABELS
 from api.web.text import BERLIN, EVENT_NAMES
 from projections.history import entry_for
 from service_layer import audit
 
+READ_LABELS = LABELS["reads"]
 router = APIRouter(prefix="/ui/audit", route_class=WebRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=100)]
 PAGE = 100
@@ -146,7 +148,7 @@ def access_log(
     kept = {k: v for k, v in {"case_id": case_id, "actor": actor, "since": since}.items() if v}
     return render(
         request, "audit_access.html", title="Prüfung: Zugriffsprotokoll", nav="audit",
-        entries=entries, filters=kept,
+        entries=entries, filters=kept, reads=READ_LABELS,
         next_url=f"/ui/audit/access-log?{urlencode({**kept, 'after': next_after})}"
         if next_after is not None else None,
     )  # fmt: skip

@@ -113,6 +113,13 @@ def volunteer_choices(services: Services, principal: Principal) -> forms.Options
     )  # fmt: skip
 
 
+def in_date_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The timeline in real-world order (issue 18): by the day a thing happened (the day it was
+    recorded where it has none), recording order within a day; stable, so a late entry of an old
+    fact stands where it belongs, not at the end."""
+    return sorted(entries, key=lambda e: (text.day_key(e), e["version"]))
+
+
 def case_page(
     request: Request,
     services: Services,
@@ -195,6 +202,7 @@ def case_page(
         holder=doc["holder"],
         history=history,
         corrected_by=corrected_by,
+        timeline=in_date_order(history.entries),
         filtered=scope != "full",
         offer=offer,
         holds=holds,

@@ -192,6 +192,7 @@ def caseload(
         title="Meine Fälle" if staff else "Alle Fälle",
         nav="cases",
         rows=rows,
+        total=page.total if page.total is not None else len(rows),
         filters=filters,
         next_url=next_page("/ui/cases", filters, page.next_cursor),
         exports={

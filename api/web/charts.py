@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from adapters import german
+
 INK, BAR, ACCENT = "#1b1b1b", "#0b4ea2", "#a4001d"
 FONT = 'font-family="Liberation Sans, Arial, sans-serif" font-size="13"'
 
@@ -45,9 +47,7 @@ def _frame(key: str, title: str, width: int, height: int, body: list[str], desc:
 
 
 def number(value: float) -> str:
-    if value == int(value):
-        return f"{value:,.0f}".replace(",", ".")
-    return f"{value:.1f}".replace(".", ",")
+    return german.decimal(value)
 
 
 def _describe(items: Sequence[tuple[str, float]]) -> str:

@@ -46,9 +46,11 @@ from api.schemas.volunteers import AssignMentee
 from domain import consent, corrections
 from domain.values import (
     Cefr,
+    ConsentPurpose,
     LegalStatus,
     MeasureKind,
     NoteCategory,
+    PlacementKind,
     Plan,
     Protection,
     QualificationRecognition,
@@ -378,6 +380,11 @@ CASE_FORMS = {f.key: f for f in (*EVENT_FORMS, REOPEN, OFFER, WITHDRAW, ACCEPT, 
 _GERMAN_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
+def _shown_day(value: str | None) -> str:
+    """An ISO date of a case's entry as DD.MM.YYYY, for the pickers' words."""
+    return de.day(date.fromisoformat(value[:10])) if value else ""
+
+
 def iso_day(value: str) -> str:
     """DD.MM.YYYY (or ISO) as ISO; anything else unchanged, for the model to refuse."""
     found = _GERMAN_DAY.match(value)
@@ -526,6 +533,19 @@ def next_id(prefix: str, items: list[dict[str, Any]], key: str) -> str:
     return f"{prefix}{n}"
 
 
+def _consent_words(consent: dict[str, Any], orgs: Any) -> str:
+    """A consent in force, as the withdrawal picker names it: purpose, recipient by name, date."""
+    org = orgs.get(consent["recipient"]) if orgs is not None else None
+    try:
+        purpose = de.CONSENT[ConsentPurpose(consent["purpose"])]
+    except (KeyError, ValueError):
+        purpose = "Einwilligung"
+    given = _shown_day(consent.get("given_on"))
+    return f"{purpose} an {org.name if org else consent['recipient']}" + (
+        f" vom {given}" if given else ""
+    )
+
+
 def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
     """Options and defaults a case page's forms take from the case as it stands."""
 
@@ -535,11 +555,11 @@ def page_choices(doc: dict[str, Any], orgs: Any, holder: str) -> dict[str, Any]:
         return tuple((i[ref], label(i)) for i in doc[key] if i.get(ended) is None)
 
     return {
-        "open_steps": open_items("steps", "step_id", "completed_on", lambda i: f"{i['step_id']}: {i['description']}"),
-        "open_measures": open_items("measures", "measure_id", "ended_on", lambda i: f"{i['measure_id']}: {de.MEASURE[MeasureKind(i['kind'])]} ({i['provider']})"),
-        "open_placements": open_items("placements", "placement_id", "ended_on", lambda i: f"{i['placement_id']}: {i['employer']}"),
+        "open_steps": open_items("steps", "step_id", "completed_on", lambda i: f"{i['description']}" + (f" (fällig {_shown_day(i['due_on'])})" if i.get("due_on") else "")),
+        "open_measures": open_items("measures", "measure_id", "ended_on", lambda i: f"{de.MEASURE[MeasureKind(i['kind'])]} bei {i['provider']} ab {_shown_day(i['starts_on'])}"),
+        "open_placements": open_items("placements", "placement_id", "ended_on", lambda i: f"{de.PLACEMENT[PlacementKind(i['kind'])]} bei {i['employer']} ab {_shown_day(i['starts_on'])}"),
         "mentors": tuple((m["volunteer_id"], f"{m['volunteer_id']} ({m['organisation']})") for m in doc["mentors"]),
-        "consents": tuple((c["consent_id"], f"{c['consent_id']}: {c['recipient']}") for c in doc["consents"]),
+        "consents": tuple((c["consent_id"], _consent_words(c, orgs)) for c in doc["consents"]),
         "orgs": tuple((o.id, o.name) for o in orgs if o.id != holder and o.kind != "audit"),
         "next_step": next_id("s", doc["steps"], "step_id"),
         "next_measure": next_id("m", doc["measures"], "measure_id"),

@@ -38,6 +38,12 @@ dl.facts dd { margin: 0; }
 .mono { font-family: ui-monospace, Consolas, monospace; font-size: .9em; }
 .notice { border: 2px solid #8a5a00; background: #fff6e0; padding: .6rem .8rem; }
 .hint { color: #444; }
+@media screen and (max-width: 40rem) {
+  body { margin: 1rem auto; padding: 0 .75rem; }
+  dl.facts { grid-template-columns: minmax(0, 1fr); }
+  dd, td { overflow-wrap: anywhere; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+}
 @media print {
   @page { size: A4; margin: 16mm 14mm 18mm; }
   body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
@@ -56,13 +62,33 @@ CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
     + "'",
 )
 WEB_ENDPOINT = "GET /ui/cases/{id}/subject-access-report"
+# what each read of the access log was, in words (issue 18): the endpoint stays in the log
+READS = {
+    "GET /ui/cases": "Fallliste angesehen",
+    "GET /cases": "Fallliste abgerufen (Schnittstelle)",
+    "GET /ui/cases/{id}": "Fallakte angesehen",
+    "GET /cases/{id}": "Fallakte abgerufen (Schnittstelle)",
+    "GET /cases/{id}/history": "Verlauf abgerufen (Schnittstelle)",
+    "GET /cases/{id}/offers": "Passende Angebote gesucht",
+    "GET /offers/{id}/candidates": "Als passende Person für ein Angebot angezeigt",
+    "GET /follow-ups": "Wiedervorlagen angesehen",
+    "GET /ui/handovers": "Übergabeliste angesehen",
+    "GET /ui/audit": "Prüfprotokoll angesehen",
+    "GET /ui/audit/cases/{id}": "Fallakte geprüft",
+    "GET /audit/cases/{id}/state": "Fallakte geprüft (Schnittstelle)",
+    "GET /audit/events": "Prüfprotokoll abgerufen (Schnittstelle)",
+    "GET /volunteers/{id}/mentees": "Von der Patin oder dem Paten angesehen",
+    "GET /cases/{id}/subject-access-report": "Auskunft nach Art. 15 DSGVO erstellt",
+    WEB_ENDPOINT: "Auskunft nach Art. 15 DSGVO erstellt",
+}
+READ_UNKNOWN = "Lesezugriff"
 LABELS = {
     "consent": {p.value: label for p, label in de.CONSENT.items()},
     "placement": {k.value: label for k, label in de.PLACEMENT.items()},
     "bundle": {"bundle": "Fallakte (Bündel)", "receipt": "Empfangsbestätigung",
                "answer": "Fallakte (Antwort auf Empfangsbestätigung)"},
     "events": {"PersonalDataErased": "Personenbezogene Daten gelöscht"},
-    "reads": {**handover_sheet.ACTIONS, **statistics.ACTIONS},
+    "reads": {**READS, **handover_sheet.ACTIONS, **statistics.ACTIONS},
     "delivery": {"pending": "wird zugestellt", "delivered": "zugestellt", "failed": "gescheitert",
                  "refused": "abgelehnt"},
 }  # fmt: skip

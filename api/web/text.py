@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +12,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from adapters import german
 from domain import consent
 from domain.aggregates import case_errors as ce
 from domain.aggregates import employer_errors as ee
@@ -23,7 +26,16 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.principal import Role
-from domain.values import LegalBasis, LegalStatus, MeasureKind, PlacementKind, Plan, Redacted
+from domain.values import (
+    ConsentPurpose,
+    LegalBasis,
+    LegalStatus,
+    MeasureKind,
+    PlacementKind,
+    Plan,
+    QualificationRecognition,
+    Redacted,
+)
 from projections import labels as de
 from service_layer import staff
 
@@ -120,6 +132,15 @@ def day(value: Any) -> str:
     return f"{value:%d.%m.%Y}"
 
 
+def day_key(entry: dict[str, Any]) -> str:
+    """The ISO day an entry of a timeline happened: its own date, else the (German) day it was
+    recorded."""
+    if entry.get("occurred_on"):
+        return str(entry["occurred_on"])[:10]
+    at = datetime.fromisoformat(entry["recorded_at"])
+    return (at.astimezone(BERLIN) if at.tzinfo else at).date().isoformat()
+
+
 def moment(value: Any) -> str:
     """A point in time in German local time: DD.MM.YYYY, HH:MM Uhr."""
     if not value:
@@ -145,6 +166,74 @@ def actor(value: str, services: Any = None, org_id: str | None = None) -> str:
 @pass_context
 def actor_filter(context: Context, value: str, org_id: str | None = None) -> str:
     return actor(value, context.get("services"), org_id)
+
+
+# ids a page must not show (issue 18): organisation slugs and login ids look like this
+_ID_LIKE = re.compile(r"(?<![\w.-])[a-z0-9]+(?:[.-][a-z0-9]+)+(?![\w-])")
+# an entry of the case referred to by its internal id, after the word naming its kind
+_REFERENCE = re.compile(r"\b(Schritt|Maßnahme|Einwilligung|Wiedervorlage|Vermittlung) (\S+)")
+_COUNTRY = re.compile(r"\(([A-Z]{2})\)")  # "geb. 15.01.1999 (SY)": the nationality's code
+_NAMED_BY: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "StepAgreed": ("step_id", lambda d: d["description"]),
+    "MeasureStarted": ("measure_id", lambda d: f"{de.MEASURE[MeasureKind(d['kind'])]}"
+                       f" bei {d['provider']}"),
+    "ConsentGiven": ("consent_id", lambda d: de.CONSENT[ConsentPurpose(d["purpose"])]),
+    "FollowUpCreated": ("follow_up_id", lambda d: d["text"]),
+    "PlacementMade": ("placement_id", lambda d: f"{de.PLACEMENT[PlacementKind(d['kind'])]}"
+                      f" bei {d['employer']}"),
+}  # fmt: skip
+
+
+def references(entries: Any) -> dict[str, str]:
+    """What a case's entries call their steps, measures, consents, follow-ups and placements
+    (their internal ids) in words, from the entries that started them."""
+    named: dict[str, str] = {}
+    for entry in entries:  # rows of the history view (dicts) or the audit's ``HistoryEntry``
+        kind, data = (
+            (entry.get("type", ""), entry.get("data"))
+            if isinstance(entry, dict)
+            else (getattr(entry, "type", ""), getattr(entry, "data", None))
+        )
+        how = _NAMED_BY.get(kind)
+        if how is None or not isinstance(data, dict):
+            continue
+        field, words = how
+        try:
+            named[str(data[field])] = f"„{words(data)}“"
+        except (KeyError, ValueError, TypeError):
+            continue
+    return named
+
+
+def people_words(text: str, services: Any, refs: dict[str, str] | None = None) -> str:
+    """A stored German summary as people read it: organisation slugs and login ids replaced by
+    names (orgs file, staff directory), internal ids of a case's entries by what they are."""
+    if not text:
+        return ""
+    if refs:
+        text = _REFERENCE.sub(
+            lambda m: f"{m.group(1)} {refs.get(m.group(2), m.group(2))}", str(text)
+        )
+    text = _COUNTRY.sub(lambda m: f"({german.country_name(m.group(1))})", str(text))
+    if services is None:
+        return text
+
+    def name(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if not any(c.isalpha() for c in token):  # a date, a number
+            return token
+        org = services.orgs.get(token)
+        if org is not None:
+            return str(org.name)
+        entry = services.directory.get(token)
+        return str(entry.name) if entry is not None else token
+
+    return _ID_LIKE.sub(name, str(text))
+
+
+@pass_context
+def people_filter(context: Context, text: str, refs: dict[str, str] | None = None) -> str:
+    return people_words(text, context.get("services"), refs)
 
 
 def roles(principal: Any) -> str:
@@ -182,6 +271,15 @@ def install_filters(env: Environment) -> None:
         shared_fields=shared_fields,
         problem_kind=lambda v: PROBLEM_KINDS.get(v, v),
         redactions=redactions,
+        people=people_filter,
+        recognition=lambda v: de.RECOGNITION.get(QualificationRecognition(v), v) if v else "",
+        references=references,
+        decimal=german.decimal,
+        count=german.count,
+        calendar_week=german.calendar_week,
+        country=german.country_name,
+        language=german.language_name,
+        starting=lambda v: german.starting(v, date.today()),
     )
     env.globals.update(org_name=org_name, markers=MARKERS)
 

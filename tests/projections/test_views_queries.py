@@ -19,6 +19,7 @@ from domain.actor import Actor, acting_as
 from domain.application import StaffelApplication
 from domain.values import (
     Cefr,
+    ErasureGround,
     LegalStatus,
     MeasureKind,
     MeasureOutcome,
@@ -63,10 +64,11 @@ class Given:
         bamf: str | None = None,
         status: LegalStatus = LegalStatus.ASYLUM_SEEKER,
         registered_on: date | None = None,
+        born: date = date(1990, 5, 17),
     ) -> UUID:
         with acting_as(by):
             return self.app.register_case(
-                person=Person(given, family, date(1990, 5, 17), "SY"),
+                person=Person(given, family, born, "SY"),
                 bamf_file_number=bamf,
                 residence_municipality="Berlin",
                 legal_status=status,
@@ -166,7 +168,11 @@ def world(backend: str, tmp_path: Path) -> Iterator[World]:
         "strasse": given.case(o.agency, "Jürgen", "Straße", status=LegalStatus.TOLERATED),
         "müller": given.case(o.other, "Élodie", "Müller", bamf="7654321-111"),
         "bakr": given.case(o.other, "Ömer", "Abu Bakr", status=LegalStatus.REFUGEE),
+        "haile": given.case(o.other, "Yonas", "Haile", bamf="0876543-225", born=date(1994, 3, 2)),
+        "erased": given.case(o.other, "Yonas", "Haile", bamf="0876544-225", born=date(1994, 3, 2)),
     }
+    with acting_as(o.other):
+        app.erase_personal_data(ids["erased"], ground=ErasureGround.SUBJECT_REQUEST, reason="Test")
     # The handover queues: every outcome of an offer from the agency.
     for name in ("offered", "accepted", "rejected", "withdrawn", "to_other", "due"):
         ids[name] = given.case(o.agency, "Hand", f"Over {name}")
@@ -236,6 +242,28 @@ def test_search_by_name_prefix_is_case_insensitive_and_knows_umlauts(world: Worl
     assert found("bakr") == found("Abu") == found("ömer") == {ids["bakr"]}
     assert found("xyz") == set()
     assert found("%zdemir") == set()  # no wildcards
+
+
+def test_search_by_name_in_either_order_number_part_and_birth_date(world: World) -> None:
+    """Issue 18: "Yonas Haile" and "Haile Yonas", the BAMF number with or without separator and
+    a part of it, the date of birth in German or ISO spelling; an erased case by none of them;
+    the page says how many cases match over all pages."""
+    q, o, ids = world.queries, world.orgs, {k: str(v) for k, v in world.ids.items()}
+
+    def found(text: str) -> set[str]:
+        return _ids(q.search(q=text, holder=o.other.org, limit=200).items)
+
+    haile = {ids["haile"]}
+    assert found("Yonas Haile") == found("haile yonas") == found("Hai Yo") == haile
+    assert found("Yonas Müller") == set()
+    assert found("0876543-225") == found("0876543225") == found("876543 225") == haile
+    assert found("876543") == found("543-22") == haile
+    assert found("02.03.1994") == found("2.3.1994") == found("1994-03-02") == haile
+    assert found("Yonas 2.3.1994") == haile
+    assert found("0876544") == found("0876544-225") == set()  # the erased twin
+    page = q.search(holder=o.other.org, limit=2)
+    assert page.total == len(_ids(q.search(holder=o.other.org, limit=200).items)) > 2
+    assert q.search(q="Haile Yonas", holder=o.other.org, limit=200).total == 1
 
 
 def test_search_by_bamf_file_number_holder_legal_status_and_handover_state(world: World) -> None:

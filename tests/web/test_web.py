@@ -236,3 +236,72 @@ def test_a_value_withheld_from_the_role_is_marked_and_explained(api: Api) -> Non
     assert "Attest liegt vor" not in lead.text
     assert '<span class="redacted" title="Für Ihre Rolle nicht freigegeben' in lead.text
     assert re.search(r"<dt>.*\[nicht freigegeben\].*</dt><dd>Für Ihre Rolle", lead.text)
+
+
+def test_an_unknown_page_address_answers_a_german_page(api: Api) -> None:
+    for client in (TestClient(api.app), signed_in(api, "cw", AGENTUR)):
+        for path in ("/ui/gibt-es-nicht", "/ui/cases/x/y/z", "/ui/statistik"):
+            page = client.get(path)
+            assert page.status_code == 404, path
+            assert page.headers["content-type"].startswith(PAGE), path
+            assert "Nicht gefunden" in page.text
+            assert "Diese Seite oder diesen Fall gibt es nicht." in page.text
+            assert page.headers["content-security-policy"]
+    assert (
+        TestClient(api.app)
+        .get("/no-such-api")
+        .headers["content-type"]
+        .startswith("application/problem+json")
+    )
+
+
+def test_the_case_page_names_organisations_and_entries_not_their_ids(api: Api) -> None:
+    """Issue 18: the timeline reads "Übergabe an Jobcenter Kreis Heinsberg angeboten" and
+    "Schritt „Lebenslauf schreiben“ erledigt", never the slug or the step's id; the case id
+    stands only in the "Technische Details" fold."""
+    case_id = api.offered_case()
+    step = {"type": "StepAgreed", "step_id": "st-77", "description": "Lebenslauf schreiben",
+            "due_on": None, "plan": "kooperationsplan"}  # fmt: skip
+    api.record(case_id, step)
+    api.record(case_id, {"type": "StepCompleted", "step_id": "st-77", "completed_on": "2026-05-01"})
+    api.record(case_id, {
+        "type": "CompetenceAssessed", "instrument": "MySkills", "assessed_on": "2026-03-02",
+        "german_level": "A2", "languages": [{"language": "ar", "level": "B2"}],
+        "school_years": 1, "school_certificate": None,
+        "vocational_training": [{"occupation": "Schneiderin", "completed": True, "country": "ER"}],
+        "work_experience": [{"occupation": "Schneiderin", "years": 4}],
+        "qualification_recognition": "applied", "support_need": False, "notes": None,
+    })  # fmt: skip
+    api.settle()
+    page = signed_in(api, "cw", AGENTUR).get(f"/ui/cases/{case_id}")
+    assert page.status_code == 200
+    technical = re.search(r'<details class="technical">.*?</details>', page.text, re.S)
+    assert technical
+    assert case_id in technical.group(0)
+    shown = re.sub(r"<[^>]+>", " ", page.text.replace(technical.group(0), ""))
+    shown = re.sub(r'href="[^"]*"|action="[^"]*"', "", shown)
+    assert "Übergabe an Jobcenter Kreis Heinsberg angeboten" in shown
+    assert "Schritt „Lebenslauf schreiben“ erledigt am 01.05.2026" in shown
+    assert "Schritt st-77" not in shown
+    assert JOBCENTER not in shown
+    assert case_id not in shown
+    assert "(Eritrea)" in shown  # the registration's nationality by its German name
+    competences = re.search(r"<dl class=\"facts\" data-competences>(.*?)</dl>", page.text, re.S)
+    assert competences, "the competences stand in the summary, not only as one sentence"
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", competences.group(1)))
+    for expected in ("1 Schuljahr", "Schneiderin (abgeschlossen, Eritrea)", "4 Jahre",
+                     "Anerkennung beantragt", "Arabisch B2"):  # fmt: skip
+        assert expected in words, (expected, words)
+
+
+def test_the_audit_view_names_entries_and_organisations(api: Api) -> None:
+    case_id = api.offered_case()
+    step = {"type": "StepAgreed", "step_id": "st-78", "description": "Bewerbung schreiben",
+            "due_on": None, "plan": "kooperationsplan"}  # fmt: skip
+    api.record(case_id, step)
+    api.record(case_id, {"type": "StepCompleted", "step_id": "st-78", "completed_on": "2026-05-02"})
+    api.settle()
+    page = signed_in(api, "aud", "audit-office", "auditor").get(f"/ui/audit/cases/{case_id}")
+    assert page.status_code == 200
+    assert "Übergabe an Jobcenter Kreis Heinsberg angeboten" in page.text
+    assert "Schritt „Bewerbung schreiben“ erledigt am 02.05.2026" in page.text

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
+from tests.support import page_checks
 from tests.support.browser import Browser
 from tests.support.processes import free_port
 
@@ -99,6 +100,11 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+    if not page_checks.AXE.exists():
+        message = f"{page_checks.AXE} is missing: run `make install` (npm ci in tests/oidc)"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
@@ -108,6 +114,7 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
             locale="de-DE",
             timezone_id="Europe/Berlin",
             viewport={"width": 1280, "height": 900},
+            bypass_csp=True,  # only here: axe-core is injected into every page (page_checks)
         )
         browser.set_default_timeout(10_000)
         yield browser
@@ -123,5 +130,9 @@ def browser(
     for old in folder.glob("*.png"):
         old.unlink()
     page = context.new_page()
-    yield Browser(page, server, folder)
+    shown = Browser(page, server, folder)
+    yield shown
+    shown.check()  # the page the test ends on
     page.close()
+    failed = list(dict.fromkeys(shown.problems))
+    assert not failed, "pages that fail the page checks:\n" + "\n".join(failed)

@@ -40,7 +40,7 @@ def test_scenario_2_placement_and_continued_mentoring(browser: Browser) -> None:
     browser.shot("angebote-gefiltert")
     row.get_by_role("link", name="Elektriker").click()
     assert page.url.endswith(f"/ui/offers/{DAHMEN_JOB}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Elektriker: Arbeitsstelle")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Elektriker (m/w/d): Arbeitsstelle")
     candidates = page.locator("li.candidate")
     first = candidates.first
     expect(first.get_by_role("heading")).to_contain_text("Haile, Yonas")
