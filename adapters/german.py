@@ -4,7 +4,6 @@ behind them), decimal comma, singular and plural, calendar weeks as "KW 49/2026"
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from decimal import Decimal
 
