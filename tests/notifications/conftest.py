@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from adapters.clock import SettableClock
 from api.app import create_app
 from bootstrap import build_services
+from tests.conftest import create_database
 from tests.support.api import Api, settings_for
 from tests.support.processes import wait_until
 from tests.support.smtp import Handler, Received, smtp_server
@@ -46,6 +47,17 @@ class Mailed:
             f"{len(self.received(case_id))} mails, not {count}"
         )
         return self.received(case_id)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL per backend; on PostgreSQL a database of the test's own: the mail outbox
+    reads the whole log, and the session's shared database holds other tests' events sealed with
+    keys this app does not have."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/staffel.db"
+    request.getfixturevalue("postgres_server")
+    return create_database("staffel_mail")
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_an_auditor_never_writes_through_the_web_pages(api: Api) -> None:
     session = web_session(api, token("sec-web", AGENTUR, list(EVERY_ROLE)))
     api.client.cookies.set(SESSION_COOKIE, session, path="/ui")
     api.client.cookies.set(CSRF_COOKIE, "csrf-token", path="/ui")
-    ids = {**world.ids(""), "key": "NoteRecorded", "action": "pause"}
+    ids = {**world.ids(""), "key": "NoteRecorded", "action": "pause", "how": "done"}
     form = {"csrf": "csrf-token", "text": "Prüfung", "category": "", "reason": "x",
             "ground": "subject_request", "confirmed": "on", "case_id": world.case_id,
             "starts_on": "01.06.2026", "kind": "job", "occupation": "Maler",

@@ -31,11 +31,12 @@ class World:
     volunteer_id: str  # of the DRK
     employer_account: str  # the employer's org in its own tokens
     volunteer_login: str  # the volunteer's sub in its own tokens
+    follow_up_id: str  # a Wiedervorlage on ``case_id`` (``w-<version>``)
 
     def ids(self, path: str) -> dict[str, str]:
         case = self.offered_id if "/handover/" in path else self.case_id
         return {"case_id": case, "employer_id": self.employer_id, "offer_id": self.offer_id,
-                "volunteer_id": self.volunteer_id}  # fmt: skip
+                "volunteer_id": self.volunteer_id, "follow_up_id": self.follow_up_id}  # fmt: skip
 
 
 def created(api: Api, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
@@ -62,9 +63,12 @@ def seed(api: Api) -> World:
     volunteer = created(api, "/volunteers", {
         "login": login, "name": "Petra Sicher", "municipality": "Erkelenz",
         "capacity": 3}, auth("staff-drk", DRK))  # fmt: skip
+    follow_up = created(api, f"/cases/{case_id}/follow-ups", {"due_on": ON, "text": "Termin"},
+                        api.agentur)  # fmt: skip
     api.settle()
     return World(case_id, offered, offer["version"], offer["digest"], str(employer["id"]),
-                 str(published["id"]), str(volunteer["id"]), account, login)  # fmt: skip
+                 str(published["id"]), str(volunteer["id"]), account, login,
+                 f"w-{follow_up['version']}")  # fmt: skip
 
 
 def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
@@ -77,6 +81,8 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
             "legal_status": "asylum_seeker",
         },
         ("POST", "/cases/{case_id}/events"): note("Prüfung"),
+        ("POST", "/cases/{case_id}/follow-ups"): {"due_on": ON, "text": "Rückruf"},
+        ("POST", "/cases/{case_id}/follow-ups/{follow_up_id}/postponed"): {"due_on": ON},
         ("POST", "/cases/{case_id}/erasure"): {"ground": "subject_request", "reason": "Antrag 7"},
         ("POST", "/cases/{case_id}/handover"): {"to_org": JOBCENTER, "reason": "Umzug"},
         ("POST", "/cases/{case_id}/handover/accept"): {
