@@ -33,6 +33,7 @@ from typing import Any, cast
 import psycopg
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    ConnectionUnavailableError,
     InterfaceError,
     OperationalError,
     PersistenceError,
@@ -194,8 +195,8 @@ def is_unavailable(exc: BaseException) -> bool:
     for _ in range(5):
         if seen is None:
             return False
-        if isinstance(seen, DatabaseUnavailableError):
-            return True
+        if isinstance(seen, DatabaseUnavailableError | ConnectionUnavailableError):
+            return True  # ours, or the library's pool waited its time for a connection
         if isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError):
             return True  # connection lost or refused, pool timeout, statement or lock timeout
         if isinstance(seen, sqlite3.OperationalError):
