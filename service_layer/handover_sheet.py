@@ -36,7 +36,7 @@ from domain.values import (
 )
 from projections import labels as de
 from projections.cldr import country, language
-from service_layer import cases
+from service_layer import cases, consents
 from service_layer.ports import Services
 
 Doc = dict[str, Any]
@@ -77,6 +77,13 @@ def build(
     def org(org_id: str | None) -> Doc | None:
         found = orgs.get(org_id) if org_id else None
         return {"id": org_id, "name": found.name if found else org_id} if org_id else None
+
+    def recipient(recipient_id: str) -> Doc | None:
+        """An organisation by its name; an employer or a volunteer by the consent form's label."""
+        if recipient_id in orgs:
+            return org(recipient_id)
+        named = dict(consents.recipients(services))
+        return {"id": recipient_id, "name": named.get(recipient_id, recipient_id)}
 
     def staff(login: str | None) -> Doc | None:
         if not login:
@@ -139,7 +146,7 @@ def build(
             {
                 **c,
                 "purpose": _coded(c["purpose"], de.CONSENT, ConsentPurpose),
-                "recipient": org(c["recipient"]),
+                "recipient": recipient(c["recipient"]),
                 "scope_labels": [consent.FIELDS.get(f, f) for f in c["scope"]],
             }
             for c in summary["consents"]

@@ -288,3 +288,16 @@ def test_a_former_holder_gets_403_and_an_erased_case_reads_erased(api: Api) -> N
     assert case.counselling not in text
     assert "[gelöscht]" in text
     assert "Deutsch B1" in text  # structured facts outlive the key
+
+
+def test_a_consent_to_an_employer_names_the_employer(api: Api) -> None:
+    """The sheet names a consent's recipient as people read it: an employer by its name, not by
+    the account the consent stores."""
+    account = registered_employer(api, f"dahmen-{uuid4().hex[:8]}")
+    case_id = api.register()["case_id"]
+    consent = {"type": "ConsentGiven", "consent_id": "c9", "purpose": "share_with_employer",
+               "recipient": account, "scope": ["name"], "given_on": "2026-03-01"}  # fmt: skip
+    api.record(case_id, consent)
+    api.settle()
+    (given,) = sheet_json(api, case_id, api.agentur)["consents"]
+    assert given["recipient"] == {"id": account, "name": "Elektro Dahmen GmbH (Arbeitgeber)"}
