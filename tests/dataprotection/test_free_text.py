@@ -68,6 +68,8 @@ ERASURE = {"ground": "subject_request", "reason": "Antrag nach Art. 17 DSGVO, Az
 # (event, field) of every free-text field: sealed with the case's key
 FREE_TEXT = {
     ("FollowUpCreated", "text"),
+    ("FactCorrected", "reason"),
+    ("FactCorrected", "personal_value"),  # a corrected name or birth date: the person's own
     ("LegalStatusChanged", "document"),
     ("CompetenceAssessed", "instrument"),
     ("CompetenceAssessed", "school_certificate"),
