@@ -110,10 +110,13 @@ class Team:
     incoming: list[dict[str, Any]]
     unassigned: list[dict[str, Any]]
     caseload: dict[str, int]
+    colleagues: tuple[str, ...] = ()  # the organisation's staff the directory knows (ADR 0015)
 
     @property
     def caseworkers(self) -> list[str]:
-        return sorted(k for k in self.caseload if k != "-")
+        """Whom a case can be assigned to: the staff of the directory, and whoever has cases."""
+        with_cases = [k for k in self.caseload if k != "-" and k not in self.colleagues]
+        return [*self.colleagues, *sorted(with_cases)]
 
 
 def require_team_lead(principal: Principal) -> None:
@@ -132,4 +135,5 @@ def team(services: Services, principal: Principal, endpoint: str) -> Team:
         incoming=cases.with_people(services, principal, incoming, endpoint),
         unassigned=[cases.disclosed(principal, d) for d in unassigned],
         caseload=caseload,
+        colleagues=tuple(e.actor for e in services.directory.members(principal.org)),
     )

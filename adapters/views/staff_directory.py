@@ -80,6 +80,11 @@ class StaffDirectory:
             entry = self._entries.get(actor)
         return entry
 
+    def members(self, org: str) -> list[StaffEntry]:
+        """Everyone known of ``org``, by name (read afresh: other processes' sign-ins too)."""
+        self._load()
+        return sorted((e for e in self._entries.values() if e.org == org), key=lambda e: e.name)
+
     def _load(self) -> None:
         with self.store.cursor() as curs:
             curs.execute("SELECT actor, name, org FROM staff_directory")

@@ -17,12 +17,12 @@ from tests.support.browser import Browser
 
 def test_register_by_country_name_then_correct_the_birth_date(browser: Browser) -> None:
     page = browser.page
-    family = f"Haile-{secrets.token_hex(3)}"
+    family = f"Nasser-{secrets.token_hex(3)}"
     browser.sign_in("a.schmitz")
     browser.go("/ui/cases/new")
-    page.get_by_label("Vorname").fill("Yonas")
+    page.get_by_label("Vorname").fill("Samira")
     page.get_by_label("Familienname").fill(family)
-    page.get_by_label("Geburtsdatum").fill("02.11.1990")  # wrong: he was born on the 12th
+    page.get_by_label("Geburtsdatum").fill("03.04.1991")  # wrong: she was born on the 13th
     page.get_by_label("Staatsangehörigkeit").fill("Atlantis")
     page.get_by_label("Sprache 1").fill("Arabisch")
     page.get_by_label("Wohnort (Gemeinde)").fill("Hückelhoven")
@@ -34,8 +34,8 @@ def test_register_by_country_name_then_correct_the_birth_date(browser: Browser) 
     page.get_by_role("button", name="Registrieren").click()
     expect(page.get_by_role("status")).to_contain_text("Die Person ist registriert")
     facts = page.locator("dl", has_text="Geburtsdatum")
-    expect(facts).to_contain_text("02.11.1990")
-    expect(facts).to_contain_text("SY")
+    expect(facts).to_contain_text("03.04.1991")
+    expect(facts).to_contain_text("Syrien")  # by its German name, the code behind (issue 18)
     browser.shot("registriert")
 
     # -- the correction -------------------------------------------------------------------------
@@ -44,19 +44,19 @@ def test_register_by_country_name_then_correct_the_birth_date(browser: Browser) 
     expect(form.get_by_label("Welcher Eintrag?")).to_have_value("")  # nothing preselected
     form.get_by_label("Welcher Eintrag?").select_option("1")
     form.get_by_label("Welche Angabe?").select_option(label="Geburtsdatum")
-    form.get_by_label("Richtiger Wert").fill("12.11.1990")
+    form.get_by_label("Richtiger Wert").fill("13.04.1991")
     form.get_by_label("Grund der Berichtigung").fill("Tippfehler bei der Registrierung, laut Pass")
     browser.shot("berichtigen")
     form.get_by_role("button", name="Berichtigen").click()
     expect(page.get_by_role("status")).to_contain_text("Angabe berichtigen")
-    expect(facts).to_contain_text("12.11.1990")  # the summary: the corrected date
-    expect(facts).not_to_contain_text("02.11.1990")
+    expect(facts).to_contain_text("13.04.1991")  # the summary: the corrected date
+    expect(facts).not_to_contain_text("03.04.1991")
     timeline = page.locator("table.timeline")
     first = timeline.locator("tbody tr", has_text="Fall registriert")
-    expect(first).to_contain_text("02.11.1990")  # the original entry, unchanged
-    expect(first).to_contain_text("Berichtigt durch Eintrag 2: Geburtsdatum richtig 12.11.1990")
+    expect(first).to_contain_text("03.04.1991")  # the original entry, unchanged
+    expect(first).to_contain_text("Berichtigt durch Eintrag 2: Geburtsdatum richtig 13.04.1991")
     expect(timeline).to_contain_text(
-        "Berichtigung von Eintrag 1: Geburtsdatum richtig 12.11.1990"
+        "Berichtigung von Eintrag 1: Geburtsdatum richtig 13.04.1991"
         " (Grund: Tippfehler bei der Registrierung, laut Pass)"
     )
     browser.shot("berichtigt")
@@ -64,13 +64,13 @@ def test_register_by_country_name_then_correct_the_birth_date(browser: Browser) 
     # -- the Übergabebogen and its PDF show the corrected date -----------------------------------
     page.get_by_role("link", name="Übergabebogen").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Übergabebogen")
-    expect(page.locator("main")).to_contain_text("12.11.1990")
-    expect(page.locator("main")).not_to_contain_text("02.11.1990")
+    expect(page.locator("main")).to_contain_text("13.04.1991")
+    expect(page.locator("main")).not_to_contain_text("03.04.1991")
     with page.expect_download() as download:
         page.get_by_role("link", name="Als PDF herunterladen").click()
     path = Path(download.value.path())
     text = "\n".join(p.extract_text() or "" for p in PdfReader(path).pages)
-    assert "12.11.1990" in text, text
-    assert "02.11.1990" not in text, text
+    assert "13.04.1991" in text, text
+    assert "03.04.1991" not in text, text
     assert family in text
     assert "Berichtigt (Art. 16 DSGVO): Geburtsdatum in Eintrag 1 durch Eintrag 2." in text

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.support.browser import Browser
 
 TEAM_LEAD, CASEWORKER = "k.becker", "j.hoffmann"  # both Jobcenter Heinsberg
+NAME = "Julia Hoffmann"  # the caseworker as the pages show her (the staff directory)
 PERSON = "Jalali, Mariam"
 
 
@@ -27,13 +28,13 @@ def test_a_team_lead_assigns_a_case_from_the_team_page(browser: Browser) -> None
     expect(row).to_have_count(1)
     browser.shot("team-vorher")
 
-    row.get_by_label("Fachkraft").fill(CASEWORKER)
+    row.get_by_label("Fachkraft").select_option(CASEWORKER)  # shown as "Julia Hoffmann"
     row.get_by_role("button", name="Zuweisen").click()
 
     expect(page.get_by_role("status")).to_have_text("Der Fall ist zugewiesen.")
     expect(without.get_by_role("row").filter(has_text=PERSON)).to_have_count(0)
     load = page.locator("section", has=page.get_by_role("heading", name="Fallbelastung"))
-    expect(load.get_by_role("row").filter(has_text=CASEWORKER)).to_have_count(1)
+    expect(load.get_by_role("row").filter(has_text=NAME)).to_have_count(1)
     browser.shot("team-nachher")
 
     browser.sign_in(CASEWORKER)
@@ -43,5 +44,6 @@ def test_a_team_lead_assigns_a_case_from_the_team_page(browser: Browser) -> None
     expect(mine.first).to_contain_text("mich")
     browser.shot("meine-wiedervorlagen")
     mine.first.get_by_role("link", name=PERSON).click()
-    expect(page.locator("dt:text-is('Fachkraft') + dd")).to_have_text(CASEWORKER)
+    responsible = page.locator("dt:text-is('Fachkraft') + dd")
+    expect(responsible).to_have_text(f"{NAME} (Jobcenter Kreis Heinsberg)")
     browser.shot("fall")
