@@ -64,8 +64,11 @@ imports: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One pytest worker per core (pytest-xdist); a test module stays on one worker, with its own
+# PostgreSQL database (tests/conftest.py). PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP) browser pango $(OIDC_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=$(PYTEST_WORKERS) --dist=loadfile
 
 test: lint imports typecheck pytest
 
