@@ -1,11 +1,12 @@
-"""The overdue e-mail, end to end (issue 19's acceptance): an offered handover whose answer
+"""E-mails followed into the browser (issue 19's acceptance): an offered handover whose answer
 deadline has passed puts the "überfällig" mail into a real SMTP server (aiosmtpd on a free
 loopback port), and its link, followed in the browser, opens the Jobcenter's handover inbox
-(after the sign-in) and from there the case.
+(after the sign-in) and from there the case; a caseworker orders the daily digest of her due
+follow-ups on the Einstellungen page, and the digest's link opens *Meine Wiedervorlagen*.
 
-The deadline is passed as ``tests/notifications`` pass it: the mail outbox reads an injectable
-clock, which this test moves. So this server runs in the test's process (uvicorn in a thread,
-the demo's sign-in and users, no demo cases) instead of the shared ``staffel serve --demo``."""
+Deadlines pass as ``tests/notifications`` pass them: the mail outbox reads an injectable clock,
+which these tests move. So this server runs in the test's process (uvicorn in a thread, the
+demo's sign-in and users, no demo cases) instead of the shared ``staffel serve --demo``."""
 
 from __future__ import annotations
 
@@ -31,10 +32,11 @@ from tests.notifications.test_handover_mail import at
 from tests.support.api import AGENTUR, JOBCENTER, RECOGNIZED, person, registration
 from tests.support.browser import Browser
 from tests.support.processes import free_port, wait_until
-from tests.support.smtp import Handler, smtp_server
+from tests.support.smtp import Handler, Received, smtp_server
 from tests.web.browser.conftest import ARTIFACTS
 
 TEAM = "team@jobcenter-heinsberg.example"  # demo/orgs.toml's team address of the Jobcenter
+ADDRESS = "julia.hoffmann@demo.staffel.example"  # the demo sign-in's email claim
 
 
 @dataclass
@@ -81,16 +83,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
             services.close()
 
 
-def test_the_overdue_mail_links_to_the_inbox_that_opens_the_case(
-    served: Served, context: BrowserContext
-) -> None:
+def offered_case(served: Served, given: str, family: str) -> tuple[str, date]:
+    """A case of the Agentur, recognised, offered to the Jobcenter by the policy: its id and
+    the answer deadline."""
     api = httpx.Client(base_url=served.base, timeout=20)
     agentur = served.token("a.schmitz", AGENTUR, "Anna Schmitz")
     jobcenter = served.token("j.hoffmann", JOBCENTER, "Julia Hoffmann")
-    body = registration(person=person(given_name="Selam", family_name="Berhane"))
+    body = registration(person=person(given_name=given, family_name=family))
     r = api.post("/cases", json=body, headers=agentur)
     assert r.status_code == 201, r.text
-    case_id = r.json()["case_id"]
+    case_id = str(r.json()["case_id"])
     r = api.post(f"/cases/{case_id}/events", json=RECOGNIZED, headers=agentur)
     assert r.status_code == 201, r.text
 
@@ -100,11 +102,23 @@ def test_the_overdue_mail_links_to_the_inbox_that_opens_the_case(
         return [i for i in r.json()["items"] if i["case_id"] == case_id]
 
     assert wait_until(lambda: bool(offered()), 20), "the policy made no offer"
-    due_on = date.fromisoformat(offered()[0]["due_on"])
+    return case_id, date.fromisoformat(offered()[0]["due_on"])
+
+
+def page_of(context: BrowserContext, served: Served, test: str) -> Browser:
+    folder = ARTIFACTS / test
+    folder.mkdir(parents=True, exist_ok=True)
+    context.clear_cookies()
+    return Browser(context.new_page(), served.base, folder)
+
+
+def test_the_overdue_mail_links_to_the_inbox_that_opens_the_case(
+    served: Served, context: BrowserContext
+) -> None:
+    case_id, due_on = offered_case(served, "Selam", "Berhane")
     served.smtp.wait_for(1)  # the offer's own mail
     assert [m.kind for m in served.smtp.received] == ["handover_offered"]
 
-    served.clock.set(at(due_on, 23, 50))  # the deadline's last day: not overdue yet
     served.clock.set(at(due_on + timedelta(days=1), 0, 5))
     [*_, mail] = served.smtp.wait_for(2)
     assert mail.kind == "handover_overdue"
@@ -115,11 +129,8 @@ def test_the_overdue_mail_links_to_the_inbox_that_opens_the_case(
     [link] = re.findall(r"https?://\S+", mail.text)
     assert link == f"{served.base}/ui/handovers?direction=incoming"
 
-    folder = ARTIFACTS / "test_the_overdue_mail_links_to_the_inbox_that_opens_the_case"
-    folder.mkdir(parents=True, exist_ok=True)
-    page = context.new_page()
-    context.clear_cookies()
-    browser = Browser(page, served.base, folder)
+    browser = page_of(context, served, "test_the_overdue_mail_links_to_the_inbox")
+    page = browser.page
     try:
         page.goto(link)  # from the mail: first the sign-in, then the inbox the link names
         expect(page.get_by_role("heading", name="Anmelden", exact=True)).to_be_visible()
@@ -138,3 +149,50 @@ def test_the_overdue_mail_links_to_the_inbox_that_opens_the_case(
         page.close()
     failed = list(dict.fromkeys(browser.problems))
     assert not failed, "pages that fail the page checks:\n" + "\n".join(failed)
+
+
+def test_a_caseworker_orders_the_digest_and_its_link_opens_her_follow_ups(
+    served: Served, context: BrowserContext
+) -> None:
+    """Julia Hoffmann ticks the daily digest under Einstellungen; the morning after her team's
+    handover follow-up fell due the digest arrives at her work address (the demo provider's
+    ``email`` claim), counts only, and its link opens *Meine Wiedervorlagen*."""
+    browser = page_of(context, served, "test_a_caseworker_orders_the_digest")
+    page = browser.page
+    try:
+        browser.sign_in("j.hoffmann")
+        page.get_by_role("link", name="Einstellungen").click()
+        expect(page.get_by_role("heading", name="Benachrichtigungen")).to_be_visible()
+        expect(page.locator("[data-email]")).to_contain_text(ADDRESS)
+        box = page.get_by_label("Tägliche Übersicht meiner fälligen Wiedervorlagen per E-Mail")
+        expect(box).not_to_be_checked()
+        box.check()
+        page.get_by_role("button", name="Speichern").click()
+        expect(page.get_by_role("status")).to_have_text("Ihre Einstellungen sind gespeichert.")
+        expect(box).to_be_checked()
+        browser.shot("einstellungen")
+
+        _, due_on = offered_case(served, "Hagos", "Weldemariam")
+        served.clock.set(at(due_on + timedelta(days=1), 8))
+        assert wait_until(lambda: bool(digests(served)), 20), "no digest"
+        [digest] = digests(served)
+        assert digest.recipients == [ADDRESS]
+        assert "für Ihr Team: 1 überfällig, 0 heute fällig" in digest.text
+        assert "Hagos" not in digest.text
+        assert "Weldemariam" not in digest.text
+        link = f"{served.base}/ui/follow-ups"
+        assert link in re.findall(r"https?://\S+", digest.text)
+
+        page.goto(link)
+        expect(page.get_by_role("heading", name="Meine Wiedervorlagen")).to_be_visible()
+        expect(page.locator("tbody tr").filter(has_text="Weldemariam")).to_be_visible()
+        browser.shot("wiedervorlagen-aus-der-mail")
+    finally:
+        browser.check()
+        page.close()
+    failed = list(dict.fromkeys(browser.problems))
+    assert not failed, "pages that fail the page checks:\n" + "\n".join(failed)
+
+
+def digests(served: Served) -> list[Received]:
+    return [m for m in served.smtp.received if m.kind == "follow_up_digest"]
