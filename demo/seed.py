@@ -82,7 +82,8 @@ PATH = ("registered", "assessed", "measure", "receiver_unknown", "offered", "acc
 def demo_address(name: str) -> str:
     """A demo user's work address, as a provider's ``email`` claim would carry it (the daily
     digest's recipient): "Birgit Kächele" -> birgit.kaechele@demo.staffel.example."""
-    plain = name.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    umlauts: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+    plain = name.lower().translate(str.maketrans(umlauts))
     return ".".join(plain.split()) + "@demo.staffel.example"
 
 
