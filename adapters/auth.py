@@ -148,6 +148,7 @@ def mint(
     org: str,
     roles: list[str],
     name: str | None = None,
+    email: str | None = None,
     ttl: int = 8 * 3600,
     issuer: str = DEFAULT_JWT_ISSUER,
     audience: str = DEFAULT_JWT_AUDIENCE,
@@ -165,6 +166,8 @@ def mint(
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
     }
+    if email is not None:
+        claims["email"] = email
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

@@ -1,16 +1,20 @@
-"""Claims mapping: where a verified token (or ID token) carries the organisation, the roles and
-the display name (ADR 0015). Paths are dotted (``realm_access.roles``) and configured in the
-settings (``STAFFEL_OIDC_ORG_CLAIM``, ``STAFFEL_OIDC_ROLES_CLAIM``, ``STAFFEL_OIDC_NAME_CLAIM``),
-so Keycloak's and Entra ID's tokens need no translation in front of Staffel."""
+"""Claims mapping: where a verified token (or ID token) carries the organisation, the roles, the
+display name and the work e-mail address (ADR 0015, ADR 0018). Paths are dotted
+(``realm_access.roles``) and configured in the settings (``STAFFEL_OIDC_ORG_CLAIM``,
+``STAFFEL_OIDC_ROLES_CLAIM``, ``STAFFEL_OIDC_NAME_CLAIM``, ``STAFFEL_OIDC_EMAIL_CLAIM``), so
+Keycloak's and Entra ID's tokens need no translation in front of Staffel."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from domain.principal import Principal, Role
 
 MAX_CLAIM = 256  # characters of sub, org and name
+# one address of the usual form (local@domain.tld), at most 254 characters (RFC 5321)
+EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}")
 
 
 class ClaimError(ValueError):
@@ -22,6 +26,7 @@ class ClaimsMapping:
     org: str = "org"
     roles: str = "roles"
     name: str = "name"
+    email: str = "email"
 
     def principal(self, claims: dict[str, Any], expires_at: int | None) -> Principal:
         sub = text(claims.get("sub"), "sub")
@@ -29,7 +34,7 @@ class ClaimsMapping:
         roles = self._roles(claim_at(claims, self.roles))
         name_value = claim_at(claims, self.name)
         name = text(name_value, self.name) if name_value is not None else sub
-        return Principal(sub, name, org, roles, expires_at)
+        return Principal(sub, name, org, roles, expires_at, email_of(claim_at(claims, self.email)))
 
     def _org(self, value: Any) -> str:
         if value is None:
@@ -75,3 +80,11 @@ def text(value: Any, name: str) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= MAX_CLAIM or not value.isprintable():
         raise ClaimError(f"claim {name} must be printable text of 1 to {MAX_CLAIM} characters")
     return value
+
+
+def email_of(value: Any) -> str | None:
+    """The work address, or None where the claim is missing or no single plain address: a bad
+    address costs the user the digest, never the sign-in."""
+    if isinstance(value, str) and EMAIL.fullmatch(value.strip()):
+        return value.strip()
+    return None

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     oidc_org_claim: str = Field(default="org", min_length=1)
     oidc_roles_claim: str = Field(default="roles", min_length=1)
     oidc_name_claim: str = Field(default="name", min_length=1)
+    # the work e-mail address (for the daily digest of follow-ups, ADR 0018); may be absent
+    oidc_email_claim: str = Field(default="email", min_length=1)
     # the provider's keys: kept this long; an unknown key id refetches them at most this often
     oidc_jwks_cache_seconds: int = Field(default=300, ge=0, le=86400)
     oidc_jwks_refetch_seconds: float = Field(default=30, ge=0, le=3600)
@@ -109,6 +111,9 @@ class Settings(BaseSettings):
     mail_from: str = "staffel@localhost"
     # the first retry's delay after a failed send; doubled each attempt up to an hour
     mail_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # the local hour (Europe/Berlin) from which the daily digest of due follow-ups is sent to
+    # the users who chose it (ADR 0018)
+    digest_hour: int = Field(default=7, ge=0, le=23)
 
     @property
     def signing_key_path(self) -> Path:

@@ -32,6 +32,7 @@ from api.routers import (
     handovers,
     health,
     matching,
+    me,
     offers,
     statistics,
     volunteers,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(cases.router)
     app.include_router(handovers.router)
     app.include_router(follow_ups.router)
+    app.include_router(me.router)
     app.include_router(federation.router)
     app.include_router(employers.router)
     app.include_router(offers.router)

@@ -28,12 +28,14 @@ from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
 from adapters.schema_lock import schema_lock
 from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
+from adapters.views.notification_settings import NotificationSettings
 from adapters.views.queries import CaseQueries
 from adapters.views.staff_directory import StaffDirectory
 from adapters.views.store import ViewStoreMixin
 from domain.application import StaffelApplication
 from service_layer.federation import import_confirmation
 from workers.handover_policy import PolicyWorker
+from workers.mail_digest import Digests
 from workers.mail_outbox import MailOutbox
 from workers.outbox import Outbox
 from workers.projections import build_view_store
@@ -80,6 +82,7 @@ class Services:
     sessions: WebSessions  # the web interface's sessions, in the database (ADR 0009)
     directory: StaffDirectory  # actor id -> display name, organisation (ADR 0015)
     mail: MailOutbox  # e-mail notifications (ADR 0018)
+    notification_settings: NotificationSettings  # each user's choice of them (ADR 0018)
     oidc: StarletteOAuth2App | None = None  # the web sign-in at the provider (ADR 0015)
 
     def close(self) -> None:
@@ -132,7 +135,10 @@ def check_production(settings: Settings) -> None:
 
 def claims_mapping(settings: Settings) -> ClaimsMapping:
     return ClaimsMapping(
-        org=settings.oidc_org_claim, roles=settings.oidc_roles_claim, name=settings.oidc_name_claim
+        org=settings.oidc_org_claim,
+        roles=settings.oidc_roles_claim,
+        name=settings.oidc_name_claim,
+        email=settings.oidc_email_claim,
     )
 
 
@@ -175,7 +181,7 @@ def local_verifier(settings: Settings, public_key: str | None) -> TokenVerifier 
 
 def mail_outbox(
     settings: Settings, cases: StaffelApplication, store: ViewStoreMixin, orgs: Organisations,
-    clock: Clock,
+    clock: Clock, directory: StaffDirectory,
 ) -> MailOutbox:  # fmt: skip
     """The e-mail outbox; it writes and sends nothing while ``STAFFEL_SMTP_HOST`` is unset."""
     mailer = None
@@ -191,11 +197,12 @@ def mail_outbox(
                 cafile=str(settings.smtp_cafile) if settings.smtp_cafile else None,
             )
         )
+    base_url = settings.public_url or "http://localhost:8000"
+    digests = Digests(store, clock, directory, hour=settings.digest_hour, base_url=base_url)
     return MailOutbox(
-        cases, store, orgs, clock, mailer, sender=settings.mail_from,
-        base_url=settings.public_url or "http://localhost:8000",
-        retry_seconds=settings.mail_retry_seconds,
-        claim_seconds=SmtpConfig.timeout + 5,
+        cases, store, orgs, clock, mailer, sender=settings.mail_from, base_url=base_url,
+        retry_seconds=settings.mail_retry_seconds, claim_seconds=SmtpConfig.timeout + 5,
+        digests=digests,
     )  # fmt: skip
 
 
@@ -235,10 +242,11 @@ def build_services(
         ensure_tables(store)
         receipts.ensure_tables(store)
         outbox = Outbox(cases, store, orgs, signing_key)
-        mail = mail_outbox(settings, cases, store, orgs, clock)
+        directory = StaffDirectory(store, keep_days=settings.staff_directory_keep_days)
+        mail = mail_outbox(settings, cases, store, orgs, clock, directory)
         supervisor = Supervisor(cases, store=store, processes=[policy, outbox, mail])
         access_log, sessions = AccessLog(store), WebSessions(store)
-        directory = StaffDirectory(store, keep_days=settings.staff_directory_keep_days)
+        notification_settings = NotificationSettings(store)
     if start_projections is None:
         start_projections = settings.workers
         supervisor.enabled = settings.workers
@@ -258,6 +266,7 @@ def build_services(
         directory=directory,
         oidc=web_client(settings),
         mail=mail,
+        notification_settings=notification_settings,
     )
     outbox.on_receipt_answer = lambda body: import_confirmation(services, body)
     return services

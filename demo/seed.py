@@ -79,10 +79,19 @@ SAARLAND = [
 PATH = ("registered", "assessed", "measure", "receiver_unknown", "offered", "accepted", "placed")
 
 
+def demo_address(name: str) -> str:
+    """A demo user's work address, as a provider's ``email`` claim would carry it (the daily
+    digest's recipient): "Birgit Kächele" -> birgit.kaechele@demo.staffel.example."""
+    umlauts: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+    plain = name.lower().translate(str.maketrans(umlauts))
+    return ".".join(plain.split()) + "@demo.staffel.example"
+
+
 def seed_directory(services: Services) -> None:
     """The demo users in the staff directory: the demo's timelines show names from the start."""
     for sub, name, org, role in DEMO_USERS:
-        services.directory.learn(Principal(sub, name, org, frozenset({Role(role)})))
+        principal = Principal(sub, name, org, frozenset({Role(role)}), email=demo_address(name))
+        services.directory.learn(principal)
     for sub, name in siegen.NAMES.items():
         services.directory.learn(Principal(sub, name, siegen.SIEGEN, frozenset({Role.CASEWORKER})))
 

@@ -26,6 +26,8 @@ class Principal:
     org: str
     roles: frozenset[Role]
     expires_at: int | None = field(default=None, compare=False)  # the token's exp
+    # the work address the provider vouches for (its ``email`` claim), for the daily digest
+    email: str | None = field(default=None, compare=False)
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

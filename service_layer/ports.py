@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapters.access_log import AccessLog
 from adapters.orgs import Organisations
 from adapters.settings import Settings
+from adapters.views.notification_settings import NotificationSettings
 from adapters.views.queries import CaseQueries
 from adapters.views.staff_directory import StaffDirectory
 from adapters.views.store import ViewStoreMixin
@@ -69,3 +70,6 @@ class Services(Protocol):
 
     @property
     def directory(self) -> StaffDirectory: ...
+
+    @property
+    def notification_settings(self) -> NotificationSettings: ...

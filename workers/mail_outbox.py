@@ -4,9 +4,11 @@ Following the log with tracking, an offer to an organisation with a ``team_email
 row and the offer's deadline row in the same transaction as the tracking record (a compare-and-
 set: an overlapping batch writes nothing); an answer closes the deadline. Each round the open
 deadlines are compared with the clock: one working day before the deadline a reminder, the day
-after it the overdue mail, each row written with the deadline's flag in one transaction. Every
-row's key is (event, kind, recipient), inserted ``ON CONFLICT DO NOTHING``: never two rows for
-one cause, however many processes try. Only the leader runs this (``workers/leader.py``).
+after it the overdue mail, each row written with the deadline's flag in one transaction; from
+the digest hour on, each day's digest of due follow-ups to the users who chose it
+(``mail_digest``). Every row's key is (event, kind, recipient), inserted ``ON CONFLICT DO
+NOTHING``: never two rows for one cause, however many processes try. Only the leader runs this
+(``workers/leader.py``).
 
 Sending (``workers/mail_sending.py``) claims each due row, sends it through SMTP outside any
 transaction, then records it sent; a failure is retried with exponential backoff (4xx,
@@ -28,6 +30,7 @@ from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 from domain.errors import CaseNotFoundError
 from domain.notifications import MailKind, handover_mail, is_overdue, reminder_day
+from workers.mail_digest import Digests
 from workers.mail_sending import Mailer, MailSender, stamp
 
 log = structlog.get_logger("staffel.mail")
@@ -52,10 +55,13 @@ class MailOutbox:
         base_url: str,
         retry_seconds: float = 30.0,
         claim_seconds: float = 30.0,
+        digests: Digests | None = None,
     ) -> None:
-        """``mailer`` None: mail is not configured; the log is followed and nothing written."""
+        """``mailer`` None: mail is not configured; the log is followed and nothing written.
+        ``digests``: the daily digests of due follow-ups (``workers/mail_digest.py``)."""
         self.app, self.store, self.orgs, self.clock = app, store, orgs, clock
         self.mailer, self.sender, self.base_url = mailer, sender, base_url
+        self.digests = digests
         self.sending = MailSender(
             store, clock, mailer, sender=sender, retry_seconds=retry_seconds,
             claim_seconds=claim_seconds,
@@ -79,7 +85,8 @@ class MailOutbox:
                 log.info("mail_batch_refused", start=position)
         if self.mailer is None:
             return len(notifications)
-        return len(notifications) + self._deadlines() + self.sending.send_due()
+        digests = self.digests.step() if self.digests is not None else 0
+        return len(notifications) + self._deadlines() + digests + self.sending.send_due()
 
     # -- writing the rows -------------------------------------------------------------------
 

@@ -74,6 +74,24 @@ class FollowUpQueries:
         )
         return Page(docs[:limit], next_cursor)
 
+    def due_counts(self, *, org: str, assignee: str, today: str) -> dict[str, int]:
+        """How many open follow-ups of ``org`` are overdue and due ``today`` (ISO date), for
+        ``assignee`` (``mine_*``) and for the team (``team_*``): the daily digest's figures."""
+        counts = dict.fromkeys(("mine_overdue", "mine_today", "team_overdue", "team_today"), 0)
+        table = self._table("follow_ups", "follow_ups")
+        if table is None:
+            return counts
+        rows = self._rows(
+            f"SELECT assignee IS NULL AS team, due_on < %s AS overdue, COUNT(*) AS n FROM {table}"
+            " WHERE org = %s AND state = 'open' AND due_on <= %s"
+            " AND (assignee = %s OR assignee IS NULL) GROUP BY 1, 2",
+            (today, org, today, assignee),
+        )
+        for r in rows:
+            who = "team" if r["team"] else "mine"
+            counts[f"{who}_{'overdue' if r['overdue'] else 'today'}"] += int(r["n"])
+        return counts
+
     def case_follow_ups(self, case_id: str, org: str) -> list[dict[str, Any]]:
         """Every follow-up of ``org`` on the case, open ones first, by due date."""
         table = self._table("follow_ups", "follow_ups")

@@ -3,7 +3,9 @@ provider's verified claims last said, beside the read models. Events keep the st
 (the token's ``sub``); pages show "Sabine Klein (Agentur für Arbeit Saarland)" through this
 table. Learned at every web sign-in and on API calls (written only when something changed, or
 once a day to note the actor is still active); an entry not confirmed for ``keep_days`` is
-deleted (docs/data-protection.md: employees' data)."""
+deleted (docs/data-protection.md: employees' data). With the name the work e-mail address the
+provider vouches for (its ``email`` claim), which the daily digest of follow-ups goes to (ADR
+0018); a token without one keeps the address learned before."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.views.store import ViewStoreMixin
 from domain.principal import Principal
@@ -20,9 +23,9 @@ TABLE = (
     " org TEXT NOT NULL, seen_at BIGINT NOT NULL)"
 )
 UPSERT = (
-    "INSERT INTO staff_directory (actor, name, org, seen_at) VALUES (%s, %s, %s, %s)"
+    "INSERT INTO staff_directory (actor, name, org, seen_at, email) VALUES (%s, %s, %s, %s, %s)"
     " ON CONFLICT (actor) DO UPDATE SET name = excluded.name, org = excluded.org,"
-    " seen_at = excluded.seen_at"
+    " seen_at = excluded.seen_at, email = COALESCE(excluded.email, staff_directory.email)"
 )
 DAY = 86400
 
@@ -32,6 +35,7 @@ class StaffEntry:
     actor: str
     name: str
     org: str
+    email: str | None = None
 
 
 class StaffDirectory:
@@ -52,11 +56,12 @@ class StaffDirectory:
         self._lock = threading.Lock()
         with store.cursor(commit=True) as curs:
             curs.execute(TABLE)
+            add_email_column(store, curs)
 
     def learn(self, principal: Principal) -> None:
         """Note who ``principal`` is; a database write only when the name or organisation
         changed, or on the first call of a day."""
-        entry = StaffEntry(principal.sub, principal.name, principal.org)
+        entry = StaffEntry(principal.sub, principal.name, principal.org, principal.email)
         today = int(self.clock()) // DAY
         if self._written.get(entry.actor) == (entry, today):
             return
@@ -65,10 +70,14 @@ class StaffDirectory:
             self.purge()
         with self.store.cursor(commit=True) as curs:
             curs.execute(
-                self.store.sql(UPSERT), (entry.actor, entry.name, entry.org, int(self.clock()))
+                self.store.sql(UPSERT),
+                (entry.actor, entry.name, entry.org, int(self.clock()), entry.email),
             )
         with self._lock:
             self._written[entry.actor] = (entry, today)
+            known = self._entries.get(entry.actor)
+            if entry.email is None and known is not None:  # as the upsert keeps it
+                entry = StaffEntry(entry.actor, entry.name, entry.org, known.email)
             self._entries[entry.actor] = entry
 
     def get(self, actor: str) -> StaffEntry | None:
@@ -87,11 +96,23 @@ class StaffDirectory:
 
     def _load(self) -> None:
         with self.store.cursor() as curs:
-            curs.execute("SELECT actor, name, org FROM staff_directory")
+            curs.execute("SELECT actor, name, org, email FROM staff_directory")
             rows = curs.fetchall()
         with self._lock:
-            self._entries = {r["actor"]: StaffEntry(r["actor"], r["name"], r["org"]) for r in rows}
+            self._entries = {
+                r["actor"]: StaffEntry(r["actor"], r["name"], r["org"], r["email"]) for r in rows
+            }
             self._loaded_at = self.clock()
+
+    def fresh(self, actor: str) -> StaffEntry | None:
+        """The entry of ``actor`` as the table holds it now (another process's sign-in too)."""
+        with self.store.cursor() as curs:
+            curs.execute(
+                self.store.sql("SELECT actor, name, org, email FROM staff_directory"
+                               " WHERE actor = %s"), (actor,),
+            )  # fmt: skip
+            r = curs.fetchone()
+        return StaffEntry(r["actor"], r["name"], r["org"], r["email"]) if r else None
 
     def purge(self) -> None:
         """Delete the entries not confirmed for ``keep_days``."""
@@ -101,3 +122,13 @@ class StaffDirectory:
             curs.execute(sql, (cutoff,))
         with self._lock:
             self._entries, self._loaded_at = {}, -float("inf")
+
+
+def add_email_column(store: ViewStoreMixin, curs: Any) -> None:
+    """The ``email`` column, added to a directory made before it existed."""
+    if store.PLACEHOLDER == "%s":  # PostgreSQL
+        curs.execute("ALTER TABLE staff_directory ADD COLUMN IF NOT EXISTS email TEXT")
+        return
+    curs.execute("PRAGMA table_info(staff_directory)")
+    if "email" not in {r["name"] for r in curs.fetchall()}:
+        curs.execute("ALTER TABLE staff_directory ADD COLUMN email TEXT")

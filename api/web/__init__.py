@@ -19,6 +19,7 @@ from api.web import (
     mentors,
     offers,
     oidc,
+    preferences,
     signin,
     statistics,
     work,
@@ -28,7 +29,7 @@ from api.web.core import HERE
 
 def install(app: FastAPI, settings: Settings) -> None:
     for module in (signin, oidc, cases, case_page, handover_sheet, handovers, statistics, audit,
-                   employers, offers, matches, mentors, work):  # fmt: skip
+                   employers, offers, matches, mentors, work, preferences):  # fmt: skip
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     if settings.demo:

@@ -125,10 +125,12 @@ async def with_userinfo(
     client: Any, token: dict[str, Any], claims: dict[str, Any], services: Services
 ) -> dict[str, Any]:
     """The ID token's claims, completed from the userinfo endpoint where the ID token lacks
-    the organisation, the roles or the name (providers that put them only there, as OpenID
-    Connect allows). The ID token's own claims win; userinfo of another ``sub`` is ignored."""
+    the organisation, the roles, the name or the e-mail address (providers that put them only
+    there, as OpenID Connect allows). The ID token's own claims win; userinfo of another
+    ``sub`` is ignored."""
     settings = services.settings
-    paths = (settings.oidc_org_claim, settings.oidc_roles_claim, settings.oidc_name_claim)
+    paths = (settings.oidc_org_claim, settings.oidc_roles_claim, settings.oidc_name_claim,
+             settings.oidc_email_claim)  # fmt: skip
     if all(claim_at(claims, path) is not None for path in paths):
         return claims
     extra = dict(await client.userinfo(token=token))

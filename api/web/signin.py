@@ -29,7 +29,7 @@ from api.web.core import (
 )
 from api.web.text import ROLES
 from bootstrap import Services, jwt_secret
-from demo.seed import DEMO_USERS
+from demo.seed import DEMO_USERS, demo_address
 from domain.principal import STAFF_ROLES, Principal, Role
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -132,6 +132,7 @@ def sign_in_demo(request: Request, services: ServicesDep, form: FormDep) -> Resp
         org=org,
         roles=[role],
         name=name,
+        email=demo_address(name),
         ttl=min(TOKEN_TTL, settings.jwt_max_lifetime_seconds),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,

@@ -118,6 +118,7 @@ def body_for(method: str, path: str, world: World) -> dict[str, Any] | None:
         ("POST", "/volunteers/{volunteer_id}/resume"): None,
         ("POST", "/volunteers/{volunteer_id}/leave"): {"reason": "umgezogen"},
         ("POST", "/volunteers/{volunteer_id}/mentees/{case_id}/release"): {},
+        ("PUT", "/me/notification-settings"): {"follow_up_digest": True},
     }
     return bodies.get((method, path), {})
 

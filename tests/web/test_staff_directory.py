@@ -8,6 +8,7 @@ import time
 from fastapi.testclient import TestClient
 
 from adapters.auth import mint
+from adapters.claims import ClaimsMapping
 from adapters.views.staff_directory import DAY, StaffDirectory
 from domain.principal import Principal, Role
 from tests.support.api import SAARLAND, SECRET, Api, registration
@@ -70,3 +71,23 @@ def test_a_sign_in_under_way_is_taken_once(api: Api) -> None:
     assert sessions.take(pending) == {"session": {"_state_provider_x": {"data": {"nonce": "n"}}}}
     assert sessions.take(pending) is None
     assert sessions.take("not a pending id") is None
+
+
+def test_the_work_address_comes_from_the_email_claim_and_stays_when_a_token_lacks_it(
+    api: Api,
+) -> None:
+    """The daily digest's address (ADR 0018): the provider's ``email`` claim; a token without one
+    (an API client's) keeps the address; something that is no single address is ignored."""
+    mapping = ClaimsMapping()
+    claims = {"sub": "m.post", "org": SAARLAND, "roles": ["caseworker"], "name": "Mia Post"}
+    assert mapping.principal({**claims, "email": "mia.post@saarland.example"}, None).email == (
+        "mia.post@saarland.example"
+    )
+    for bad in ("a@b.example, c@d.example", "Mia <mia@x.example>", "keine", 7):
+        assert mapping.principal({**claims, "email": bad}, None).email is None
+    directory = api.services.directory
+    directory.learn(mapping.principal({**claims, "email": "mia.post@saarland.example"}, None))
+    directory.learn(mapping.principal(claims, None))
+    for entry in (directory.get("m.post"), directory.fresh("m.post")):
+        assert entry is not None
+        assert entry.email == "mia.post@saarland.example"
