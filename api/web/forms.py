@@ -292,8 +292,7 @@ ACCEPT = Form("accept", "Übergabe annehmen", AcceptHandover, (
     Input("version", "Bestätigter Stand", "hidden", True),
     Input("digest", "Bestätigte Prüfsumme", "hidden", True),
     Input("caseworker", "Fachkraft zuweisen", "select", choices="colleagues",
-          hint="Sie selbst übernehmen den Fall; als Teamleitung auch eine Kollegin oder ein"
-               " Kollege; keine Angabe: später auf der Seite Team"),
+          hint="Wer den Fall bearbeitet; keine Angabe: später auf der Seite Team"),
 ), "Übergabe annehmen")  # fmt: skip
 REJECT = Form("reject", "Übergabe ablehnen", Reason, (
     Input("reason", "Begründung der Ablehnung", "textarea", True),
