@@ -37,7 +37,12 @@ def switch_date(decided_on: date) -> date:
 
 def handover_due_date(offered_on: date, working_days: int = 5) -> date:
     """The day by which an offer must be answered: ``working_days`` Monday-to-Friday days later."""
-    day, left = offered_on, working_days
+    return working_days_after(offered_on, working_days)
+
+
+def working_days_after(start: date, working_days: int) -> date:
+    """``working_days`` Monday-to-Friday days after ``start`` (public holidays are not known)."""
+    day, left = start, working_days
     while left:
         day += timedelta(days=1)
         if day.weekday() < 5:

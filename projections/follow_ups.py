@@ -2,28 +2,33 @@
 
 ``fold(state, event) -> state``: the state of one case holds every follow-up it ever had
 (``items``, keyed by organisation and id) and the facts automatic ones are derived from: open steps
-with a due date, open measures with an end date, the current residence permit's ``valid_until``,
-the open handover. A follow-up is by hand (``FollowUpCreated``) or derived:
+with a due date, open measures with an end date, consents in force with ``valid_until``, the
+current residence permit's ``valid_until``, the open handover, the caseworker's first meeting. A
+follow-up is by hand (``FollowUpCreated``) or derived:
 
 - an incoming handover: the receiver's team, due at the answer deadline, until it is answered;
 - an agreed step with a due date, until it is completed;
 - a measure with an end date, until it has ended;
-- a residence permit with ``valid_until``, until the next status change supersedes it.
+- a residence permit with ``valid_until``, until the next status change supersedes it;
+- a consent with ``valid_until``: due some days before it, until the consent is withdrawn;
+- an assignment to a new caseworker: the first meeting (Erstgespräch), due some working days
+  later, until the next assignment to someone else (or none), the handover or the closing.
 
-(A consent carries no expiry in the domain, so none is derived from it.) Derived follow-ups are
-for the case's caseworker (at first the one who registered it, as in the summary), or the team
-while it has none. When the case is handed over, the
-sender's open follow-ups close and the receiver's are derived from the case's state; closing the
-case closes them, reopening derives them again; erasing the personal data closes them and
-replaces the texts by the marker.
+Derived follow-ups are for the case's caseworker (at first the one who registered it, as in the
+summary), or the team while it has none. When the case is handed over, the sender's open
+follow-ups close and the receiver's are derived from the case's state; closing the case closes
+them, reopening derives them again (not the first meeting: it belongs to the assignment);
+erasing the personal data closes them and replaces the texts by the marker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 from typing import Any, ClassVar, Protocol
 
 from domain import follow_ups as fu
+from domain import policy
 from domain.aggregates import case_events as ev
 from domain.values import MeasureKind, Redacted
 from projections import labels as de
@@ -46,10 +51,13 @@ def new_state(case_id: str) -> State:
         "version": 0,
         "holder": None,
         "caseworker": None,
+        "assigned": None,  # the caseworker of the last CaseAssigned (None after a handover)
+        "first_meeting": None,  # the id of the open first meeting's follow-up
         "closed": False,
         "steps": {},
         "measures": {},
         "residence": None,
+        "consents": {},  # open consents with an end: consent_id -> valid_until
         "handover": None,
         "items": {},
     }
@@ -111,6 +119,36 @@ def _derive(s: State, event: ev.CaseEvent) -> None:
         r = s["residence"]
         _add(s, event, holder, r["id"], "residence", assignee=worker, due_on=r["valid_until"],
              text=RESIDENCE_TEXT)  # fmt: skip
+    for consent_id, valid_until in s["consents"].items():
+        _add_consent(s, event, consent_id, valid_until)
+
+
+def _add_consent(s: State, event: ev.CaseEvent, consent_id: str, valid_until: str) -> None:
+    due_on = date.fromisoformat(valid_until) - timedelta(days=fu.CONSENT_NOTICE_DAYS)
+    _add(s, event, s["holder"], fu.consent(consent_id), "consent", assignee=s["caseworker"],
+         due_on=due_on.isoformat(), text=_consent_text(valid_until))  # fmt: skip
+
+
+def _consent_text(valid_until: str) -> str:
+    return f"Einwilligung läuft ab (gültig bis {date.fromisoformat(valid_until):%d.%m.%Y})"
+
+
+def _assigned(s: State, event: ev.CaseEvent, caseworker: str | None, active: bool) -> None:
+    """A new caseworker: the last one's first meeting closes, the new one's is due
+    ``FIRST_MEETING_WORKING_DAYS`` working days after the assignment's day (ADR 0017)."""
+    if caseworker == s["assigned"]:
+        return  # the same caseworker (another office): the first meeting stays as it is
+    s["assigned"] = caseworker
+    if s["first_meeting"] is not None:
+        _settle(s, s["holder"], s["first_meeting"], "closed", event.timestamp.date().isoformat())
+        s["first_meeting"] = None
+    if caseworker is None or not active:
+        return
+    fid = fu.first_meeting(int(event.originator_version or 0))
+    due_on = policy.working_days_after(event.timestamp.date(), fu.FIRST_MEETING_WORKING_DAYS)
+    _add(s, event, s["holder"], fid, "first_meeting", assignee=caseworker,
+         due_on=due_on.isoformat(), text=FIRST_MEETING_TEXT)  # fmt: skip
+    s["first_meeting"] = fid
 
 
 def _step_text(step_id: str) -> str:
@@ -122,6 +160,7 @@ def _measure_text(kind: str) -> str:
 
 
 RESIDENCE_TEXT = "Aufenthaltstitel läuft ab: Verlängerung prüfen"
+FIRST_MEETING_TEXT = "Erstgespräch führen"
 
 
 def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
@@ -133,6 +172,7 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
             s["holder"], s["caseworker"] = data["holder"], event.actor  # as the summary has it
         case ev.CaseAssigned():
             s["caseworker"] = data["caseworker"]
+            _assigned(s, event, data["caseworker"], active)
             for item in list(s["items"].values()):  # derived ones follow the caseworker
                 if item["org"] == holder and item["state"] == OPEN and item["source"] != "manual":
                     s["items"][_key(holder, item["follow_up_id"])] = {
@@ -157,6 +197,13 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
         case ev.MeasureEnded():
             s["measures"] = {k: v for k, v in s["measures"].items() if k != data["measure_id"]}
             _settle(s, holder, fu.measure(data["measure_id"]), "done", data["ended_on"])
+        case ev.ConsentGiven() if data.get("valid_until") is not None:
+            s["consents"] = {**s["consents"], data["consent_id"]: data["valid_until"]}
+            if active:
+                _add_consent(s, event, data["consent_id"], data["valid_until"])
+        case ev.ConsentWithdrawn():
+            s["consents"] = {k: v for k, v in s["consents"].items() if k != data["consent_id"]}
+            _settle(s, holder, fu.consent(data["consent_id"]), "closed", data["withdrawn_on"])
         case ev.LegalStatusChanged():
             if s["residence"] is not None:
                 _settle(s, holder, s["residence"]["id"], "closed", today)
@@ -180,6 +227,7 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
         case ev.JurisdictionChanged():
             _close_open(s, data["from_org"], today)
             s["holder"], s["caseworker"] = data["to_org"], None
+            s["assigned"], s["first_meeting"] = None, None
             if active:
                 _derive(s, event)
         case ev.FollowUpCreated():
@@ -195,6 +243,7 @@ def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
                 s["items"][key] = {**s["items"][key], "due_on": data["due_on"]}
         case ev.CaseClosed():
             s["closed"] = True
+            s["first_meeting"] = None
             _close_open(s, holder, data["closed_on"])
         case ev.CaseReopened():
             s["closed"] = False
@@ -223,7 +272,7 @@ class FollowUpWriter(Protocol):
 
 class FollowUpProjection:
     name: ClassVar[str] = "follow_ups"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2  # 2: first meetings and consents' expiry (rebuilt on start)
 
     def process(self, batch: Batch, writer: FollowUpWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]

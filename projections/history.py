@@ -255,6 +255,7 @@ _SUMMARIES: dict[type, Callable[[Any], str]] = {
     ev.MentorReleased: lambda e: f"Patenschaft beendet am {de.day(e.released_on)}",
     ev.ConsentGiven: lambda e: (
         f"Einwilligung: {de.CONSENT[e.purpose]} an {e.recipient} ({', '.join(e.scope)})"
+        + (f", gültig bis {de.day(e.valid_until)}" if getattr(e, "valid_until", None) else "")
     ),
     ev.ConsentWithdrawn: lambda e: f"Einwilligung {e.consent_id} widerrufen",
     ev.NoteRecorded: lambda e: f"Vermerk ({de.NOTE[e.category]}): {e.text}",

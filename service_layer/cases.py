@@ -105,7 +105,8 @@ def record(
     access.require_staff(principal)
     require_known(services, principal, case_id)
     if event_type == "CaseAssigned":
-        assignment.check_assignment(services, principal, fields)
+        holds = services.cases.get_case(case_id).holder == principal.org
+        assignment.check_assignment(services, principal, fields, holds=holds)
     if event_type == "ConsentGiven":
         consents.check_consent(services, fields)
     if event_type == "FactCorrected":

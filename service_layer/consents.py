@@ -26,7 +26,15 @@ EMPLOYER, MENTOR = ConsentPurpose.SHARE_WITH_EMPLOYER, ConsentPurpose.SHARE_WITH
 
 
 def check_consent(services: Services, fields: dict[str, Any]) -> None:
-    """Refuse a ``ConsentGiven`` whose scope or recipient is unknown here."""
+    """Refuse a ``ConsentGiven`` whose scope or recipient is unknown here, or that ends before
+    it was given."""
+    given_on, valid_until = fields.get("given_on"), fields.get("valid_until")
+    if valid_until is not None and given_on is not None and valid_until < given_on:
+        raise InvalidInputError(
+            "valid_until",
+            "before the day the consent was given",
+            f"valid until {valid_until.isoformat()} is before given_on {given_on.isoformat()}",
+        )
     unknown = sorted(set(fields.get("scope") or ()) - consent.VOCABULARY)
     if unknown:
         raise InvalidInputError(

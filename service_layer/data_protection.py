@@ -234,6 +234,7 @@ def _consents(entries: list[Doc], names: dict[str, str]) -> list[Doc]:
             "recipient_name": names.get(e["data"]["recipient"]),
             "scope": e["data"]["scope"],
             "given_on": e["data"]["given_on"],
+            "valid_until": e["data"].get("valid_until"),  # none before it existed
             "withdrawn_on": withdrawn.get(e["data"]["consent_id"]),
         }
         for e in entries

@@ -114,9 +114,9 @@ class Team:
 
     @property
     def caseworkers(self) -> list[str]:
-        """Whom a case can be assigned to: the staff of the directory, and whoever has cases."""
-        with_cases = [k for k in self.caseload if k != "-" and k not in self.colleagues]
-        return [*self.colleagues, *sorted(with_cases)]
+        """Whom a case can be assigned to: the organisation's staff in the directory (an
+        assignment to anyone else is refused, ``assignment.check_assignment``)."""
+        return list(self.colleagues)
 
 
 def require_team_lead(principal: Principal) -> None:

@@ -148,6 +148,7 @@ def build(
                 "purpose": _coded(c["purpose"], de.CONSENT, ConsentPurpose),
                 "recipient": recipient(c["recipient"]),
                 "scope_labels": [consent.FIELDS.get(f, f) for f in c["scope"]],
+                "valid_until": c.get("valid_until"),  # not in consents recorded before it existed
             }
             for c in summary["consents"]
         ],

@@ -233,6 +233,9 @@ class ConsentGivenIn(EventIn):
     recipient: Name
     scope: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
     given_on: PastDate
+    valid_until: date | None = Field(
+        default=None, description="the last day the consent holds; not before given_on"
+    )
 
 
 class ConsentWithdrawnIn(EventIn):

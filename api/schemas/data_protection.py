@@ -60,6 +60,7 @@ class Consent(BaseModel):
     recipient_name: str | None
     scope: list[str]
     given_on: str
+    valid_until: str | None = None
     withdrawn_on: str | None
 
 

@@ -75,6 +75,7 @@ NOT_FITTING = (
     "Der Wert passt nicht zur gewählten Angabe: ein Datum als TT.MM.JJJJ (nicht in der Zukunft),"
     " ein Land aus der Liste, Deutschkenntnisse als A1 bis C2."
 )
+BEFORE_GIVEN = "Das Datum darf nicht vor dem Tag der Einwilligung liegen."
 REF_FIELDS = {"step": "step_id", "measure": "measure_id", "placement": "placement_id",
               "mentor": "volunteer_id", "consent": "consent_id"}  # fmt: skip
 
@@ -111,6 +112,16 @@ def volunteer_choices(services: Services, principal: Principal) -> forms.Options
          f" {v['municipality']}; {v['capacity'] - v['mentee_count']} von {v['capacity']} frei)")
         for v in page.items
     )  # fmt: skip
+
+
+def colleagues(
+    services: Services, principal: Principal, *, accepting: bool = False
+) -> forms.Options:
+    """Whom the caller may make the caseworker, by name: its organisation's staff in the
+    directory; a caseworker accepting a handover only themselves (ADR 0017)."""
+    if accepting and not principal.has(Role.TEAM_LEAD, Role.ADMIN):
+        return ((principal.sub, "Ich übernehme den Fall selbst"),)
+    return tuple((e.actor, e.name) for e in services.directory.members(principal.org))
 
 
 def in_date_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,6 +171,7 @@ def case_page(
         choices["mentors"] = tuple((m["volunteer_id"], m["label"]) for m in with_mentors)
         org = services.orgs.get(principal.org)
         choices["offices"] = tuple((o, o) for o in org.offices) if org else ()
+        choices["colleagues"] = colleagues(services, principal)
     registered = next((e for e in history.entries if e["type"] == "CaseRegistered"), None)
     found = doc["person"] if scope == "full" else (registered or {}).get("data", {}).get("person")
     person = person_doc(found) if found is not None else None  # a marker: in every field
@@ -210,6 +222,7 @@ def case_page(
         forms=shown,
         withdraw=forms.WITHDRAW if holds and offer else None,
         accept=forms.ACCEPT,
+        accept_colleagues=colleagues(services, principal, accepting=True) if decides else (),
         reject=forms.REJECT,
         accept_values={"version": str(history.version), "digest": history.digest},
         choices=choices,
@@ -337,7 +350,8 @@ def submit(
         field = "volunteer_id" if form is forms.MENTOR else "form"
         return again(status_of(e), errors={field: message}, notice=message)
     except InvalidInputError as e:
-        return again(422, errors={e.field: NOT_FITTING if e.field == "value" else PICK})
+        message = {"value": NOT_FITTING, "valid_until": BEFORE_GIVEN}.get(e.field, PICK)
+        return again(422, errors={e.field: message})
     if isinstance(result, handovers.Pending):
         return redirect(f"/ui/cases/{case_id}?saved=pending")
     after_write(request, result.position)

@@ -26,7 +26,7 @@ from api.web.core import (
     redirect,
     render,
 )
-from api.web.text import HANDOVER_STATES, day, domain_error, person_name
+from api.web.text import HANDOVER_STATES, colleague, day, domain_error, person_name
 from api.web.text import legal_status as legal_status_label
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.principal import STAFF_ROLES
@@ -150,6 +150,7 @@ def caseload_columns(services: Any, *, holder_column: bool) -> list[tuple[str, A
         ("BAMF-Aktenzeichen", bamf),
         ("Wohnort", lambda d: d["residence_municipality"]),
         ("Dienststelle", lambda d: d["office"] or ""),
+        ("Fachkraft", lambda d: colleague(d.get("caseworker"), services)),
         ("Aufenthaltsstatus", lambda d: legal_status_label(d["legal_status"])),
         ("Zuständig", lambda d: org(d["holder"])),
         ("Übergabe", handover_text),

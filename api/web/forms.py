@@ -238,6 +238,7 @@ EVENT_FORMS: tuple[Form, ...] = (
               hint="Arbeitgeber, Patin oder Pate, oder ihre Organisation"),
         Input("scope", "Was darf gezeigt werden?", "checkboxes", True, options=SCOPE),
         _on("given_on", "Erteilt am"),
+        Input("valid_until", "gültig bis", "date", hint="TT.MM.JJJJ; leer lassen: bis zum Widerruf"),
     ), event="ConsentGiven"),
     Form("ConsentWithdrawn", "Einwilligung widerrufen", ConsentWithdrawnIn, (
         _pick("consent_id", "Einwilligung", "consents"),
@@ -259,7 +260,8 @@ EVENT_FORMS: tuple[Form, ...] = (
     ), "Wiedervorlage anlegen", event="FollowUpCreated"),
     Form("CaseAssigned", "Zuständigkeit (Teamleitung)", CaseAssignedIn, (
         Input("office", "Dienststelle", "select", choices="offices"),
-        Input("caseworker", "Fachkraft", hint="Kennung der Fachkraft; leer lassen: niemand"),
+        Input("caseworker", "Fachkraft", "select", choices="colleagues",
+              hint="Kolleginnen und Kollegen, die sich angemeldet haben; keine Angabe: niemand"),
     ), "Zuweisen", event="CaseAssigned"),
     Form("FactCorrected", "Angabe berichtigen (Art. 16 DSGVO)", FactCorrectedIn, (
         Input("corrects_version", "Welcher Eintrag?", "select", True, choices="entries",
@@ -289,9 +291,8 @@ WITHDRAW = Form("withdraw", "Übergabeangebot zurückziehen", Reason, (
 ACCEPT = Form("accept", "Übergabe annehmen", AcceptHandover, (
     Input("version", "Bestätigter Stand", "hidden", True),
     Input("digest", "Bestätigte Prüfsumme", "hidden", True),
-    Input("caseworker", "Fachkraft zuweisen",
-          hint="Ihre Kennung: Sie übernehmen den Fall selbst; als Teamleitung auch die einer"
-               " Kollegin oder eines Kollegen; leer lassen: später auf der Seite Team"),
+    Input("caseworker", "Fachkraft zuweisen", "select", choices="colleagues",
+          hint="Wer den Fall bearbeitet; keine Angabe: später auf der Seite Team"),
 ), "Übergabe annehmen")  # fmt: skip
 REJECT = Form("reject", "Übergabe ablehnen", Reason, (
     Input("reason", "Begründung der Ablehnung", "textarea", True),
@@ -541,8 +542,11 @@ def _consent_words(consent: dict[str, Any], orgs: Any) -> str:
     except (KeyError, ValueError):
         purpose = "Einwilligung"
     given = _shown_day(consent.get("given_on"))
-    return f"{purpose} an {org.name if org else consent['recipient']}" + (
-        f" vom {given}" if given else ""
+    until = _shown_day(consent.get("valid_until"))
+    return (
+        f"{purpose} an {org.name if org else consent['recipient']}"
+        + (f" vom {given}" if given else "")
+        + (f", gültig bis {until}" if until else "")
     )
 
 

@@ -168,6 +168,20 @@ def actor_filter(context: Context, value: str, org_id: str | None = None) -> str
     return actor(value, context.get("services"), org_id)
 
 
+def colleague(value: str | None, services: Any = None) -> str:
+    """A caseworker in a list of one's own organisation: the name alone where the staff
+    directory knows it, else as ``actor`` shows it; empty for none."""
+    if not value:
+        return ""
+    entry = services.directory.get(value) if services is not None else None
+    return entry.name if entry is not None else actor(value, services)
+
+
+@pass_context
+def colleague_filter(context: Context, value: str | None) -> str:
+    return colleague(value, context.get("services"))
+
+
 # ids a page must not show (issue 18): organisation slugs and login ids look like this
 _ID_LIKE = re.compile(r"(?<![\w.-])[a-z0-9]+(?:[.-][a-z0-9]+)+(?![\w-])")
 # an entry of the case referred to by its internal id, after the word naming its kind
@@ -259,6 +273,7 @@ def install_filters(env: Environment) -> None:
         legal_status=legal_status,
         legal_basis=legal_basis,
         actor=actor_filter,
+        colleague=colleague_filter,
         handover_state=lambda v: HANDOVER_STATES.get(v, v),
         measure=lambda v: de.MEASURE[MeasureKind(v)],
         placement=lambda v: de.PLACEMENT[PlacementKind(v)],

@@ -76,12 +76,14 @@ class Case(Aggregate):
         follow_ups: dict[str, bool]  # open (True) or settled, of the follow-ups by hand
         settled_follow_ups: tuple[str, ...]  # derived ones settled by hand (snapshots: no set)
         residence_follow_up: str | None
-        dated_follow_ups: tuple[str, ...]  # of steps with a due date, measures with an end
+        first_meeting_follow_up: str | None  # of the current caseworker's assignment
+        dated_follow_ups: tuple[str, ...]  # of dated steps, measures with an end, consents
     else:
         caseworker = None
         follow_ups = MappingProxyType({})  # replaced, never changed in place
         settled_follow_ups = ()
         residence_follow_up = None
+        first_meeting_follow_up = None
         dated_follow_ups = ()
 
     @classmethod
@@ -321,8 +323,9 @@ class Case(Aggregate):
 
     def _require_follow_up(self, follow_up_id: str) -> None:
         """An open follow-up of the holder: one by hand not yet settled, or one derived from an
-        open step with a due date, an open measure with an end date or the current residence
-        permit (not settled by hand)."""
+        open step with a due date, an open measure with an end date, a consent in force with an
+        end, the current residence permit or the current caseworker's first meeting (not settled
+        by hand)."""
         kind, ref = fu.kind_of(follow_up_id)
         settled = follow_up_id in self.settled_follow_ups
         dated = follow_up_id in self.dated_follow_ups and not settled
@@ -331,6 +334,8 @@ class Case(Aggregate):
             fu.STEP: self.steps.get(ref) is False and dated,
             fu.MEASURE: self.measures.get(ref) is False and dated,
             fu.RESIDENCE: follow_up_id == self.residence_follow_up and not settled,
+            fu.FIRST_MEETING: follow_up_id == self.first_meeting_follow_up and not settled,
+            fu.CONSENT: self.consents.get(ref) is True and dated,
         }.get(kind, False)
         if not is_open:
             raise UnknownFollowUpError(follow_up_id)

@@ -261,14 +261,23 @@ class MentorReleased(CaseEvent):
 
 class ConsentGiven(CaseEvent):
     TOPIC = "staffel:Case.ConsentGiven"
+    class_version = 2
     consent_id: str
     purpose: ConsentPurpose
     recipient: str
     scope: tuple[str, ...]
     given_on: date
+    valid_until: date | None = None  # the last day it holds; None: until withdrawn
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no ``valid_until``: such consents hold until withdrawn."""
+        state["valid_until"] = None
 
     def apply(self, case: Case) -> None:
         case.consents = {**case.consents, self.consent_id: True}
+        if self.valid_until is not None:
+            case.dated_follow_ups = (*case.dated_follow_ups, follow_ups.consent(self.consent_id))
 
 
 class ConsentWithdrawn(CaseEvent):
@@ -313,6 +322,7 @@ class CaseClosed(CaseEvent):
         # its follow-ups close with it; reopening derives fresh ones (ADR 0017)
         case.follow_ups = dict.fromkeys(case.follow_ups, False)
         case.settled_follow_ups = ()
+        case.first_meeting_follow_up = None
 
 
 class CaseReopened(CaseEvent):
@@ -389,6 +399,7 @@ class JurisdictionChanged(CaseEvent):
         case.caseworker = None
         case.follow_ups = {}
         case.settled_follow_ups = ()
+        case.first_meeting_follow_up = None
 
 
 class PersonalDataErased(CaseEvent):
@@ -429,6 +440,12 @@ class CaseAssigned(CaseEvent):
     caseworker: str | None
 
     def apply(self, case: Case) -> None:
+        if self.caseworker != case.caseworker:  # a new caseworker: a first meeting (ADR 0017)
+            case.first_meeting_follow_up = (
+                None
+                if self.caseworker is None
+                else follow_ups.first_meeting(self.originator_version)
+            )
         case.office = self.office
         case.caseworker = self.caseworker
 

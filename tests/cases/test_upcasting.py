@@ -1,9 +1,10 @@
 """A note stored at class version 1 (before ``category`` existed) still loads, as a general note,
-and the hash chain still verifies: the hash covers the event as stored, before upcasting."""
+and a consent stored before ``valid_until`` existed as one without an end; the hash chain still
+verifies: the hash covers the event as stored, before upcasting."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,10 +13,10 @@ from eventsourcing.persistence import StoredEvent
 
 from adapters.chain_check import stored_state, verify_case
 from domain.actor import acting_as
-from domain.aggregates.case_events import CaseRegistered, NoteRecorded
+from domain.aggregates.case_events import CaseRegistered, ConsentGiven, NoteRecorded
 from domain.application import StaffelApplication
 from domain.chain import event_hash
-from domain.values import NoteCategory
+from domain.values import ConsentPurpose, NoteCategory
 from tests.support.store import HOLDER, STORAGE_MODES, MakeApp, note, register
 
 OLD_TEXT = "Termin wahrgenommen, Unterlagen fehlen"
@@ -23,6 +24,11 @@ OLD_TEXT = "Termin wahrgenommen, Unterlagen fehlen"
 
 def store_v1_note(app: StaffelApplication, case_id: UUID) -> str:
     """Insert a NoteRecorded as version 1 wrote it: no ``category``, no ``class_version``."""
+    return store_v1(app, case_id, NoteRecorded.TOPIC, {"text": OLD_TEXT})
+
+
+def store_v1(app: StaffelApplication, case_id: UUID, topic: str, fields: dict[str, Any]) -> str:
+    """Insert an event of ``topic`` with ``fields`` as its class version 1 wrote it."""
     case = app.get_case(case_id)
     version = case.version + 1
     state: dict[str, Any] = {
@@ -30,9 +36,9 @@ def store_v1_note(app: StaffelApplication, case_id: UUID) -> str:
         "actor": HOLDER.id,
         "org": HOLDER.org,
         "prev_hash": case.digest,
-        "text": OLD_TEXT,
+        **fields,
     }
-    state["hash"] = event_hash(case_id, version, NoteRecorded.TOPIC, 1, state)
+    state["hash"] = event_hash(case_id, version, topic, 1, state)
     data = app.mapper.transcoder.encode(state)
     if app.mapper.compressor:
         data = app.mapper.compressor.compress(data)
@@ -43,7 +49,7 @@ def store_v1_note(app: StaffelApplication, case_id: UUID) -> str:
             StoredEvent(
                 originator_id=case_id,
                 originator_version=version,
-                topic=NoteRecorded.TOPIC,
+                topic=topic,
                 state=data,
             )
         ]
@@ -97,3 +103,32 @@ def test_a_note_recorded_after_an_upcast_one_chains_onto_the_stored_hash(
     class_version, state = stored_state(app.mapper, list(app.recorder.select_events(case_id))[2])
     assert (class_version, state["category"]) == (2, NoteCategory.COUNSELLING)
     assert verify_case(app, case_id) == []
+
+
+def test_a_consent_stored_before_valid_until_existed_holds_until_withdrawn(
+    make_app: MakeApp,
+) -> None:
+    app = make_app()
+    case_id = register(app).id
+    fields = {
+        "consent_id": "c-alt",
+        "purpose": ConsentPurpose.SHARE_WITH_MENTOR,
+        "recipient": "drk-heinsberg",
+        "scope": ("name",),
+        "given_on": date(2023, 5, 4),
+    }
+    stored_hash = store_v1(app, case_id, ConsentGiven.TOPIC, fields)
+
+    reader = make_app(aggregate_cache_size=0)
+    _, old = list(reader.events.get(case_id))
+    assert isinstance(old, ConsentGiven)
+    assert (old.consent_id, old.valid_until, old.hash) == ("c-alt", None, stored_hash)
+    case = reader.get_case(case_id)
+    assert case.consents == {"c-alt": True}
+    assert case.dated_follow_ups == ()  # no end: nothing to follow up
+    assert verify_case(reader, case_id) == []
+    with acting_as(HOLDER):  # withdrawn as any other consent
+        reader.record(
+            case_id, "ConsentWithdrawn", {"consent_id": "c-alt", "withdrawn_on": date(2024, 1, 2)}
+        )
+    assert verify_case(reader, case_id) == []

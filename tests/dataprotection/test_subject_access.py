@@ -68,7 +68,8 @@ def shared_case(api: Api) -> Recorded:
     api.record(
         case.case_id,
         {"type": "ConsentGiven", "consent_id": "c1", "purpose": "share_with_mentor",
-         "recipient": DRK, "scope": ["name", "languages"], "given_on": "2026-03-01"},
+         "recipient": DRK, "scope": ["name", "languages"], "given_on": "2026-03-01",
+         "valid_until": "2027-02-28"},
     )  # fmt: skip
     login = f"v-{uuid4().hex[:8]}"
     coordinator = auth("h.vogel", DRK, "team_lead")
@@ -124,8 +125,8 @@ def test_the_report_holds_everything_about_the_person_its_shares_and_its_reads(a
     )  # fmt: skip
     assert handover["to_name"] == "Jobcenter Kreis Heinsberg"
     (given,) = shares["consents"]
-    assert (given["recipient"], given["scope"], given["withdrawn_on"]) == (
-        DRK, ["name", "languages"], None
+    assert (given["recipient"], given["scope"], given["valid_until"], given["withdrawn_on"]) == (
+        DRK, ["name", "languages"], "2027-02-28", None
     )  # fmt: skip
     assert given["recipient_name"] == "DRK-Kreisverband Heinsberg"
     (mentor,) = shares["mentors"]

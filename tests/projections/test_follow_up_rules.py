@@ -5,6 +5,7 @@ their settlement included). No database: the fold and the projection with an in-
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -137,3 +138,65 @@ def test_batches_of_any_size_and_replays_give_the_same_view(data: DataObject) ->
     [state] = writer.states.values()
     assert state == once
     assert follow_ups.rows(state) == follow_ups.rows(once)
+
+
+def working_days_between(start: date, end: date) -> int:
+    return sum((start + timedelta(days=d)).weekday() < 5 for d in range(1, (end - start).days + 1))
+
+
+@RULES
+@given(data=st.data())
+def test_a_new_caseworker_has_one_first_meeting_and_a_consent_s_end_its_follow_up(
+    data: DataObject,
+) -> None:
+    case, events = a_case_with_history(data)
+    state = fold_all(events)
+    is_open = [r for r in follow_ups.rows(state) if r["state"] == "open"]
+
+    # the first meeting: of the last assignment to someone new since the handover or closing
+    assigned: str | None = None
+    meeting: ev.CaseAssigned | None = None
+    for event in events:
+        match event:
+            case ev.CaseAssigned() if event.caseworker != assigned:
+                assigned = event.caseworker
+                meeting = event if event.caseworker is not None else None
+            case ev.JurisdictionChanged():
+                assigned, meeting = None, None
+            case ev.CaseClosed():
+                meeting = None
+            case ev.FollowUpCompleted() | ev.FollowUpCancelled() if meeting is not None:
+                if event.follow_up_id == fu.first_meeting(meeting.originator_version):
+                    meeting = None
+    meetings = [r for r in is_open if r["source"] == "first_meeting"]
+    if meeting is None or case.erased:
+        assert meetings == []
+    else:
+        [row] = meetings
+        assert (row["follow_up_id"], row["assignee"], row["org"], row["text"]) == (
+            fu.first_meeting(meeting.originator_version),
+            meeting.caseworker,
+            case.holder,
+            "Erstgespräch führen",
+        )
+        due = date.fromisoformat(row["due_on"])
+        if not any(
+            isinstance(e, ev.FollowUpPostponed) and e.follow_up_id == row["follow_up_id"]
+            for e in events
+        ):
+            assigned_on = meeting.timestamp.date()
+            assert (working_days_between(assigned_on, due), due.weekday() < 5) == (5, True)
+
+    # a consent's end: for a consent in force, 14 days before its last day
+    given = {e.consent_id: e for e in events if isinstance(e, ev.ConsentGiven)}
+    for row in (r for r in is_open if r["source"] == "consent"):
+        consent = given[fu.kind_of(row["follow_up_id"])[1]]
+        assert case.consents[consent.consent_id] is True  # a withdrawal closes it
+        assert consent.valid_until is not None
+        postponed = any(
+            isinstance(e, ev.FollowUpPostponed) and e.follow_up_id == row["follow_up_id"]
+            for e in events
+        )
+        if not postponed:
+            assert row["due_on"] == (consent.valid_until - timedelta(days=14)).isoformat()
+        assert row["text"].startswith("Einwilligung läuft ab")

@@ -112,6 +112,14 @@ class Api:
     agentur: dict[str, str] = field(default_factory=lambda: auth("cw-agentur", AGENTUR))
     jobcenter: dict[str, str] = field(default_factory=lambda: auth("cw-jobcenter", JOBCENTER))
 
+    def staff(self, sub: str, org: str, role: str | list[str] = "caseworker") -> dict[str, str]:
+        """The headers of a member of staff who has called the API once, so the staff directory
+        knows them (ADR 0015) and a case can be assigned to them."""
+        headers = auth(sub, org, role)
+        r = self.client.get("/follow-ups?limit=1", headers=headers)
+        assert r.status_code == 200, r.text
+        return headers
+
     def head(self) -> int:
         """The store's last notification id: unchanged means nothing was written."""
         return self.services.cases.recorder.max_notification_id() or 0

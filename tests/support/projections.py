@@ -207,6 +207,8 @@ def open_follow_ups(case: Case) -> list[str]:
         *(fu.step(k) for k, done in case.steps.items() if not done),
         *(fu.measure(k) for k, done in case.measures.items() if not done),
         *([case.residence_follow_up] if case.residence_follow_up else []),
+        *([case.first_meeting_follow_up] if case.first_meeting_follow_up else []),
+        *(fu.consent(k) for k, given in case.consents.items() if given),
     ]
     accepted = []
     for follow_up_id in sorted(set(candidates)):
@@ -303,12 +305,14 @@ def run_command(case: Case, command: str, world: World, chooser: Chooser) -> Non
             case "release_mentor":
                 case.release_mentor(volunteer_id=c.choice(case.mentors), released_on=c.day())
             case "consent":
+                given_on = c.day()
                 case.give_consent(
                     consent_id=world.fresh_id("c"),
                     purpose=c.choice(list(ConsentPurpose)),
                     recipient=c.text(),
                     scope=tuple(c.choice((("work",), ("language", "work")))),
-                    given_on=c.day(),
+                    given_on=given_on,
+                    valid_until=c.choice((None, given_on + timedelta(days=c.integer(0, 800)))),
                 )
             case "withdraw_consent":
                 consent = c.choice(sorted(k for k, given in case.consents.items() if given))
@@ -336,7 +340,13 @@ def run_command(case: Case, command: str, world: World, chooser: Chooser) -> Non
             case "withdraw":
                 case.withdraw_handover(reason=c.text())
             case "accept":
-                case.accept_handover(version=case.version, digest=case.digest, accepted_on=c.day())
+                to_org = case.handover.to_org if case.handover else ""
+                case.accept_handover(
+                    version=case.version,
+                    digest=case.digest,
+                    accepted_on=c.day(),
+                    assign=c.choice((None, (None, f"staff-{c.integer(1, 2)}@{to_org}"))),
+                )
             case "reject_handover":
                 case.reject_handover(reason=c.text())
             case "assign":
