@@ -83,6 +83,8 @@ def test_server_made_ids_leave_the_clients_keys_as_they_were(make_app: MakeApp) 
 # the peer endpoints are idempotent by content (a bundle imports once, a receipt's answer has a
 # key derived from it): no client key needed
 BY_CONTENT = {"/handovers/inbox", "/handovers/receipts"}
+# a PUT of the caller's own setting records no event: sent twice, the setting is what it said
+SETS_A_VALUE = {"/me/notification-settings"}
 
 
 def test_every_writing_endpoint_documents_idempotency_key() -> None:
@@ -91,7 +93,9 @@ def test_every_writing_endpoint_documents_idempotency_key() -> None:
         (method, path, operation)
         for path, item in spec["paths"].items()
         for method, operation in item.items()
-        if method in ("post", "put", "patch", "delete") and path not in BY_CONTENT
+        if method in ("post", "put", "patch", "delete")
+        and path not in BY_CONTENT
+        and not (method == "put" and path in SETS_A_VALUE)
     ]
     assert len(writes) >= 20
     missing = [
