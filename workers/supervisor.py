@@ -211,6 +211,9 @@ class Supervisor:
 
     def _run_workers(self) -> None:
         workers = self._workers()
+        for process in self.processes:  # others may have led meanwhile: positions read anew
+            if (tracked := getattr(process, "tracked", None)) is not None:
+                tracked.forget()
         while not self._stopped.is_set():
             if not self.lead.held():
                 raise LeadLostError()
