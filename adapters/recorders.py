@@ -25,6 +25,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -33,6 +34,7 @@ from adapters.group_commit import DEFAULT_WINDOW, Command, GroupCommitter
 from domain.writes import IdempotencyRecord, Recorded
 
 TABLE = "staffel_idempotency"
+BEGIN, COMMIT = SQL("BEGIN"), SQL("COMMIT")
 COLUMNS = "key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, case_id TEXT NOT NULL," \
           " version INTEGER NOT NULL, digest TEXT NOT NULL, recorded_at TEXT NOT NULL"  # fmt: skip
 
@@ -116,10 +118,11 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
         self.insert_keys = SQL(
             "INSERT INTO {0}.{1} VALUES (%s, %s, %s, NULL) ON CONFLICT DO NOTHING"
         ).format(schema, Identifier(keystore.TABLE))
-        # one round trip: the library's lock statements and its NOTIFY
-        self.lock_and_notify = SQL("; ").join(
-            [*self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name))]
-        )
+        # the library's lock statements and its NOTIFY (sent in one pipeline with the rest)
+        self.lock_and_notify = [
+            *self.lock_table_statements,
+            SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+        ]
         self.insert_batch = SQL(
             "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state)"
             " SELECT originator_id, originator_version, topic, state FROM unnest(%s::{0}.{2}[])"
@@ -160,29 +163,47 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
     def write_batch(self, batch: Sequence[Command]) -> list[list[int]]:
         """One transaction for ``batch``: every idempotency record and new key (before the lock,
         as the library's single insert does), the table lock, then all events in one statement,
-        so their notification ids follow commit order. Each command's notification ids."""
+        so their notification ids follow commit order. Each command's notification ids.
+
+        The whole transaction goes out as one pipeline, BEGIN to COMMIT: one wait for the
+        server instead of five (BEGIN, the records, the lock, the insert, COMMIT), and the table
+        lock is held for the server's work only, not for round trips to this process (and its
+        turn at the GIL). A statement that fails (a duplicate key) skips the rest, COMMIT too:
+        the transaction is rolled back, nothing of it is stored, as before."""
         events = [e for c in batch for e in c.stored_events]
         records = [_row(r) for c in batch if (r := c.kwargs.get("idempotency")) is not None]
         now = datetime.now(UTC).isoformat()
         keys = [(str(i), w, now) for c in batch for i, w in c.kwargs.get("case_keys") or ()]
-        ids: dict[tuple[UUID, int], int] = {}
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            if records:
-                curs.executemany(self.insert_idempotency, records)
-            if keys:
-                curs.executemany(self.insert_keys, keys)
-            curs.execute(self.lock_and_notify)
-            if events:
-                stored = [
-                    self.construct_pg_stored_event(
-                        e.originator_id, e.originator_version, e.topic, e.state
-                    )
-                    for e in events
-                ]
-                curs.execute(self.insert_batch, (stored,))
-                for row in curs.fetchall():
-                    key = (_uuid(row["originator_id"]), row["originator_version"])
-                    ids[key] = row["notification_id"]
+        stored = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in events
+        ]
+        with self.datastore.get_connection() as conn:
+            assert conn.autocommit, "the library's pool: BEGIN and COMMIT are this method's"
+            inserted = conn.cursor()
+            try:
+                with conn.pipeline(), conn.cursor() as curs:
+                    curs.execute(BEGIN)
+                    if records:
+                        curs.executemany(self.insert_idempotency, records)
+                    if keys:
+                        curs.executemany(self.insert_keys, keys)
+                    for statement in self.lock_and_notify:
+                        curs.execute(statement)
+                    if stored:
+                        inserted.execute(self.insert_batch, (stored,))
+                    curs.execute(COMMIT)
+            except BaseException:
+                # a failed statement skips the rest, COMMIT too: end the aborted transaction
+                if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.rollback()
+                raise
+            rows = inserted.fetchall() if stored else []
+            inserted.close()
+        ids = {
+            (_uuid(row["originator_id"]), row["originator_version"]): row["notification_id"]
+            for row in rows
+        }
         return [
             [ids[(_uuid(e.originator_id), e.originator_version)] for e in c.stored_events]
             for c in batch

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from adapters.auth import TokenError
 from api.identity import authenticate
@@ -24,7 +25,14 @@ __all__ = ["actor_of"]  # re-exported: the actor of a principal's commands
 bearer = HTTPBearer(auto_error=False, description="JWT issued by the agency's identity provider")
 
 
-def get_services(request: Request) -> Services:
+# Dependencies that neither wait nor touch a store are ``async def``: FastAPI runs a plain ``def``
+# dependency in its thread pool, a hand-over to another thread and back for every one of them on
+# every request (the write path's profile, issue 16). Those that may wait or read a store (the
+# token's first sight writes the staff directory; read-your-writes waits) keep that part in the
+# pool.
+
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -32,20 +40,31 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_cases(services: ServicesDep) -> StaffelApplication:
+async def get_cases(services: ServicesDep) -> StaffelApplication:
     return services.cases
 
 
 CasesDep = Annotated[StaffelApplication, Depends(get_cases)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     known: Principal | None = getattr(request.state, "bearer_principal", None)
     if known is not None:  # this request's token, verified already (``api.guard.role_gate``)
+        return known
+    return await run_in_threadpool(principal_of, request, services, credentials)
+
+
+def principal_of(
+    request: Request, services: Services, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The bearer token's principal, verified (may write the staff directory: not in the
+    event loop); remembered for the rest of the request."""
+    known: Principal | None = getattr(request.state, "bearer_principal", None)
+    if known is not None:
         return known
     limit = services.settings.jwt_max_bytes
     if len(request.headers.get("authorization", "")) > limit:
@@ -74,7 +93,7 @@ def after_write(request: Request, result: Recorded) -> None:
     request.app.state.services.supervisor.wake()
 
 
-def read_your_writes(
+async def read_your_writes(
     request: Request,
     services: ServicesDep,
     principal: Annotated[Principal, Depends(get_principal)],
@@ -84,8 +103,11 @@ def read_your_writes(
     ] = None,
 ) -> None:
     """Reads wait for ``min_position`` and, in this process, for the caller's own last write:
-    a caseworker always sees what they just recorded."""
-    wait_for_reads(request, services, principal, min_position)
+    a caseworker always sees what they just recorded. Nothing to wait for: no thread needed."""
+    own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
+    if not max(min_position or 0, own):
+        return
+    await run_in_threadpool(wait_for_reads, request, services, principal, min_position)
 
 
 def wait_for_reads(
@@ -118,7 +140,7 @@ def wait_for_reads(
 ReadYourWrites = Annotated[None, Depends(read_your_writes)]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[str | None, Header(description="the case version you read")] = None,
 ) -> int | None:
     if if_match is None:

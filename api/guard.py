@@ -20,7 +20,7 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.deps import ServicesDep, bearer, get_principal
+from api.deps import ServicesDep, bearer, get_principal, principal_of
 from api.web.core import web_principal
 from domain.principal import Role
 from service_layer.access import forbidden
@@ -61,7 +61,7 @@ def role_gate(
     if found is web_principal:
         principal = web_principal(request, services)
     else:
-        principal = get_principal(request, services, credentials)
+        principal = principal_of(request, services, credentials)
     if not principal.roles:
         raise forbidden("the token carries no role: it may read and do nothing here")
     if request.method not in SAFE_METHODS and principal.has(Role.AUDITOR):

@@ -500,9 +500,10 @@ def bench_lag(url: str, mode: Mode, case_ids: list[UUID], writer_kind: str) -> L
 
         def timed_apply_batch(
             projection: Projection[Any], generation: int, batch: Any, position: int, *rest: Any
-        ) -> None:
-            apply_batch(projection, generation, batch, position, *rest)
+        ) -> bool:
+            applied = apply_batch(projection, generation, batch, position, *rest)
             commits[projection.name].append((position, now()))
+            return applied
 
         store.apply_batch = timed_apply_batch  # type: ignore[method-assign,assignment]
         supervisor.start()

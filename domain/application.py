@@ -79,6 +79,8 @@ from domain.values import (
 from domain.writes import IdempotencyKey, IdempotencyRecord, IdempotencyStore, Recorded
 
 A = TypeVar("A", bound=Aggregate)
+# what a caller checks on the case a write reads, before the write goes on (raises to refuse)
+Admit = Callable[[Case], None]
 ATTEMPTS = 5  # collisions in a row a write of a case with an offer or volunteer retries
 # a write that named no version (no If-Match) is re-run on the fresh state after a collision,
 # this many times in all, waiting a little longer (jittered) after each (issue 16)
@@ -200,8 +202,11 @@ class StaffelApplication(Application[UUID]):
         fields: dict[str, Any],
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
+        admit: Admit | None = None,
     ) -> Recorded:
-        """Record one staff event (``STAFF_COMMANDS``) on a case. A ``PlacementMade`` whose
+        """Record one staff event (``STAFF_COMMANDS``) on a case. ``admit`` sees the case as
+        the command reads it, before anything else (the expected version too) and may refuse:
+        the caller's access check without a read of the case of its own. A ``PlacementMade`` whose
         ``offer_id`` is a UUID goes through ``place`` and a ``MentorAssigned``/``MentorReleased``
         naming a registered volunteer through ``assign_mentor``/``release_mentor``, so no route
         around the offer's positions or the volunteer's capacity exists. Other references stay
@@ -223,6 +228,7 @@ class StaffelApplication(Application[UUID]):
                 employer=fields["employer"],
                 expected_version=expected_version,
                 idempotency=idempotency,
+                admit=admit,
             )
         if event_type == "MentorAssigned" and volunteer_id is not None:
             return self.assign_mentor(
@@ -232,6 +238,7 @@ class StaffelApplication(Application[UUID]):
                 organisation=fields["organisation"],
                 expected_version=expected_version,
                 idempotency=idempotency,
+                admit=admit,
             )
         if (
             event_type == "MentorReleased"
@@ -244,9 +251,14 @@ class StaffelApplication(Application[UUID]):
                 released_on=fields["released_on"],
                 expected_version=expected_version,
                 idempotency=idempotency,
+                admit=admit,
             )
         return self._command(
-            case_id, lambda case: command(case, **fields), expected_version, idempotency
+            case_id,
+            lambda case: command(case, **fields),
+            expected_version,
+            idempotency,
+            admit=admit,
         )
 
     def offer_handover(
@@ -353,6 +365,7 @@ class StaffelApplication(Application[UUID]):
         employer: str | None = None,
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
+        admit: Admit | None = None,
     ) -> Recorded:
         """Place the case on the offer: ``PlacementMade`` on the case, ``PositionTaken`` (and
         ``OfferFilled`` for the last position) on the offer, in one transaction."""
@@ -371,7 +384,12 @@ class StaffelApplication(Application[UUID]):
             offer.take_position(case_id=case.id, placement_id=placement_id)
 
         return self._command_with(
-            case_id, lambda: self.get_offer(offer_id), command, expected_version, idempotency
+            case_id,
+            lambda: self.get_offer(offer_id),
+            command,
+            expected_version,
+            idempotency,
+            admit=admit,
         )
 
     def assign_mentor(
@@ -383,6 +401,7 @@ class StaffelApplication(Application[UUID]):
         organisation: str | None = None,
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
+        admit: Admit | None = None,
     ) -> Recorded:
         """``MentorAssigned`` on the case and ``MenteeTaken`` on the volunteer, in one
         transaction: the volunteer's capacity holds under concurrent assignments."""
@@ -402,6 +421,7 @@ class StaffelApplication(Application[UUID]):
             command,
             expected_version,
             idempotency,
+            admit=admit,
         )
 
     def release_mentor(
@@ -412,6 +432,7 @@ class StaffelApplication(Application[UUID]):
         released_on: date | None = None,
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
+        admit: Admit | None = None,
     ) -> Recorded:
         on = released_on or self.today()
 
@@ -425,6 +446,7 @@ class StaffelApplication(Application[UUID]):
             command,
             expected_version,
             idempotency,
+            admit=admit,
         )
 
     # -- employers ----------------------------------------------------------------------------
@@ -646,6 +668,7 @@ class StaffelApplication(Application[UUID]):
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
         others: Callable[[], Sequence[Aggregate]] = tuple,
+        admit: Admit | None = None,
     ) -> Recorded:
         """Run ``command`` on the case and save it with ``others()``, what the command changed
         beside it (read anew by each run). A collision with a concurrent write runs the command
@@ -654,7 +677,7 @@ class StaffelApplication(Application[UUID]):
         a case still colliding after ``RETRIES`` runs."""
 
         def run() -> list[Aggregate]:
-            case = self._case_at(case_id, expected_version)
+            case = self._case_at(case_id, expected_version, admit)
             with sealing_with(self.keys):
                 command(case)
             return [case, *others()]
@@ -674,13 +697,14 @@ class StaffelApplication(Application[UUID]):
         command: Callable[[Case, A], None],
         expected_version: int | None,
         idempotency: IdempotencyKey | None,
+        admit: Admit | None = None,
     ) -> Recorded:
         """Run ``command`` on the case and one other aggregate and save both at once; a
         collision reads both again and retries (the guards decide anew)."""
         other: list[A] = []
 
         def run() -> list[Aggregate]:
-            case = self._case_at(case_id, expected_version)
+            case = self._case_at(case_id, expected_version, admit)
             other[:] = [load()]
             with sealing_with(self.keys):
                 command(case, other[0])
@@ -703,8 +727,12 @@ class StaffelApplication(Application[UUID]):
         with lock:
             yield
 
-    def _case_at(self, case_id: UUID, expected_version: int | None) -> Case:
+    def _case_at(
+        self, case_id: UUID, expected_version: int | None, admit: Admit | None = None
+    ) -> Case:
         case = self.get_case(case_id)
+        if admit is not None:
+            admit(case)
         if expected_version is not None and expected_version != case.version:
             raise VersionConflictError(case_id, case.version)
         return case

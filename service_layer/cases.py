@@ -11,6 +11,7 @@ from uuid import UUID
 
 from adapters.views.queries import History, Page
 from domain.actor import Actor, acting_as
+from domain.aggregates.case import Case
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
 from domain.disclosure import Audience, audiences_of
@@ -43,6 +44,11 @@ class NewCase:
 # -- writes ---------------------------------------------------------------------------------
 
 
+# staff events whose checks read more than the case (the assignee, the consent's recipient, the
+# corrected fact): the caller must know the case before these run
+CHECKED_BEFORE = frozenset({"CaseAssigned", "ConsentGiven", "FactCorrected"})
+
+
 def require_known(services: Services, principal: Principal, case_id: UUID) -> None:
     """Before a write on a case: an organisation that neither holds, held nor was offered the
     case gets the answer for a case that does not exist."""
@@ -54,11 +60,15 @@ def is_known(services: Services, principal: Principal, case_id: UUID) -> bool:
     """Whether the caller's organisation holds, held or was offered the case. The stored case
     decides (no read-model lag); its past offers are read from its events only when it is
     neither the holder, a former holder nor the one offered it now."""
-    case = services.cases.get_case(case_id)
+    return knows(services, principal, services.cases.get_case(case_id))
+
+
+def knows(services: Services, principal: Principal, case: Case) -> bool:
+    """``is_known`` of a case read already."""
     offered: tuple[str, ...] = (case.handover.to_org,) if case.handover is not None else ()
     if access.knows_case(principal.org, case.holder, case.former_holders, offered):
         return True
-    events = services.cases.events.get(case_id)
+    events = services.cases.events.get(case.id)
     offered = tuple(e.to_org for e in events if isinstance(e, HandoverOffered))
     return access.knows_case(principal.org, case.holder, (), offered)
 
@@ -103,7 +113,8 @@ def record(
 ) -> Recorded:
     """Record a staff event (``domain.aggregates.case.STAFF_COMMANDS``) with its ``fields``."""
     access.require_staff(principal)
-    require_known(services, principal, case_id)
+    if event_type in CHECKED_BEFORE:  # they read more than the case: only for a case known
+        require_known(services, principal, case_id)
     if event_type == "CaseAssigned":
         holds = services.cases.get_case(case_id).holder == principal.org
         assignment.check_assignment(services, principal, fields, holds=holds)
@@ -111,8 +122,13 @@ def record(
         consents.check_consent(services, fields)
     if event_type == "FactCorrected":
         fields = corrections.prepared(services, case_id, fields)
+
+    def admit(case: Case) -> None:  # on the case the command reads: no read of its own
+        if not knows(services, principal, case):
+            raise access.case_not_found(case_id)
+
     with acting_as(actor_of(principal)):
-        return services.cases.record(case_id, event_type, fields, expected, idem)
+        return services.cases.record(case_id, event_type, fields, expected, idem, admit)
 
 
 # -- reads ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from domain.application import StaffelApplication
 from domain.errors import VersionConflictError
 from domain.handover_policy import POLICY_ACTOR, TRIGGERS, decide
 from domain.writes import IdempotencyKey
+from workers.tracked import Tracked
 
 log = structlog.get_logger("staffel.policy")
 TRACKING_KEY = "handover_policy"
@@ -41,6 +42,7 @@ class PolicyWorker:
         self.app, self.store = app, store
         self.receiver_for, self.is_jobcenter = receiver_for, is_jobcenter
         self.batch_size = batch_size
+        self.tracked = Tracked(store, TRACKING_KEY)
         grouped = getattr(app.recorder, "group", None) is not None
         self.concurrency = CONCURRENCY if grouped else 1
 
@@ -49,24 +51,29 @@ class PolicyWorker:
         return self.store.max_tracking_id(TRACKING_KEY) or 0
 
     def step(self) -> int:
-        start = self.position
-        notifications = self.app.recorder.select_notifications(
-            start=start + 1, limit=self.batch_size
-        )
-        by_case: dict[UUID, list[Any]] = defaultdict(list)
-        for n in notifications:
-            event = self.app.mapper.to_domain_event(n)
-            if isinstance(event, TRIGGERS):
-                by_case[event.originator_id].append(event)
-        self._react_to_all(list(by_case.values()))
-        if notifications:
-            try:
+        start = self.tracked.start()
+        try:
+            notifications = self.app.recorder.select_notifications(
+                start=start + 1, limit=self.batch_size
+            )
+            by_case: dict[UUID, list[Any]] = defaultdict(list)
+            for n in notifications:
+                event = self.app.mapper.to_domain_event(n)
+                if isinstance(event, TRIGGERS):
+                    by_case[event.originator_id].append(event)
+            self._react_to_all(list(by_case.values()))
+            if notifications:
                 with self.store.cursor(commit=True) as curs:
                     self.store.advance_tracking(curs, TRACKING_KEY, start, notifications[-1].id)
-            except OverlappingBatchError:
-                # another runner followed the same events (its offers and ours carry the same
-                # idempotency keys, so none is recorded twice): go on from where it is
-                log.info("policy_batch_refused", start=start)
+                self.tracked.moved(notifications[-1].id)
+        except OverlappingBatchError:
+            # another runner followed the same events (its offers and ours carry the same
+            # idempotency keys, so none is recorded twice): go on from where it is
+            log.info("policy_batch_refused", start=start)
+            self.tracked.forget()
+        except BaseException:
+            self.tracked.forget()
+            raise
         return len(notifications)
 
     def _react_to_all(self, cases: Sequence[Sequence[Any]]) -> None:

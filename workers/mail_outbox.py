@@ -32,6 +32,7 @@ from domain.errors import CaseNotFoundError
 from domain.notifications import MailKind, handover_mail, is_overdue, reminder_day
 from workers.mail_digest import Digests
 from workers.mail_sending import Mailer, MailSender, stamp
+from workers.tracked import Tracked
 
 log = structlog.get_logger("staffel.mail")
 TRACKING_KEY = "mail_outbox"
@@ -62,6 +63,7 @@ class MailOutbox:
         self.app, self.store, self.orgs, self.clock = app, store, orgs, clock
         self.mailer, self.sender, self.base_url = mailer, sender, base_url
         self.digests = digests
+        self.tracked = Tracked(store, TRACKING_KEY)
         self.sending = MailSender(
             store, clock, mailer, sender=sender, retry_seconds=retry_seconds,
             claim_seconds=claim_seconds,
@@ -72,17 +74,22 @@ class MailOutbox:
         return self.store.max_tracking_id(TRACKING_KEY) or 0
 
     def step(self) -> int:
-        position = self.position
-        notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
-        if notifications:
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
-            try:
+        position = self.tracked.start()
+        try:
+            notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
+            if notifications:
+                events = [self.app.mapper.to_domain_event(n) for n in notifications]
                 with self.store.cursor(commit=True) as curs:
                     self.store.advance_tracking(curs, TRACKING_KEY, position, notifications[-1].id)
                     if self.mailer is not None:
                         self._follow(curs, [e for e in events if isinstance(e, ev.CaseEvent)])
-            except OverlappingBatchError:
-                log.info("mail_batch_refused", start=position)
+                self.tracked.moved(notifications[-1].id)
+        except OverlappingBatchError:
+            log.info("mail_batch_refused", start=position)
+            self.tracked.forget()
+        except BaseException:
+            self.tracked.forget()
+            raise
         if self.mailer is None:
             return len(notifications)
         digests = self.digests.step() if self.digests is not None else 0

@@ -26,6 +26,7 @@ from adapters.orgs import Organisations
 from adapters.views.store import OverlappingBatchError, ViewStoreMixin
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
+from workers.tracked import Tracked
 
 log = structlog.get_logger("staffel.outbox")
 TRACKING_KEY = "outbox"
@@ -59,6 +60,7 @@ class Outbox:
         self.app, self.store, self.orgs, self.key = app, store, orgs, key
         self.post: Post = post or http_post
         self.on_receipt_answer = on_receipt_answer  # imports the bundle a peer answers with
+        self.tracked = Tracked(store, TRACKING_KEY)
         with store.cursor(commit=True) as curs:
             for statement in TABLES:
                 curs.execute(statement)
@@ -66,20 +68,25 @@ class Outbox:
     # -- following the log ------------------------------------------------------------------
 
     def step(self) -> int:
-        position = self.store.max_tracking_id(TRACKING_KEY) or 0
-        notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
-        events = [self.app.mapper.to_domain_event(n) for n in notifications]
-        case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
-        if notifications:
-            try:
+        position = self.tracked.start()
+        try:
+            notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
+            if notifications:
                 with self.store.cursor(commit=True) as curs:
                     # tracking first: on SQLite a transaction that reads before it writes cannot
                     # upgrade its lock when another process wrote meanwhile ("database is
                     # locked"); a compare-and-set, so an overlapping batch enqueues nothing
                     self.store.advance_tracking(curs, TRACKING_KEY, position, notifications[-1].id)
                     self._enqueue(curs, case_events)
-            except OverlappingBatchError:
-                log.info("outbox_batch_refused", start=position)
+                self.tracked.moved(notifications[-1].id)
+        except OverlappingBatchError:
+            log.info("outbox_batch_refused", start=position)
+            self.tracked.forget()
+        except BaseException:
+            self.tracked.forget()
+            raise
         return len(notifications) + self.deliver_due()
 
     def _enqueue(self, curs: Any, events: list[ev.CaseEvent]) -> None:

@@ -61,10 +61,17 @@ class ProjectionWorker:
     ) -> None:
         self.app, self.store, self.projection = app, store, projection
         self.generation, self.batch_size = generation, batch_size
+        self._position: int | None = None  # where this worker's last batch left the tracking
 
     @property
     def position(self) -> int:
-        return self.store.position(self.projection.name, self.generation)
+        """The tracking position: read from the store once, then the end of each batch this
+        worker applied (a round of the supervisor asks no question per projection). Should
+        another runner have moved it meanwhile, the compare-and-set refuses the next batch
+        (``apply_batch``) and the position is read again."""
+        if self._position is None:
+            self._position = self.store.position(self.projection.name, self.generation)
+        return self._position
 
     def step(self) -> int:
         """Process the next batch; return how many notifications it covered (0: caught up)."""
@@ -78,7 +85,9 @@ class ProjectionWorker:
         caller keeps stepping rather than waiting."""
         if not batch:
             return 0
-        self.store.apply_batch(self.projection, self.generation, batch, batch[-1][1], start)
+        end = batch[-1][1]
+        applied = self.store.apply_batch(self.projection, self.generation, batch, end, start)
+        self._position = end if applied else None
         return len(batch)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:

@@ -11,6 +11,7 @@ writer, or by a short poll interval (SQLite has no notifications). ADR 0004.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -138,6 +139,7 @@ class Supervisor:
         # rounds ended: a batch's work ends after its commit (the log compacted after an erasure)
         self.rounds = 0
         self._round_ended = threading.Condition()
+        self._generations_checked = -float("inf")
 
     def wake(self) -> None:
         self.waker.event.set()
@@ -209,6 +211,9 @@ class Supervisor:
 
     def _run_workers(self) -> None:
         workers = self._workers()
+        for process in self.processes:  # others may have led meanwhile: positions read anew
+            if (tracked := getattr(process, "tracked", None)) is not None:
+                tracked.forget()
         while not self._stopped.is_set():
             if not self.lead.held():
                 raise LeadLostError()
@@ -217,7 +222,7 @@ class Supervisor:
             self._end_round()
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
-                if rebuilt or self._generations_changed(workers):
+                if rebuilt or (self._generations_due() and self._generations_changed(workers)):
                     return  # re-plan the workers against the new generations
                 self.waker.wait(self.poll_interval)
 
@@ -258,6 +263,16 @@ class Supervisor:
             "projection_swapped", projection=worker.projection.name, generation=worker.generation
         )
         self.store.activate(worker.projection.name, worker.generation)
+        return True
+
+    def _generations_due(self) -> bool:
+        """Whether to look for generations swapped elsewhere (``staffel projections rebuild``):
+        at most once a poll interval, not after every write that left the workers idle (a
+        query per projection each time)."""
+        now = time.monotonic()
+        if now - self._generations_checked < self.poll_interval:
+            return False
+        self._generations_checked = now
         return True
 
     def _generations_changed(self, workers: list[ProjectionWorker]) -> bool:

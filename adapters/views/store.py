@@ -162,10 +162,11 @@ class ViewStoreMixin:
         batch: Batch,
         position: int,
         start: int | None = None,
-    ) -> None:
+    ) -> bool:
         """Apply ``batch``, read after ``start``, and record ``position`` as processed, in one
         transaction; nothing is written when the tracking position is no longer ``start`` (another
-        runner applied an overlapping batch meanwhile): the caller's next step re-reads.
+        runner applied an overlapping batch meanwhile): the caller's next step re-reads. Whether
+        the batch was applied.
 
         The tracking record is written first: on SQLite a transaction that reads before it
         writes cannot wait for another process's write lock ("database is locked" at once,
@@ -183,9 +184,10 @@ class ViewStoreMixin:
                 projection.process(batch, writer)
         except OverlappingBatchError:
             log.info("batch_refused", projection=projection.name, start=start, end=position)
-            return
+            return False
         if writer.erased:
             self.compact_log()
+        return True
 
     def tracking_table(self) -> str:
         """The tracking table's name as SQL (the library's single-row tracking)."""

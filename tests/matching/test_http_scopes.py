@@ -42,10 +42,10 @@ def logged(api: Api, case_id: str, actor: str) -> list[str]:
     return [e["endpoint"] for e in api.services.access_log.entries(case_id=case_id, actor=actor)]
 
 
-def slowly(apply_batch: Callable[..., None]) -> Callable[..., None]:
-    def apply_later(*args: Any, **kwargs: Any) -> None:
+def slowly(apply_batch: Callable[..., bool]) -> Callable[..., bool]:
+    def apply_later(*args: Any, **kwargs: Any) -> bool:
         time.sleep(0.3)
-        apply_batch(*args, **kwargs)
+        return apply_batch(*args, **kwargs)
 
     return apply_later
 

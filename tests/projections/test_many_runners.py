@@ -287,3 +287,38 @@ def test_a_leader_whose_lock_session_is_terminated_stops_and_the_lead_moves_on(
             supervisor.stop()
         for app in apps:
             app.close()
+
+
+def test_a_worker_reads_its_position_once_and_again_after_a_refused_batch(
+    app: StaffelApplication,
+) -> None:
+    """Issue 16, cheaper rounds: a worker asks the store for its tracking position once and then
+    follows its own batches; when another runner moved the position meanwhile, the
+    compare-and-set refuses the worker's batch and the worker reads the position again."""
+    store = build_view_store(app)
+    world, chooser = World.fresh(), RandomChooser(16)
+    cases, _ = save_random_cases(app, world, chooser, n=2, events=3)
+    projection = PROJECTIONS[1]  # the summary
+    generation, _ = ensure_generation(store, projection)
+    reads: list[int] = []
+    position = store.position
+
+    def counted(name: str, gen: int) -> int:
+        reads.append(gen)
+        return position(name, gen)
+
+    store.position = counted  # type: ignore[method-assign,assignment]
+    worker = ProjectionWorker(app, store, projection, generation, batch_size=2)
+    other = ProjectionWorker(app, store, projection, generation)
+    assert worker.step()
+    assert worker.step()
+    assert len(reads) == 1  # the first step's; the second followed its own batch
+    save_random_cases(app, world, chooser, events=2, cases=cases)
+    other.catch_up()  # another runner moves the tracking on
+    before = len(reads)
+    assert worker.step()  # refused: its start is stale; nothing written
+    assert worker.step() == 0  # the position read again: caught up, no event applied twice
+    assert len(reads) == before + 1
+    assert worker.position == (app.recorder.max_notification_id() or 0)
+    catch_up_active(app, store)
+    _assert_exactly_once(app, store)
