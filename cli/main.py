@@ -4,16 +4,20 @@ settings, 130 interrupted (safe to run again: every command resumes from what is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any, cast
 from uuid import UUID
 
 from pydantic import ValidationError
 
+from adapters import http_listener
 from adapters.files import private_stdout
 from adapters.progress import Progress
 from adapters.settings import Settings
@@ -193,18 +197,42 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         # each worker process builds its own app (``serve_app``); of their background workers
         # one leads and the others stand by (workers/leader.py, ADR 0013)
-        uvicorn.run(
-            "api.app:serve_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=workers,
-            log_config=None,
-            access_log=False,  # api.app logs each request, without the query string
+        options: dict[str, Any] = {
+            "factory": True,
+            "host": args.host,
+            "port": args.port,
+            "workers": workers,
+            "log_config": None,
+            "access_log": False,  # api.app logs each request, without the query string
             # a worker must answer the manager's ping within this; its default (5 s) killed
             # workers still starting on a loaded machine, again and again (ADR 0013)
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+        }
+        if workers > 1 and http_listener.reuse_port_supported():
+            return _serve_reuse_port(uvicorn.Config("api.app:serve_app", **options))
+        uvicorn.run("api.app:serve_app", **options)
+    return EXIT_OK
+
+
+def _serve_reuse_port(config: Any) -> int:
+    """uvicorn's process manager, each worker on a listening socket of its own
+    (``adapters/http_listener.py``, ADR 0013)."""
+    import structlog
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        reserved, listener = http_listener.reserve(config.host, config.port)
+    except OSError as e:
+        print(f"staffel: cannot listen on {config.host}:{config.port}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    with reserved:
+        structlog.get_logger("staffel.serve").info(
+            "listening", url=f"http://{config.host}:{listener.port}", workers=config.workers
         )
+        # uvicorn pickles the list into each worker it starts; there the listener is a socket
+        sockets = cast("list[socket.socket]", [listener])
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=sockets).run()
     return EXIT_OK
 
 

@@ -7,12 +7,15 @@ The workers are told apart by the ``pid`` of their log records (each line parsed
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -153,6 +156,73 @@ def test_requests_are_served_by_two_worker_processes(served: Served) -> None:
     sent = until_both_serve(served, "/healthz", workers)
     assert set(sent.values()) == {200}
     assert set(served.serving_pids(set(sent)).values()) == workers
+
+
+def listening_sockets(pids: set[int], port: int) -> dict[int, set[int]]:
+    """The TCP sockets listening on ``port`` (by inode, from ``/proc/net/tcp``) that each of
+    ``pids`` holds open."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                listening.add(int(fields[9]))
+    held: dict[int, set[int]] = {}
+    for pid in pids:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+        held[pid] = inodes & listening
+    return held
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(served: Served) -> None:
+    """SO_REUSEPORT (adapters/http_listener.py): the kernel spreads connections over the
+    workers' sockets; with one shared socket, one worker could take every waiting connection."""
+    workers = served.live_workers()
+    port = int(served.process.base_url.rsplit(":", 1)[1])
+    held = listening_sockets(workers | {served.process.process.pid}, port)
+    assert held.pop(served.process.process.pid) == set()  # the manager accepts nothing
+    assert all(len(inodes) == 1 for inodes in held.values()), held
+    assert len(set().union(*held.values())) == 2, held  # two sockets, not one shared
+
+
+def test_a_burst_of_connections_is_spread_over_both_workers(served: Served) -> None:
+    """32 keep-alive connections opened at once, as a load generator does, 8 times: each time
+    both workers serve a share (a shared socket gave all 32 to one worker in one of four)."""
+    port = int(served.process.base_url.rsplit(":", 1)[1])
+
+    async def burst() -> list[str]:
+        conns = await asyncio.gather(
+            *[asyncio.open_connection("127.0.0.1", port) for _ in range(32)]
+        )
+        ids = []
+        for _reader, writer in conns:
+            ids.append(uuid.uuid4().hex)
+            writer.write(
+                f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: {ids[-1]}\r\n\r\n".encode()
+            )
+        for reader, writer in conns:
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+            writer.close()
+        return ids
+
+    for _ in range(8):
+        ids = set(asyncio.run(burst()))
+        assert wait_until(partial(all_logged, served, ids), 20, 0.2)
+        shares = Counter(served.serving_pids(ids).values())
+        assert len(shares) == 2, shares
+        assert min(shares.values()) >= 4, shares
 
 
 def test_every_line_of_the_shared_log_is_one_record(served: Served) -> None:
