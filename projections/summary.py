@@ -49,6 +49,9 @@ def _registered(data: Doc, event: ev.CaseEvent) -> Doc:
         "holder": data["holder"],
         "office": data["office"],
         "caseworker": event.actor,
+        "responsible": [
+            _responsible(data["registered_on"], data["holder"], data["office"], event.actor)
+        ],
         "registered_on": data["registered_on"],
         "closed": False,
         "competences": None,
@@ -104,8 +107,8 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 5  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
-    # 5: search_key
+    version: ClassVar[int] = 6  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
+    # 5: search_key; 6: responsible (who was responsible since when, ADR 0020)
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
@@ -197,7 +200,13 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
         case ev.FactCorrected():
             return corrected(doc, data, event.originator_version)
         case ev.CaseAssigned():
-            return {"office": data["office"], "caseworker": data["caseworker"]}
+            since = _day_of(event)
+            entry = _responsible(since, doc["holder"], data["office"], data["caseworker"])
+            return {
+                "office": data["office"],
+                "caseworker": data["caseworker"],
+                "responsible": _responsible_from(doc, entry),
+            }
         case ev.ResidenceChanged():
             return {"residence_municipality": data["municipality"]}
         case ev.CaseClosed():
@@ -245,10 +254,31 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
                 "caseworker": None,  # until a team lead assigns one (CaseAssigned, ADR 0017)
                 "office": None,
                 "switch_due": None,
-                "handover_accepted_on": event.timestamp.date().isoformat(),
+                "handover_accepted_on": _day_of(event),
+                "responsible": _responsible_from(
+                    doc, _responsible(_day_of(event), data["to_org"], None, None)
+                ),
                 "handovers": _update_last(doc["handovers"], {"effective_on": data["effective_on"]}),
             }
     return {}
+
+
+def _day_of(event: ev.CaseEvent) -> str:
+    """The day an event without a date of its own happened: its timestamp's (UTC) date."""
+    return event.timestamp.date().isoformat()
+
+
+def _responsible(since: str, holder: str, office: str | None, caseworker: str | None) -> Doc:
+    return {"since": since, "holder": holder, "office": office, "caseworker": caseworker}
+
+
+def _responsible_from(doc: Doc, entry: Doc) -> list[Doc]:
+    """The history of who was responsible (``responsible``: organisation, office, caseworker,
+    each since a day) with ``entry`` appended; an entry of the same day is replaced, as the
+    figures of a day count who was responsible at its end (``adapters.views.statistics``).
+    A summary stored before version 6 has no history: it starts with ``entry``."""
+    earlier = [e for e in doc.get("responsible", []) if e["since"] != entry["since"]]
+    return [*earlier, entry]
 
 
 def corrected(doc: Doc, data: Doc, version: int) -> Doc:

@@ -294,11 +294,21 @@ class CaseQueries(FollowUpQueries):
         end: date | None = None,
     ) -> dict[str, Any]:
         """Caseload and statistics for the working group or a team lead, from the summaries,
-        for the whole time or the days ``start``..``end`` (``adapters.views.statistics``)."""
+        for the whole time or the days ``start``..``end`` (``adapters.views.statistics``). For a
+        period, also the cases ``org`` handed over since: it may have held them on its last day."""
         table = self._table("case_summary", "case_summary")
-        rows = self._rows(f"SELECT doc FROM {table} WHERE holder = %s", (org,)) if table else []
-        docs = [json.loads(r["doc"]) for r in rows]
-        return case_statistics(docs, now or datetime.now(UTC), start, end)
+        offers = self._table("case_summary", "handovers")
+        if table is None or offers is None:
+            return case_statistics([], now or datetime.now(UTC), start, end, org)
+        statement, params = f"SELECT doc FROM {table} WHERE holder = %s", [org]
+        if end is not None:
+            statement += (
+                f" OR case_id IN (SELECT case_id FROM {offers}"
+                " WHERE from_org = %s AND state = 'accepted')"
+            )
+            params.append(org)
+        docs = [json.loads(r["doc"]) for r in self._rows(statement, params)]
+        return case_statistics(docs, now or datetime.now(UTC), start, end, org)
 
 
 def with_age(handover: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:

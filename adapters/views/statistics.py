@@ -2,12 +2,15 @@
 or for a period (``start``..``end``, both days included): one computation for the statistics
 page, its exports and the monthly report (ADR 0020).
 
-For a period: intake counts registrations in it; the caseload (per office and caseworker, the
-share with support need) counts the cases open on its last day, under the office and caseworker
-they have now (the summary keeps no earlier assignment); measures count those running at some
-time in it; placements those starting in it; the days from recognition to acceptance those
-handovers accepted in it. Without a period: the cases open now, every registration, every
-placement and acceptance, the measures running now.
+For a period, a case counts for the organisation that was responsible for it at the end of the
+period's last day, and its caseload under the office and caseworker responsible then: the
+summary's ``responsible`` history (``responsible_on``), not who holds it today. Intake counts
+registrations in the period; the caseload (per office and caseworker, the share with support
+need) the cases open on its last day; measures count those running at some time in it;
+placements those starting in it; the days from recognition to acceptance those handovers
+accepted in it. Without a period: the cases the organisation holds now, under their office and
+caseworker now; the cases open now, every registration, every placement and acceptance, the
+measures running now.
 """
 
 from __future__ import annotations
@@ -56,6 +59,17 @@ def _open_during(doc: Doc, start: date | None, end: date | None) -> bool:
     return _day(doc["registered_on"]) <= end and not closed
 
 
+def responsible_on(doc: Doc, day: date | None) -> Doc:
+    """Who was responsible for the case at the end of ``day`` (now, without a day): ``holder``,
+    ``office`` and ``caseworker`` of the last entry of its history since then or earlier."""
+    now = {"holder": doc.get("holder"), "office": doc["office"], "caseworker": doc["caseworker"]}
+    history: list[Doc] = doc.get("responsible") or []
+    if day is None or not history:
+        return now
+    earlier = [e for e in history if _day(e["since"]) <= day]
+    return earlier[-1] if earlier else history[0]  # before its first entry: not open yet
+
+
 def _running(measure: Doc, start: date | None, end: date | None) -> bool:
     if start is None or end is None:
         return measure["ended_on"] is None
@@ -71,9 +85,18 @@ def _count(keys: list[str]) -> dict[str, int]:
 
 
 def case_statistics(
-    docs: list[Doc], now: datetime, start: date | None = None, end: date | None = None
+    docs: list[Doc],
+    now: datetime,
+    start: date | None = None,
+    end: date | None = None,
+    org: str | None = None,
 ) -> dict[str, Any]:
+    """The figures of ``docs``; with ``org``, of those ``org`` was responsible for at the end
+    (now, or the period's last day)."""
+    if org is not None:
+        docs = [d for d in docs if responsible_on(d, end)["holder"] == org]
     active = [d for d in docs if open_on(d, end)]
+    then = [responsible_on(d, end) for d in active]
     weeks = _count([week_of(_day(d["registered_on"])) for d in docs
                     if _within(d["registered_on"], start, end)])  # fmt: skip
     if start is not None and end is not None:  # every week of the period, also those without
@@ -95,8 +118,8 @@ def case_statistics(
     return {
         "period": {"from": start and start.isoformat(), "to": end and end.isoformat()},
         "active_cases": len(active),
-        "by_office": _count([d["office"] or "-" for d in active]),
-        "by_caseworker": _count([d["caseworker"] or "-" for d in active]),
+        "by_office": _count([r["office"] or "-" for r in then]),
+        "by_caseworker": _count([r["caseworker"] or "-" for r in then]),
         "registrations_per_week": weeks,
         "registrations": sum(weeks.values()),
         "support_need_share": (

@@ -9,8 +9,11 @@ import csv
 import io
 import re
 import secrets
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from html import unescape
+from unittest.mock import patch
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -18,13 +21,16 @@ from pypdf import PdfReader
 
 from adapters.auth import mint
 from api import exports
+from domain.aggregates.case_events import CaseEvent
 from domain.principal import Principal, Role
 from service_layer import statistics
 from service_layer.periods import between
+from service_layer.periods import month as months
 from tests.support.api import (
     AGENTUR,
     ASSESSED,
     JOBCENTER,
+    RECOGNIZED,
     SECRET,
     Api,
     auth,
@@ -276,3 +282,75 @@ def test_the_days_from_recognition_to_acceptance_are_exported(api: Api) -> None:
     assert dict(rows[1:]).get(str(days), 0) >= 1, rows
     overview = dict(book["Übersicht"].iter_rows(values_only=True))
     assert overview["Median Tage von der Anerkennung bis zur angenommenen Übergabe"] is not None
+
+
+@contextmanager
+def recorded_on(api: Api, day: date) -> Iterator[None]:
+    """What is recorded in the block is dated ``day``: the events' timestamps (the library's
+    clock, read by every writer in this process) and the application's today."""
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    with (
+        patch.object(CaseEvent, "create_timestamp", staticmethod(lambda: noon)),
+        patch.object(api.services.cases, "today", lambda: day),
+    ):
+        yield
+
+
+def caseload(api: Api, headers: dict[str, str], month: str) -> dict[str, int]:
+    """The caseload per caseworker of the CSV export for ``month`` (YYYY-MM)."""
+    chosen = months(month)
+    period = {"from": str(chosen.start), "to": str(chosen.end)}
+    r = api.client.get("/statistics/export", params={"format": "csv", **period}, headers=headers)
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    return {label: int(n) for section, label, n in rows[1:]
+            if section == "Laufende Fälle je Fallbearbeitung"}  # fmt: skip
+
+
+def test_a_past_months_caseload_counts_who_was_responsible_on_its_last_day(api: Api) -> None:
+    """A case assigned to A in March and to B in May counts for A in March and for B in May; a
+    case the Agentur hands over to the Jobcenter in May counts for the Agentur in March (under
+    its caseworker then) and for the Jobcenter in May, not the other way round."""
+    tag = secrets.token_hex(3)
+    lead = named(f"tl-{tag}", AGENTUR, "team_lead", "Tamara Leitner")
+    jc_lead = named(f"tl-jc-{tag}", JOBCENTER, "team_lead", "Jens Leitner")
+    names = {"a": "Alma Erste", "b": "Berta Zweite", "c": "Carla Dritte", "d": "Dora Vierte"}
+    orgs = {"a": AGENTUR, "b": AGENTUR, "c": AGENTUR, "d": JOBCENTER}
+    subs = {k: f"cw-{k}-{tag}" for k in names}
+    for k, name in names.items():  # the directory learns them (and their names)
+        token = named(subs[k], orgs[k], "caseworker", name)
+        r = api.client.get("/follow-ups?limit=1", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+    agentur = {"Authorization": f"Bearer {lead}"}
+    jobcenter = {"Authorization": f"Bearer {jc_lead}"}
+
+    def assign(case_id: str, k: str) -> None:
+        api.record(case_id, {"type": "CaseAssigned", "office": None, "caseworker": subs[k]},
+                   agentur)  # fmt: skip
+
+    with recorded_on(api, date(2026, 2, 16)):
+        reassigned = str(api.register(agentur)["case_id"])
+        handed_over = str(api.register(agentur)["case_id"])
+    with recorded_on(api, date(2026, 3, 10)):
+        assign(reassigned, "a")
+        assign(handed_over, "c")
+    with recorded_on(api, date(2026, 5, 12)):
+        assign(reassigned, "b")
+        api.record(handed_over, RECOGNIZED, agentur)
+        api.wait_for_offer(handed_over, jobcenter)
+        case = api.client.get(f"/cases/{handed_over}", headers=jobcenter).json()
+        body = {"version": case["version"], "digest": case["digest"], "caseworker": subs["d"]}
+        r = api.client.post(f"/cases/{handed_over}/handover/accept", json=body, headers=jobcenter)
+        assert r.status_code == 201, r.text
+    api.settle()
+
+    def mine(counts: dict[str, int]) -> dict[str, int]:
+        return {k: n for k, n in (
+            (k, sum(n for lbl, n in counts.items() if lbl.startswith(names[k]))) for k in names
+        ) if n}  # fmt: skip
+
+    assert mine(caseload(api, agentur, "2026-03")) == {"a": 1, "c": 1}
+    assert mine(caseload(api, agentur, "2026-05")) == {"b": 1}
+    assert mine(caseload(api, jobcenter, "2026-03")) == {}
+    assert mine(caseload(api, jobcenter, "2026-05")) == {"d": 1}
+    assert mine(caseload(api, agentur, "2026-02")) == {}  # registered, nobody assigned yet
