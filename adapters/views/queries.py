@@ -301,12 +301,12 @@ class CaseQueries(FollowUpQueries):
         if table is None or offers is None:
             return case_statistics([], now or datetime.now(UTC), start, end, org)
         statement, params = f"SELECT doc FROM {table} WHERE holder = %s", [org]
-        if end is not None:
+        if end is not None:  # two selects, so each keeps its index
             statement += (
-                f" OR case_id IN (SELECT case_id FROM {offers}"
-                " WHERE from_org = %s AND state = 'accepted')"
+                f" UNION ALL SELECT doc FROM {table} WHERE holder <> %s AND case_id IN"
+                f" (SELECT case_id FROM {offers} WHERE from_org = %s AND state = 'accepted')"
             )
-            params.append(org)
+            params += [org, org]
         docs = [json.loads(r["doc"]) for r in self._rows(statement, params)]
         return case_statistics(docs, now or datetime.now(UTC), start, end, org)
 
