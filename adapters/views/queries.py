@@ -294,19 +294,20 @@ class CaseQueries(FollowUpQueries):
         end: date | None = None,
     ) -> dict[str, Any]:
         """Caseload and statistics for the working group or a team lead, from the summaries,
-        for the whole time or the days ``start``..``end`` (``adapters.views.statistics``). For a
-        period, also the cases ``org`` handed over since: it may have held them on its last day."""
+        for the whole time or the days ``start``..``end`` (``adapters.views.statistics``). Also
+        the cases ``org`` handed over: it registered them, and held them on a period's last day
+        before the handover."""
         table = self._table("case_summary", "case_summary")
         offers = self._table("case_summary", "handovers")
         if table is None or offers is None:
             return case_statistics([], now or datetime.now(UTC), start, end, org)
-        statement, params = f"SELECT doc FROM {table} WHERE holder = %s", [org]
-        if end is not None:  # two selects, so each keeps its index
-            statement += (
-                f" UNION ALL SELECT doc FROM {table} WHERE holder <> %s AND case_id IN"
-                f" (SELECT case_id FROM {offers} WHERE from_org = %s AND state = 'accepted')"
-            )
-            params += [org, org]
+        # two selects, so each keeps its index
+        statement = (
+            f"SELECT doc FROM {table} WHERE holder = %s"
+            f" UNION ALL SELECT doc FROM {table} WHERE holder <> %s AND case_id IN"
+            f" (SELECT case_id FROM {offers} WHERE from_org = %s AND state = 'accepted')"
+        )
+        params = [org, org, org]
         docs = [json.loads(r["doc"]) for r in self._rows(statement, params)]
         return case_statistics(docs, now or datetime.now(UTC), start, end, org)
 

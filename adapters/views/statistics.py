@@ -1,16 +1,17 @@
-"""The working group's figures from the case summaries of one organisation, for the whole time
-or for a period (``start``..``end``, both days included): one computation for the statistics
-page, its exports and the monthly report (ADR 0020).
+"""The working group's figures from the case summaries of one organisation, for the whole time or
+for a period (``start``..``end``, both days included): one computation for the statistics page, its
+exports and the monthly report (ADR 0020).
 
 For a period, a case counts for the organisation that was responsible for it at the end of the
-period's last day, and its caseload under the office and caseworker responsible then: the
-summary's ``responsible`` history (``responsible_on``), not who holds it today. Intake counts
-registrations in the period; the caseload (per office and caseworker, the share with support
-need) the cases open on its last day; measures count those running at some time in it;
-placements those starting in it; the days from recognition to acceptance those handovers
-accepted in it. Without a period: the cases the organisation holds now, under their office and
-caseworker now; the cases open now, every registration, every placement and acceptance, the
-measures running now.
+period's last day, and its caseload under the office and caseworker responsible then: the summary's
+``responsible`` history (``responsible_on``), not who holds it today. Intake counts the
+registrations the organisation made in the period (``registrar``: a case handed over counts for the
+Agentur that registered it, never for the Jobcenter that received it); the caseload (per office and
+caseworker, the share with support need) the cases open on its last day; measures count those
+running at some time in it; placements those starting in it; the days from recognition to acceptance
+those handovers accepted in it. Without a period: the cases the organisation holds now, under their
+office and caseworker now; the cases open now, every registration, every placement and acceptance,
+the measures running now.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def responsible_on(doc: Doc, day: date | None) -> Doc:
     return earlier[-1] if earlier else history[0]  # before its first entry: not open yet
 
 
+def registrar(doc: Doc) -> str | None:
+    """The organisation that registered the case: the first responsible one (a summary of
+    before version 6, without the history: its holder)."""
+    history: list[Doc] = doc.get("responsible") or []
+    return history[0]["holder"] if history else doc.get("holder")
+
+
 def _running(measure: Doc, start: date | None, end: date | None) -> bool:
     if start is None or end is None:
         return measure["ended_on"] is None
@@ -92,12 +100,13 @@ def case_statistics(
     org: str | None = None,
 ) -> dict[str, Any]:
     """The figures of ``docs``; with ``org``, of those ``org`` was responsible for at the end
-    (now, or the period's last day)."""
+    (now, or the period's last day), and the registrations ``org`` made."""
+    registered = docs if org is None else [d for d in docs if registrar(d) == org]
     if org is not None:
         docs = [d for d in docs if responsible_on(d, end)["holder"] == org]
     active = [d for d in docs if open_on(d, end)]
     then = [responsible_on(d, end) for d in active]
-    weeks = _count([week_of(_day(d["registered_on"])) for d in docs
+    weeks = _count([week_of(_day(d["registered_on"])) for d in registered
                     if _within(d["registered_on"], start, end)])  # fmt: skip
     if start is not None and end is not None:  # every week of the period, also those without
         weeks = {w: weeks.get(w, 0) for w in _weeks_between(start, end)}

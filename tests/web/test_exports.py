@@ -354,3 +354,43 @@ def test_a_past_months_caseload_counts_who_was_responsible_on_its_last_day(api: 
     assert mine(caseload(api, jobcenter, "2026-03")) == {}
     assert mine(caseload(api, jobcenter, "2026-05")) == {"d": 1}
     assert mine(caseload(api, agentur, "2026-02")) == {}  # registered, nobody assigned yet
+
+
+def registrations(api: Api, headers: dict[str, str], month: str | None = None) -> int:
+    """The registrations of the CSV export: of ``month`` (YYYY-MM), else of the whole time."""
+    period = {}
+    if month is not None:
+        chosen = months(month)
+        period = {"from": str(chosen.start), "to": str(chosen.end)}
+    r = api.client.get("/statistics/export", params={"format": "csv", **period}, headers=headers)
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    return sum(int(n) for section, _, n in rows[1:]
+               if section == "Neue Registrierungen je Kalenderwoche")  # fmt: skip
+
+
+def test_registrations_count_for_the_organisation_that_registered(api: Api) -> None:
+    """Intake is what an organisation registered: a case the Agentur registers and hands over
+    in the same month stays in the Agentur's registrations, of that month and of the whole
+    time, and never becomes one of the Jobcenter's, which registered nothing."""
+    tag = secrets.token_hex(3)
+    agentur = {"Authorization": f"Bearer {named(f'tl-{tag}', AGENTUR, 'team_lead', 'Tina Lang')}"}
+    jc_lead = named(f"tl-jc-{tag}", JOBCENTER, "team_lead", "Jan Lang")
+    jobcenter = {"Authorization": f"Bearer {jc_lead}"}
+    before = {"agentur": registrations(api, agentur), "jobcenter": registrations(api, jobcenter)}
+    with recorded_on(api, date(2025, 7, 8)):
+        kept = str(api.register(agentur)["case_id"])
+        handed_over = str(api.register(agentur)["case_id"])
+    with recorded_on(api, date(2025, 7, 22)):
+        api.record(handed_over, RECOGNIZED, agentur)
+        api.wait_for_offer(handed_over, jobcenter)
+        case = api.client.get(f"/cases/{handed_over}", headers=jobcenter).json()
+        body = {"version": case["version"], "digest": case["digest"]}
+        r = api.client.post(f"/cases/{handed_over}/handover/accept", json=body, headers=jobcenter)
+        assert r.status_code == 201, r.text
+    api.settle()
+    assert kept != handed_over
+    assert registrations(api, agentur, "2025-07") == 2
+    assert registrations(api, jobcenter, "2025-07") == 0
+    assert registrations(api, agentur) - before["agentur"] == 2
+    assert registrations(api, jobcenter) - before["jobcenter"] == 0
