@@ -68,7 +68,7 @@ from domain.sealing import sealing_with
 from domain.values import LegalStatus, Person, Protection
 from projections.registry import PROJECTIONS
 from workers.handover_policy import PolicyWorker
-from workers.projections import BATCH_SIZE, ProjectionWorker, ensure_generation
+from workers.projections import BATCH_SIZE, ProjectionWorker, ensure_generation, step_together
 from workers.projections import build_view_store as build_store
 
 WAVE_DAY = date(2022, 6, 1)  # "today" of the application: offers and acceptances on this day
@@ -287,13 +287,13 @@ def recognize(app: StaffelApplication, run: Run, ids: Sequence[UUID]) -> None:
         batched = Stopwatch(collect=False)
         done = 0
         for chunk in chunks(rest, run.batch):
-            cases = [app.get_case(case_id) for case_id in chunk]
+            cases = app.get_cases(chunk)
             for k, case in enumerate(cases):
                 case.recognize_asylum(**recognition(run.sample + done + k))
             app.save(*cases)
             done += len(cases)
         many = batched.timing(
-            "batched: get_case, recognize_asylum, app.save",
+            "batched: get_cases, recognize_asylum, app.save",
             done,
             note=f"{run.batch} cases per app.save",
         )
@@ -346,7 +346,7 @@ def accept(app: StaffelApplication, run: Run, ids: Sequence[UUID]) -> None:
         batched = Stopwatch(collect=False)
         done = 0
         for chunk in chunks(rest, run.batch):
-            cases = [app.get_case(case_id) for case_id in chunk]
+            cases = app.get_cases(chunk)
             for case in cases:
                 case.accept_handover(
                     version=case.version, digest=case.digest, accepted_on=app.today()
@@ -354,7 +354,7 @@ def accept(app: StaffelApplication, run: Run, ids: Sequence[UUID]) -> None:
             app.save(*cases)
             done += len(cases)
         many = batched.timing(
-            "batched: get_case, accept_handover, app.save",
+            "batched: get_cases, accept_handover, app.save",
             done,
             note=f"{run.batch} cases (2 events each) per app.save",
         )
@@ -373,22 +373,36 @@ def accept(app: StaffelApplication, run: Run, ids: Sequence[UUID]) -> None:
     )
 
 
-def project(run: Run, workers: Sequence[ProjectionWorker]) -> None:
+def project(app: StaffelApplication, run: Run, workers: Sequence[ProjectionWorker]) -> None:
+    """As the service's runner does (``step_together``): each batch read, decoded and opened
+    once for all the projections, then applied by each in its own transaction."""
+    spent: dict[str, float] = {w.projection.name: 0.0 for w in workers}
+    events: dict[str, int] = dict.fromkeys(spent, 0)
+
+    def applied(worker: ProjectionWorker, n: int, seconds: float) -> None:
+        spent[worker.projection.name] += seconds
+        events[worker.projection.name] += n
+
     watch = Stopwatch()
-    parts = []
-    for worker in workers:
-        w = Stopwatch(collect=False)
-        events = worker.catch_up()
-        parts.append(
-            w.timing(
-                f"ProjectionWorker {worker.projection.name}.catch_up",
-                events,
-                "events",
-                note=f"batch size {worker.batch_size}",
-            )
-        )
-        progress(f"phase 4: {worker.projection.name} {parts[-1].rate:,.0f} events/s")
+    while step_together(app, workers, BATCH_SIZE, applied):
+        pass
     total = watch.timing("projections caught up", run.cases)
+    read = total.seconds - sum(spent.values())
+    parts = [
+        Timing(
+            "read, decode and open each batch once",
+            max(events.values()),
+            read,
+            "events",
+            note=f"batch size {BATCH_SIZE}",
+        )
+    ]
+    parts += [
+        Timing(f"ProjectionWorker {name}.apply", events[name], seconds, "events")
+        for name, seconds in spent.items()
+    ]
+    for part in parts:
+        progress(f"phase 4: {part.label} {part.rate:,.0f} events/s")
     run.phases.append(Phase("4", "projections catch up", run.cases, total, parts))
 
 
@@ -626,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
             progress("phase 3: acceptances")
             accept(app, run, ids)
             progress("phase 4: projections")
-            project(run, workers)
+            project(app, run, workers)
             check(app, store, run)
     failed = report(context, run)
     print(

@@ -90,6 +90,29 @@ class ProjectionWorker:
         return total
 
 
+def step_together(
+    app: StaffelApplication,
+    workers: Sequence[ProjectionWorker],
+    batch_size: int = BATCH_SIZE,
+    applied: Callable[[ProjectionWorker, int, float], None] | None = None,
+) -> int:
+    """One batch for each worker. Workers at the same position get the same events, so each
+    batch is read, decoded and opened once for all of them (the projections only read it).
+    ``applied(worker, events, seconds)``: told after each worker's batch (benchmarks)."""
+    batches: dict[int, Batch] = {}
+    busy = 0
+    for worker in workers:
+        position = worker.position
+        if position not in batches:
+            batches[position] = read_batch(app, position, batch_size)
+        started = time.perf_counter()
+        n = worker.apply(batches[position], position)
+        if applied is not None:
+            applied(worker, n, time.perf_counter() - started)
+        busy += n
+    return busy
+
+
 def read_batch(app: StaffelApplication, position: int, limit: int) -> Batch:
     """Up to ``limit`` events after ``position``, decoded and opened, with their positions."""
     notifications: Sequence[Notification] = app.recorder.select_notifications(
