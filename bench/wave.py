@@ -57,6 +57,7 @@ from adapters.orgs import Organisations
 from adapters.settings import Settings
 from adapters.views import schema
 from adapters.views.store import ViewStoreMixin
+from bench.api import CLOCK_TICKS, CpuMeter, CpuSnapshot
 from bench.store import QUICK as STORE_QUICK_MODE
 from bench.store import load_average, machine_context, postgres_database
 from bootstrap import build_case_application
@@ -66,9 +67,16 @@ from domain.aggregates.case import Case
 from domain.application import StaffelApplication
 from domain.sealing import sealing_with
 from domain.values import LegalStatus, Person, Protection
+from projections.base import Batch
 from projections.registry import PROJECTIONS
 from workers.handover_policy import PolicyWorker
-from workers.projections import BATCH_SIZE, ProjectionWorker, ensure_generation, step_together
+from workers.projections import (
+    BATCH_SIZE,
+    ProjectionWorker,
+    ensure_generation,
+    read_batch,
+    step_together,
+)
 from workers.projections import build_view_store as build_store
 
 WAVE_DAY = date(2022, 6, 1)  # "today" of the application: offers and acceptances on this day
@@ -158,6 +166,7 @@ class Phase:
     in_wave: bool = True
     # parts[0] and parts[1] are the same command one case at a time and batched
     alternatives: bool = False
+    cpu: tuple[float, float, float] | None = None  # CPU seconds: this process, PostgreSQL, others
 
 
 @dataclass
@@ -167,6 +176,7 @@ class Run:
     sample: int
     cache_size: int
     snapshot_interval: int
+    postgres: bool = True  # the wave always runs on PostgreSQL
     phases: list[Phase] = field(default_factory=list)
     checks: list[tuple[str, int, int]] = field(default_factory=list)  # (what, found, expected)
 
@@ -383,18 +393,26 @@ def project(app: StaffelApplication, run: Run, workers: Sequence[ProjectionWorke
         spent[worker.projection.name] += seconds
         events[worker.projection.name] += n
 
+    reading = [0.0]
+
+    def read(app: StaffelApplication, position: int, limit: int) -> Batch:
+        started = time.perf_counter()
+        batch = read_batch(app, position, limit)
+        reading[0] += time.perf_counter() - started
+        return batch
+
     watch = Stopwatch()
-    while step_together(app, workers, BATCH_SIZE, applied):
+    while step_together(app, workers, BATCH_SIZE, applied, read):
         pass
     total = watch.timing("projections caught up", run.cases)
-    read = total.seconds - sum(spent.values())
+    concurrently = "concurrently" if len(workers) > 1 and run.postgres else "one after another"
     parts = [
         Timing(
             "read, decode and open each batch once",
             max(events.values()),
-            read,
+            reading[0],
             "events",
-            note=f"batch size {BATCH_SIZE}",
+            note=f"batch size {BATCH_SIZE}; then the projections apply it {concurrently}",
         )
     ]
     parts += [
@@ -404,6 +422,22 @@ def project(app: StaffelApplication, run: Run, workers: Sequence[ProjectionWorke
     for part in parts:
         progress(f"phase 4: {part.label} {part.rate:,.0f} events/s")
     run.phases.append(Phase("4", "projections catch up", run.cases, total, parts))
+
+
+def metered(run: Run, meter: CpuMeter, phase: Any, *args: Any) -> None:
+    """Run ``phase`` and note the CPU seconds it took of this process, of PostgreSQL (this
+    database's backends and the server's own processes) and of everything else on the machine."""
+    before = meter.snapshot()
+    phase(*args)
+    after = meter.snapshot()
+    run.phases[-1].cpu = cpu_seconds(before, after)
+
+
+def cpu_seconds(a: CpuSnapshot, b: CpuSnapshot) -> tuple[float, float, float]:
+    mine = (b.client - a.client) / CLOCK_TICKS
+    postgres = (b.postgres - a.postgres) / CLOCK_TICKS
+    machine = (b.machine_busy - a.machine_busy) / CLOCK_TICKS
+    return mine, postgres, max(0.0, machine - mine - postgres)
 
 
 # -- checks ---------------------------------------------------------------------------------------
@@ -478,6 +512,12 @@ def report(context: list[tuple[str, str]], run: Run) -> bool:
             )
             if part.note:
                 print(f"{'':<10}({part.note})")
+        if p.cpu is not None:
+            mine, postgres, others = p.cpu
+            print(
+                f"{'':<8}CPU seconds: this process {mine:.1f}, PostgreSQL {postgres:.1f}, "
+                f"other processes {others:.1f}"
+            )
     print()
 
     wave = [p for p in run.phases if p.in_wave]
@@ -488,6 +528,15 @@ def report(context: list[tuple[str, str]], run: Run) -> bool:
     print("  share of the wave's time:")
     for p in wave:
         print(f"    phase {p.number} {p.label:<40} {100 * p.total.seconds / seconds:5.1f} %")
+    cpu = [p.cpu for p in wave if p.cpu is not None]
+    if len(cpu) == len(wave):
+        mine, postgres, others = (sum(c[i] for c in cpu) for i in range(3))
+        cores = os.cpu_count() or 1
+        print(
+            f"  CPU seconds of the wave: this process {mine:.1f}, PostgreSQL {postgres:.1f}, "
+            f"other processes on the machine {others:.1f} ({seconds * cores:.0f} core-seconds "
+            f"in all on {cores} cores)"
+        )
     bottleneck = max(wave, key=lambda p: p.total.seconds)
     print(
         f"  bottleneck: phase {bottleneck.number} ({bottleneck.label}), "
@@ -633,14 +682,15 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"phase 0: registering {cases:,} cases")
             ids = register(app, run, municipalities)
             follow(run, policy, workers, app.recorder.max_notification_id() or 0)
+            meter = CpuMeter(pg.rsplit("/", 1)[-1])
             progress("phase 1: recognitions")
-            recognize(app, run, ids)
+            metered(run, meter, recognize, app, run, ids)
             progress("phase 2: policy")
-            offer(app, run, policy)
+            metered(run, meter, offer, app, run, policy)
             progress("phase 3: acceptances")
-            accept(app, run, ids)
+            metered(run, meter, accept, app, run, ids)
             progress("phase 4: projections")
-            project(app, run, workers)
+            metered(run, meter, project, app, run, workers)
             check(app, store, run)
     failed = report(context, run)
     print(
