@@ -28,9 +28,11 @@ def database(postgres_server: str) -> str:
     return create_database("staffel_policy")
 
 
-@pytest.fixture
-def deployment(database: str, tmp_path: Path) -> Iterator[Deployment]:
-    deployment = open_deployment(database, tmp_path / "data")
+@pytest.fixture(params=[True, False], ids=["group-commit", "library-insert"])
+def deployment(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Deployment]:
+    deployment = open_deployment(database, tmp_path / "data", group_commit=request.param)
     yield deployment
     deployment.close()
 
