@@ -56,13 +56,19 @@ class Command:
     def keys(self) -> set[Any]:
         """What no two commands of one batch may share: record versions, the idempotency key."""
         found: set[Any] = {(e.originator_id, e.originator_version) for e in self.stored_events}
-        if (record := self.kwargs.get("idempotency")) is not None:
-            found.add(record.key)
+        found.update(record.key for record in records_in(self.kwargs))
         return found
 
     def finish(self, ids: Sequence[int] | None = None, error: BaseException | None = None) -> None:
         self.ids, self.error, self.finished = list(ids or ()), error, True
         self.woken.set()
+
+
+def records_in(kwargs: dict[str, Any]) -> list[Any]:
+    """The idempotency records of one save: a command's (``idempotency``), or those of the
+    commands a bulk path saves together (``idempotency_records``)."""
+    one = kwargs.get("idempotency")
+    return [*([] if one is None else [one]), *(kwargs.get("idempotency_records") or ())]
 
 
 Write = Callable[[Sequence[Command]], list[list[int]]]

@@ -9,7 +9,7 @@ records and keys in one transaction each batch."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -27,10 +27,10 @@ from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from adapters import keystore
-from adapters.group_commit import DEFAULT_WINDOW, Command, GroupCommitter
+from adapters.group_commit import DEFAULT_WINDOW, Command, GroupCommitter, records_in
 from domain.writes import IdempotencyRecord, Recorded
 
 TABLE = "staffel_idempotency"
@@ -66,8 +66,7 @@ class SQLiteStaffelRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        record: IdempotencyRecord | None = kwargs.get("idempotency")
-        if record is not None:
+        for record in records_in(kwargs):
             c.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?)", _row(record))  # noqa: S608
         if keys := kwargs.get("case_keys"):
             keystore.insert_key_rows(
@@ -76,6 +75,15 @@ class SQLiteStaffelRecorder(SQLiteApplicationRecorder):
                 keys,
             )
         return ids
+
+    def find_idempotent_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are stored, in one query."""
+        if not keys:
+            return set()
+        marks = ", ".join("?" * len(keys))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT key FROM {TABLE} WHERE key IN ({marks})", list(keys))  # noqa: S608
+            return {row["key"] for row in c.fetchall()}
 
     def find_idempotent(self, key: str) -> tuple[str, Recorded] | None:
         with self.datastore.transaction(commit=False) as c:
@@ -171,7 +179,7 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
         turn at the GIL). A statement that fails (a duplicate key) skips the rest, COMMIT too:
         the transaction is rolled back, nothing of it is stored, as before."""
         events = [e for c in batch for e in c.stored_events]
-        records = [_row(r) for c in batch if (r := c.kwargs.get("idempotency")) is not None]
+        records = [_row(r) for c in batch for r in records_in(c.kwargs)]
         now = datetime.now(UTC).isoformat()
         keys = [(str(i), w, now) for c in batch for i, w in c.kwargs.get("case_keys") or ()]
         stored = [
@@ -212,18 +220,12 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        record: IdempotencyRecord | None = kwargs.get("idempotency")
-        if record is not None:
+        if records := records_in(kwargs):
             # Synced at once (a nested pipeline): a concurrent duplicate's unique violation is
             # raised here, as an IntegrityError. Raised later, while the library still sends the
             # events, it would leave the pipeline aborted: an OperationalError, retried, a 500.
             with curs.connection.pipeline():
-                curs.execute(
-                    SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s, %s, %s)").format(
-                        Identifier(self.datastore.schema), Identifier(TABLE)
-                    ),
-                    _row(record),
-                )
+                curs.executemany(self.insert_idempotency, [_row(r) for r in records])
         if keys := kwargs.get("case_keys"):
             with curs.connection.pipeline():
                 keystore.insert_key_rows(
@@ -234,6 +236,57 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
                     keys,
                 )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's
+    def select_events_after(
+        self, after: Mapping[UUID, int], table: str | None = None
+    ) -> list[StoredEvent]:
+        """The events of each id above its version, in one round trip (``domain/bulk_read.py``)."""
+        # One statement per id, all in one pipeline (one round trip): each an index range scan.
+        # One statement for all (a join with unnest) let the planner scan the whole table, in
+        # parallel and JIT-compiled, once it held a few hundred thousand events.
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+            " WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"
+        ).format(Identifier(self.datastore.schema), Identifier(table or self.events_table_name))
+        return self._select_each(statement, list(after.items()))
+
+    def _select_each(self, statement: Composed, params: list[tuple[Any, ...]]) -> list[StoredEvent]:
+        if not params:
+            return []
+        found: list[StoredEvent] = []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.executemany(statement, params, returning=True)
+            while True:
+                found += [_stored(row) for row in curs.fetchall()]
+                if not curs.nextset():
+                    break
+        return found
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_latest(self, ids: Sequence[UUID], table: str) -> list[StoredEvent]:
+        """The newest record of each id in ``table`` (the snapshots), in one round trip."""
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+            " WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1"
+        ).format(Identifier(self.datastore.schema), Identifier(table))
+        return self._select_each(statement, [(i,) for i in ids])
+
+    def find_idempotent_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are stored, in one round trip (one index lookup each)."""
+        if not keys:
+            return set()
+        found: set[str] = set()
+        statement = SQL("SELECT key FROM {0}.{1} WHERE key = %s").format(
+            Identifier(self.datastore.schema), Identifier(TABLE)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.executemany(statement, [(k,) for k in keys], returning=True)
+            while True:
+                found |= {row["key"] for row in curs.fetchall()}
+                if not curs.nextset():
+                    break
+        return found
 
     def find_idempotent(self, key: str) -> tuple[str, Recorded] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -252,6 +305,15 @@ class PostgresStaffelRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return _recorded(row) if row else None
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
 
 
 def _uuid(value: UUID | str) -> UUID:

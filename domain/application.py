@@ -44,6 +44,7 @@ from domain.aggregates.offer import Offer
 from domain.aggregates.volunteer import Volunteer
 from domain.aggregates.volunteer_errors import DuplicateVolunteerError
 from domain.bamf_number import normalise_or_none, padded_forms
+from domain.bulk_read import StaffelRepository
 from domain.errors import (
     CaseNotFoundError,
     ConcurrentChangeError,
@@ -123,6 +124,25 @@ class StaffelApplication(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return StaffelTranscoder()
+
+    def construct_repository(self) -> StaffelRepository:
+        """The library's repository, with ``get_many`` for bulk paths (``domain/bulk_read.py``)."""
+        base = super().construct_repository()
+        return StaffelRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=None if base.cache is None else self._cache_maxsize(),
+            fastforward=base.fastforward,
+            fastforward_skipping=base.fastforward_skipping,
+            deepcopy_from_cache=base.deepcopy_from_cache,
+        )
+
+    def _cache_maxsize(self) -> int:
+        return int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0)
+
+    @property
+    def repository(self) -> StaffelRepository:
+        return cast(StaffelRepository, self._repository)
 
     # -- cases ------------------------------------------------------------------------------
 
@@ -271,18 +291,32 @@ class StaffelApplication(Application[UUID]):
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> Recorded:
-        due_on = policy.handover_due_date(self.today(), self.handover_working_days)
         return self._command(
             case_id,
-            lambda case: case.offer_handover(
-                to_org=to_org,
-                reason=reason,
-                due_on=due_on,
-                triggered_by_version=triggered_by_version,
+            lambda case: self.offer_on(
+                case, to_org=to_org, reason=reason, triggered_by_version=triggered_by_version
             ),
             expected_version,
             idempotency,
         )
+
+    def offer_on(
+        self, case: Case, *, to_org: str, reason: str, triggered_by_version: int | None = None
+    ) -> None:
+        """The offer on a case already read, not saved: a bulk path (the handover policy)
+        saves many such cases at once, each command with its idempotency record."""
+        due_on = policy.handover_due_date(self.today(), self.handover_working_days)
+        with sealing_with(self.keys):
+            case.offer_handover(
+                to_org=to_org,
+                reason=reason,
+                due_on=due_on,
+                triggered_by_version=triggered_by_version,
+            )
+
+    def find_idempotent_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these command ids are stored (each answered already)."""
+        return cast(IdempotencyStore, self.recorder).find_idempotent_keys(keys)
 
     def accept_handover(
         self,
@@ -603,6 +637,21 @@ class StaffelApplication(Application[UUID]):
         except AggregateNotFoundError:
             raise CaseNotFoundError(case_id) from None
         return case
+
+    def get_cases(self, case_ids: Sequence[UUID]) -> list[Case]:
+        """``get_case`` for each id, with one read of the store for all of them where it can:
+        for bulk paths (the handover policy, imports, a wave of recognitions)."""
+        try:
+            cases = self.repository.get_many(case_ids)
+        except AggregateNotFoundError as e:
+            missing = e.args[0] if e.args and isinstance(e.args[0], UUID) else None
+            if missing is None:
+                raise
+            raise CaseNotFoundError(missing) from None
+        for case_id, case in zip(case_ids, cases, strict=True):
+            if not isinstance(case, Case):
+                raise CaseNotFoundError(case_id)
+        return cases
 
     def get_employer(self, employer_id: UUID) -> Employer:
         return self._get(employer_id, Employer, EmployerNotFoundError)

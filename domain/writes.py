@@ -3,6 +3,7 @@ Idempotency-Key a retried request carries (ADR 0005)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID, uuid4
@@ -54,3 +55,7 @@ class IdempotencyStore(Protocol):
     """The recorder's side of idempotency (``adapters/recorders.py``)."""
 
     def find_idempotent(self, key: str) -> tuple[str, Recorded] | None: ...
+
+    def find_idempotent_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are stored (bulk paths: one query for a batch)."""
+        ...

@@ -2,9 +2,13 @@
 catches up after a restart. Its offers carry an idempotency key derived from the triggering event,
 saved with the offer, so a re-run after a crash between offer and tracking records nothing twice.
 
-The offers of one step are made concurrently, one case's in the order of its events: where the
-store commits concurrent commands together (PostgreSQL's group commit, ADR 0012) they share
-transactions instead of paying one commit each."""
+The offers of one step are made together: the step's cases read at once (``get_cases``), the
+keys already answered looked up at once, each case's triggers decided in the order of its events,
+and every offer saved in one transaction with its idempotency record. When that save collides
+(a holder or another runner wrote one of the cases meanwhile) nothing of it is stored and the
+step's cases are reacted to one by one, concurrently, one case's in the order of its events:
+where the store commits concurrent commands together (PostgreSQL's group commit, ADR 0012)
+they share transactions instead of paying one commit each."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import structlog
+from eventsourcing.persistence import IntegrityError
 
 from adapters.views.store import OverlappingBatchError, ViewStoreMixin
 from domain.actor import Actor, acting_as
@@ -22,7 +27,7 @@ from domain.aggregates.case_errors import CaseRuleError
 from domain.application import StaffelApplication
 from domain.errors import VersionConflictError
 from domain.handover_policy import POLICY_ACTOR, TRIGGERS, decide
-from domain.writes import IdempotencyKey
+from domain.writes import IdempotencyKey, IdempotencyRecord
 from workers.tracked import Tracked
 
 log = structlog.get_logger("staffel.policy")
@@ -77,8 +82,63 @@ class PolicyWorker:
         return len(notifications)
 
     def _react_to_all(self, cases: Sequence[Sequence[Any]]) -> None:
-        """Each case's triggers in order; the cases concurrently. The first error is raised once
-        all are done (the step is then retried from its tracking)."""
+        """All offers in one save; after a collision each case's triggers in order, the cases
+        concurrently. The first error is raised once all are done (the step is then retried from
+        its tracking)."""
+        if not cases:
+            return
+        try:
+            self._offer_together(cases)
+            return
+        except IntegrityError:
+            log.info("policy_batch_collided", cases=len(cases))
+        self._react_one_by_one(cases)
+
+    def _offer_together(self, cases: Sequence[Sequence[Any]]) -> None:
+        """Each case's triggers decided in order on the case as read now (with the offers made
+        before them in this step); every offer saved in one transaction with its idempotency
+        record. A trigger whose key is stored was answered (by a run that crashed before its
+        tracking, or by another runner): its offer is already in the case."""
+        loaded = self.app.get_cases([events[0].originator_id for events in cases])
+        done = self.app.find_idempotent_keys(
+            [_key(event).key for events in cases for event in events]
+        )
+        changed: list[Any] = []
+        records: list[IdempotencyRecord] = []
+        for case, events in zip(loaded, cases, strict=True):
+            made = len(records)
+            for event in events:
+                key = _key(event)
+                if key.key in done:
+                    continue
+                offer = decide(case, event, self.receiver_for, self.is_jobcenter)
+                if offer is None:
+                    continue
+                try:
+                    with acting_as(Actor(POLICY_ACTOR, case.holder)):
+                        self.app.offer_on(
+                            case,
+                            to_org=offer.to_org,
+                            reason=offer.reason,
+                            triggered_by_version=cast(int, event.originator_version),
+                        )
+                except CaseRuleError as e:
+                    log.info("policy_offer_skipped", case_id=str(case.id), reason=type(e).__name__)
+                    continue
+                records.append(
+                    IdempotencyRecord(key.key, key.request_hash, case.id, case.version, case.digest)
+                )
+            if len(records) > made:
+                changed.append(case)
+        if changed:
+            self.app.save(*changed, idempotency_records=records)
+        for case in changed:
+            log.info(
+                "policy_offered", case_id=str(case.id), to_org=case.handover.to_org,
+                version=case.version,
+            )  # fmt: skip
+
+    def _react_one_by_one(self, cases: Sequence[Sequence[Any]]) -> None:
 
         def react(events: Sequence[Any]) -> None:
             for event in events:
@@ -98,7 +158,7 @@ class PolicyWorker:
         offer = decide(case, event, self.receiver_for, self.is_jobcenter)
         if offer is None:
             return
-        key = IdempotencyKey(f"policy:{event.originator_id}:{event.originator_version}", "offer")
+        key = _key(event)
         try:
             with acting_as(Actor(POLICY_ACTOR, case.holder)):
                 recorded = self.app.offer_handover(
@@ -121,3 +181,8 @@ class PolicyWorker:
         log.info(
             "policy_offered", case_id=str(case.id), to_org=offer.to_org, version=recorded.version
         )
+
+
+def _key(trigger: Any) -> IdempotencyKey:
+    """The offer's command id: one per triggering event, whoever reacts to it, however often."""
+    return IdempotencyKey(f"policy:{trigger.originator_id}:{trigger.originator_version}", "offer")

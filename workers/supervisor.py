@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from adapters.views.store import ViewStoreMixin
 from domain.application import StaffelApplication
-from projections.base import Batch, Projection
+from projections.base import Projection
 from projections.registry import PROJECTIONS
 from workers.leader import Lead, lead_for, record_holder
 from workers.projections import (
@@ -29,7 +29,7 @@ from workers.projections import (
     ProjectionWorker,
     build_view_store,
     ensure_generation,
-    read_batch,
+    step_together,
     wait_for,
 )
 
@@ -227,16 +227,8 @@ class Supervisor:
                 self.waker.wait(self.poll_interval)
 
     def _step(self, workers: list[ProjectionWorker]) -> int:
-        """One batch for each worker. Workers at the same position get the same events, so each
-        batch is read, decoded and opened once for all of them (the projections only read it)."""
-        batches: dict[int, Batch] = {}
-        busy = 0
-        for worker in workers:
-            position = worker.position
-            if position not in batches:
-                batches[position] = read_batch(self.app, position, self.batch_size)
-            busy += worker.apply(batches[position], position)
-        return busy
+        """One batch for each worker, each batch read once (``step_together``)."""
+        return step_together(self.app, workers, self.batch_size)
 
     def _workers(self) -> list[ProjectionWorker]:
         self._plan: dict[str, int] = {}
