@@ -42,9 +42,9 @@ def test_get_cases_answers_as_get_case_for_each(make_app: MakeApp) -> None:
         app.get_cases([never_read, uuid4()])
 
 
-def test_get_cases_reads_the_store_once_on_postgres(make_app: MakeApp, backend: str) -> None:
-    if not backend.startswith("postgresql"):
-        pytest.skip("SQLite reads one case at a time (no round trips to save)")
+# on PostgreSQL only: SQLite reads one case at a time (no round trips to save)
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_get_cases_reads_the_store_once_on_postgres(make_app: MakeApp) -> None:
     app = make_app()
     ids = [register(app).id for _ in range(20)]
     app.get_cases(ids[:10])  # half of them cached
