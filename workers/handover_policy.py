@@ -21,7 +21,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import IntegrityError
 
-from adapters.views.store import OverlappingBatchError, ViewStoreMixin
+from adapters.views.store import ViewStoreMixin
 from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseRuleError
 from domain.application import StaffelApplication
@@ -56,8 +56,9 @@ class PolicyWorker:
         return self.store.max_tracking_id(TRACKING_KEY) or 0
 
     def step(self) -> int:
-        start = self.tracked.start()
-        try:
+        # refused: another runner followed the same events (its offers and ours carry the same
+        # idempotency keys, so none is recorded twice): go on from where it is
+        with self.tracked.following("policy_batch_refused") as start:
             notifications = self.app.recorder.select_notifications(
                 start=start + 1, limit=self.batch_size
             )
@@ -71,14 +72,6 @@ class PolicyWorker:
                 with self.store.cursor(commit=True) as curs:
                     self.store.advance_tracking(curs, TRACKING_KEY, start, notifications[-1].id)
                 self.tracked.moved(notifications[-1].id)
-        except OverlappingBatchError:
-            # another runner followed the same events (its offers and ours carry the same
-            # idempotency keys, so none is recorded twice): go on from where it is
-            log.info("policy_batch_refused", start=start)
-            self.tracked.forget()
-        except BaseException:
-            self.tracked.forget()
-            raise
         return len(notifications)
 
     def _react_to_all(self, cases: Sequence[Sequence[Any]]) -> None:

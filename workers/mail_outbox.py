@@ -25,7 +25,7 @@ import structlog
 
 from adapters.clock import BERLIN, Clock
 from adapters.orgs import Organisations
-from adapters.views.store import OverlappingBatchError, ViewStoreMixin
+from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 from domain.errors import CaseNotFoundError
@@ -74,8 +74,7 @@ class MailOutbox:
         return self.store.max_tracking_id(TRACKING_KEY) or 0
 
     def step(self) -> int:
-        position = self.tracked.start()
-        try:
+        with self.tracked.following("mail_batch_refused") as position:
             notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
             if notifications:
                 events = [self.app.mapper.to_domain_event(n) for n in notifications]
@@ -84,12 +83,6 @@ class MailOutbox:
                     if self.mailer is not None:
                         self._follow(curs, [e for e in events if isinstance(e, ev.CaseEvent)])
                 self.tracked.moved(notifications[-1].id)
-        except OverlappingBatchError:
-            log.info("mail_batch_refused", start=position)
-            self.tracked.forget()
-        except BaseException:
-            self.tracked.forget()
-            raise
         if self.mailer is None:
             return len(notifications)
         digests = self.digests.step() if self.digests is not None else 0

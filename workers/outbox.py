@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.federation.bundle import BundleError, build_bundle
 from adapters.orgs import Organisations
-from adapters.views.store import OverlappingBatchError, ViewStoreMixin
+from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
 from workers.tracked import Tracked
@@ -68,8 +68,7 @@ class Outbox:
     # -- following the log ------------------------------------------------------------------
 
     def step(self) -> int:
-        position = self.tracked.start()
-        try:
+        with self.tracked.following("outbox_batch_refused") as position:
             notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
             case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
@@ -81,12 +80,6 @@ class Outbox:
                     self.store.advance_tracking(curs, TRACKING_KEY, position, notifications[-1].id)
                     self._enqueue(curs, case_events)
                 self.tracked.moved(notifications[-1].id)
-        except OverlappingBatchError:
-            log.info("outbox_batch_refused", start=position)
-            self.tracked.forget()
-        except BaseException:
-            self.tracked.forget()
-            raise
         return len(notifications) + self.deliver_due()
 
     def _enqueue(self, curs: Any, events: list[ev.CaseEvent]) -> None:

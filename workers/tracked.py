@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from adapters.views.store import ViewStoreMixin
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+
+from adapters.views.store import OverlappingBatchError, ViewStoreMixin
+
+log = structlog.get_logger("staffel.followers")
 
 
 class Tracked:
@@ -26,3 +33,18 @@ class Tracked:
 
     def forget(self) -> None:
         self._known = None
+
+    @contextmanager
+    def following(self, refused: str) -> Iterator[int]:
+        """The position a batch follows from. A batch refused by the compare-and-set is logged
+        as ``refused`` and skipped (another runner followed the same events); refused or failed,
+        the position is forgotten, so the next step reads it again."""
+        start = self.start()
+        try:
+            yield start
+        except OverlappingBatchError:
+            log.info(refused, start=start)
+            self.forget()
+        except BaseException:
+            self.forget()
+            raise
