@@ -6,11 +6,13 @@ whole store (offers, acceptances, notifications), so each gets a database of its
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import create_database
+from tests.support.federation import Deployment, open_deployment
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -20,3 +22,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/staffel.db"
     request.getfixturevalue("postgres_server")  # skips (or fails under CI) when unreachable
     return create_database("staffel_handover")
+
+
+@pytest.fixture
+def deployment(backend: str, tmp_path: Path) -> Iterator[Deployment]:
+    """A deployment (its services, store and workers) on the test's fresh database."""
+    deployment = open_deployment(backend, tmp_path / "data")
+    yield deployment
+    deployment.close()

@@ -5,23 +5,12 @@ makes them read it again, and nothing is done twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from domain.actor import Actor
-from tests.support.federation import AGENTUR, Deployment, open_deployment, register
+from tests.support.federation import AGENTUR, Deployment, register
 
 HOLDER = Actor("cw-agentur", AGENTUR)
-
-
-@pytest.fixture
-def deployment(backend: str, tmp_path: Path) -> Iterator[Deployment]:
-    deployment = open_deployment(backend, tmp_path / "data")
-    yield deployment
-    deployment.close()
 
 
 def test_each_follower_reads_its_position_once_then_again_after_a_refused_batch(

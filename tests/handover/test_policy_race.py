@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,19 +22,11 @@ from tests.support.federation import (
     JOBCENTER,
     Deployment,
     count_of,
-    open_deployment,
     register,
     stored_events,
 )
 
 HOLDER = Actor("cw-agentur", AGENTUR)
-
-
-@pytest.fixture
-def deployment(backend: str, tmp_path: Path) -> Iterator[Deployment]:
-    deployment = open_deployment(backend, tmp_path / "data")
-    yield deployment
-    deployment.close()
 
 
 @pytest.fixture
