@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
 from domain.aggregates import case_events as ev
 from domain.values import Redacted
@@ -107,8 +108,9 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 6  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
-    # 5: search_key; 6: responsible (who was responsible since when, ADR 0020)
+    version: ClassVar[int] = 7  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
+    # 5: search_key; 6: responsible (who was responsible since when, ADR 0020); 7: its days
+    # and handover_accepted_on are German days, not UTC ones
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
@@ -263,9 +265,13 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
     return {}
 
 
+GERMANY = ZoneInfo("Europe/Berlin")  # the days of periods, deadlines and reports
+
+
 def _day_of(event: ev.CaseEvent) -> str:
-    """The day an event without a date of its own happened: its timestamp's (UTC) date."""
-    return event.timestamp.date().isoformat()
+    """The day an event without a date of its own happened: its timestamp's date in Germany
+    (a handover at 00:30 on the 1st belongs to the new month, not to the last day of the old)."""
+    return event.timestamp.astimezone(GERMANY).date().isoformat()
 
 
 def _responsible(since: str, holder: str, office: str | None, caseworker: str | None) -> Doc:

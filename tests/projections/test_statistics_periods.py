@@ -152,3 +152,34 @@ def test_a_months_caseload_is_who_was_responsible_at_its_end(
         as_it_stood = case_statistics(then, NOW, None, None, org)
         for figure in ("active_cases", "by_office", "by_caseworker"):
             assert past[figure] == as_it_stood[figure], (org, figure)
+
+
+def test_a_handover_just_after_midnight_in_germany_counts_from_that_german_day() -> None:
+    """Periods are German days: a handover accepted at 00:30 on 1 June in Berlin (22:30 UTC on
+    31 May) leaves the case with the Agentur at the end of May, in May's figures of both."""
+    with dated(date(2026, 5, 4)), acting_as(LEADS[AGENCY]):
+        case = Case.register(
+            person=a_person(),
+            bamf_file_number=None,
+            residence_municipality="Berlin",
+            legal_status=LegalStatus.ASYLUM_SEEKER,
+            registered_on=date(2026, 5, 4),
+        )
+    with dated(date(2026, 5, 20)), acting_as(LEADS[AGENCY]):
+        case.offer_handover(to_org=JOBCENTER, reason="Wechsel", due_on=date(2026, 6, 1))
+    after_midnight = datetime(2026, 5, 31, 22, 30, tzinfo=UTC)  # 1 June, 00:30 in Berlin
+    with (
+        patch.object(ev.CaseEvent, "create_timestamp", staticmethod(lambda: after_midnight)),
+        acting_as(LEADS[JOBCENTER]),
+    ):
+        case.accept_handover(
+            version=case.version, digest=case.digest, accepted_on=date(2026, 6, 1),
+            assign=("Mitte", "b"),
+        )  # fmt: skip
+    doc = folded(case_events(case))
+    assert doc is not None
+    may = month("2026-05")
+    assert case_statistics([doc], NOW, may.start, may.end, AGENCY)["active_cases"] == 1
+    assert case_statistics([doc], NOW, may.start, may.end, JOBCENTER)["active_cases"] == 0
+    june = month("2026-06")
+    assert case_statistics([doc], NOW, june.start, june.end, JOBCENTER)["by_caseworker"] == {"b": 1}
