@@ -34,7 +34,8 @@ class ClaimsMapping:
         roles = self._roles(claim_at(claims, self.roles))
         name_value = claim_at(claims, self.name)
         name = text(name_value, self.name) if name_value is not None else sub
-        return Principal(sub, name, org, roles, expires_at, email_of(claim_at(claims, self.email)))
+        email = email_of(claim_at(claims, self.email), claims.get("email_verified"))
+        return Principal(sub, name, org, roles, expires_at, email)
 
     def _org(self, value: Any) -> str:
         if value is None:
@@ -82,9 +83,12 @@ def text(value: Any, name: str) -> str:
     return value
 
 
-def email_of(value: Any) -> str | None:
-    """The work address, or None where the claim is missing or no single plain address: a bad
-    address costs the user the digest, never the sign-in."""
+def email_of(value: Any, verified: Any = None) -> str | None:
+    """The work address, or None where the claim is missing, no single plain address, or marked
+    unverified by the provider (``email_verified: false``: an address the user typed in, where
+    the digest must not go): a bad address costs the user the digest, never the sign-in."""
+    if verified is False:
+        return None
     if isinstance(value, str) and EMAIL.fullmatch(value.strip()):
         return value.strip()
     return None

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -31,6 +31,9 @@ from workers.projections import (
     build_view_store,
     lag,
 )
+
+if TYPE_CHECKING:
+    import uvicorn
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 WORKER_HEALTHCHECK_SECONDS = 60
@@ -214,7 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _serve_reuse_port(config: Any) -> int:
+def _serve_reuse_port(config: uvicorn.Config) -> int:
     """uvicorn's process manager, each worker on a listening socket of its own
     (``adapters/http_listener.py``, ADR 0013)."""
     import structlog

@@ -7,7 +7,8 @@ AsylbLG ends at the end of the month of recognition, SGB II starts on the first 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from domain.values import LegalBasis, LegalStatus
 
@@ -38,6 +39,15 @@ def switch_date(decided_on: date) -> date:
 def handover_due_date(offered_on: date, working_days: int = 5) -> date:
     """The day by which an offer must be answered: ``working_days`` Monday-to-Friday days later."""
     return working_days_after(offered_on, working_days)
+
+
+GERMANY = ZoneInfo("Europe/Berlin")  # the days of deadlines, periods and reports
+
+
+def day_in_germany(moment: datetime) -> date:
+    """The German calendar day of ``moment`` (an event's timestamp is UTC: at 00:30 on the 1st
+    in Berlin it is still the last day of the month before in UTC)."""
+    return moment.astimezone(GERMANY).date()
 
 
 def working_days_after(start: date, working_days: int) -> date:

@@ -140,12 +140,14 @@ def _assigned(s: State, event: ev.CaseEvent, caseworker: str | None, active: boo
         return  # the same caseworker (another office): the first meeting stays as it is
     s["assigned"] = caseworker
     if s["first_meeting"] is not None:
-        _settle(s, s["holder"], s["first_meeting"], "closed", event.timestamp.date().isoformat())
+        _settle(s, s["holder"], s["first_meeting"], "closed", _today(event))
         s["first_meeting"] = None
     if caseworker is None or not active:
         return
     fid = fu.first_meeting(int(event.originator_version or 0))
-    due_on = policy.working_days_after(event.timestamp.date(), fu.FIRST_MEETING_WORKING_DAYS)
+    due_on = policy.working_days_after(
+        policy.day_in_germany(event.timestamp), fu.FIRST_MEETING_WORKING_DAYS
+    )
     _add(s, event, s["holder"], fid, "first_meeting", assignee=caseworker,
          due_on=due_on.isoformat(), text=FIRST_MEETING_TEXT)  # fmt: skip
     s["first_meeting"] = fid
@@ -163,8 +165,13 @@ RESIDENCE_TEXT = "Aufenthaltstitel läuft ab: Verlängerung prüfen"
 FIRST_MEETING_TEXT = "Erstgespräch führen"
 
 
+def _today(event: ev.CaseEvent) -> str:
+    """The German day of ``event``, the day its follow-ups count from."""
+    return policy.day_in_germany(event.timestamp).isoformat()
+
+
 def _apply(s: State, event: ev.CaseEvent, data: dict[str, Any]) -> None:
-    today = event.timestamp.date().isoformat()
+    today = _today(event)
     holder, worker = s["holder"], s["caseworker"]
     active = not s["closed"]
     match event:
@@ -272,7 +279,8 @@ class FollowUpWriter(Protocol):
 
 class FollowUpProjection:
     name: ClassVar[str] = "follow_ups"
-    version: ClassVar[int] = 2  # 2: first meetings and consents' expiry (rebuilt on start)
+    version: ClassVar[int] = 3  # 2: first meetings and consents' expiry (rebuilt on start);
+    # 3: days are German days
 
     def process(self, batch: Batch, writer: FollowUpWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol
-from zoneinfo import ZoneInfo
 
+from domain import policy
 from domain.aggregates import case_events as ev
 from domain.values import Redacted
 from projections.base import Batch
@@ -265,13 +265,10 @@ def _change(doc: Doc, data: Doc, event: ev.CaseEvent) -> Doc:
     return {}
 
 
-GERMANY = ZoneInfo("Europe/Berlin")  # the days of periods, deadlines and reports
-
-
 def _day_of(event: ev.CaseEvent) -> str:
     """The day an event without a date of its own happened: its timestamp's date in Germany
     (a handover at 00:30 on the 1st belongs to the new month, not to the last day of the old)."""
-    return event.timestamp.astimezone(GERMANY).date().isoformat()
+    return policy.day_in_germany(event.timestamp).isoformat()
 
 
 def _responsible(since: str, holder: str, office: str | None, caseworker: str | None) -> Doc:

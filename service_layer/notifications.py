@@ -23,7 +23,7 @@ class MyNotifications:
 def mine(services: Services, principal: Principal) -> MyNotifications:
     access.require_staff(principal)
     entry = services.directory.fresh(principal.sub)
-    email = entry.email if entry is not None and entry.email else principal.email
+    email = entry.email if entry is not None else None  # where the digest goes: the directory's
     choice = services.notification_settings.get(principal.sub)
     return MyNotifications(choice.follow_up_digest, email, services.settings.digest_hour)
 

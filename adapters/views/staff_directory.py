@@ -9,6 +9,7 @@ provider vouches for (its ``email`` claim), which the daily digest of follow-ups
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from domain.principal import Principal
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS staff_directory (actor TEXT PRIMARY KEY, name TEXT NOT NULL,"
-    " org TEXT NOT NULL, seen_at BIGINT NOT NULL)"
+    " org TEXT NOT NULL, seen_at BIGINT NOT NULL, email TEXT)"
 )
 UPSERT = (
     "INSERT INTO staff_directory (actor, name, org, seen_at, email) VALUES (%s, %s, %s, %s, %s)"
@@ -125,10 +126,22 @@ class StaffDirectory:
 
 
 def add_email_column(store: ViewStoreMixin, curs: Any) -> None:
-    """The ``email`` column, added to a directory made before it existed."""
+    """The ``email`` column, added to a directory made before it existed. Looked for first: on
+    PostgreSQL an ``ALTER TABLE`` locks the table even when it changes nothing, on every start;
+    on SQLite two processes starting at once may both find it missing, and the second's
+    ``ALTER`` then finds it there."""
     if store.PLACEHOLDER == "%s":  # PostgreSQL
-        curs.execute("ALTER TABLE staff_directory ADD COLUMN IF NOT EXISTS email TEXT")
+        curs.execute(
+            "SELECT 1 AS found FROM information_schema.columns WHERE table_schema ="
+            " current_schema() AND table_name = 'staff_directory' AND column_name = 'email'"
+        )
+        if curs.fetchone() is None:
+            curs.execute("ALTER TABLE staff_directory ADD COLUMN IF NOT EXISTS email TEXT")
         return
     curs.execute("PRAGMA table_info(staff_directory)")
     if "email" not in {r["name"] for r in curs.fetchall()}:
-        curs.execute("ALTER TABLE staff_directory ADD COLUMN email TEXT")
+        try:
+            curs.execute("ALTER TABLE staff_directory ADD COLUMN email TEXT")
+        except sqlite3.OperationalError as e:
+            if "duplicate column" not in str(e):
+                raise

@@ -238,7 +238,7 @@ EVENT_FORMS: tuple[Form, ...] = (
               hint="Arbeitgeber, Patin oder Pate, oder ihre Organisation"),
         Input("scope", "Was darf gezeigt werden?", "checkboxes", True, options=SCOPE),
         _on("given_on", "Erteilt am"),
-        Input("valid_until", "gültig bis", "date", hint="TT.MM.JJJJ; leer lassen: bis zum Widerruf"),
+        Input("valid_until", "Gültig bis", "date", hint="TT.MM.JJJJ; leer lassen: bis zum Widerruf"),
     ), event="ConsentGiven"),
     Form("ConsentWithdrawn", "Einwilligung widerrufen", ConsentWithdrawnIn, (
         _pick("consent_id", "Einwilligung", "consents"),

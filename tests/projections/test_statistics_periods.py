@@ -21,6 +21,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.values import LegalStatus
+from projections import follow_ups
 from projections.summary import Doc, fold
 from service_layer.periods import month, quarter
 from tests.support.builders import AGENCY, JOBCENTER, a_person, case_events
@@ -183,3 +184,28 @@ def test_a_handover_just_after_midnight_in_germany_counts_from_that_german_day()
     assert case_statistics([doc], NOW, may.start, may.end, JOBCENTER)["active_cases"] == 0
     june = month("2026-06")
     assert case_statistics([doc], NOW, june.start, june.end, JOBCENTER)["by_caseworker"] == {"b": 1}
+
+
+def test_a_first_meeting_counts_its_working_days_from_the_german_day() -> None:
+    """An assignment at 00:30 on Monday 1 June in Berlin (22:30 UTC on Sunday 31 May): the first
+    meeting is due five working days after the Monday (8 June), not after the Sunday (5 June)."""
+    with dated(date(2026, 5, 4)), acting_as(LEADS[AGENCY]):
+        case = Case.register(
+            person=a_person(),
+            bamf_file_number=None,
+            residence_municipality="Berlin",
+            legal_status=LegalStatus.ASYLUM_SEEKER,
+            registered_on=date(2026, 5, 4),
+        )
+    after_midnight = datetime(2026, 5, 31, 22, 30, tzinfo=UTC)  # Monday 1 June, 00:30 in Berlin
+    with (
+        patch.object(ev.CaseEvent, "create_timestamp", staticmethod(lambda: after_midnight)),
+        acting_as(LEADS[AGENCY]),
+    ):
+        case.assign(office="Mitte", caseworker="a")
+    state = None
+    for event in case_events(case):
+        state = follow_ups.fold(state, event)
+    assert state is not None
+    due = [i["due_on"] for i in state["items"].values() if i["source"] == "first_meeting"]
+    assert due == ["2026-06-08"]

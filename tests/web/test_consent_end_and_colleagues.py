@@ -15,7 +15,7 @@ def test_the_consent_form_takes_an_optional_end_and_the_sheet_shows_it(api: Api)
     case_id = str(api.register()["case_id"])
     web = signed_in(api, "cw-agentur", AGENTUR)
     page = web.get(f"/ui/cases/{case_id}")
-    assert 'for="f-ConsentGiven-valid_until">gültig bis</label>' in page.text
+    assert 'for="f-ConsentGiven-valid_until">Gültig bis</label>' in page.text
     head = api.head()
 
     refused = web.post(

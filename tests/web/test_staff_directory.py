@@ -85,6 +85,11 @@ def test_the_work_address_comes_from_the_email_claim_and_stays_when_a_token_lack
     )
     for bad in ("a@b.example, c@d.example", "Mia <mia@x.example>", "keine", 7):
         assert mapping.principal({**claims, "email": bad}, None).email is None
+    # an address the provider marks unverified (typed in by the user) is no work address
+    unverified = {**claims, "email": "mia@private.example", "email_verified": False}
+    assert mapping.principal(unverified, None).email is None
+    verified = {**claims, "email": "mia.post@saarland.example", "email_verified": True}
+    assert mapping.principal(verified, None).email == "mia.post@saarland.example"
     directory = api.services.directory
     directory.learn(mapping.principal({**claims, "email": "mia.post@saarland.example"}, None))
     directory.learn(mapping.principal(claims, None))
