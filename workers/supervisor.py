@@ -136,6 +136,7 @@ class Supervisor:
         self._thread: threading.Thread | None = None
         self.errors = 0  # since the start, for metrics
         self._failures = 0  # in a row: the backoff grows with these, not with ``errors``
+        self._lead_elsewhere = False  # the last attempt found another process leading
         # rounds ended: a batch's work ends after its commit (the log compacted after an erasure)
         self.rounds = 0
         self._round_ended = threading.Condition()
@@ -168,7 +169,10 @@ class Supervisor:
         while not self._stopped.is_set():
             if not self._take_lead():
                 self._end_round()  # a standby's round: nothing of this process is under way
-                self._stopped.wait(self.poll_interval)
+                # another process leads: look again in a poll interval; the lead was ours but
+                # could not be recorded (a dropped connection): again soon, as after a failure
+                soon = self._failures and not self._lead_elsewhere
+                self._stopped.wait(min(5.0, 0.2 * self._failures) if soon else self.poll_interval)
                 continue
             try:
                 self._run_workers()
@@ -188,12 +192,14 @@ class Supervisor:
     def _take_lead(self) -> bool:
         if self.leading:
             return True
-        if not self.lead.acquire():
+        self._lead_elsewhere = not self.lead.acquire()
+        if self._lead_elsewhere:
             return False
         try:
             record_holder(self.store)
         except Exception as e:  # recorded on the next attempt; the lead is what matters
             log.warning("lead_not_recorded", error_type=type(e).__name__)
+            self._failures += 1
             self.lead.release()
             return False
         self.leading = True
