@@ -12,6 +12,13 @@ from projections.follow_ups import FollowUpWriter, State, rows
 
 
 class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
+    """Rewrites a case's follow-up rows only when its follow-ups changed in the batch: most
+    events (a recognition, an assessment) change the fold's state but none of its follow-ups."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored: dict[str, Any] = {}  # case_id -> the follow-ups its rows hold now
+
     def load_follow_up_states(self, case_ids: Iterable[str]) -> dict[str, State]:
         ids = list(case_ids)
         marks = ", ".join(["%s"] * len(ids))
@@ -19,7 +26,9 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
             self.sql(f"SELECT doc FROM {self.t('follow_up_cases')} WHERE case_id IN ({marks})"),
             ids,
         )
-        return {d["case_id"]: d for d in (json.loads(r["doc"]) for r in self.curs.fetchall())}
+        states = {d["case_id"]: d for d in (json.loads(r["doc"]) for r in self.curs.fetchall())}
+        self._stored.update((case_id, s["items"]) for case_id, s in states.items())
+        return states
 
     def save_follow_up_states(self, states: Sequence[State]) -> None:
         if not states:
@@ -31,14 +40,18 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
             ),
             [(s["case_id"], dumps(s)) for s in states],
         )
-        ids = sorted(s["case_id"] for s in states)
+        changed = [s for s in states if s["items"] != self._stored.get(s["case_id"], {})]
+        self._stored.update((s["case_id"], s["items"]) for s in changed)
+        if not changed:
+            return
+        ids = sorted(s["case_id"] for s in changed)
         marks = ", ".join(["%s"] * len(ids))
         self.curs.execute(
             self.sql(f"DELETE FROM {self.t('follow_ups')} WHERE case_id IN ({marks})"), ids
         )
         self.curs.executemany(
             self.sql(f"INSERT INTO {self.t('follow_ups')} VALUES (%s, %s, %s, %s, %s, %s, %s)"),
-            [_row(r) for s in states for r in rows(s)],
+            [_row(r) for s in changed for r in rows(s)],
         )
 
 

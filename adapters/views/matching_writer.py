@@ -56,7 +56,18 @@ ROWS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Doc], tuple[Any, ...]
 }  # fmt: skip
 
 
+def _links(d: Doc) -> tuple[Any, Any]:
+    return d["consents"], d["mentors"]
+
+
 class SqlMatchingWriter(BatchWriter, MatchingWriter):
+    """A person's consent and mentor rows are rewritten only when they changed in the batch:
+    most events (a recognition, a handover) change neither."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored_links: dict[str, tuple[Any, Any]] = {}  # case_id -> as its rows hold them
+
     def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]:
         table, key, _, _ = ROWS[kind]
         wanted = list(ids)
@@ -64,7 +75,10 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
         self.curs.execute(
             self.sql(f"SELECT {key}, doc FROM {self.t(table)} WHERE {key} IN ({marks})"), wanted
         )
-        return {row[key]: json.loads(row["doc"]) for row in self.curs.fetchall()}
+        docs = {row[key]: json.loads(row["doc"]) for row in self.curs.fetchall()}
+        if kind == "cases":
+            self._stored_links.update((case_id, _links(d)) for case_id, d in docs.items())
+        return docs
 
     def save_docs(self, kind: str, docs: Sequence[Doc]) -> None:
         table, key, columns, values = ROWS[kind]
@@ -83,6 +97,10 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
 
     def _save_links(self, docs: Sequence[Doc]) -> None:
         """A person's open consents and mentors, as rows the shared queries join on."""
+        docs = [d for d in docs if _links(d) != self._stored_links.get(d["case_id"], ([], []))]
+        self._stored_links.update((d["case_id"], _links(d)) for d in docs)
+        if not docs:
+            return
         ids = [d["case_id"] for d in docs]
         marks = ", ".join(["%s"] * len(ids))
         for table in ("match_shares", "match_mentors"):
