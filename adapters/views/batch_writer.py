@@ -8,14 +8,33 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from adapters.views import schema
 
-# One encoder for every row: ``json.dumps`` with non-default options builds a new one per call.
+# The standard library's encoder, for what orjson refuses (an integer beyond 64 bits, a lone
+# surrogate): one for every row, as ``json.dumps`` with non-default options builds one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    """Compact JSON, not ASCII-escaped: the text ``json.dumps`` writes with these options (a
+    float's exponent aside: ``1e-7``, not ``1e-07``), by orjson, about six times faster. Every
+    batch encodes (and ``loads`` decodes) each document it changes: a third of a projection's
+    time on the bulk path went to the standard library's ``json``."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(value)
+
+
+def loads(text: str) -> Any:
+    """A stored document, by orjson; the standard library's reads what orjson refuses
+    (``NaN``: a row the standard library wrote before; orjson writes a NaN as ``null``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def text(value: str) -> str:

@@ -3,11 +3,10 @@ each case, and one row per follow-up with the columns the lists filter and sort 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from adapters.views.batch_writer import BatchWriter, dumps
+from adapters.views.batch_writer import BatchWriter, dumps, loads
 from projections.follow_ups import FollowUpWriter, State, rows
 
 
@@ -26,7 +25,7 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
             self.sql(f"SELECT doc FROM {self.t('follow_up_cases')} WHERE case_id IN ({marks})"),
             ids,
         )
-        states = {d["case_id"]: d for d in (json.loads(r["doc"]) for r in self.curs.fetchall())}
+        states = {d["case_id"]: d for d in (loads(r["doc"]) for r in self.curs.fetchall())}
         self._stored.update((case_id, s["items"]) for case_id, s in states.items())
         return states
 

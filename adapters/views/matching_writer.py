@@ -4,11 +4,10 @@ consent (``match_shares``) and per mentor (``match_mentors``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from adapters.views.batch_writer import BatchWriter, dumps, text
+from adapters.views.batch_writer import BatchWriter, dumps, loads, text
 from domain.matching import occupation_key
 from projections.matching_view import MatchingWriter
 from projections.partner_docs import Doc
@@ -75,7 +74,7 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
         self.curs.execute(
             self.sql(f"SELECT {key}, doc FROM {self.t(table)} WHERE {key} IN ({marks})"), wanted
         )
-        docs = {row[key]: json.loads(row["doc"]) for row in self.curs.fetchall()}
+        docs = {row[key]: loads(row["doc"]) for row in self.curs.fetchall()}
         if kind == "cases":
             self._stored_links.update((case_id, _links(d)) for case_id, d in docs.items())
         return docs

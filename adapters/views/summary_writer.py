@@ -3,11 +3,10 @@ columns queries filter on, and the handover queues, one row per offer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from adapters.views.batch_writer import BatchWriter, dumps, text
+from adapters.views.batch_writer import BatchWriter, dumps, loads, text
 from domain.search_terms import search_key
 from projections.summary import Doc, SummaryWriter, current_handover, handover_state
 
@@ -19,7 +18,7 @@ class SqlSummaryWriter(BatchWriter, SummaryWriter):
         self.curs.execute(
             self.sql(f"SELECT doc FROM {self.t('case_summary')} WHERE case_id IN ({marks})"), ids
         )
-        return {d["case_id"]: d for d in (json.loads(row["doc"]) for row in self.curs.fetchall())}
+        return {d["case_id"]: d for d in (loads(row["doc"]) for row in self.curs.fetchall())}
 
     def save_summaries(self, docs: Sequence[Doc]) -> None:
         self.curs.executemany(
