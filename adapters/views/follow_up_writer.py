@@ -32,12 +32,11 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
     def save_follow_up_states(self, states: Sequence[State]) -> None:
         if not states:
             return
-        self.curs.executemany(
-            self.sql(
-                f"INSERT INTO {self.t('follow_up_cases')} VALUES (%s, %s)"
-                " ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc"
-            ),
+        self.insert(
+            self.t("follow_up_cases"),
+            ("case_id", "doc"),
             [(s["case_id"], dumps(s)) for s in states],
+            "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc",
         )
         changed = [s for s in states if s["items"] != self._stored.get(s["case_id"], {})]
         self._stored.update((s["case_id"], s["items"]) for s in changed)
@@ -48,8 +47,9 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
         self.curs.execute(
             self.sql(f"DELETE FROM {self.t('follow_ups')} WHERE case_id IN ({marks})"), ids
         )
-        self.curs.executemany(
-            self.sql(f"INSERT INTO {self.t('follow_ups')} VALUES (%s, %s, %s, %s, %s, %s, %s)"),
+        self.insert(
+            self.t("follow_ups"),
+            ("case_id", "org", "follow_up_id", "assignee", "due_on", "state", "doc"),
             [_row(r) for s in changed for r in rows(s)],
         )
 

@@ -83,13 +83,11 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
         table, key, columns, values = ROWS[kind]
         names = (key, *columns, "doc")
         updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
-        self.curs.executemany(
-            self.sql(
-                f"INSERT INTO {self.t(table)} ({', '.join(names)})"
-                f" VALUES ({', '.join(['%s'] * len(names))})"
-                f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-            ),
+        self.insert(
+            self.t(table),
+            names,
             [(*values(d), dumps(d)) for d in docs],
+            f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
         )
         if kind == "cases":
             self._save_links(docs)
@@ -111,13 +109,10 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
              dumps(c["scope"]))
             for d in docs for c in d["consents"]
         ]  # fmt: skip
-        if shares:
-            self.curs.executemany(
-                self.sql(f"INSERT INTO {self.t('match_shares')} VALUES (%s, %s, %s, %s, %s)"),
-                shares,
-            )
+        self.insert(
+            self.t("match_shares"),
+            ("case_id", "consent_id", "purpose", "recipient", "scope"),
+            shares,
+        )
         mentors = {(text(m["volunteer_id"]), d["case_id"]) for d in docs for m in d["mentors"]}
-        if mentors:
-            self.curs.executemany(
-                self.sql(f"INSERT INTO {self.t('match_mentors')} VALUES (%s, %s)"), sorted(mentors)
-            )
+        self.insert(self.t("match_mentors"), ("volunteer_id", "case_id"), sorted(mentors))
