@@ -3,15 +3,21 @@ each case, and one row per follow-up with the columns the lists filter and sort 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from adapters.views.batch_writer import BatchWriter, dumps
+from adapters.views.batch_writer import BatchWriter, dumps, loads
 from projections.follow_ups import FollowUpWriter, State, rows
 
 
 class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
+    """Rewrites a case's follow-up rows only when its follow-ups changed in the batch: most
+    events (a recognition, an assessment) change the fold's state but none of its follow-ups."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored: dict[str, Any] = {}  # case_id -> the follow-ups its rows hold now
+
     def load_follow_up_states(self, case_ids: Iterable[str]) -> dict[str, State]:
         ids = list(case_ids)
         marks = ", ".join(["%s"] * len(ids))
@@ -19,26 +25,32 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
             self.sql(f"SELECT doc FROM {self.t('follow_up_cases')} WHERE case_id IN ({marks})"),
             ids,
         )
-        return {d["case_id"]: d for d in (json.loads(r["doc"]) for r in self.curs.fetchall())}
+        states = {d["case_id"]: d for d in (loads(r["doc"]) for r in self.curs.fetchall())}
+        self._stored.update((case_id, s["items"]) for case_id, s in states.items())
+        return states
 
     def save_follow_up_states(self, states: Sequence[State]) -> None:
         if not states:
             return
-        self.curs.executemany(
-            self.sql(
-                f"INSERT INTO {self.t('follow_up_cases')} VALUES (%s, %s)"
-                " ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc"
-            ),
+        self.insert(
+            self.t("follow_up_cases"),
+            ("case_id", "doc"),
             [(s["case_id"], dumps(s)) for s in states],
+            "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc",
         )
-        ids = sorted(s["case_id"] for s in states)
+        changed = [s for s in states if s["items"] != self._stored.get(s["case_id"], {})]
+        self._stored.update((s["case_id"], s["items"]) for s in changed)
+        if not changed:
+            return
+        ids = sorted(s["case_id"] for s in changed)
         marks = ", ".join(["%s"] * len(ids))
         self.curs.execute(
             self.sql(f"DELETE FROM {self.t('follow_ups')} WHERE case_id IN ({marks})"), ids
         )
-        self.curs.executemany(
-            self.sql(f"INSERT INTO {self.t('follow_ups')} VALUES (%s, %s, %s, %s, %s, %s, %s)"),
-            [_row(r) for s in states for r in rows(s)],
+        self.insert(
+            self.t("follow_ups"),
+            ("case_id", "org", "follow_up_id", "assignee", "due_on", "state", "doc"),
+            [_row(r) for s in changed for r in rows(s)],
         )
 
 

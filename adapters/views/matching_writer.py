@@ -4,11 +4,10 @@ consent (``match_shares``) and per mentor (``match_mentors``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from adapters.views.batch_writer import BatchWriter, dumps, text
+from adapters.views.batch_writer import BatchWriter, dumps, loads, text
 from domain.matching import occupation_key
 from projections.matching_view import MatchingWriter
 from projections.partner_docs import Doc
@@ -56,7 +55,18 @@ ROWS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Doc], tuple[Any, ...]
 }  # fmt: skip
 
 
+def _links(d: Doc) -> tuple[Any, Any]:
+    return d["consents"], d["mentors"]
+
+
 class SqlMatchingWriter(BatchWriter, MatchingWriter):
+    """A person's consent and mentor rows are rewritten only when they changed in the batch:
+    most events (a recognition, a handover) change neither."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored_links: dict[str, tuple[Any, Any]] = {}  # case_id -> as its rows hold them
+
     def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]:
         table, key, _, _ = ROWS[kind]
         wanted = list(ids)
@@ -64,25 +74,30 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
         self.curs.execute(
             self.sql(f"SELECT {key}, doc FROM {self.t(table)} WHERE {key} IN ({marks})"), wanted
         )
-        return {row[key]: json.loads(row["doc"]) for row in self.curs.fetchall()}
+        docs = {row[key]: loads(row["doc"]) for row in self.curs.fetchall()}
+        if kind == "cases":
+            self._stored_links.update((case_id, _links(d)) for case_id, d in docs.items())
+        return docs
 
     def save_docs(self, kind: str, docs: Sequence[Doc]) -> None:
         table, key, columns, values = ROWS[kind]
         names = (key, *columns, "doc")
         updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
-        self.curs.executemany(
-            self.sql(
-                f"INSERT INTO {self.t(table)} ({', '.join(names)})"
-                f" VALUES ({', '.join(['%s'] * len(names))})"
-                f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-            ),
+        self.insert(
+            self.t(table),
+            names,
             [(*values(d), dumps(d)) for d in docs],
+            f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
         )
         if kind == "cases":
             self._save_links(docs)
 
     def _save_links(self, docs: Sequence[Doc]) -> None:
         """A person's open consents and mentors, as rows the shared queries join on."""
+        docs = [d for d in docs if _links(d) != self._stored_links.get(d["case_id"], ([], []))]
+        self._stored_links.update((d["case_id"], _links(d)) for d in docs)
+        if not docs:
+            return
         ids = [d["case_id"] for d in docs]
         marks = ", ".join(["%s"] * len(ids))
         for table in ("match_shares", "match_mentors"):
@@ -94,13 +109,10 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
              dumps(c["scope"]))
             for d in docs for c in d["consents"]
         ]  # fmt: skip
-        if shares:
-            self.curs.executemany(
-                self.sql(f"INSERT INTO {self.t('match_shares')} VALUES (%s, %s, %s, %s, %s)"),
-                shares,
-            )
+        self.insert(
+            self.t("match_shares"),
+            ("case_id", "consent_id", "purpose", "recipient", "scope"),
+            shares,
+        )
         mentors = {(text(m["volunteer_id"]), d["case_id"]) for d in docs for m in d["mentors"]}
-        if mentors:
-            self.curs.executemany(
-                self.sql(f"INSERT INTO {self.t('match_mentors')} VALUES (%s, %s)"), sorted(mentors)
-            )
+        self.insert(self.t("match_mentors"), ("volunteer_id", "case_id"), sorted(mentors))

@@ -3,11 +3,10 @@ columns queries filter on, and the handover queues, one row per offer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from adapters.views.batch_writer import BatchWriter, dumps, text
+from adapters.views.batch_writer import BatchWriter, dumps, loads, text
 from domain.search_terms import search_key
 from projections.summary import Doc, SummaryWriter, current_handover, handover_state
 
@@ -19,13 +18,14 @@ class SqlSummaryWriter(BatchWriter, SummaryWriter):
         self.curs.execute(
             self.sql(f"SELECT doc FROM {self.t('case_summary')} WHERE case_id IN ({marks})"), ids
         )
-        return {d["case_id"]: d for d in (json.loads(row["doc"]) for row in self.curs.fetchall())}
+        return {d["case_id"]: d for d in (loads(row["doc"]) for row in self.curs.fetchall())}
 
     def save_summaries(self, docs: Sequence[Doc]) -> None:
-        self.curs.executemany(
-            self.sql(
-                f"INSERT INTO {self.t('case_summary')} VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        self.insert(
+            self.t("case_summary"),
+            SUMMARY_COLUMNS,
+            [summary_row(d) for d in docs],
+            (
                 "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, holder = excluded.holder,"
                 " office = excluded.office, caseworker = excluded.caseworker,"
                 " legal_status = excluded.legal_status, handover_state = excluded.handover_state,"
@@ -35,7 +35,6 @@ class SqlSummaryWriter(BatchWriter, SummaryWriter):
                 " last_activity = excluded.last_activity, position = excluded.position,"
                 " search_key = excluded.search_key"
             ),
-            [summary_row(d) for d in docs],
         )
 
     def save_handovers(self, docs: Sequence[Doc]) -> None:
@@ -49,10 +48,17 @@ class SqlSummaryWriter(BatchWriter, SummaryWriter):
              h["offered_at"], h["due_on"], dumps(h))
             for d in docs for h in d["handovers"]
         ]  # fmt: skip
-        self.curs.executemany(
-            self.sql(f"INSERT INTO {self.t('handovers')} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
-            rows,
-        )
+        self.insert(self.t("handovers"), HANDOVER_COLUMNS, rows)
+
+
+SUMMARY_COLUMNS = (
+    "case_id", "doc", "holder", "office", "caseworker", "legal_status", "handover_state",
+    "handover_to", "name_key", "bamf_file_number", "registered_on", "closed", "support_need",
+    "version", "last_activity", "position", "search_key",
+)  # fmt: skip
+HANDOVER_COLUMNS = (
+    "case_id", "offer_version", "from_org", "to_org", "state", "offered_at", "due_on", "doc",
+)  # fmt: skip
 
 
 def summary_row(doc: Doc) -> tuple[Any, ...]:
