@@ -102,10 +102,12 @@ async def read_your_writes(
         Query(ge=0, description="wait until the read models have processed this position"),
     ] = None,
 ) -> None:
-    """Reads wait for ``min_position`` and, in this process, for the caller's own last write:
-    a caseworker always sees what they just recorded. Nothing to wait for: no thread needed."""
+    """Reads wait for ``min_position`` and for the caller's own last write: a caseworker always
+    sees what they just recorded. With one HTTP worker this process knows that write; with
+    several (``staffel serve --workers``) another worker may have answered it, so a read waits
+    for the log's head as it stands when the read begins. Nothing to wait for: no thread."""
     own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
-    if not max(min_position or 0, own):
+    if not max(min_position or 0, own) and services.settings.http_worker_count == 1:
         return
     await run_in_threadpool(wait_for_reads, request, services, principal, min_position)
 
@@ -114,6 +116,8 @@ def wait_for_reads(
     request: Request, services: Services, principal: Principal, min_position: int | None = None
 ) -> None:
     own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
+    if services.settings.http_worker_count > 1:  # the caller's write may be another worker's
+        own = max(own, services.cases.recorder.max_notification_id() or 0)
     position = max(min_position or 0, own)
     if not position:
         return

@@ -195,6 +195,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.no_workers:
         os.environ["STAFFEL_WORKERS"] = "false"
     workers = args.workers or settings.http_worker_count
+    # each worker knows how many serve beside it (a read may follow a write another answered)
+    os.environ["STAFFEL_HTTP_WORKERS"] = str(workers)
     # the HTTP workers' shared metrics: a fresh private directory per start (api/metrics.py)
     with shared_metrics_dir() as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)

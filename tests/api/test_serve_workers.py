@@ -28,6 +28,7 @@ import psycopg
 import pytest
 from pydantic import ValidationError
 
+from adapters.auth import mint
 from adapters.metrics_dir import OWNER, PREFIX, shared_metrics_dir
 from adapters.settings import Settings
 from bootstrap import build_case_application
@@ -335,3 +336,56 @@ def test_a_start_removes_the_metrics_of_servers_that_are_gone(tmp_path: Path) ->
         assert not stale.exists()
         assert running.exists()
     assert not mine.exists()
+
+
+@pytest.fixture(scope="module")
+def served_on_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """Two workers on SQLite, where the projections follow by polling (no notifications): a
+    read right after a write finds them behind."""
+    tmp = tmp_path_factory.mktemp("serve-workers-sqlite")
+    url = f"sqlite:///{tmp}/staffel.db"
+    env = production_env(url, tmp / "data", STAFFEL_HTTP_WORKERS="1")
+    process = ServeProcess(env, tmp / "serve.log", args=("--workers", "2"))
+    made = Served(process, url, env)
+    try:
+        process.wait_ready(90)
+        assert wait_until(lambda: len(made.live_workers()) == 2, 90, 0.2), made.records()[-20:]
+        yield made
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_a_read_on_the_other_worker_sees_the_callers_write(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Read your writes across workers: each note is written on a connection of its own and the
+    history read at once on another, whichever worker answers either (the kernel chooses). The
+    reading worker did not see the write: it waits for the log's head as the read begins."""
+    served: Served = request.getfixturevalue(
+        "served" if backend == "postgres" else "served_on_sqlite"
+    )
+    token = mint(JWT_SECRET, sub="cw-rw", org="agentur-aachen-dueren", roles=["caseworker"])
+    auth = {"Authorization": f"Bearer {token}"}
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    registration = {
+        "person": {"given_name": "Amal", "family_name": "Haddad", "birth_date": "1990-01-01",
+                   "nationality": "SY"},
+        "residence_municipality": "Erkelenz", "legal_status": "asylum_seeker",
+    }  # fmt: skip
+    read_ids: set[str] = set()
+    with httpx.Client(base_url=served.process.base_url, limits=fresh, timeout=20) as http:
+        r = http.post("/cases", json=registration, headers=auth)
+        assert r.status_code == 201, r.text
+        case_id = r.json()["case_id"]
+        for n in range(20):
+            text = f"Gespräch {n}"
+            r = http.post(f"/cases/{case_id}/events", json={"type": "NoteRecorded", "text": text},
+                          headers=auth)  # fmt: skip
+            assert r.status_code == 201, r.text
+            read_ids.add(request_id := uuid.uuid4().hex)
+            r = http.get(f"/cases/{case_id}/history", headers={**auth, "X-Request-Id": request_id})
+            assert r.status_code == 200, r.text
+            assert r.json()["version"] == n + 2  # the note just written is there
+    assert wait_until(partial(all_logged, served, read_ids), 20, 0.2)
+    assert len(set(served.serving_pids(read_ids).values())) == 2  # both workers read
