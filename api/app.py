@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +11,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters import write_positions
 from adapters.logging import configure_logging, log_uncaught
 from adapters.schema_lock import schema_lock
 from adapters.settings import Settings
@@ -89,7 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dependencies=[Depends(role_gate)],  # no role: nothing; an auditor: no writes (api/guard.py)
     )
     app.state.metrics = Metrics()
-    app.state.last_writes = LastWrites()
+    app.state.last_writes = write_positions.for_this_process()
     if services is not None:
         app.state.services = services
     problems.install(app)
@@ -114,25 +113,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
-
-
-class LastWrites:
-    """Each caller's last write position in this process (bounded), for read-your-writes."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._positions: OrderedDict[tuple[str, str], int] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def remember(self, who: tuple[str, str], position: int) -> None:
-        with self._lock:
-            self._positions[who] = max(position, self._positions.pop(who, 0))
-            while len(self._positions) > self._size:
-                self._positions.popitem(last=False)
-
-    def get(self, who: tuple[str, str], default: int = 0) -> int:
-        with self._lock:
-            return self._positions.get(who, default)
 
 
 class RequestContext:

@@ -18,7 +18,7 @@ from api.problems import PROBLEMS, ApiError, problem_response
 from bootstrap import Services
 from domain.application import StaffelApplication
 from domain.principal import Principal
-from domain.writes import IdempotencyKey, Recorded
+from domain.writes import IdempotencyKey
 from service_layer.cases import actor_of
 
 __all__ = ["actor_of"]  # re-exported: the actor of a principal's commands
@@ -85,14 +85,6 @@ def principal_of(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def after_write(request: Request, result: Recorded) -> None:
-    """The caller's own reads wait for this write; the projections wake up for it."""
-    principal = request.state.principal
-    request.app.state.last_writes.remember((principal.org, principal.sub), result.position)
-    request.app.state.metrics.recorded()
-    request.app.state.services.supervisor.wake()
-
-
 async def read_your_writes(
     request: Request,
     services: ServicesDep,
@@ -103,11 +95,12 @@ async def read_your_writes(
     ] = None,
 ) -> None:
     """Reads wait for ``min_position`` and for the caller's own last write: a caseworker always
-    sees what they just recorded. With one HTTP worker this process knows that write; with
-    several (``staffel serve --workers``) another worker may have answered it, so a read waits
-    for the log's head as it stands when the read begins. Nothing to wait for: no thread."""
-    own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
-    if not max(min_position or 0, own) and services.settings.http_worker_count == 1:
+    sees what they just recorded, and nobody waits for anybody else's writes. The HTTP workers
+    of one ``staffel serve`` share their callers' write positions (``adapters/write_positions``,
+    ADR 0013). Nothing to wait for, or already seen processed: no thread, no query."""
+    own = request.app.state.last_writes.get((principal.org, principal.sub))
+    position = max(min_position or 0, own)
+    if not position or (own >= (min_position or 0) and services.supervisor.has_reached(own)):
         return
     await run_in_threadpool(wait_for_reads, request, services, principal, min_position)
 
@@ -115,13 +108,11 @@ async def read_your_writes(
 def wait_for_reads(
     request: Request, services: Services, principal: Principal, min_position: int | None = None
 ) -> None:
-    own = request.app.state.last_writes.get((principal.org, principal.sub), 0)
-    if services.settings.http_worker_count > 1:  # the caller's write may be another worker's
-        own = max(own, services.cases.recorder.max_notification_id() or 0)
+    own = request.app.state.last_writes.get((principal.org, principal.sub))
     position = max(min_position or 0, own)
     if not position:
         return
-    if min_position and min_position > own:
+    if min_position and min_position > own and not services.supervisor.has_reached(min_position):
         head = services.cases.recorder.max_notification_id() or 0
         if min_position > head:  # no write ever returned it: waiting would not help (not a 503)
             raise ApiError(

@@ -168,6 +168,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from adapters import write_positions
     from adapters.logging import configure_logging, log_uncaught
     from adapters.metrics_dir import shared_metrics_dir
     from bootstrap import StartupError, check_production
@@ -200,6 +201,9 @@ def _serve(args: argparse.Namespace) -> int:
     # the HTTP workers' shared metrics: a fresh private directory per start (api/metrics.py)
     with shared_metrics_dir() as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        # the callers' last write positions, read by every worker (read-your-writes, ADR 0013)
+        positions = write_positions.create(metrics_dir / "write-positions.bin")
+        os.environ[write_positions.ENV] = str(positions)
         # each worker process builds its own app (``serve_app``); of their background workers
         # one leads and the others stand by (workers/leader.py, ADR 0013)
         options: dict[str, Any] = {

@@ -199,18 +199,40 @@ def lag(app: StaffelApplication, store: ViewStoreMixin, projection: Projection[A
     return Lag(projection.name, generation, position, head, seconds)
 
 
-def wait_for(store: ViewStoreMixin, position: int, timeout: float, names: Sequence[str]) -> bool:
-    """Block until the named projections have processed ``position`` (read-your-writes)."""
+class Reached:
+    """The highest position each set of projections is known to have processed, in this
+    process: positions only grow (a rebuilt generation is swapped in only once it has caught
+    up), so a read whose caller's write is at or below it needs no query and no wait."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, ...], int] = {}
+
+    def at_least(self, names: Sequence[str], position: int) -> bool:
+        return self._known.get(tuple(names), 0) >= position
+
+    def saw(self, names: Sequence[str], position: int) -> None:
+        key = tuple(names)
+        if position > self._known.get(key, 0):  # a lost race of two threads costs one query
+            self._known[key] = position
+
+
+def wait_for(
+    store: ViewStoreMixin,
+    position: int,
+    timeout: float,
+    names: Sequence[str],
+    reached: Reached | None = None,
+) -> bool:
+    """Block until the named projections have processed ``position`` (read-your-writes): one
+    query per look, none when ``reached`` already knows."""
+    reached = reached or Reached()
+    if reached.at_least(names, position):
+        return True
     deadline = time.monotonic() + timeout
-    delay = 0.005
+    delay = 0.002
     while True:
-        reached = True
-        for name in names:
-            generation = store.active_generation(name)
-            if generation is None or store.position(name, generation) < position:
-                reached = False
-                break
-        if reached:
+        reached.saw(names, store.reached(names))
+        if reached.at_least(names, position):
             return True
         if time.monotonic() >= deadline:
             return False

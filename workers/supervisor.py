@@ -27,6 +27,7 @@ from workers.leader import Lead, lead_for, record_holder
 from workers.projections import (
     BATCH_SIZE,
     ProjectionWorker,
+    Reached,
     build_view_store,
     ensure_generation,
     step_together,
@@ -125,6 +126,8 @@ class Supervisor:
         application's database, ``lead_for``)."""
         self.app, self.projections = app, projections
         self.store = store or build_view_store(app)
+        self._names = [p.name for p in projections]
+        self._reached = Reached()
         self.processes = processes
         self.poll_interval, self.batch_size = poll_interval, batch_size
         self.lead = lead or lead_for(app)
@@ -277,7 +280,13 @@ class Supervisor:
         return any(self.store.active_generation(name) != gen for name, gen in self._plan.items())
 
     def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
-        return wait_for(self.store, position, timeout, names or [p.name for p in self.projections])
+        """Read-your-writes: block until the projections (all, or ``names``) have processed
+        ``position``; at once, without a query, when this process already saw them there."""
+        return wait_for(self.store, position, timeout, names or self._names, self._reached)
+
+    def has_reached(self, position: int) -> bool:
+        """Every projection is known to have processed ``position`` (no query)."""
+        return self._reached.at_least(self._names, position)
 
     def finish_round(self, timeout: float) -> bool:
         """Block until the round under way has ended. A batch's rows and tracking position are

@@ -4,7 +4,7 @@ tracking record together). Each projection writes through its own writer (``WRIT
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,26 @@ class ViewStoreMixin:
                 (name,),
             )
             return [dict(row) for row in curs.fetchall()]
+
+    def reached(self, names: Sequence[str]) -> int:
+        """The position every named projection's active generation has processed, in one
+        query (a read waiting for its caller's write asks this; 0: one has no active
+        generation yet)."""
+        marks = ", ".join(["%s"] * len(names))
+        rows = self.rows(
+            "SELECT g.name, g.generation, (SELECT MAX(t.notification_id)"
+            f" FROM {self.tracking_table()} t"
+            " WHERE t.application_name = g.name || '@g' || CAST(g.generation AS TEXT)) AS position"
+            f" FROM projection_generations g WHERE g.state = 'active' AND g.name IN ({marks})",
+            list(names),
+        )
+        latest: dict[str, tuple[int, int]] = {}  # the newest active generation, as elsewhere
+        for row in rows:
+            if row["name"] not in latest or row["generation"] > latest[row["name"]][0]:
+                latest[row["name"]] = (row["generation"], row["position"] or 0)
+        if len(latest) < len(set(names)):
+            return 0
+        return min(position for _, position in latest.values())
 
     def active_generation(self, name: str) -> int | None:
         active = [g["generation"] for g in self.generations(name) if g["state"] == "active"]

@@ -361,7 +361,8 @@ def test_a_read_on_the_other_worker_sees_the_callers_write(
 ) -> None:
     """Read your writes across workers: each note is written on a connection of its own and the
     history read at once on another, whichever worker answers either (the kernel chooses). The
-    reading worker did not see the write: it waits for the log's head as the read begins."""
+    reading worker did not see the write: it finds the caller's position in the table the
+    workers share (``adapters/write_positions``) and waits for it."""
     served: Served = request.getfixturevalue(
         "served" if backend == "postgres" else "served_on_sqlite"
     )
@@ -389,3 +390,35 @@ def test_a_read_on_the_other_worker_sees_the_callers_write(
             assert r.json()["version"] == n + 2  # the note just written is there
     assert wait_until(partial(all_logged, served, read_ids), 20, 0.2)
     assert len(set(served.serving_pids(read_ids).values())) == 2  # both workers read
+
+
+def _remember_many(path: str, seed: int) -> dict[str, int]:
+    """In a process of its own: remember random positions, out of order; the highest per caller."""
+    import random
+
+    from adapters.write_positions import SharedWritePositions
+
+    table, rng, highest = SharedWritePositions(Path(path)), random.Random(seed), {}
+    for _ in range(3000):
+        sub, position = rng.choice(["cw-1", "cw-2", "cw-3"]), rng.randrange(1, 10**9)
+        table.remember(("agentur-aachen-dueren", sub), position)
+        highest[sub] = max(position, highest.get(sub, 0))
+    return highest
+
+
+def test_the_workers_share_each_callers_highest_write_position(tmp_path: Path) -> None:
+    """The table ``staffel serve`` gives its workers: what one process remembers another reads,
+    and racing processes leave each caller's highest position, never a later but lower one."""
+    import multiprocessing
+
+    from adapters import write_positions
+
+    path = write_positions.create(tmp_path / "positions.bin")
+    callers = [("agentur-aachen-dueren", s) for s in ("cw-1", "cw-2", "cw-3", "cw-never")]
+    assert len({write_positions.slot(c) for c in callers}) == 4  # no two on one slot here
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(_remember_many, [(str(path), seed) for seed in range(4)])
+    table = write_positions.SharedWritePositions(path)
+    for org, sub in callers[:3]:
+        assert table.get((org, sub)) == max(r[sub] for r in results)
+    assert table.get(callers[3]) == 0  # nobody's write: a read by them waits for nothing
