@@ -77,6 +77,9 @@ class TokenVerifier:
         self.issuer, self.audience, self.max_lifetime = issuer, audience, max_lifetime
         self.mapping = mapping or ClaimsMapping()
 
+    def key_epoch(self) -> int:
+        return 0  # a fixed secret or key file: read once at the start
+
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
@@ -118,6 +121,11 @@ def principal_of(claims: dict[str, Any], mapping: ClaimsMapping, max_lifetime: i
 class Verifier(Protocol):
     def verify(self, token: str) -> Principal: ...
 
+    def key_epoch(self) -> int:
+        """Changes whenever the keys tokens are checked against may have changed: a token
+        verified under another epoch is verified again (``api.identity.VerifiedTokens``)."""
+        ...
+
 
 class ByIssuer:
     """The provider's tokens go to its verifier; a token that names the local issuer
@@ -132,6 +140,9 @@ class ByIssuer:
         if self.local is not None and unverified_issuer(token) == self.local.issuer:
             return self.local.verify(token)
         return self.provider.verify(token)
+
+    def key_epoch(self) -> int:
+        return self.provider.key_epoch()
 
 
 def unverified_issuer(token: str) -> Any:

@@ -131,6 +131,9 @@ class ProviderTokenVerifier:
         self.keys, self.issuer, self.audience = keys, keys.issuer, audience
         self.max_lifetime, self.mapping, self.clock = max_lifetime, mapping, clock
 
+    def key_epoch(self) -> int:
+        return self.keys.fetches  # each reading of the published keys
+
     def verify(self, token: str) -> Principal:
         try:
             header = jws.extract_compact(token.encode()).protected

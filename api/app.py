@@ -17,6 +17,7 @@ from adapters.schema_lock import schema_lock
 from adapters.settings import Settings
 from api import problems, web
 from api.guard import role_gate
+from api.identity import VerifiedTokens
 from api.input_guard import RefuseNul
 from api.metrics import Metrics
 from api.peer_body import PeerBodyLimit
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.metrics = Metrics()
     app.state.last_writes = write_positions.for_this_process()
+    app.state.verified_tokens = VerifiedTokens()
     if services is not None:
         app.state.services = services
     problems.install(app)

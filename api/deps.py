@@ -55,7 +55,28 @@ async def get_principal(
     known: Principal | None = getattr(request.state, "bearer_principal", None)
     if known is not None:  # this request's token, verified already (``api.guard.role_gate``)
         return known
-    return await run_in_threadpool(principal_of, request, services, credentials)
+    principal = verified_before(request, credentials)
+    if principal is None:
+        principal = await run_in_threadpool(principal_of, request, services, credentials)
+    return principal
+
+
+def verified_before(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal | None:
+    """The principal of a bearer token this process verified before (``VerifiedTokens``): no
+    thread, no query. None: verify it (``principal_of``)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    services: Services = request.app.state.services
+    if services.verifier is None:
+        return None
+    principal: Principal | None = request.app.state.verified_tokens.get(
+        credentials.credentials, services.verifier.key_epoch()
+    )
+    if principal is not None:
+        request.state.principal = request.state.bearer_principal = principal
+    return principal
 
 
 def principal_of(
@@ -77,7 +98,10 @@ def principal_of(
         )
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise TokenError("send 'Authorization: Bearer <token>'")
-    principal = authenticate(services, credentials.credentials)
+    epoch = services.verifier.key_epoch() if services.verifier is not None else None
+    principal = authenticate(services, credentials.credentials)  # the keys of ``epoch`` or newer
+    if principal.org in services.orgs and epoch is not None:  # not an employer's
+        request.app.state.verified_tokens.put(credentials.credentials, principal, epoch)
     request.state.principal = request.state.bearer_principal = principal
     return principal
 

@@ -7,6 +7,11 @@ token whose only role is ``employer`` is accepted when that employer is register
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
 from adapters.auth import TokenError, UnknownOrganisationError
 from bootstrap import Services
 from domain.errors import EmployerNotFoundError
@@ -16,6 +21,53 @@ from service_layer.access import employer_of
 
 class TokenTooLargeError(TokenError):
     pass
+
+
+DAY = 86_400
+RECHECK_SECONDS = 30  # a remembered token is verified again at least this often
+
+
+class VerifiedTokens:
+    """The bearer tokens this process verified, with their principals: a token sent again
+    within ``RECHECK_SECONDS`` is not verified again (its signature checked, its organisation
+    looked up, its user noted in the staff directory). Verified again, always: once it expired;
+    on a new day (the directory's daily note, ``StaffDirectory.learn``); when the verifier's
+    keys were read again since (``key_epoch``: a key the provider withdrew refuses its tokens
+    as soon as without this). Only tokens of this deployment's organisations: an employer's is
+    looked up in the event store on each request, so a removed one ends at once. Bounded: the
+    least recently used go first. ADR 0013."""
+
+    def __init__(self, size: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        # token -> (principal, key epoch, verified at)
+        self._known: OrderedDict[str, tuple[Principal, int, float]] = OrderedDict()
+        self._size, self._clock = size, clock
+        self._lock = threading.Lock()
+
+    def get(self, token: str, epoch: int) -> Principal | None:
+        now = self._clock()
+        with self._lock:
+            found = self._known.get(token)
+            if found is None:
+                return None
+            principal, verified_epoch, verified_at = found
+            expires_at = principal.expires_at
+            if (
+                verified_epoch != epoch
+                or now - verified_at >= RECHECK_SECONDS
+                or int(now) // DAY != int(verified_at) // DAY
+                or expires_at is None
+                or now >= expires_at
+            ):
+                del self._known[token]
+                return None
+            self._known.move_to_end(token)
+            return principal
+
+    def put(self, token: str, principal: Principal, epoch: int) -> None:
+        with self._lock:
+            self._known[token] = (principal, epoch, self._clock())
+            while len(self._known) > self._size:
+                self._known.popitem(last=False)
 
 
 def authenticate(services: Services, token: str) -> Principal:

@@ -42,6 +42,7 @@ Why the table reads as it does (SGB X: §§ 67a, 67c processing only as far as t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
@@ -163,6 +164,13 @@ def sees(
     audiences: Iterable[Audience], event_type: str, field: str, category: str | None = None
 ) -> bool:
     """Whether a reader with ``audiences`` sees the field (any of them suffices)."""
+    return _sees(frozenset(audiences), event_type, field, category)
+
+
+@functools.lru_cache(maxsize=4096)  # a fixed table: a history read asks a few questions often
+def _sees(
+    audiences: frozenset[Audience], event_type: str, field: str, category: str | None
+) -> bool:
     return any(visible(a, event_type, field, category) for a in audiences)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
 
+import orjson
 from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
@@ -146,7 +147,7 @@ class CaseQueries(FollowUpQueries):
         history = self._table("case_history", "case_history")
         if summary is None or history is None:
             return None
-        rows = self._rows(
+        rows = self.store.tuples(
             f"SELECT 0 AS part, doc, NULL AS version, NULL AS type, NULL AS recorded_at,"
             f" NULL AS occurred_on, NULL AS actor, NULL AS org, NULL AS summary, NULL AS data,"
             f" NULL AS hash, NULL AS prev_hash, NULL AS position, NULL AS erased_summary"
@@ -157,14 +158,27 @@ class CaseQueries(FollowUpQueries):
             f" FROM {history} WHERE case_id = %s ORDER BY part, version",
             (case_id, case_id),
         )
-        if len(rows) < 2 or rows[0]["part"] != 0:
+        if len(rows) < 2 or rows[0][0] != 0:
             return None
-        doc = json.loads(rows[0]["doc"])
+        doc = orjson.loads(rows[0][1])
         entries = [
-            {k: v for k, v in row.items() if k not in ("part", "doc")}
-            | {"data": json.loads(row["data"])}
-            for row in rows[1:]
-        ]
+            {
+                "version": version,
+                "type": type_,
+                "recorded_at": recorded_at,
+                "occurred_on": occurred_on,
+                "actor": actor,
+                "org": org,
+                "summary": summary_,
+                "data": orjson.loads(data),
+                "hash": hash_,
+                "prev_hash": prev_hash,
+                "position": position,
+                "erased_summary": erased_summary,
+            }
+            for _, _, version, type_, recorded_at, occurred_on, actor, org, summary_, data, hash_,
+            prev_hash, position, erased_summary in rows[1:]
+        ]  # fmt: skip
         return doc, History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
 
     @_survives_swap

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -98,19 +99,18 @@ def get_case(
 def get_history(
     case_id: UUID, services: ServicesDep, principal: PrincipalDep, _: ReadYourWrites
 ) -> Response:
-    """Validated once and encoded once (returned as a model, FastAPI would dump it, validate
-    it against ``response_model`` again and encode the result: three passes over every entry)."""
+    """Encoded once, with orjson, straight from the read model's rows: the entries are
+    ``HistoryEntryOut`` as stored (``response_model`` documents them). Validating 36 KB of them
+    into models to dump them again cost a sixth of a read's CPU (issue 16)."""
     read = cases.read_history(services, principal, case_id, "GET /cases/{id}/history")
-    body = HistoryOut.model_validate(
-        {
-            "case_id": case_id,
-            "version": read.history.version,
-            "digest": read.history.digest,
-            "entries": read.history.entries,
-            "filtered": read.scope != "full",
-        }
-    )
-    return Response(body.model_dump_json(), media_type="application/json")
+    body = {
+        "case_id": str(case_id),
+        "version": read.history.version,
+        "digest": read.history.digest,
+        "entries": read.history.entries,
+        "filtered": read.scope != "full",
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.post("/{case_id}/events", status_code=201, response_model=Recorded, responses=CREATED)

@@ -136,9 +136,9 @@ def test_a_history_read_is_one_read_model_query(api: Api) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_request_verifies_its_bearer_token_once(api: Api) -> None:
-    """The role gate and the endpoint's caller are one verification (the same real verifier,
-    counting)."""
+def test_a_token_is_verified_once_then_remembered(api: Api) -> None:
+    """The role gate and the endpoint's caller are one verification, and a token sent again is
+    not verified again (the same real verifier, counting); another token is."""
     verified: list[str] = []
     verifier: Any = api.services.verifier
 
@@ -152,4 +152,25 @@ def test_a_request_verifies_its_bearer_token_once(api: Api) -> None:
     assert len(verified) == 1
     api.settle()
     assert api.client.get(f"/cases/{case_id}/history", headers=api.agentur).status_code == 200
+    assert len(verified) == 1
+    assert api.client.get(f"/cases/{case_id}", headers=auth("cw-2", AGENTUR)).status_code == 200
     assert len(verified) == 2
+
+
+def test_the_history_answer_is_exactly_the_documented_schema(api: Api) -> None:
+    """The history is encoded straight from the read model's rows (no model in between): each
+    answer, for readers who see everything and for readers with values withheld, is exactly
+    what ``HistoryOut`` documents, no field missing, none extra (none of the row's own)."""
+    from api.schemas.cases import HistoryOut
+
+    case_id = api.register()["case_id"]
+    api.record(case_id, {"type": "NoteRecorded", "text": "Rückenschmerzen", "category": "health"})
+    api.record(case_id, {"type": "NoteRecorded", "text": "Termin vereinbart"})
+    api.settle()  # the readers wrote nothing: they do not wait for the Agentur's writes
+    withheld = 0
+    for role in ("caseworker", "team_lead", "admin"):
+        body = api.history(case_id, auth(f"r-{role}", AGENTUR, role))
+        assert HistoryOut.model_validate(body).model_dump(mode="json") == body, role
+        assert [e["version"] for e in body["entries"]] == [1, 2, 3]
+        withheld += sum(bool(e["withheld"]) for e in body["entries"])
+    assert withheld  # one of them may not read the health note

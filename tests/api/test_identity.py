@@ -50,6 +50,9 @@ from tests.support.api import (
     problem_of,
     registration,
 )
+from tests.support.api import (
+    token as bearer_token,
+)
 from tests.support.web import csrf_of
 
 ISSUER, AUDIENCE = "https://idp.example/realms/staffel", "staffel-production"
@@ -407,3 +410,40 @@ def test_oversized_tokens_are_refused(api: Api) -> None:
     cleared = r.headers.get("set-cookie", "")
     assert cleared.startswith("staffel_session=")
     assert "Max-Age=0" in cleared
+
+
+def test_a_token_accepted_before_is_refused_once_it_has_expired(api: Api) -> None:
+    """A process remembers the tokens it verified (no second signature check), but only until
+    they expire: the same token, accepted on every request before, is refused after."""
+    headers = {
+        "Authorization": f"Bearer {bearer_token('cw-expiring', AGENTUR, 'caseworker', ttl=2)}"
+    }
+    case_id = api.register(headers)["case_id"]
+    for _ in range(3):
+        assert api.client.get(f"/cases/{case_id}", headers=headers).status_code == 200
+    time.sleep(2.2)
+    r = api.client.get(f"/cases/{case_id}", headers=headers)
+    assert r.status_code == 401, r.text
+    assert "expired" in r.json()["detail"]
+
+
+def test_a_remembered_token_is_verified_again_after_a_while_on_new_keys_and_a_new_day() -> None:
+    from api.identity import RECHECK_SECONDS, VerifiedTokens
+    from domain.principal import Principal, Role
+
+    now = [86_400 * 20_000 + 3_600.0]  # 01:00 UTC
+    tokens = VerifiedTokens(clock=lambda: now[0])
+    who = Principal("cw", "Carla", AGENTUR, frozenset({Role.CASEWORKER}), expires_at=10**10)
+
+    def remembered(token: str, at: float, epoch: int = 0) -> bool:
+        tokens.put(token, who, 0)
+        now[0] += at
+        return tokens.get(token, epoch) is who
+
+    assert remembered("a", 1)
+    assert not remembered("b", 1, epoch=1)  # the provider's keys were read again
+    assert not remembered("c", RECHECK_SECONDS)
+    now[0] += 86_400 - (now[0] % 86_400) - 10  # 23:59:50
+    assert not remembered("d", 15)  # a new day since: the staff directory's daily note
+    now[0] = 10**10 - 1
+    assert not remembered("e", 1)  # expired

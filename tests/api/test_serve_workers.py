@@ -398,7 +398,8 @@ def _remember_many(path: str, seed: int) -> dict[str, int]:
 
     from adapters.write_positions import SharedWritePositions
 
-    table, rng, highest = SharedWritePositions(Path(path)), random.Random(seed), {}
+    table, rng = SharedWritePositions(Path(path)), random.Random(seed)
+    highest: dict[str, int] = {}
     for _ in range(3000):
         sub, position = rng.choice(["cw-1", "cw-2", "cw-3"]), rng.randrange(1, 10**9)
         table.remember(("agentur-aachen-dueren", sub), position)
