@@ -167,6 +167,17 @@ def sees(
     return _sees(frozenset(audiences), event_type, field, category)
 
 
+@functools.lru_cache(maxsize=1024)
+def sees_all(audiences: frozenset[Audience], event_type: str) -> bool:
+    """Whether a reader with ``audiences`` sees every personal field of an event of
+    ``event_type``, whatever its category: nothing of it is ever withheld from them."""
+    return all(
+        _sees(audiences, event_type, field, category)
+        for field in PERSONAL_FIELDS.get(event_type, ())
+        for category in (None, *HEALTH_CATEGORIES)
+    )
+
+
 @functools.lru_cache(maxsize=4096)  # a fixed table: a history read asks a few questions often
 def _sees(
     audiences: frozenset[Audience], event_type: str, field: str, category: str | None

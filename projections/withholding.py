@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain.disclosure import PERSONAL_FIELDS, Audience, sees
+from domain.disclosure import PERSONAL_FIELDS, Audience, sees, sees_all
 from domain.values import Redacted
 from projections.summary import person_doc
 
@@ -26,7 +26,7 @@ WITHHELD = Redacted.WITHHELD.value
 def withheld_fields(reader: Reader, event_type: str, data: Doc) -> list[str]:
     """The personal fields of an event's ``data`` that hold a value ``reader`` may not see."""
     names = PERSONAL_FIELDS.get(event_type, ())
-    if not names:
+    if not names or sees_all(reader, event_type):
         return []
     category = data.get("category")
     return [
@@ -48,8 +48,8 @@ def _is_box(value: Any) -> bool:
 
 def history_entry(entry: Doc, reader: Reader) -> Doc:
     """A history entry (a row of the history read model) as ``reader`` sees it."""
-    erased_summary = entry.get("erased_summary")
-    shown = {k: v for k, v in entry.items() if k != "erased_summary"}
+    shown = entry.copy()
+    erased_summary = shown.pop("erased_summary", None)
     names = withheld_fields(reader, entry["type"], entry["data"])
     if not names:
         shown["withheld"] = []

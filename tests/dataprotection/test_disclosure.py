@@ -3,6 +3,7 @@ web pages call, the web page itself and the audit views all show what it allows 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,6 +137,23 @@ def test_a_reader_sees_what_any_of_its_audiences_sees(
     expected = any(visible(a, *field, category) for a in audiences)
     assert sees(audiences, *field, category) is expected
     assert not sees(frozenset(), *field, category)
+
+
+def test_the_fields_withheld_from_a_reader_are_those_it_may_not_see() -> None:
+    """``withheld_fields`` (with its shortcut for readers who see every field of a type) names
+    exactly the personal fields that hold a value the reader may not see: every reader of one
+    or two audiences, every event type, every category (a few thousand cases, all of them)."""
+    readers = [frozenset(c) for n in (1, 2) for c in itertools.combinations(Audience, n)]
+    for audiences, event_type, category in itertools.product(
+        readers, sorted(PERSONAL_FIELDS), [None, *(c.value for c in NoteCategory)]
+    ):
+        names = PERSONAL_FIELDS[event_type]
+        data: dict[str, Any] = dict.fromkeys(names, "Wert") | {"category": category}
+        expected = [
+            n for n in names if not any(visible(a, event_type, n, category) for a in audiences)
+        ]
+        found = withholding.withheld_fields(audiences, event_type, data)
+        assert found == expected, (audiences, event_type, category)
 
 
 def test_consent_can_share_no_free_text_and_no_health() -> None:
