@@ -44,8 +44,7 @@ class ViewStoreMixin:
     PLACEHOLDER = "%s"
     # freed row content is overwritten with zeros in the file: no erased value lingers (SQLite)
     SECURE_DELETE: str | None = "PRAGMA secure_delete = ON"
-    # the writers insert many rows in one statement (``BatchWriter.insert``)
-    ROWS_AS_ARRAYS = False
+    COPY_ROWS = False  # the writers copy their rows in (``BatchWriter.insert``)
     # each projection's writer, by the projection's name (``projections/registry.py``)
     WRITERS: dict[str, type[BatchWriter]] = {
         "case_history": SqlHistoryWriter,
@@ -186,7 +185,7 @@ class ViewStoreMixin:
                     generation,
                     self.sql,
                     self.SECURE_DELETE,
-                    rows_as_arrays=self.ROWS_AS_ARRAYS,
+                    copy_rows=self.COPY_ROWS,
                 )
                 projection.process(batch, writer)
         except OverlappingBatchError:
@@ -239,7 +238,7 @@ class SQLiteViewStore(ViewStoreMixin, SQLiteTrackingRecorder):
 
 class PostgresViewStore(ViewStoreMixin, PostgresTrackingRecorder):
     SECURE_DELETE = None  # a dump holds live rows only; VACUUM reclaims the dead ones
-    ROWS_AS_ARRAYS = True
+    COPY_ROWS = True
     WRITERS = {**ViewStoreMixin.WRITERS, "case_history": PostgresHistoryWriter}
 
     def tracking_table(self) -> str:
