@@ -92,7 +92,9 @@ class PolicyWorker:
         before them in this step); every offer saved in one transaction with its idempotency
         record. A trigger whose key is stored was answered (by a run that crashed before its
         tracking, or by another runner): its offer is already in the case."""
-        loaded = self.app.get_cases([events[0].originator_id for events in cases])
+        ids = [events[0].originator_id for events in cases]
+        loaded = self.app.get_cases(ids)
+        self.app.prepare_writes(ids)  # each offer seals its reason with its case's key
         done = self.app.find_idempotent_keys(
             [_key(event).key for events in cases for event in events]
         )
