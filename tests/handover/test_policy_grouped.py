@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -98,3 +99,34 @@ def test_a_step_reads_the_keys_of_its_cases_at_once_whatever_the_key_cache_holds
 
     assert all(count_of(app, case_id, ev.HandoverOffered) == 1 for case_id in case_ids)
     assert reads == [4] * (CASES // 4)  # one read of each step's keys, none per offer
+
+
+def test_a_step_decodes_only_the_events_that_may_trigger_an_offer(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy follows the whole log, but only a few kinds of events trigger an offer: the
+    others (registrations, its own offers, every other fact) are passed over by their topic."""
+    app = deployment.app
+    case_ids = [register(app, HOLDER, "Wegberg").id for _ in range(4)]
+    with acting_as(HOLDER):
+        for case_id in case_ids:
+            app.record(
+                case_id,
+                "AsylumRecognized",
+                {"protection": Protection.REFUGEE, "decided_on": date(2026, 4, 20)},
+            )
+    decoded: list[str] = []
+    decode = app.mapper.to_domain_event
+
+    def counted(stored: Any) -> Any:
+        decoded.append(stored.topic)
+        return decode(stored)
+
+    monkeypatch.setattr(app.mapper, "to_domain_event", counted)
+    deployment.run_policy()
+    monkeypatch.undo()
+
+    assert all(count_of(app, case_id, ev.HandoverOffered) == 1 for case_id in case_ids)
+    assert ev.AsylumRecognized.TOPIC in decoded
+    assert ev.CaseRegistered.TOPIC not in decoded
+    assert ev.HandoverOffered.TOPIC not in decoded
