@@ -134,6 +134,27 @@ class CaseKeys:
             assert stored is not None
             return self._remember(case_id, stored)
 
+    def prepare(self, case_ids: Iterable[UUID]) -> None:
+        """The keys of these cases, read in one query into the writers' cache (those not there
+        yet; an erased case's is not cached: sealing for it still raises ``CaseErasedError``).
+        The handover policy seals an offer for each case of its step: with more cases in a wave
+        than the cache holds, each offer read its key on its own, a round trip each (30 of the
+        policy's 50 seconds for 30,000 cases)."""
+        wanted = []
+        with self._lock:
+            for case_id in dict.fromkeys(case_ids):
+                if case_id in self._cache:
+                    self._cache.move_to_end(case_id)  # not evicted by the others read now
+                elif case_id not in self._new:
+                    wanted.append(case_id)
+        if not wanted:
+            return
+        found = self._load(wanted)
+        with self._lock:
+            for case_id, key in found.items():
+                if key is not None and case_id not in self._new:
+                    self._remember(case_id, key)
+
     def take_new(self, case_ids: Iterable[UUID]) -> list[tuple[UUID, bytes]]:
         with self._lock:
             taken = [(i, self._new.pop(i)) for i in set(case_ids) if i in self._new]

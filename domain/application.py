@@ -314,6 +314,12 @@ class StaffelApplication(Application[UUID]):
                 triggered_by_version=triggered_by_version,
             )
 
+    def prepare_writes(self, case_ids: Sequence[UUID]) -> None:
+        """Before a bulk path records on many cases read at once (``get_cases``): what sealing
+        their events' personal fields needs (their data keys) read in one go."""
+        if self.keys is not None:
+            self.keys.prepare(case_ids)
+
     def find_idempotent_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these command ids are stored (each answered already)."""
         return cast(IdempotencyStore, self.recorder).find_idempotent_keys(keys)

@@ -34,6 +34,11 @@ class PersonalDataKeys(Sealer, Protocol):
         """Whether the save that carried ``keys`` committed (then they may be cached)."""
         ...
 
+    def prepare(self, case_ids: Iterable[UUID]) -> None:
+        """Read the keys of these cases for sealing, all in one read (a bulk path about to seal
+        for each of them), instead of one read per case as each is first sealed for."""
+        ...
+
     def erase(self, case_id: UUID) -> bool:
         """Delete the case's key for good (a tombstone stays); False if it was gone already."""
         ...

@@ -95,8 +95,26 @@ class CaseHistoryProjection:
 
 
 def event_data(event: ev.CaseEvent) -> dict[str, Any]:
-    """The event's own facts as JSON values (its canonical form, without bookkeeping)."""
-    return {k: to_canonical(v) for k, v in vars(event).items() if k not in BOOKKEEPING}
+    """The event's own facts as JSON values (its canonical form, without bookkeeping). Read
+    only: the same dict is answered to every fold of the event (``_DATA``)."""
+    seen = _DATA.get(id(event))
+    if seen is not None and seen[0] is event:
+        return seen[1]
+    data = {k: to_canonical(v) for k, v in vars(event).items() if k not in BOOKKEEPING}
+    if len(_DATA) >= _DATA_SIZE:
+        _DATA.clear()
+    _DATA[id(event)] = (event, data)
+    return data
+
+
+# The data of the events folded lately, by the event's id (the event kept with it, so its id is
+# not another's while it is here; events are immutable). Every projection folds every event of a
+# batch, the runner's four concurrently: each event is canonicalised once instead of once per
+# projection (a tenth of a projection's time on the bulk path). No fold changes a value of it in
+# place (they build new documents), so sharing it is safe; a second thread computing the same
+# entry meanwhile only does the work twice. Room for a few batches, then emptied.
+_DATA: dict[int, tuple[ev.CaseEvent, dict[str, Any]]] = {}
+_DATA_SIZE = 4096
 
 
 def occurred_on(event: ev.CaseEvent) -> date | None:

@@ -12,6 +12,7 @@ they share transactions instead of paying one commit each."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import TopicError, resolve_topic
 
 from adapters.views.store import ViewStoreMixin
 from domain.actor import Actor, acting_as
@@ -64,6 +66,8 @@ class PolicyWorker:
             )
             by_case: dict[UUID, list[Any]] = defaultdict(list)
             for n in notifications:
+                if not _may_trigger(n.topic):
+                    continue  # decoded only to be dropped: most of the log triggers nothing
                 event = self.app.mapper.to_domain_event(n)
                 if isinstance(event, TRIGGERS):
                     by_case[event.originator_id].append(event)
@@ -92,7 +96,9 @@ class PolicyWorker:
         before them in this step); every offer saved in one transaction with its idempotency
         record. A trigger whose key is stored was answered (by a run that crashed before its
         tracking, or by another runner): its offer is already in the case."""
-        loaded = self.app.get_cases([events[0].originator_id for events in cases])
+        ids = [events[0].originator_id for events in cases]
+        loaded = self.app.get_cases(ids)
+        self.app.prepare_writes(ids)  # each offer seals its reason with its case's key
         done = self.app.find_idempotent_keys(
             [_key(event).key for events in cases for event in events]
         )
@@ -174,6 +180,18 @@ class PolicyWorker:
         log.info(
             "policy_offered", case_id=str(case.id), to_org=offer.to_org, version=recorded.version
         )
+
+
+@functools.cache
+def _may_trigger(topic: str) -> bool:
+    """Whether an event stored under ``topic`` may be a trigger: the class the mapper decodes it
+    to (``resolve_topic``, old topics too) is one of ``TRIGGERS``. A topic nothing resolves is
+    decoded, and fails there, as before."""
+    try:
+        cls = resolve_topic(topic)
+    except TopicError:
+        return True
+    return isinstance(cls, type) and issubclass(cls, TRIGGERS)
 
 
 def _key(trigger: Any) -> IdempotencyKey:

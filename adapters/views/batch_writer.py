@@ -54,39 +54,76 @@ class BatchWriter:
         sql: Callable[[str], str],
         secure: str | None,
         *,
-        rows_as_json: bool = False,
+        copy_rows: bool = False,
     ) -> None:
         """``secure``: the statement that makes freed rows leave no trace (None: not needed);
-        ``rows_as_json``: ``insert`` sends its rows as one JSON parameter (PostgreSQL)."""
+        ``copy_rows``: rows go in with ``COPY`` and keys as one array (PostgreSQL)."""
         self.curs, self.generation, self.sql, self._secure = curs, generation, sql, secure
-        self.rows_as_json = rows_as_json
+        self.copy_rows = copy_rows
         self.erased = False  # an erasure was applied: the store compacts its log after commit
 
     def t(self, base: str) -> str:
         return schema.table(base, self.generation)
 
-    def insert(
-        self, table: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]], tail: str = ""
-    ) -> None:
-        """Insert ``rows`` (values of the columns ``names``) into ``table``, ``tail`` after the
-        statement (``ON CONFLICT ...``). On PostgreSQL one statement takes them all, as one JSON
-        array that ``json_populate_recordset`` turns into rows of the table's type: an
-        ``executemany`` executed the statement once per row, and on the bulk path psycopg's work
-        per row (and the server's per execution) outweighed the row's own."""
+    def keys_in(self, column: str, keys: Sequence[Any]) -> tuple[str, list[Any]]:
+        """The condition "``column`` is one of ``keys``" and its parameters. On PostgreSQL one
+        array (``= ANY``): the statement is the same text whatever the number of keys, so
+        psycopg converts it once and the server parses one parameter, where ``IN (%s, ...)``
+        with a placeholder per key was a new statement for every batch (parsing 500
+        placeholders cost the client a millisecond each time)."""
+        if self.copy_rows:
+            return f"{column} = ANY(%b)", [list(keys)]
+        return f"{column} IN ({', '.join(['%s'] * len(keys))})", list(keys)
+
+    def insert(self, table: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (values of the columns ``names``) into ``table``. On PostgreSQL with
+        one ``COPY``: the same rows and constraint checks as an INSERT, psycopg formats each row
+        in C and the server parses plain text (an ``executemany`` executed a statement per
+        row; one JSON document or one array per column cost the client a Python call per value
+        and the server a JSON parse)."""
         if not rows:
             return
         columns = ", ".join(names)
-        if self.rows_as_json:
-            self.curs.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns}"
-                f" FROM json_populate_recordset(NULL::{table}, %s::json) {tail}",
-                (dumps([dict(zip(names, row, strict=True)) for row in rows]),),
-            )
+        if self.copy_rows:
+            with self.curs.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(names))
             self.curs.executemany(
-                self.sql(f"INSERT INTO {table} ({columns}) VALUES ({marks}) {tail}"), rows
+                self.sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), rows
             )
+
+    def replace(self, table: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Store ``rows`` (values of the columns ``names``; the first is the table's key, unique
+        among the rows) in place of the rows of their keys, inserted where there is none. On
+        PostgreSQL those rows are deleted and the new ones copied in (``insert``): the same
+        work for the server as an upsert (a new version of each row, its index entries), in two
+        statements of which neither parses its rows twice; elsewhere one upsert per row."""
+        if not rows:
+            return
+        key = names[0]
+        if self.copy_rows:
+            condition, params = self.keys_in(key, [row[0] for row in rows])
+            self.curs.execute(f"DELETE FROM {table} WHERE {condition}", params)
+            self.insert(table, names, rows)
+            return
+        columns = ", ".join(names)
+        marks = ", ".join(["%s"] * len(names))
+        updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
+        self.curs.executemany(
+            self.sql(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+                f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            ),
+            rows,
+        )
+
+    def delete_keys(self, table: str, column: str, keys: Sequence[Any]) -> None:
+        """Delete the rows of ``table`` whose ``column`` is one of ``keys``."""
+        if keys:
+            condition, params = self.keys_in(column, keys)
+            self.curs.execute(self.sql(f"DELETE FROM {table} WHERE {condition}"), params)
 
     def secure_delete(self) -> None:
         self.erased = True

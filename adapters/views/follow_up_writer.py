@@ -19,11 +19,9 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
         self._stored: dict[str, Any] = {}  # case_id -> the follow-ups its rows hold now
 
     def load_follow_up_states(self, case_ids: Iterable[str]) -> dict[str, State]:
-        ids = list(case_ids)
-        marks = ", ".join(["%s"] * len(ids))
+        condition, params = self.keys_in("case_id", list(case_ids))
         self.curs.execute(
-            self.sql(f"SELECT doc FROM {self.t('follow_up_cases')} WHERE case_id IN ({marks})"),
-            ids,
+            self.sql(f"SELECT doc FROM {self.t('follow_up_cases')} WHERE {condition}"), params
         )
         states = {d["case_id"]: d for d in (loads(r["doc"]) for r in self.curs.fetchall())}
         self._stored.update((case_id, s["items"]) for case_id, s in states.items())
@@ -32,21 +30,16 @@ class SqlFollowUpWriter(BatchWriter, FollowUpWriter):
     def save_follow_up_states(self, states: Sequence[State]) -> None:
         if not states:
             return
-        self.insert(
+        self.replace(
             self.t("follow_up_cases"),
             ("case_id", "doc"),
             [(s["case_id"], dumps(s)) for s in states],
-            "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc",
         )
         changed = [s for s in states if s["items"] != self._stored.get(s["case_id"], {})]
         self._stored.update((s["case_id"], s["items"]) for s in changed)
         if not changed:
             return
-        ids = sorted(s["case_id"] for s in changed)
-        marks = ", ".join(["%s"] * len(ids))
-        self.curs.execute(
-            self.sql(f"DELETE FROM {self.t('follow_ups')} WHERE case_id IN ({marks})"), ids
-        )
+        self.delete_keys(self.t("follow_ups"), "case_id", sorted(s["case_id"] for s in changed))
         self.insert(
             self.t("follow_ups"),
             ("case_id", "org", "follow_up_id", "assignee", "due_on", "state", "doc"),

@@ -69,10 +69,9 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
 
     def load_docs(self, kind: str, ids: Iterable[str]) -> dict[str, Doc]:
         table, key, _, _ = ROWS[kind]
-        wanted = list(ids)
-        marks = ", ".join(["%s"] * len(wanted))
+        condition, params = self.keys_in(key, list(ids))
         self.curs.execute(
-            self.sql(f"SELECT {key}, doc FROM {self.t(table)} WHERE {key} IN ({marks})"), wanted
+            self.sql(f"SELECT {key}, doc FROM {self.t(table)} WHERE {condition}"), params
         )
         docs = {row[key]: loads(row["doc"]) for row in self.curs.fetchall()}
         if kind == "cases":
@@ -81,14 +80,7 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
 
     def save_docs(self, kind: str, docs: Sequence[Doc]) -> None:
         table, key, columns, values = ROWS[kind]
-        names = (key, *columns, "doc")
-        updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
-        self.insert(
-            self.t(table),
-            names,
-            [(*values(d), dumps(d)) for d in docs],
-            f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
-        )
+        self.replace(self.t(table), (key, *columns, "doc"), [(*values(d), dumps(d)) for d in docs])
         if kind == "cases":
             self._save_links(docs)
 
@@ -99,11 +91,8 @@ class SqlMatchingWriter(BatchWriter, MatchingWriter):
         if not docs:
             return
         ids = [d["case_id"] for d in docs]
-        marks = ", ".join(["%s"] * len(ids))
         for table in ("match_shares", "match_mentors"):
-            self.curs.execute(
-                self.sql(f"DELETE FROM {self.t(table)} WHERE case_id IN ({marks})"), ids
-            )
+            self.delete_keys(self.t(table), "case_id", ids)
         shares = [
             (d["case_id"], text(c["consent_id"]), c["purpose"], text(c["recipient"]),
              dumps(c["scope"]))

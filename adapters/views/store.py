@@ -45,7 +45,7 @@ class ViewStoreMixin:
     PLACEHOLDER = "%s"
     # freed row content is overwritten with zeros in the file: no erased value lingers (SQLite)
     SECURE_DELETE: str | None = "PRAGMA secure_delete = ON"
-    ROWS_AS_JSON = False  # the writers insert many rows in one statement (``BatchWriter.insert``)
+    COPY_ROWS = False  # the writers copy their rows in (``BatchWriter.insert``)
     # each projection's writer, by the projection's name (``projections/registry.py``)
     WRITERS: dict[str, type[BatchWriter]] = {
         "case_history": SqlHistoryWriter,
@@ -208,7 +208,11 @@ class ViewStoreMixin:
                 )
                 self.plan_batch(curs)
                 writer = self.WRITERS[projection.name](
-                    curs, generation, self.sql, self.SECURE_DELETE, rows_as_json=self.ROWS_AS_JSON
+                    curs,
+                    generation,
+                    self.sql,
+                    self.SECURE_DELETE,
+                    copy_rows=self.COPY_ROWS,
                 )
                 projection.process(batch, writer)
         except OverlappingBatchError:
@@ -261,7 +265,7 @@ class SQLiteViewStore(ViewStoreMixin, SQLiteTrackingRecorder):
 
 class PostgresViewStore(ViewStoreMixin, PostgresTrackingRecorder):
     SECURE_DELETE = None  # a dump holds live rows only; VACUUM reclaims the dead ones
-    ROWS_AS_JSON = True
+    COPY_ROWS = True
     WRITERS = {**ViewStoreMixin.WRITERS, "case_history": PostgresHistoryWriter}
 
     def tracking_table(self) -> str:

@@ -13,36 +13,17 @@ from projections.summary import Doc, SummaryWriter, current_handover, handover_s
 
 class SqlSummaryWriter(BatchWriter, SummaryWriter):
     def load_summaries(self, case_ids: Iterable[str]) -> dict[str, Doc]:
-        ids = list(case_ids)
-        marks = ", ".join(["%s"] * len(ids))
+        condition, params = self.keys_in("case_id", list(case_ids))
         self.curs.execute(
-            self.sql(f"SELECT doc FROM {self.t('case_summary')} WHERE case_id IN ({marks})"), ids
+            self.sql(f"SELECT doc FROM {self.t('case_summary')} WHERE {condition}"), params
         )
         return {d["case_id"]: d for d in (loads(row["doc"]) for row in self.curs.fetchall())}
 
     def save_summaries(self, docs: Sequence[Doc]) -> None:
-        self.insert(
-            self.t("case_summary"),
-            SUMMARY_COLUMNS,
-            [summary_row(d) for d in docs],
-            (
-                "ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc, holder = excluded.holder,"
-                " office = excluded.office, caseworker = excluded.caseworker,"
-                " legal_status = excluded.legal_status, handover_state = excluded.handover_state,"
-                " handover_to = excluded.handover_to, name_key = excluded.name_key,"
-                " bamf_file_number = excluded.bamf_file_number, closed = excluded.closed,"
-                " support_need = excluded.support_need, version = excluded.version,"
-                " last_activity = excluded.last_activity, position = excluded.position,"
-                " search_key = excluded.search_key"
-            ),
-        )
+        self.replace(self.t("case_summary"), SUMMARY_COLUMNS, [summary_row(d) for d in docs])
 
     def save_handovers(self, docs: Sequence[Doc]) -> None:
-        ids = sorted(d["case_id"] for d in docs)
-        marks = ", ".join(["%s"] * len(ids))
-        self.curs.execute(
-            self.sql(f"DELETE FROM {self.t('handovers')} WHERE case_id IN ({marks})"), ids
-        )
+        self.delete_keys(self.t("handovers"), "case_id", sorted(d["case_id"] for d in docs))
         rows = [
             (h["case_id"], h["offer_version"], h["from_org"], h["to_org"], h["state"],
              h["offered_at"], h["due_on"], dumps(h))

@@ -7,7 +7,10 @@ Guard, then record: each public method checks the rules against the current stat
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from copy import deepcopy
+from dataclasses import fields
+from datetime import date, datetime
+from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -85,6 +88,18 @@ class Case(Aggregate):
         residence_follow_up = None
         first_meeting_follow_up = None
         dated_follow_ups = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Case:
+        """What ``copy.deepcopy`` makes of the case (the repository answers a copy of each case
+        it caches, and a bulk read copies a hundred at a time): the same state, nothing shared
+        that can change. A value that cannot change (``_unchangeable``) is taken as it is, as
+        deepcopy takes a string or a number; a dict of such values is copied; anything else is
+        deep-copied. The generic deepcopy rebuilt every datetime, UUID and frozen value of the
+        state: 50 µs a case, a fifth of the handover policy's step."""
+        copied = object.__new__(type(self))
+        memo[id(self)] = copied
+        copied.__dict__.update({k: _copy_of(v, memo) for k, v in self.__dict__.items()})
+        return copied
 
     @classmethod
     def register(
@@ -458,6 +473,40 @@ class Case(Aggregate):
 
 
 ERASURE_WITHDRAWAL = "die personenbezogenen Daten werden gelöscht"
+
+
+# values of these exact types never change (an Enum's members neither)
+_ATOMIC = frozenset({str, int, float, bool, type(None), date, datetime, UUID})
+
+
+def _unchangeable(value: Any) -> bool:
+    """Whether ``value`` can never change: an atomic value, or a tuple or frozen dataclass of
+    such values."""
+    kind = type(value)
+    if kind in _ATOMIC or isinstance(value, Enum):
+        return True
+    if kind is tuple:
+        return all(map(_unchangeable, value))
+    params = getattr(kind, "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        return all(_unchangeable(getattr(value, f.name)) for f in fields(value))
+    return False
+
+
+def _copy_of(value: Any, memo: dict[int, Any]) -> Any:
+    """``value`` as ``Case.__deepcopy__`` copies it."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is dict:
+        if all(map(_unchangeable, value)) and all(map(_unchangeable, value.values())):
+            return dict(value)
+    elif kind is list:
+        if all(map(_unchangeable, value)):
+            return list(value)
+    elif _unchangeable(value):
+        return value
+    return deepcopy(value, memo)
 
 
 def _fact(event_class: type[ev.CaseEvent]) -> Callable[..., None]:
