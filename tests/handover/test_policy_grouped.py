@@ -40,11 +40,9 @@ def deployment(
     deployment.close()
 
 
-def test_the_offers_of_one_step_share_one_transaction(
-    deployment: Deployment, database: str
-) -> None:
-    app = deployment.app
-    case_ids = [register(app, HOLDER, "Wegberg").id for _ in range(CASES)]
+def recognised_cases(app: Any, count: int = CASES) -> list[UUID]:
+    """``count`` cases the Agentur holds, each with its asylum recognised (the policy's input)."""
+    case_ids = [register(app, HOLDER, "Wegberg").id for _ in range(count)]
     with acting_as(HOLDER):
         for case_id in case_ids:
             app.record(
@@ -52,6 +50,14 @@ def test_the_offers_of_one_step_share_one_transaction(
                 "AsylumRecognized",
                 {"protection": Protection.REFUGEE, "decided_on": date(2026, 4, 20)},
             )
+    return case_ids
+
+
+def test_the_offers_of_one_step_share_one_transaction(
+    deployment: Deployment, database: str
+) -> None:
+    app = deployment.app
+    case_ids = recognised_cases(app)
     deployment.run_policy()
 
     for case_id in case_ids:
@@ -77,14 +83,7 @@ def test_a_step_reads_the_keys_of_its_cases_at_once_whatever_the_key_cache_holds
     the recognitions of 4 cases)."""
     monkeypatch.setattr(keystore, "CACHE_SIZE", 4)
     app = deployment.app
-    case_ids = [register(app, HOLDER, "Wegberg").id for _ in range(CASES)]
-    with acting_as(HOLDER):
-        for case_id in case_ids:
-            app.record(
-                case_id,
-                "AsylumRecognized",
-                {"protection": Protection.REFUGEE, "decided_on": date(2026, 4, 20)},
-            )
+    case_ids = recognised_cases(app)
     assert isinstance(app.keys, keystore.CaseKeys)
     reads: list[int] = []
     rows = app.keys._rows
@@ -107,14 +106,7 @@ def test_a_step_decodes_only_the_events_that_may_trigger_an_offer(
     """The policy follows the whole log, but only a few kinds of events trigger an offer: the
     others (registrations, its own offers, every other fact) are passed over by their topic."""
     app = deployment.app
-    case_ids = [register(app, HOLDER, "Wegberg").id for _ in range(4)]
-    with acting_as(HOLDER):
-        for case_id in case_ids:
-            app.record(
-                case_id,
-                "AsylumRecognized",
-                {"protection": Protection.REFUGEE, "decided_on": date(2026, 4, 20)},
-            )
+    case_ids = recognised_cases(app, 4)
     decoded: list[str] = []
     decode = app.mapper.to_domain_event
 
