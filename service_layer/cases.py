@@ -5,16 +5,17 @@ the data whichever entry point (JSON API, web pages, CLI) the call came through.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from adapters.views.queries import History, Page
+from adapters.views.queries import History, HistoryDocument, Page
 from domain.actor import Actor, acting_as
 from domain.aggregates.case import Case
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
 from domain.aggregates.case_events import HandoverOffered
-from domain.disclosure import Audience, audiences_of
+from domain.disclosure import Audience, audiences_of, sees_all
 from domain.principal import Principal
 from domain.values import LegalBasis, LegalStatus, Person
 from domain.writes import IdempotencyKey, Recorded
@@ -216,11 +217,24 @@ def read_case(
 @dataclass(frozen=True)
 class CaseRead:
     """A case as one caller may see it: its summary, its history and the caller's scope
-    (``full``, or ``own_events`` for a former holder)."""
+    (``full``, or ``own_events`` for a former holder). ``entries_json``: the history's entries
+    as JSON when the caller sees them as stored (nothing withheld), else None."""
 
     summary: dict[str, Any]
-    history: History
+    stored: HistoryDocument
     scope: str
+    principal: Principal
+
+    @property
+    def entries_json(self) -> bytes | None:
+        reader = reader_of(self.principal, self.summary)
+        if self.scope != "full" or not all(sees_all(reader, t) for t in self.stored.types):
+            return None
+        return self.stored.document
+
+    @functools.cached_property
+    def history(self) -> History:
+        return shown_history(self.principal, self.scope, self.stored.history(), self.summary)
 
 
 def read_history(
@@ -235,9 +249,8 @@ def read_history(
     stored, history = found
     doc = disclosed(principal, stored)  # as the disclosure table shows it
     scope = access.read_scope(principal, doc)
-    shown = shown_history(principal, scope, history, doc)
     log_reads(services, principal, [str(case_id)], endpoint)
-    return CaseRead(doc, shown, scope)
+    return CaseRead(doc, history, scope, principal)
 
 
 def search(

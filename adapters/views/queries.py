@@ -74,6 +74,28 @@ class Page:
 
 
 @dataclass(frozen=True)
+class HistoryDocument:
+    """A case's history as the read model's one query encoded it: ``document``, the entries as
+    a reader who may see every field is shown them (each ``withheld: []``, JSON), ``types`` the
+    event types among them and ``erased`` each entry's summary as it reads once erased. A
+    reader who sees every field of those types gets ``document`` as it is: no entry decoded,
+    none encoded again (issue 16); any other reader, ``history()``."""
+
+    case_id: str
+    version: int
+    digest: str
+    document: bytes
+    types: frozenset[str]
+    erased: list[str | None]
+
+    def history(self) -> History:
+        entries = orjson.loads(self.document)
+        for entry, erased_summary in zip(entries, self.erased, strict=True):
+            entry["erased_summary"] = erased_summary
+        return History(self.case_id, self.version, self.digest, entries)
+
+
+@dataclass(frozen=True)
 class History:
     case_id: str
     version: int
@@ -141,12 +163,56 @@ class CaseQueries(FollowUpQueries):
         return History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
 
     @_survives_swap
-    def case_with_history(self, case_id: str) -> tuple[Doc, History] | None:
-        """The case's summary and its history in one query (the summary row first)."""
+    def case_with_history(self, case_id: str) -> tuple[Doc, HistoryDocument] | None:
+        """The case's summary and its history in one query."""
         summary = self._table("case_summary", "case_summary")
         history = self._table("case_history", "case_history")
         if summary is None or history is None:
             return None
+        if self.store.PLACEHOLDER == "%s":  # PostgreSQL: the entries encoded by the database
+            rows = self.store.tuples(
+                "SELECT s.doc, h.version, h.digest, h.entries, h.types, h.erased"
+                f" FROM {summary} s, LATERAL (SELECT max(version) AS version,"
+                " (array_agg(hash ORDER BY version DESC))[1] AS digest,"
+                # text put together, not json_build_object: ``data`` is JSON already (a cast to
+                # json would parse it again), the hashes are hex; the rest through to_json
+                " '[' || string_agg('{\"version\":' || version || ',\"type\":' || to_json(type)"
+                " || ',\"recorded_at\":' || to_json(recorded_at)"
+                " || ',\"occurred_on\":' || COALESCE(to_json(occurred_on)::text, 'null')"
+                " || ',\"actor\":' || to_json(actor) || ',\"org\":' || to_json(org)"
+                " || ',\"summary\":' || to_json(summary) || ',\"data\":' || data"
+                ' || \',"hash":"\' || hash || \'","prev_hash":"\' || prev_hash'
+                " || '\",\"position\":' || position || ',\"withheld\":[]}', ','"
+                " ORDER BY version) || ']' AS entries,"
+                " array_agg(DISTINCT type) AS types,"
+                " array_agg(erased_summary ORDER BY version) AS erased"
+                f" FROM {history} WHERE case_id = s.case_id) h WHERE s.case_id = %s",
+                (case_id,),
+            )
+            if not rows or rows[0][1] is None:
+                return None
+            doc, version, digest, entries, types, erased = rows[0]
+            return orjson.loads(doc), HistoryDocument(
+                case_id, version, digest, entries.encode(), frozenset(types), list(erased)
+            )
+        found = self._case_with_history_rows(summary, history, case_id)
+        if found is None:
+            return None
+        doc, stored = found
+        shown = [{k: v for k, v in e.items() if k != "erased_summary"} | {"withheld": []}
+                 for e in stored]  # fmt: skip
+        return doc, HistoryDocument(
+            case_id,
+            stored[-1]["version"],
+            stored[-1]["hash"],
+            orjson.dumps(shown),
+            frozenset(e["type"] for e in stored),
+            [e["erased_summary"] for e in stored],
+        )
+
+    def _case_with_history_rows(
+        self, summary: str, history: str, case_id: str
+    ) -> tuple[Doc, list[dict[str, Any]]] | None:
         rows = self.store.tuples(
             f"SELECT 0 AS part, doc, NULL AS version, NULL AS type, NULL AS recorded_at,"
             f" NULL AS occurred_on, NULL AS actor, NULL AS org, NULL AS summary, NULL AS data,"
@@ -179,7 +245,7 @@ class CaseQueries(FollowUpQueries):
             for _, _, version, type_, recorded_at, occurred_on, actor, org, summary_, data, hash_,
             prev_hash, position, erased_summary in rows[1:]
         ]  # fmt: skip
-        return doc, History(case_id, entries[-1]["version"], entries[-1]["hash"], entries)
+        return doc, entries
 
     @_survives_swap
     def summary(self, case_id: str) -> Doc | None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.api import AGENTUR, Api, auth
 
@@ -174,3 +176,37 @@ def test_the_history_answer_is_exactly_the_documented_schema(api: Api) -> None:
         assert [e["version"] for e in body["entries"]] == [1, 2, 3]
         withheld += sum(bool(e["withheld"]) for e in body["entries"])
     assert withheld  # one of them may not read the health note
+
+
+@given(texts=st.lists(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+                              min_size=1).filter(str.strip), min_size=1, max_size=3))  # fmt: skip
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_the_history_the_database_encodes_is_the_one_the_rows_make(
+    api: Api, texts: list[str]
+) -> None:
+    """On PostgreSQL the entries are put together as JSON text by the database; on SQLite (and
+    for readers with something withheld) from the rows. Both read the same, whatever the text:
+    quotes, backslashes, control characters, umlauts, emoji."""
+    case_id = api.register()["case_id"]
+    for text in texts:
+        api.record(case_id, {"type": "NoteRecorded", "text": text})
+    api.settle()
+    queries = api.services.queries
+    found = queries.case_with_history(case_id)
+    assert found is not None
+    _, document = found
+    found_rows = queries._case_with_history_rows(
+        queries._table("case_summary", "case_summary") or "",
+        queries._table("case_history", "case_history") or "",
+        case_id,
+    )
+    assert found_rows is not None
+    rows = found_rows[1]
+    expected = [{k: v for k, v in r.items() if k != "erased_summary"} | {"withheld": []}
+                for r in rows]  # fmt: skip
+    assert json.loads(document.document) == expected
+    assert len(expected) == len(texts) + 1  # the registration, then each note
+    assert document.erased == [r["erased_summary"] for r in rows]
+    assert (document.version, document.digest) == (rows[-1]["version"], rows[-1]["hash"])
