@@ -76,22 +76,20 @@ class Page:
 @dataclass(frozen=True)
 class HistoryDocument:
     """A case's history as the read model's one query encoded it: ``document``, the entries as
-    a reader who may see every field is shown them (each ``withheld: []``, JSON), ``types`` the
-    event types among them and ``erased`` each entry's summary as it reads once erased. A
-    reader who sees every field of those types gets ``document`` as it is: no entry decoded,
-    none encoded again (issue 16); any other reader, ``history()``."""
+    a reader who may see every field is shown them (each ``withheld: []``, JSON), and ``types``
+    the event types among them. A reader who sees every field of those types gets ``document``
+    as it is: no entry decoded, none encoded again (issue 16); any other reader, ``history()``,
+    the rows with the summaries as they read once erased (read then, up to ``version``)."""
 
     case_id: str
     version: int
     digest: str
     document: bytes
     types: frozenset[str]
-    erased: list[str | None]
+    rows: Callable[[], list[dict[str, Any]]]
 
     def history(self) -> History:
-        entries = orjson.loads(self.document)
-        for entry, erased_summary in zip(entries, self.erased, strict=True):
-            entry["erased_summary"] = erased_summary
+        entries = [e for e in self.rows() if e["version"] <= self.version]
         return History(self.case_id, self.version, self.digest, entries)
 
 
@@ -171,9 +169,10 @@ class CaseQueries(FollowUpQueries):
             return None
         if self.store.PLACEHOLDER == "%s":  # PostgreSQL: the entries encoded by the database
             rows = self.store.tuples(
-                "SELECT s.doc, h.version, h.digest, h.entries, h.types, h.erased"
+                "SELECT s.doc, h.version, h.digest, h.entries, h.types"
                 f" FROM {summary} s, LATERAL (SELECT max(version) AS version,"
-                " (array_agg(hash ORDER BY version DESC))[1] AS digest,"
+                f" (SELECT hash FROM {history} WHERE case_id = s.case_id"
+                " ORDER BY version DESC LIMIT 1) AS digest,"
                 # text put together, not json_build_object: ``data`` is JSON already (a cast to
                 # json would parse it again), the hashes are hex; the rest through to_json
                 " '[' || string_agg('{\"version\":' || version || ',\"type\":' || to_json(type)"
@@ -184,16 +183,20 @@ class CaseQueries(FollowUpQueries):
                 ' || \',"hash":"\' || hash || \'","prev_hash":"\' || prev_hash'
                 " || '\",\"position\":' || position || ',\"withheld\":[]}', ','"
                 " ORDER BY version) || ']' AS entries,"
-                " array_agg(DISTINCT type) AS types,"
-                " array_agg(erased_summary ORDER BY version) AS erased"
+                " array_agg(type) AS types"
                 f" FROM {history} WHERE case_id = s.case_id) h WHERE s.case_id = %s",
                 (case_id,),
             )
             if not rows or rows[0][1] is None:
                 return None
-            doc, version, digest, entries, types, erased = rows[0]
+            doc, version, digest, entries, types = rows[0]
+
+            def stored_rows() -> list[dict[str, Any]]:
+                found = self.history(case_id)
+                return found.entries if found is not None else []
+
             return orjson.loads(doc), HistoryDocument(
-                case_id, version, digest, entries.encode(), frozenset(types), list(erased)
+                case_id, version, digest, entries.encode(), frozenset(types), stored_rows
             )
         found = self._case_with_history_rows(summary, history, case_id)
         if found is None:
@@ -207,7 +210,7 @@ class CaseQueries(FollowUpQueries):
             stored[-1]["hash"],
             orjson.dumps(shown),
             frozenset(e["type"] for e in stored),
-            [e["erased_summary"] for e in stored],
+            lambda: stored,
         )
 
     def _case_with_history_rows(

@@ -208,5 +208,5 @@ def test_the_history_the_database_encodes_is_the_one_the_rows_make(
                 for r in rows]  # fmt: skip
     assert json.loads(document.document) == expected
     assert len(expected) == len(texts) + 1  # the registration, then each note
-    assert document.erased == [r["erased_summary"] for r in rows]
+    assert document.history().entries == rows  # with the summaries as they read once erased
     assert (document.version, document.digest) == (rows[-1]["version"], rows[-1]["hash"])
