@@ -18,7 +18,7 @@ import structlog
 from adapters.clock import BERLIN, Clock
 from adapters.views.notification_settings import NotificationSettings
 from adapters.views.queries import CaseQueries
-from adapters.views.staff_directory import StaffDirectory
+from adapters.views.staff_directory import StaffDirectory, StaffEntry
 from adapters.views.store import ViewStoreMixin
 from domain.notifications import DueCounts, MailKind, digest_mail
 from workers.mail_sending import stamp
@@ -59,11 +59,13 @@ class Digests:
             r["actor"]
             for r in self.store.rows("SELECT actor FROM mail_digests WHERE day = %s", (day,))
         }
-        return sum(self.digest_for(actor, today) for actor in readers if actor not in looked_at)
+        waiting = [actor for actor in readers if actor not in looked_at]
+        # one query for all of them, each round: those without an address (yet) cost no more
+        entries = self.directory.fresh_many(waiting)
+        return sum(self.digest_for(actor, today, entries.get(actor)) for actor in waiting)
 
-    def digest_for(self, actor: str, today: date) -> int:
+    def digest_for(self, actor: str, today: date, entry: StaffEntry | None) -> int:
         """Write ``actor``'s digest of ``today`` unless another outbox did (1: written)."""
-        entry = self.directory.fresh(actor)
         if entry is None or entry.email is None:
             return 0  # no address known (yet): looked at again in the next round
         counts = DueCounts(

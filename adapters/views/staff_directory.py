@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,17 @@ class StaffDirectory:
             )  # fmt: skip
             r = curs.fetchone()
         return StaffEntry(r["actor"], r["name"], r["org"], r["email"]) if r else None
+
+    def fresh_many(self, actors: Sequence[str]) -> dict[str, StaffEntry]:
+        """``fresh`` for many actors in one query: those the table holds."""
+        if not actors:
+            return {}
+        marks = ", ".join(["%s"] * len(actors))
+        rows = self.store.rows(
+            f"SELECT actor, name, org, email FROM staff_directory WHERE actor IN ({marks})",
+            list(actors),
+        )
+        return {r["actor"]: StaffEntry(r["actor"], r["name"], r["org"], r["email"]) for r in rows}
 
     def purge(self) -> None:
         """Delete the entries not confirmed for ``keep_days``."""

@@ -4,7 +4,11 @@ identity provider vouches for; counts and a link only, nothing of a person or a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
+
+import pytest
 
 from adapters.auth import mint
 from tests.notifications.conftest import BASE_URL, Mailed
@@ -98,7 +102,8 @@ def test_an_opted_in_user_gets_one_digest_a_day_with_counts_and_a_link_only(
         Digests(store, mailed.clock, services.directory, hour=7, base_url=base) for _ in range(2)
     ]
     mailed.clock.set(at(DAY + timedelta(days=1), 6, 30))
-    assert [d.digest_for("l.neumann", DAY + timedelta(days=1)) for d in racing] == [1, 0]
+    entry = services.directory.fresh("l.neumann")
+    assert [d.digest_for("l.neumann", DAY + timedelta(days=1), entry) for d in racing] == [1, 0]
     mailed.smtp.wait_for(2)
     mailed.clock.set(at(DAY + timedelta(days=1), 7, 30))
     mailed.rounds(3)
@@ -146,3 +151,30 @@ def test_the_settings_name_the_address_and_refuse_bad_input(mailed: Mailed) -> N
     auditor = staff("a.pruef", "a.pruef@agentur.example", role="auditor")
     r = client.put("/me/notification-settings", json={"follow_up_digest": True}, headers=auditor)
     assert r.status_code == 403, r.text
+
+
+def test_opted_in_users_are_looked_up_together_each_round(
+    mailed: Mailed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Users who chose the digest but whose provider sent no address yet are looked at again
+    every round: all of them in one query, not one each (a Kreis may have hundreds)."""
+    for n in range(5):
+        choose(mailed, staff(f"ohne.{n}", None), True)
+    directory = mailed.api.services.directory
+    looked: list[object] = []
+    together = directory.fresh_many
+
+    def many(actors: Sequence[str]) -> Any:
+        looked.append(tuple(actors))
+        return together(actors)
+
+    monkeypatch.setattr(directory, "fresh", looked.append)  # one user at a time
+    monkeypatch.setattr(directory, "fresh_many", many)
+    mailed.clock.set(at(DAY, 7))
+    mailed.rounds(3)
+    assert looked, "the digest looked at nobody"
+    assert all(isinstance(look, tuple) for look in looked), looked
+    last = looked[-1]
+    assert isinstance(last, tuple)
+    assert {f"ohne.{n}" for n in range(5)} <= set(last)
+    assert digests(mailed, "ohne") == []
