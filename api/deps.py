@@ -33,6 +33,14 @@ bearer = HTTPBearer(auto_error=False, description="JWT issued by the agency's id
 
 
 async def get_services(request: Request) -> Services:
+    return services_of(request)
+
+
+def services_of(request: Request) -> Services:
+    """The app's services, for the dependencies every request resolves (the role gate, the
+    principal, read-your-writes): FastAPI solves a shared sub-dependency's own tree again
+    wherever it appears before it finds its cached value, so ``ServicesDep`` under each of them
+    cost three more solves per request; the app's state needs none (issue 16)."""
     services: Services = request.app.state.services
     return services
 
@@ -49,7 +57,6 @@ CasesDep = Annotated[StaffelApplication, Depends(get_cases)]
 
 async def get_principal(
     request: Request,
-    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     known: Principal | None = getattr(request.state, "bearer_principal", None)
@@ -57,7 +64,9 @@ async def get_principal(
         return known
     principal = verified_before(request, credentials)
     if principal is None:
-        principal = await run_in_threadpool(principal_of, request, services, credentials)
+        principal = await run_in_threadpool(
+            principal_of, request, services_of(request), credentials
+        )
     return principal
 
 
@@ -68,7 +77,7 @@ def verified_before(
     thread, no query. None: verify it (``principal_of``)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         return None
-    services: Services = request.app.state.services
+    services = services_of(request)
     if services.verifier is None:
         return None
     principal: Principal | None = request.app.state.verified_tokens.get(
@@ -111,7 +120,6 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 async def read_your_writes(
     request: Request,
-    services: ServicesDep,
     principal: Annotated[Principal, Depends(get_principal)],
     min_position: Annotated[
         int | None,
@@ -124,6 +132,7 @@ async def read_your_writes(
     ADR 0013). Nothing to wait for, or already seen processed: no thread, no query."""
     own = request.app.state.last_writes.get((principal.org, principal.sub))
     position = max(min_position or 0, own)
+    services = services_of(request)
     if not position or (own >= (min_position or 0) and services.supervisor.has_reached(own)):
         return
     await run_in_threadpool(wait_for_reads, request, services, principal, min_position)

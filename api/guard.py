@@ -21,7 +21,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, bearer, get_principal, principal_of, verified_before
+from api.deps import bearer, get_principal, principal_of, services_of, verified_before
 from api.web.core import web_principal
 from domain.principal import Role
 from service_layer.access import forbidden
@@ -53,13 +53,13 @@ def resolver_of(route: Any) -> Callable[..., Any] | None:
 
 async def role_gate(
     request: Request,
-    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     """In the event loop: a token verified before costs no hand-over to a thread (issue 16)."""
     found = resolver_of(request.scope.get("route"))
     if found is None:
         return
+    services = services_of(request)
     if found is web_principal:
         principal = await run_in_threadpool(web_principal, request, services)
     else:

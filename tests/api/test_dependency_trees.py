@@ -1,0 +1,68 @@
+"""What every request resolves stays small (issue 16): FastAPI solves a sub-dependency's own tree
+again wherever it appears, before it finds the value it cached for the request, so a dependency
+shared under the role gate, the principal and read-your-writes costs a solve at each place, on
+every request. Those three take the services from the app's state instead.
+
+Counted on the app's real routes: the solves a history read costs, and no ``get_services`` below
+the per-request dependencies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+
+from adapters.settings import Settings
+from api.app import create_app
+from api.deps import get_principal, get_services, read_your_writes
+from api.guard import role_gate
+
+PER_REQUEST = (role_gate, get_principal, read_your_writes)
+
+
+def solves(dependant: Dependant) -> int:
+    """How many times ``solve_dependencies`` runs for ``dependant``: once for it, and once for
+    each node below it, repeated nodes included."""
+    return 1 + sum(solves(sub) for sub in dependant.dependencies)
+
+
+def calls_below(dependant: Dependant) -> set[object]:
+    found: set[object] = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= calls_below(sub)
+    return found
+
+
+def routes(tmp_path: Path) -> dict[tuple[str, str], Any]:
+    # the routes are built with the app; its services only at startup, which is not run here
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 's.db'}", data_dir=tmp_path))
+    # what a request is matched to: the routes as included, the app's own gate among their
+    # dependencies (``request.scope["route"]``)
+    found: dict[tuple[str, str], Any] = {}
+    for included in app.routes:
+        contexts = getattr(included, "effective_route_contexts", None)
+        candidates: list[Any] = list(contexts()) if contexts is not None else [included]
+        for route in candidates:
+            if isinstance(getattr(route, "dependant", None), Dependant):
+                for method in route.methods or ():
+                    found[(method, route.path)] = route
+    return found
+
+
+def test_a_history_read_solves_nine_dependencies(tmp_path: Path) -> None:
+    route = routes(tmp_path)[("GET", "/cases/{case_id}/history")]
+    # the route, the gate and the bearer scheme under it, the services, the principal and its
+    # bearer scheme, read-your-writes with the principal again and its bearer scheme
+    assert solves(route.dependant) == 9
+
+
+def test_no_per_request_dependency_solves_the_services_again(tmp_path: Path) -> None:
+    for key, route in routes(tmp_path).items():
+        stack = [route.dependant]
+        while stack:
+            node = stack.pop()
+            if node.call in PER_REQUEST:
+                assert get_services not in calls_below(node), (key, node.call)
+            stack.extend(node.dependencies)
