@@ -78,12 +78,18 @@ class HistoryWriter(Protocol):
         ...
 
 
+# The projection version from which each history row keeps its entry as shown to a reader who
+# sees every field (``shown``, rebuilt on start); a generation built by an earlier version is read
+# from its columns until the rebuild is swapped in.
+SHOWN_SINCE = 3
+
+
 class CaseHistoryProjection:
     """One history entry per case event; an erasure turns the case's entries into their erased
     form (computed when each entry was written, so no key is needed to erase)."""
 
     name: ClassVar[str] = "case_history"
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = SHOWN_SINCE
 
     def process(self, batch: Batch, writer: HistoryWriter) -> None:
         entries = [entry_for(e, pos) for e, pos in batch if isinstance(e, ev.CaseEvent)]

@@ -1,16 +1,20 @@
-"""The history view's writer (``projections.history.HistoryWriter``): one row per entry."""
+"""The history view's writer (``projections.history.HistoryWriter``): one row per entry, with the
+entry as a reader who may see every field is shown it (``shown``, JSON text, ADR 0014
+addendum): encoded once when the event is projected, not on every read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from adapters.views.batch_writer import BatchWriter, dumps, text
 from projections.history import HistoryEntry, HistoryWriter
 
 HISTORY_COLUMNS = (
     "case_id, version, type, recorded_at, occurred_on, actor, org, summary, data, hash,"
-    " prev_hash, position, erased_summary, erased_data"
+    " prev_hash, position, erased_summary, erased_data, shown"
 )
 
 
@@ -19,7 +23,7 @@ class SqlHistoryWriter(BatchWriter, HistoryWriter):
         self.curs.executemany(
             self.sql(
                 f"INSERT INTO {self.t('case_history')} VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             ),
             [history_row(e) for e in entries],
         )
@@ -32,9 +36,19 @@ class SqlHistoryWriter(BatchWriter, HistoryWriter):
                 f"UPDATE {self.t('case_history')} SET summary = erased_summary,"
                 " data = erased_data, erased_summary = NULL, erased_data = NULL"
                 f" WHERE case_id IN ({marks}) AND erased_summary IS NOT NULL"
+                f" RETURNING case_id, {SHOWN_COLUMNS}"
             ),
             list(case_ids),
         )
+        erased = self.curs.fetchall()
+        if erased:  # each erased entry shown as it now reads
+            self.curs.executemany(
+                self.sql(
+                    f"UPDATE {self.t('case_history')} SET shown = %s"
+                    " WHERE case_id = %s AND version = %s"
+                ),
+                [(shown_text(*_values(r)[1:]), _values(r)[0], _values(r)[1]) for r in erased],
+            )
 
 
 class PostgresHistoryWriter(SqlHistoryWriter):
@@ -48,20 +62,61 @@ class PostgresHistoryWriter(SqlHistoryWriter):
                 copy.write_row(history_row(e))
 
 
+SHOWN_COLUMNS = (
+    "version, type, recorded_at, occurred_on, actor, org, summary, data, hash, prev_hash, position"
+)
+
+
+def shown_text(
+    version: int,
+    type_: str,
+    recorded_at: str,
+    occurred_on: str | None,
+    actor: str,
+    org: str,
+    summary: str,
+    data: str,
+    hash_: str,
+    prev_hash: str,
+    position: int,
+) -> str:
+    """The entry as a reader who may see every field is shown it (``HistoryEntryOut``), from the
+    row's column values (``data`` as stored JSON text)."""
+    return orjson.dumps(
+        {
+            "version": version,
+            "type": type_,
+            "recorded_at": recorded_at,
+            "occurred_on": occurred_on,
+            "actor": actor,
+            "org": org,
+            "summary": summary,
+            "data": orjson.Fragment(data),
+            "hash": hash_,
+            "prev_hash": prev_hash,
+            "position": position,
+            "withheld": [],
+        }
+    ).decode()
+
+
+def _values(row: Any) -> tuple[Any, ...]:
+    """A fetched row's values in column order (a tuple, or a mapping by column name)."""
+    return tuple(row.values()) if isinstance(row, Mapping) else tuple(row)
+
+
 def history_row(e: HistoryEntry) -> tuple[Any, ...]:
+    recorded_at = e.recorded_at.isoformat()
+    occurred_on = e.occurred_on.isoformat() if e.occurred_on else None
+    actor, org, summary, data = text(e.actor), text(e.org), text(e.summary), dumps(e.data)
+    fields = (e.version, e.type, recorded_at, occurred_on, actor, org, summary, data)
     return (
         str(e.case_id),
-        e.version,
-        e.type,
-        e.recorded_at.isoformat(),
-        e.occurred_on.isoformat() if e.occurred_on else None,
-        text(e.actor),
-        text(e.org),
-        text(e.summary),
-        dumps(e.data),
+        *fields,
         e.hash,
         e.prev_hash,
         e.position,
         None if e.erased_summary is None else text(e.erased_summary),
         None if e.erased_data is None else dumps(e.erased_data),
+        shown_text(*fields, e.hash, e.prev_hash, e.position),
     )

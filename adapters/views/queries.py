@@ -24,6 +24,7 @@ from adapters.views.statistics import case_statistics
 from adapters.views.store import ViewStoreMixin
 from domain.bamf_number import normalise_or_none
 from domain.search_terms import terms
+from projections.history import SHOWN_SINCE
 from projections.summary import Doc
 
 MAX_LIMIT = 200
@@ -125,21 +126,25 @@ def _survives_swap(read: Callable[P, R]) -> Callable[P, R]:
 class CaseQueries(FollowUpQueries):
     def __init__(self, store: ViewStoreMixin) -> None:
         self.store = store
-        # projection -> (looked up at, its active generation): not a query per read
-        self._generations: dict[str, tuple[float, int | None]] = {}
+        # projection -> (looked up at, its active generation and the version that built it): not
+        # a query per read
+        self._generations: dict[str, tuple[float, tuple[int, int] | None]] = {}
 
     def forget_generations(self) -> None:
         self._generations = {}
 
-    def _table(self, projection: str, base: str) -> str | None:
+    def _active(self, projection: str) -> tuple[int, int] | None:
         now = time.monotonic()
         cached = self._generations.get(projection)
         if cached is None or now - cached[0] > GENERATION_TTL:
-            cached = (now, self.store.active_generation(projection))
+            cached = (now, self.store.active(projection))
             if cached[1] is not None:  # none yet: ask again next time
                 self._generations[projection] = cached
-        generation = cached[1]
-        return schema.table(base, generation) if generation else None
+        return cached[1]
+
+    def _table(self, projection: str, base: str) -> str | None:
+        active = self._active(projection)
+        return schema.table(base, active[0]) if active else None
 
     def _rows(self, statement: str, params: tuple[Any, ...] | list[Any]) -> list[dict[str, Any]]:
         return self.store.rows(statement, params)
@@ -167,37 +172,34 @@ class CaseQueries(FollowUpQueries):
         history = self._table("case_history", "case_history")
         if summary is None or history is None:
             return None
-        if self.store.PLACEHOLDER == "%s":  # PostgreSQL: the entries encoded by the database
+        active = self._active("case_history")
+        shown_kept = active is not None and active[1] >= SHOWN_SINCE
+        if self.store.PLACEHOLDER == "%s" and shown_kept:
+            # PostgreSQL: the entries as the projection encoded them
             rows = self.store.tuples(
-                "SELECT s.doc, h.version, h.digest, h.entries, h.types"
+                "SELECT s.doc, h.version, h.digest, h.entries, h.types, h.complete"
                 f" FROM {summary} s, LATERAL (SELECT max(version) AS version,"
                 f" (SELECT hash FROM {history} WHERE case_id = s.case_id"
                 " ORDER BY version DESC LIMIT 1) AS digest,"
-                # text put together, not json_build_object: ``data`` is JSON already (a cast to
-                # json would parse it again), the hashes are hex; the rest through to_json
-                " '[' || string_agg('{\"version\":' || version || ',\"type\":' || to_json(type)"
-                " || ',\"recorded_at\":' || to_json(recorded_at)"
-                " || ',\"occurred_on\":' || COALESCE(to_json(occurred_on)::text, 'null')"
-                " || ',\"actor\":' || to_json(actor) || ',\"org\":' || to_json(org)"
-                " || ',\"summary\":' || to_json(summary) || ',\"data\":' || data"
-                ' || \',"hash":"\' || hash || \'","prev_hash":"\' || prev_hash'
-                " || '\",\"position\":' || position || ',\"withheld\":[]}', ','"
-                " ORDER BY version) || ']' AS entries,"
-                " array_agg(type) AS types"
+                # each row's entry as encoded when it was projected (``shown``); should a row
+                # have none (``complete`` false), the rows are read from their columns below
+                " '[' || string_agg(shown, ',' ORDER BY version) || ']' AS entries,"
+                " array_agg(type) AS types, count(*) = count(shown) AS complete"
                 f" FROM {history} WHERE case_id = s.case_id) h WHERE s.case_id = %s",
                 (case_id,),
             )
             if not rows or rows[0][1] is None:
                 return None
-            doc, version, digest, entries, types = rows[0]
+            doc, version, digest, entries, types, complete = rows[0]
 
             def stored_rows() -> list[dict[str, Any]]:
                 found = self.history(case_id)
                 return found.entries if found is not None else []
 
-            return orjson.loads(doc), HistoryDocument(
-                case_id, version, digest, entries.encode(), frozenset(types), stored_rows
-            )
+            if complete:
+                return orjson.loads(doc), HistoryDocument(
+                    case_id, version, digest, entries.encode(), frozenset(types), stored_rows
+                )
         found = self._case_with_history_rows(summary, history, case_id)
         if found is None:
             return None

@@ -13,7 +13,8 @@ TABLES: dict[str, dict[str, str]] = {
             " recorded_at TEXT NOT NULL, occurred_on TEXT, actor TEXT NOT NULL,"
             " org TEXT NOT NULL, summary TEXT NOT NULL, data TEXT NOT NULL,"
             " hash TEXT NOT NULL, prev_hash TEXT NOT NULL, position BIGINT NOT NULL,"
-            " erased_summary TEXT, erased_data TEXT, PRIMARY KEY (case_id, version))"
+            " erased_summary TEXT, erased_data TEXT, shown TEXT,"
+            " PRIMARY KEY (case_id, version))"
         ),
     },
     "case_summary": {

@@ -118,7 +118,17 @@ class ViewStoreMixin:
         return min(position for _, position in latest.values())
 
     def active_generation(self, name: str) -> int | None:
-        active = [g["generation"] for g in self.generations(name) if g["state"] == "active"]
+        active = self.active(name)
+        return active[0] if active else None
+
+    def active(self, name: str) -> tuple[int, int] | None:
+        """The active generation of projection ``name`` and the projection version it was built
+        by, or None."""
+        active = [
+            (int(g["generation"]), int(g["version"]))
+            for g in self.generations(name)
+            if g["state"] == "active"
+        ]
         return active[-1] if active else None
 
     def new_generation(self, name: str, version: int, *, active: bool = False) -> int:

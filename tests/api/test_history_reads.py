@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.views import schema
 from tests.support.api import AGENTUR, Api, auth
 
 READERS = 24
@@ -210,3 +211,28 @@ def test_the_history_the_database_encodes_is_the_one_the_rows_make(
     assert len(expected) == len(texts) + 1  # the registration, then each note
     assert document.history().entries == rows  # with the summaries as they read once erased
     assert (document.version, document.digest) == (rows[-1]["version"], rows[-1]["hash"])
+
+
+def test_a_history_built_before_the_entries_were_kept_is_read_from_its_columns(api: Api) -> None:
+    """After an upgrade the history generation built by an earlier projection version serves
+    until its rebuild is swapped in: its rows have no ``shown`` column. A read then takes the
+    entries from the columns, the same answer, instead of failing on the missing column."""
+    case_id = api.register()["case_id"]
+    api.record(case_id, {"type": "NoteRecorded", "text": "Sprachkurs B1 begonnen"})
+    api.settle()
+    _, headers = reader()
+    before = api.history(case_id, headers)
+    store = api.services.queries.store
+    generation = store.active_generation("case_history")
+    assert generation is not None
+    table = schema.table("case_history", generation)
+    with store.cursor(commit=True) as curs:
+        curs.execute(f"ALTER TABLE {table} DROP COLUMN shown")
+        curs.execute(
+            store.sql(
+                "UPDATE projection_generations SET version = 2 WHERE name = %s AND generation = %s"
+            ),
+            ("case_history", generation),
+        )
+    api.services.queries.forget_generations()
+    assert api.history(case_id, headers) == before

@@ -393,7 +393,7 @@ def _select(store: ViewStoreMixin, table: str, case_ids: Sequence[str], order: s
         )
         rows = [dict(row) for row in curs.fetchall()]
     for row in rows:
-        for column in ("data", "doc", "erased_data"):
+        for column in ("data", "doc", "erased_data", "shown"):
             if row.get(column) is not None:
                 row[column] = json.loads(row[column])
     return rows
@@ -487,6 +487,22 @@ def stored_case_events(app: StaffelApplication, start: int = 0) -> list[tuple[ev
     return events
 
 
+# the fields of a history entry as the API shows it (``api.schemas.HistoryEntryOut``, in order)
+SHOWN = (
+    "version",
+    "type",
+    "recorded_at",
+    "occurred_on",
+    "actor",
+    "org",
+    "summary",
+    "data",
+    "hash",
+    "prev_hash",
+    "position",
+)
+
+
 def expected_views(events: Sequence[tuple[ev.CaseEvent, int]], case_ids: Iterable[str]) -> Views:
     """The views of ``case_ids`` by a pure fold: ``entry_for`` per event, ``fold`` per case."""
     ids = set(case_ids)
@@ -516,6 +532,9 @@ def expected_views(events: Sequence[tuple[ev.CaseEvent, int]], case_ids: Iterabl
                 "erased_data": None if e.erased_data is None else json.loads(dumps(e.erased_data)),
             }
         )
+        # the entry as a reader who sees every field is shown it: the row's own fields
+        row = history[-1]
+        row["shown"] = {k: row[k] for k in SHOWN} | {"withheld": []}
         docs[case_id] = summary.fold(docs.get(case_id), event)
         follow_up_states[case_id] = follow_ups.fold(follow_up_states.get(case_id), event)
     history.sort(key=lambda r: (r["case_id"], r["version"]))
