@@ -14,8 +14,9 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
    own share of the cases (``POST /cases/{id}/events``) for ``--duration`` seconds, after a
    warm-up; closed loop, so each connection has one request in flight;
 4. waits for the projections to catch up, then ``GET /healthz`` (the HTTP ceiling of the same
-   server), a read phase (``GET /cases/{id}/history`` by another caseworker of the same
-   organisation) and a mixed phase (4 reads : 1 write), each for half the duration; prints the
+   server) and a read phase (``GET /cases/{id}/history`` by another caseworker of the same
+   organisation) in alternating slices (``SLICES``), then a mixed phase (4 reads : 1 write),
+   each for half the duration; prints the
    history rate beside the ``/healthz`` rate and their ratio, and afterwards checks that every
    history read answered 200 has its one entry in the access log and that the log's chain
    verifies (``ok`` / ``FAIL`` lines);
@@ -629,6 +630,86 @@ def measure_phase(
     )
 
 
+# what makes each client's requests of a phase
+Load = Callable[[list[Endpoint]], Callable[[int], Next]]
+
+# The read phase and the ``/healthz`` phase alternate in this many slices each, so that the ratio
+# compares the two under the same conditions: on a shared 2-core machine the rate of one 10 s
+# window drifts by a quarter from one minute to the next (``/healthz`` 2,522 to 3,592/s in
+# consecutive runs), more than the effects measured.
+SLICES = 5
+SLICE_WARMUP = 0.5  # the previous slice's requests in flight finish before the next is counted
+
+
+def measure_alternating(
+    server: Server,
+    connections: int,
+    warmup: float,
+    seconds: float,
+    runs: list[tuple[str, Load, str, str]],
+) -> list[Phase]:
+    """Each of ``runs`` (name, load, endpoint label, note) for ``seconds`` in all, in ``SLICES``
+    slices taken in turn (A B A B ...): one phase each, counted and metered over its slices
+    only. ``warmup`` once before the first slice, ``SLICE_WARMUP`` before each."""
+    meter = CpuMeter(server.database, server.process.pid)
+    before_metrics = metrics(server.port)
+    endpoints = [[Endpoint(label)] for _, _, label, _ in runs]
+    walls = [0.0 for _ in runs]  # each run's counted seconds and CPU ticks, over its slices
+    ticks = [[0] * 5 for _ in runs]  # server, PostgreSQL, client, machine busy, machine total
+
+    def slice_of(
+        i: int, lead: float, make: Callable[[list[Endpoint]], Callable[[int], Next]]
+    ) -> None:
+        marks: list[CpuSnapshot] = []
+
+        async def run() -> None:
+            async def mark() -> None:
+                await asyncio.sleep(lead)
+                marks.append(meter.snapshot())
+
+            load = drive(server.port, connections, lead, seconds / SLICES, make(endpoints[i]))
+            await asyncio.gather(mark(), load)
+
+        run_async(run)
+        a, b = marks[0], meter.snapshot()
+        walls[i] += b.wall - a.wall
+        for k, (x, y) in enumerate(
+            [
+                (a.server, b.server),
+                (a.postgres, b.postgres),
+                (a.client, b.client),
+                (a.machine_busy, b.machine_busy),
+                (a.machine_total, b.machine_total),
+            ]
+        ):
+            ticks[i][k] += y - x
+
+    for n in range(SLICES):
+        for i, (_, make, _, _) in enumerate(runs):
+            slice_of(i, warmup if n == 0 and i == 0 else SLICE_WARMUP, make)
+    after_metrics = metrics(server.port)
+    routes = {READ_PATH: ("GET", "/cases/{case_id}/history"), HEALTH_PATH: ("GET", "/healthz")}
+    phases = []
+    for (name, _, label, note), eps, wall, total in zip(runs, endpoints, walls, ticks, strict=True):
+        zero = CpuSnapshot(0.0, 0, 0, 0, 0, 0)
+        summed = CpuSnapshot(wall, *total)
+        phases.append(
+            Phase(
+                name,
+                connections,
+                seconds,
+                eps,
+                cpu_usage(zero, summed, "load generator"),
+                {label: server_mean_ms(before_metrics, after_metrics, *routes[label])},
+                note
+                + f" (in {SLICES} slices alternating with the "
+                + " and ".join(r[0] for r in runs if r[0] != name)
+                + " phase)",
+            )
+        )
+    return phases
+
+
 def writes(
     port: int, token: str, case_ids: list[str], connections: int, *, shared: bool = False
 ) -> Callable[[list[Endpoint]], Callable[[int], Next]]:
@@ -1119,31 +1200,28 @@ def main(argv: list[str] | None = None) -> int:
             )
             progress("waiting for the projections")
             catch_up = wait_for_projections(server.port)
-            progress(f"{HEALTH_PATH}: {duration / 2:g} s")
-            phases.append(
-                measure_phase(
-                    "healthz",
+            progress(f"{HEALTH_PATH} and read phase: {duration / 2:g} s each, alternating")
+            phases.extend(
+                measure_alternating(
                     server,
                     connections,
                     mode.warmup,
                     duration / 2,
-                    health(server.port),
-                    [HEALTH_PATH],
-                    note="the HTTP ceiling of this server: no authentication, no database",
-                )
-            )
-            progress(f"read phase: {duration / 2:g} s")
-            phases.append(
-                measure_phase(
-                    "read",
-                    server,
-                    connections,
-                    mode.warmup,
-                    duration / 2,
-                    reads(server.port, reader, case_ids),
-                    [READ_PATH],
-                    note="history of a random case, by another caseworker of the same "
-                    "organisation (each read also appends to the access log)",
+                    [
+                        (
+                            "healthz",
+                            health(server.port),
+                            HEALTH_PATH,
+                            "the HTTP ceiling of this server: no authentication, no database",
+                        ),
+                        (
+                            "read",
+                            reads(server.port, reader, case_ids),
+                            READ_PATH,
+                            "history of a random case, by another caseworker of the same "
+                            "organisation (each read also appends to the access log)",
+                        ),
+                    ],
                 )
             )
             progress(f"mixed phase: {duration / 2:g} s")
