@@ -58,6 +58,7 @@ from domain.errors import (
     VersionConflictError,
     VolunteerNotFoundError,
 )
+from domain.saved_cases import SavedCases
 from domain.sealing import (
     PersonalDataKeys,
     UnsealedPersonalDataError,
@@ -116,6 +117,9 @@ class StaffelApplication(Application[UUID]):
         # of colliding in the store (only other processes' writes can collide)
         self._case_locks: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
         self._case_locks_guard = threading.Lock()
+        # each case as this process last saved it: a write's first attempt runs on it
+        # (``domain/saved_cases.py``); as many as the aggregate cache holds, none without one
+        self._saved_cases = SavedCases(self._cache_maxsize() if self.repository.cache else 0)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings, never the process environment: the library would otherwise
@@ -731,18 +735,34 @@ class StaffelApplication(Application[UUID]):
         If-Match) that run finds the case moved on and answers ``VersionConflictError``, as does
         a case still colliding after ``RETRIES`` runs."""
 
-        def run() -> list[Aggregate]:
-            case = self._case_at(case_id, expected_version, admit)
+        def on(case: Case) -> list[Aggregate]:
+            self._admit(case, expected_version, admit)
             with sealing_with(self.keys):
                 command(case)
             return [case, *others()]
 
+        def run() -> list[Aggregate]:
+            if first:  # on the case as this process saved it last, without a query
+                first.clear()
+                if (saved := self._saved_cases.copy_of(case_id)) is not None:
+                    try:
+                        return on(saved)
+                    except Exception:  # noqa: S110
+                        pass  # refused on what may be stale: the stored state decides
+            self._saved_cases.forget(case_id)  # stale, or a retry after a collision
+            return on(self.get_case(case_id))
+
+        def stored(aggregates: Sequence[Aggregate]) -> None:
+            self._saved_cases.saved(cast(Case, aggregates[0]))
+
+        first = [True]
         with self._writing(case_id):
             return self._save(
                 run,
                 idempotency,
                 collided=lambda: VersionConflictError(case_id, self.get_case(case_id).version),
                 attempts=RETRIES,
+                stored=stored,
             )
 
     def _command_with(
@@ -786,11 +806,15 @@ class StaffelApplication(Application[UUID]):
         self, case_id: UUID, expected_version: int | None, admit: Admit | None = None
     ) -> Case:
         case = self.get_case(case_id)
+        self._admit(case, expected_version, admit)
+        return case
+
+    @staticmethod
+    def _admit(case: Case, expected_version: int | None, admit: Admit | None) -> None:
         if admit is not None:
             admit(case)
         if expected_version is not None and expected_version != case.version:
-            raise VersionConflictError(case_id, case.version)
-        return case
+            raise VersionConflictError(case.id, case.version)
 
     def _employer_command(
         self,
@@ -839,6 +863,7 @@ class StaffelApplication(Application[UUID]):
         collided: Callable[[], Exception | None] = lambda: None,
         attempts: int = 1,
         raced: tuple[type[Exception], ...] = (),
+        stored: Callable[[Sequence[Aggregate]], None] | None = None,
     ) -> Recorded:
         """The one place a command is written; every write method ends here.
 
@@ -857,6 +882,7 @@ class StaffelApplication(Application[UUID]):
         then ``collided()`` is raised (None: the ``IntegrityError``). A write that named its
         expected version re-runs too: its ``change`` then finds the record moved on and refuses.
         ``raced``: errors of ``change`` that may as well mean this very request got there first.
+        ``stored``: told the aggregates of a save that committed (never those of a replay).
 
         Every command carries an id, stored with its events: the client's key, else one made
         here (``IdempotencyKey.server_made``). A commit of unknown outcome (the connection lost
@@ -900,6 +926,8 @@ class StaffelApplication(Application[UUID]):
                 if (error := collided()) is None:
                     raise
                 raise error from None
+            if stored is not None:
+                stored(aggregates)
             # the record's own newest event: what a replayed Idempotency-Key answers with too
             # (an index or offer event saved in the same transaction is not part of it)
             position = max(
