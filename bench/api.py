@@ -15,8 +15,9 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
    warm-up; closed loop, so each connection has one request in flight;
 4. waits for the projections to catch up, then ``GET /healthz`` (the HTTP ceiling of the same
    server) and a read phase (``GET /cases/{id}/history`` by another caseworker of the same
-   organisation) in alternating slices (``SLICES``), then a mixed phase (4 reads : 1 write),
-   each for half the duration; prints the
+   organisation, on ``READ_CASES`` cases of ``READ_CASE_NOTES`` notes each, registered and
+   written before the write phase) in alternating slices (``SLICES``), then a mixed phase
+   (4 reads : 1 write), each for half the duration; prints the
    history rate beside the ``/healthz`` rate and their ratio, and afterwards checks that every
    history read answered 200 has its one entry in the access log and that the log's chain
    verifies (``ok`` / ``FAIL`` lines);
@@ -584,6 +585,36 @@ def register(port: int, token: str, cases: int, connections: int) -> tuple[list[
     return ids, Phase("register", connections, seconds, [endpoint], "", {})
 
 
+def prepare_read_cases(port: int, token: str, ids: list[str], notes: int) -> float:
+    """``notes`` notes on each of ``ids``, 16 connections, each case by one of them: the cases
+    the read phases read, all of one size whatever the write phase managed. Seconds taken."""
+    work = iter(ids)
+    failed: list[str] = []
+
+    async def run() -> None:
+        async def client() -> None:
+            http = Http(HOST, port)
+            try:
+                for case_id in work:
+                    for n in range(notes):
+                        raw = http_request(
+                            "POST", f"/cases/{case_id}/events", port, token, note_body(n)
+                        )
+                        status, body = await http.request(raw)
+                        if status != 201:
+                            failed.append(f"{status} {body[:200]!r}")
+            finally:
+                http.close()
+
+        await asyncio.gather(*(client() for _ in range(min(16, len(ids)))))
+
+    started = time.perf_counter()
+    run_async(run)
+    if failed:
+        raise RuntimeError(f"{len(failed)} notes on the read cases failed: {failed[:3]}")
+    return time.perf_counter() - started
+
+
 def measure_phase(
     name: str,
     server: Server,
@@ -629,6 +660,12 @@ def measure_phase(
         note,
     )
 
+
+# The read phases read cases of their own, each with the same number of notes, so a history
+# answer is the same size (about 36 KB) however many notes the write phase managed to record:
+# with the write cases, a faster write phase made every later read dearer (32 to 50 KB).
+READ_CASES = 100
+READ_CASE_NOTES = 60
 
 # what makes each client's requests of a phase
 Load = Callable[[list[Endpoint]], Callable[[int], Next]]
@@ -814,11 +851,16 @@ def access_log_check(database_url: str, phases: list[Phase]) -> list[str]:
 
 
 def mixed(
-    port: int, writer: str, reader: str, case_ids: list[str], connections: int
+    port: int,
+    writer: str,
+    reader: str,
+    case_ids: list[str],
+    read_ids: list[str],
+    connections: int,
 ) -> Callable[[list[Endpoint]], Callable[[int], Next]]:
     def make(endpoints: list[Endpoint]) -> Callable[[int], Next]:
         write_next = writes(port, writer, case_ids, connections)([endpoints[0]])
-        read_next = reads(port, reader, case_ids)([endpoints[1]])
+        read_next = reads(port, reader, read_ids)([endpoints[1]])
 
         def for_client(i: int) -> Next:
             w, r = write_next(i), read_next(i)
@@ -1177,6 +1219,10 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"server pid {server.process.pid} on port {server.port}; registering cases")
             case_ids, registered = register(server.port, writer, cases, 16)
             phases.append(registered)
+            read_ids, _ = register(server.port, writer, READ_CASES, 16)
+            read_notes = READ_CASE_NOTES if mode.name == "full" else READ_CASE_NOTES // 3
+            progress(f"{READ_CASES} cases to read: {read_notes} notes each")
+            prepare_read_cases(server.port, writer, read_ids, read_notes)
             progress(f"write phase: {connections} connections, {duration:g} s")
             phases.append(
                 measure_phase(
@@ -1216,7 +1262,7 @@ def main(argv: list[str] | None = None) -> int:
                         ),
                         (
                             "read",
-                            reads(server.port, reader, case_ids),
+                            reads(server.port, reader, read_ids),
                             READ_PATH,
                             "history of a random case, by another caseworker of the same "
                             "organisation (each read also appends to the access log)",
@@ -1232,7 +1278,7 @@ def main(argv: list[str] | None = None) -> int:
                     connections,
                     mode.warmup,
                     duration / 2,
-                    mixed(server.port, writer, reader, case_ids, connections),
+                    mixed(server.port, writer, reader, case_ids, read_ids, connections),
                     [WRITE_PATH, READ_PATH],
                     note=f"per connection 1 write to {MIX_WRITE_EVERY - 1} history reads; "
                     "writer and reader are different users (no read-your-writes wait)",
