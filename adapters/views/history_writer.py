@@ -47,7 +47,7 @@ class SqlHistoryWriter(BatchWriter, HistoryWriter):
                     f"UPDATE {self.t('case_history')} SET shown = %s"
                     " WHERE case_id = %s AND version = %s"
                 ),
-                [(shown_text(*_values(r)[1:]), _values(r)[0], _values(r)[1]) for r in erased],
+                [_erased_shown(_values(r)) for r in erased],
             )
 
 
@@ -67,7 +67,7 @@ SHOWN_COLUMNS = (
 )
 
 
-def shown_text(
+def entry(
     version: int,
     type_: str,
     recorded_at: str,
@@ -75,29 +75,42 @@ def shown_text(
     actor: str,
     org: str,
     summary: str,
-    data: str,
+    data: Any,
     hash_: str,
     prev_hash: str,
     position: int,
-) -> str:
-    """The entry as a reader who may see every field is shown it (``HistoryEntryOut``), from the
-    row's column values (``data`` as stored JSON text)."""
-    return orjson.dumps(
-        {
-            "version": version,
-            "type": type_,
-            "recorded_at": recorded_at,
-            "occurred_on": occurred_on,
-            "actor": actor,
-            "org": org,
-            "summary": summary,
-            "data": orjson.Fragment(data),
-            "hash": hash_,
-            "prev_hash": prev_hash,
-            "position": position,
-            "withheld": [],
-        }
-    ).decode()
+) -> dict[str, Any]:
+    """A history row's entry, field by field in ``HistoryEntryOut``'s order; ``data`` as given
+    (decoded, or the stored text as an ``orjson.Fragment``)."""
+    return {
+        "version": version,
+        "type": type_,
+        "recorded_at": recorded_at,
+        "occurred_on": occurred_on,
+        "actor": actor,
+        "org": org,
+        "summary": summary,
+        "data": data,
+        "hash": hash_,
+        "prev_hash": prev_hash,
+        "position": position,
+    }
+
+
+def shown_text(fields: dict[str, Any]) -> str:
+    """The entry as a reader who may see every field is shown it (``HistoryEntryOut``), from
+    ``entry`` with ``data`` as the stored text (an ``orjson.Fragment``)."""
+    return orjson.dumps(fields | {"withheld": []}).decode()
+
+
+def _erased_shown(values: tuple[Any, ...]) -> tuple[str, str, int]:
+    """The ``shown`` of an entry just erased, from its row's values (``SHOWN_COLUMNS``), with
+    the row's key."""
+    (case_id, version, type_, recorded_at, occurred_on, actor, org, summary, data, hash_,
+     prev_hash, position) = values  # fmt: skip
+    fields = entry(version, type_, recorded_at, occurred_on, actor, org, summary,
+                   orjson.Fragment(data), hash_, prev_hash, position)  # fmt: skip
+    return shown_text(fields), case_id, version
 
 
 def _values(row: Any) -> tuple[Any, ...]:
@@ -118,5 +131,5 @@ def history_row(e: HistoryEntry) -> tuple[Any, ...]:
         e.position,
         None if e.erased_summary is None else text(e.erased_summary),
         None if e.erased_data is None else dumps(e.erased_data),
-        shown_text(*fields, e.hash, e.prev_hash, e.position),
+        shown_text(entry(*fields[:7], orjson.Fragment(data), e.hash, e.prev_hash, e.position)),
     )

@@ -20,6 +20,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from adapters.views import schema
 from adapters.views.follow_up_queries import FollowUpQueries
+from adapters.views.history_writer import entry
 from adapters.views.statistics import case_statistics
 from adapters.views.store import ViewStoreMixin
 from domain.bamf_number import normalise_or_none
@@ -233,20 +234,9 @@ class CaseQueries(FollowUpQueries):
             return None
         doc = orjson.loads(rows[0][1])
         entries = [
-            {
-                "version": version,
-                "type": type_,
-                "recorded_at": recorded_at,
-                "occurred_on": occurred_on,
-                "actor": actor,
-                "org": org,
-                "summary": summary_,
-                "data": orjson.loads(data),
-                "hash": hash_,
-                "prev_hash": prev_hash,
-                "position": position,
-                "erased_summary": erased_summary,
-            }
+            entry(version, type_, recorded_at, occurred_on, actor, org, summary_,
+                  orjson.loads(data), hash_, prev_hash, position)
+            | {"erased_summary": erased_summary}
             for _, _, version, type_, recorded_at, occurred_on, actor, org, summary_, data, hash_,
             prev_hash, position, erased_summary in rows[1:]
         ]  # fmt: skip
