@@ -68,6 +68,54 @@ def row_hash(row: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
+def hashed_prefix(row: dict[str, Any]) -> bytes:
+    """What a row's hash covers before its predecessor's hash: ``prev_hash`` sorts last of the
+    hashed keys, so the canonical JSON is this prefix, the predecessor's hash (hex, nothing to
+    escape) and ``"}``. ``row_hash(row, p) == sha256(hashed_prefix(row) + p + '"}')``."""
+    body = canonical({k: row[k] for k in HASHED} | {"prev_hash": GENESIS})
+    assert body.endswith(_TAIL), "prev_hash is the last key of the canonical JSON"
+    return body[: -len(GENESIS) - 2]
+
+
+_TAIL = f'"prev_hash":"{GENESIS}"}}'.encode()
+
+# PostgreSQL: a batch is one statement (ADR 0014 addendum). Its turn on the head row, the read of
+# the last hash and the rows with their hashes happen in the server; the head row is held for
+# the server's work and the commit only, never while this process builds rows or waits for its
+# turn at the GIL. Each hash is sha256(prefix || predecessor || '"}'), the prefix being the
+# row's canonical JSON up to its predecessor (``hashed_prefix``), made by the same code the
+# verifier uses: the server concatenates and hashes, it encodes no JSON of its own.
+APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION access_log_append(
+    p_at text[], p_actor text[], p_org text[], p_case_id text[], p_endpoint text[],
+    p_prefix bytea[]) RETURNS integer LANGUAGE plpgsql AS $body$
+DECLARE
+    n integer := cardinality(p_at);
+    prev text;
+    digest text;
+BEGIN
+    UPDATE access_log_head SET written = written + n WHERE one = 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'access log: the head update touched 0 rows, not 1'
+            USING ERRCODE = 'SL001';
+    END IF;
+    SELECT hash INTO prev FROM access_log ORDER BY id DESC LIMIT 1;
+    prev := coalesce(prev, repeat('0', 64));
+    FOR i IN 1 .. n LOOP
+        digest := encode(sha256(p_prefix[i] || convert_to(prev, 'UTF8') || '\\x227d'::bytea),
+                         'hex');
+        INSERT INTO access_log (at, actor, org, case_id, endpoint, prev_hash, hash)
+            VALUES (p_at[i], p_actor[i], p_org[i], p_case_id[i], p_endpoint[i], prev, digest);
+        prev := digest;
+    END LOOP;
+    RETURN n;
+END
+$body$
+"""
+assert GENESIS == "0" * 64, "the function starts the chain with repeat('0', 64)"
+HEAD_MISSING = "SL001"  # the SQLSTATE the function raises without the head row
+
+
 log = structlog.get_logger("staffel.access_log")
 
 
@@ -113,6 +161,9 @@ class AccessLog:
         if self._columns() != {"prev_hash", "hash"} or self._unchained():
             self._migrate()
         self._unique_predecessors()
+        if self.dialect == "postgres":
+            with self.store.cursor(commit=True) as curs:
+                curs.execute(APPEND_FUNCTION)
 
     def _unique_predecessors(self) -> None:
         """No two rows name one predecessor: the index refuses a fork. A log that has a fork
@@ -230,12 +281,39 @@ class AccessLog:
                 self.batches += 1
                 return
 
+    def _append_in_server(self, entries: list[Entry]) -> None:
+        """One statement, its own transaction (``APPEND_FUNCTION``)."""
+        columns: list[list[Any]] = [[], [], [], [], [], []]
+        for at, actor, org, case_id, endpoint in entries:
+            row = {"at": at, "actor": actor, "org": org, "case_id": case_id, "endpoint": endpoint}
+            for column, value in zip(columns, (*row.values(), hashed_prefix(row)), strict=True):
+                column.append(value)
+        with self.store.datastore.get_connection() as conn:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                # a transaction left open would make ours part of it: committed with it, not now
+                log.warning(
+                    "access_log_connection_in_transaction",
+                    status=conn.info.transaction_status.name,
+                )
+                conn.rollback()
+            try:
+                conn.execute(
+                    "SELECT access_log_append(%s, %s, %s, %s, %s, %s)", columns, prepare=True
+                )
+            except psycopg.Error as e:
+                if e.sqlstate == HEAD_MISSING:
+                    raise AccessLogHeadError(str(e.diag.message_primary)) from None
+                raise
+
     def _last_hash(self, curs: Any) -> str:
         curs.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1")
         last = curs.fetchone()
         return str((last["hash"] if last else None) or GENESIS)
 
     def _append_once(self, entries: list[Entry]) -> None:
+        if self.dialect == "postgres":
+            self._append_in_server(entries)
+            return
         with self._batch_transaction() as curs:
             # the write lock first: batches of other processes queue here, then each extends
             # the chain (the head row comes back on a cursor of its own: fetched once the
