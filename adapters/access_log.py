@@ -92,7 +92,8 @@ CREATE OR REPLACE FUNCTION access_log_append(
 DECLARE
     n integer := cardinality(p_at);
     prev text;
-    digest text;
+    prevs text[] := '{}';
+    hashes text[] := '{}';
 BEGIN
     UPDATE access_log_head SET written = written + n WHERE one = 1;
     IF NOT FOUND THEN
@@ -102,12 +103,16 @@ BEGIN
     SELECT hash INTO prev FROM access_log ORDER BY id DESC LIMIT 1;
     prev := coalesce(prev, repeat('0', 64));
     FOR i IN 1 .. n LOOP
-        digest := encode(sha256(p_prefix[i] || convert_to(prev, 'UTF8') || '\\x227d'::bytea),
-                         'hex');
-        INSERT INTO access_log (at, actor, org, case_id, endpoint, prev_hash, hash)
-            VALUES (p_at[i], p_actor[i], p_org[i], p_case_id[i], p_endpoint[i], prev, digest);
-        prev := digest;
+        prevs[i] := prev;
+        prev := encode(sha256(p_prefix[i] || convert_to(prev, 'UTF8') || '\\x227d'::bytea),
+                       'hex');
+        hashes[i] := prev;
     END LOOP;
+    INSERT INTO access_log (at, actor, org, case_id, endpoint, prev_hash, hash)
+        SELECT r.at, r.actor, r.org, r.case_id, r.endpoint, r.prev_hash, r.hash
+        FROM unnest(p_at, p_actor, p_org, p_case_id, p_endpoint, prevs, hashes)
+            WITH ORDINALITY AS r(at, actor, org, case_id, endpoint, prev_hash, hash, i)
+        ORDER BY r.i;
     RETURN n;
 END
 $body$
