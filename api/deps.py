@@ -55,13 +55,15 @@ async def get_cases(services: ServicesDep) -> StaffelApplication:
 CasesDep = Annotated[StaffelApplication, Depends(get_cases)]
 
 
-async def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+async def get_principal(request: Request) -> Principal:
+    """The caller. The app-wide role gate (``api.guard.role_gate``) has resolved it already for
+    every route: its own ``Depends(bearer)`` is what documents the bearer scheme on every route.
+    Declaring the scheme here again cost a solve of its own, on every request, under the
+    principal and again under read-your-writes (issue 16)."""
     known: Principal | None = getattr(request.state, "bearer_principal", None)
     if known is not None:  # this request's token, verified already (``api.guard.role_gate``)
         return known
+    credentials = await bearer(request)
     principal = verified_before(request, credentials)
     if principal is None:
         principal = await run_in_threadpool(
@@ -120,7 +122,6 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 async def read_your_writes(
     request: Request,
-    principal: Annotated[Principal, Depends(get_principal)],
     min_position: Annotated[
         int | None,
         Query(ge=0, description="wait until the read models have processed this position"),
@@ -130,6 +131,7 @@ async def read_your_writes(
     sees what they just recorded, and nobody waits for anybody else's writes. The HTTP workers
     of one ``staffel serve`` share their callers' write positions (``adapters/write_positions``,
     ADR 0013). Nothing to wait for, or already seen processed: no thread, no query."""
+    principal = await get_principal(request)
     own = request.app.state.last_writes.get((principal.org, principal.sub))
     position = max(min_position or 0, own)
     services = services_of(request)
