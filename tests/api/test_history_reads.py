@@ -236,3 +236,25 @@ def test_a_history_built_before_the_entries_were_kept_is_read_from_its_columns(a
         )
     api.services.queries.forget_generations()
     assert api.history(case_id, headers) == before
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_row_without_its_entry_is_read_from_its_columns(api: Api) -> None:
+    """A history row whose entry as shown is missing (``shown`` NULL) in a generation that keeps
+    entries: the read takes every entry from the columns, the same answer, instead of failing
+    on the missing one or answering a partial history."""
+    case_id = api.register()["case_id"]
+    api.record(case_id, {"type": "NoteRecorded", "text": "Bewerbung geschrieben"})
+    api.settle()
+    _, headers = reader()
+    before = api.history(case_id, headers)
+    store = api.services.queries.store
+    generation = store.active_generation("case_history")
+    assert generation is not None
+    with store.cursor(commit=True) as curs:
+        curs.execute(
+            f"UPDATE {schema.table('case_history', generation)} SET shown = NULL"
+            " WHERE case_id = %s AND version = 2",
+            (case_id,),
+        )
+    assert api.history(case_id, headers) == before
