@@ -112,14 +112,15 @@ def get_all(served: Served, path: str, n: int, parallel: int = 8) -> dict[str, i
     """``n`` GETs of ``path``, ``parallel`` at a time, each on a connection of its own (so the
     kernel hands them to either worker); the status of each, by its request id."""
     ids = [uuid.uuid4().hex for _ in range(n)]
-    fresh = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(base_url=served.process.base_url, limits=fresh, timeout=20) as http:
 
-        def one(request_id: str) -> int:
+    def one(request_id: str) -> int:
+        # a client of its own per request: one shared by the threads, closing each connection
+        # after its answer, once read a socket another thread had closed (EBADF in httpcore)
+        with httpx.Client(base_url=served.process.base_url, timeout=20) as http:
             return http.get(path, headers={"X-Request-Id": request_id}).status_code
 
-        with ThreadPoolExecutor(parallel) as pool:
-            return dict(zip(ids, pool.map(one, ids), strict=True))
+    with ThreadPoolExecutor(parallel) as pool:
+        return dict(zip(ids, pool.map(one, ids), strict=True))
 
 
 def until_both_serve(served: Served, path: str, workers: set[int]) -> dict[str, int]:
