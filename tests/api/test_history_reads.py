@@ -214,19 +214,26 @@ def test_the_history_the_database_encodes_is_the_one_the_rows_make(
     assert (document.version, document.digest) == (rows[-1]["version"], rows[-1]["hash"])
 
 
-def test_a_history_built_before_the_entries_were_kept_is_read_from_its_columns(api: Api) -> None:
-    """After an upgrade the history generation built by an earlier projection version serves
-    until its rebuild is swapped in: its rows have no ``shown`` column. A read then takes the
-    entries from the columns, the same answer, instead of failing on the missing column."""
+def a_read_history(api: Api, note: str) -> tuple[str, dict[str, str], Any, Any, str]:
+    """A case with a note, read once: its id, the reader's headers, that answer, the view store
+    and the active history table."""
     case_id = api.register()["case_id"]
-    api.record(case_id, {"type": "NoteRecorded", "text": "Sprachkurs B1 begonnen"})
+    api.record(case_id, {"type": "NoteRecorded", "text": note})
     api.settle()
     _, headers = reader()
     before = api.history(case_id, headers)
     store = api.services.queries.store
     generation = store.active_generation("case_history")
     assert generation is not None
-    table = schema.table("case_history", generation)
+    return case_id, headers, before, store, schema.table("case_history", generation)
+
+
+def test_a_history_built_before_the_entries_were_kept_is_read_from_its_columns(api: Api) -> None:
+    """After an upgrade the history generation built by an earlier projection version serves
+    until its rebuild is swapped in: its rows have no ``shown`` column. A read then takes the
+    entries from the columns, the same answer, instead of failing on the missing column."""
+    case_id, headers, before, store, table = a_read_history(api, "Sprachkurs B1 begonnen")
+    generation = store.active_generation("case_history")
     version = "UPDATE projection_generations SET version = %s WHERE name = %s AND generation = %s"
     with store.cursor(commit=True) as curs:
         curs.execute(f"ALTER TABLE {table} DROP COLUMN shown")
@@ -246,18 +253,10 @@ def test_a_row_without_its_entry_is_read_from_its_columns(api: Api) -> None:
     """A history row whose entry as shown is missing (``shown`` NULL) in a generation that keeps
     entries: the read takes every entry from the columns, the same answer, instead of failing
     on the missing one or answering a partial history."""
-    case_id = api.register()["case_id"]
-    api.record(case_id, {"type": "NoteRecorded", "text": "Bewerbung geschrieben"})
-    api.settle()
-    _, headers = reader()
-    before = api.history(case_id, headers)
-    store = api.services.queries.store
-    generation = store.active_generation("case_history")
-    assert generation is not None
+    case_id, headers, before, store, table = a_read_history(api, "Bewerbung geschrieben")
     with store.cursor(commit=True) as curs:
         curs.execute(
-            f"UPDATE {schema.table('case_history', generation)} SET shown = NULL"
-            " WHERE case_id = %s AND version = 2",
+            f"UPDATE {table} SET shown = NULL WHERE case_id = %s AND version = 2",
             (case_id,),
         )
     assert api.history(case_id, headers) == before
