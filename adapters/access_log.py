@@ -167,8 +167,22 @@ class AccessLog:
             self._migrate()
         self._unique_predecessors()
         if self.dialect == "postgres":
-            with self.store.cursor(commit=True) as curs:
-                curs.execute(APPEND_FUNCTION)
+            self._create_append_function()
+
+    def _create_append_function(self) -> None:
+        """Only when missing or different: a process that merely reads the log (``staffel audit
+        verify``, which takes no schema lock) changes no catalog row a starting server may be
+        replacing at the same moment ("tuple concurrently updated")."""
+        with self.store.cursor() as curs:
+            curs.execute(
+                "SELECT prosrc FROM pg_proc WHERE proname = 'access_log_append'"
+                " AND pronamespace = current_schema()::regnamespace"
+            )
+            found = curs.fetchone()
+        if found is not None and found["prosrc"] == APPEND_FUNCTION.split("$body$")[1]:
+            return
+        with self.store.cursor(commit=True) as curs:
+            curs.execute(APPEND_FUNCTION)
 
     def _unique_predecessors(self) -> None:
         """No two rows name one predecessor: the index refuses a fork. A log that has a fork

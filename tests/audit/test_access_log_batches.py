@@ -147,3 +147,20 @@ def test_the_servers_hashes_are_the_verifiers_for_any_text(
     for row in rows:
         assert row["hash"] == row_hash(row, row["prev_hash"])
     assert access_log.verify() == []
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_second_access_log_leaves_the_append_function_as_it_is(access_log: AccessLog) -> None:
+    """The function is created once; another process opening the log (a server starting, an
+    auditor's ``staffel audit verify``) finds it as it should be and writes no catalog row."""
+
+    def row_version() -> str:
+        with access_log.store.cursor() as curs:
+            curs.execute("SELECT xmin::text AS v FROM pg_proc WHERE proname = 'access_log_append'")
+            return str(curs.fetchone()["v"])
+
+    before = row_version()
+    AccessLog(access_log.store)
+    assert row_version() == before
+    access_log.record(actor="a", org="o", case_ids=["c1"], endpoint="x")
+    assert access_log.verify() == []
