@@ -28,7 +28,9 @@ One run, on a PostgreSQL database created for it (``STAFFEL_BENCH_POSTGRES_URL``
 
 It prints the machine context, per phase and endpoint the rate, latency p50/p95/p99/max and the
 status counts (409 and connection errors apart), the CPU each process used, the server's own
-mean request time (from ``/metrics``), and the library rates beside the API's.
+mean request time (from ``/metrics``), and the library rates beside the API's. Last, the CPU one
+request cost in each phase and library run, and from those figures what the write and mixed
+targets ask of this machine (``cpu_per_request``).
 
 The load generator is a minimal HTTP/1.1 client on raw asyncio streams (uvloop), one process:
 much cheaper per request than httpx, which matters on a 2-core machine where it competes with
@@ -362,6 +364,30 @@ class CpuMeter:
         )
 
 
+@dataclass(frozen=True)
+class CpuSpent:
+    """CPU seconds each party used between two snapshots, and the wall seconds between them."""
+
+    wall: float
+    server: float
+    postgres: float
+    client: float
+
+    @classmethod
+    def between(cls, a: CpuSnapshot, b: CpuSnapshot) -> CpuSpent:
+        return cls(
+            b.wall - a.wall,
+            (b.server - a.server) / CLOCK_TICKS,
+            (b.postgres - a.postgres) / CLOCK_TICKS,
+            (b.client - a.client) / CLOCK_TICKS,
+        )
+
+    def per_request_ms(self, requests_per_second: float, party: str) -> float:
+        """Milliseconds of ``party``'s CPU per request at ``requests_per_second``."""
+        used: float = getattr(self, party)
+        return 1000.0 * used / self.wall / requests_per_second if requests_per_second else 0.0
+
+
 def cpu_usage(a: CpuSnapshot, b: CpuSnapshot, client: str) -> str:
     """CPU of each party between two snapshots, in % of one core."""
     wall = b.wall - a.wall
@@ -549,6 +575,7 @@ class Phase:
     cpu: str
     server_ms: dict[str, str]  # endpoint label -> the server's own mean request time
     note: str = ""
+    spent: CpuSpent | None = None  # the CPU of the counted window (``cpu`` in figures)
 
 
 def progress(message: str) -> None:
@@ -658,6 +685,7 @@ def measure_phase(
         cpu_usage(before[0], after, "load generator"),
         server_ms,
         note,
+        CpuSpent.between(before[0], after),
     )
 
 
@@ -742,6 +770,7 @@ def measure_alternating(
                 + f" (in {SLICES} slices alternating with the "
                 + " and ".join(r[0] for r in runs if r[0] != name)
                 + " phase)",
+                CpuSpent.between(zero, summed),
             )
         )
     return phases
@@ -901,6 +930,7 @@ class LibraryRun:
     latencies: list[float]
     errors: Counter[str]
     cpu: str
+    spent: CpuSpent  # the library's CPU is the ``client``'s: this process
 
 
 def run_threads(
@@ -937,9 +967,12 @@ def run_threads(
     cpu_before = meter.snapshot()
     for t in threads:
         t.join()
-    cpu = cpu_usage(cpu_before, meter.snapshot(), "library")
+    cpu_after = meter.snapshot()
+    cpu = cpu_usage(cpu_before, cpu_after, "library")
     merged = [x for lat in latencies for x in lat]
-    return LibraryRun(label, len(ops), seconds, merged, errors, cpu)
+    return LibraryRun(
+        label, len(ops), seconds, merged, errors, cpu, CpuSpent.between(cpu_before, cpu_after)
+    )
 
 
 def library_runs(database_url: str, mode: Mode) -> list[LibraryRun]:
@@ -1173,6 +1206,69 @@ def report(
         f"HTTP API / Staffel in-process (1 thread) = {api_rate / staffel_rate:.2f}; "
         f"Staffel in-process / bare (1 thread) = {staffel_rate / bare_rate:.2f}"
     )
+    print()
+    print("\n".join(cpu_per_request(phases, library)))
+
+
+def cpu_per_request(phases: list[Phase], library: list[LibraryRun]) -> list[str]:
+    """What one request (one recorded event) cost in CPU in each single-endpoint phase and
+    library run of this run, and what that makes of the write and mixed targets of issue 16:
+    the least an HTTP write can cost is the HTTP ceiling's request (``/healthz``) plus the
+    application's own record in-process; the mixed phase's rates are tied by its mix."""
+    lines = ["CPU per request, ms of one core (server: the HTTP workers; library: this process)"]
+    cost: dict[str, float] = {}
+
+    def row(label: str, spent: CpuSpent | None, rate: float, party: str) -> None:
+        if spent is None or not rate:
+            return
+        own, pg = spent.per_request_ms(rate, party), spent.per_request_ms(rate, "postgres")
+        cost[label] = own + pg
+        name = "server" if party == "server" else "library"
+        lines.append(
+            f"  {label:<48}{name} {own:5.2f}  PostgreSQL {pg:5.2f}  together {own + pg:5.2f}"
+        )
+
+    solo: dict[str, float] = {}
+    for phase in phases:
+        if phase.name in ("write", "healthz", "read"):
+            (ep,) = phase.endpoints
+            solo[ep.label] = ep.ok / phase.seconds
+            row(ep.label, phase.spent, solo[ep.label], "server")
+    for run in library:
+        label = f"{run.label.split(' (')[0]}, {run.threads} thread(s)"
+        row(label, run.spent, len(run.latencies) / run.seconds, "client")
+    record = max((r for r in library if r.label.startswith("Staffel")), key=lambda r: r.threads)
+    record_label = f"{record.label.split(' (')[0]}, {record.threads} thread(s)"
+    bare = next(r for r in library if r.label.startswith("bare") and r.threads == 1)
+    target = 2 * len(bare.latencies) / bare.seconds
+    cores = os.cpu_count() or 1
+    if HEALTH_PATH in cost and record_label in cost and WRITE_PATH in cost:
+        floor = cost[HEALTH_PATH] + cost[record_label]
+        lines.append(
+            f"writes: the target, 2 x the bare library's 1-thread rate, is {target:,.0f}/s. "
+            f"An HTTP write costs at least about one {HEALTH_PATH} request plus the in-process "
+            f"record ({record.threads} threads; no token, no body to check, no projections): "
+            f"{cost[HEALTH_PATH]:.2f} + {cost[record_label]:.2f} = {floor:.2f} ms, at most "
+            f"{cores * 1000 / floor:,.0f}/s with all {cores} cores on nothing else; the HTTP "
+            f"write took {cost[WRITE_PATH]:.2f} ms ({cores * 1000 / cost[WRITE_PATH]:,.0f}/s on "
+            f"{cores} cores)"
+        )
+    mixed_phase = next((p for p in phases if p.name == "mixed"), None)
+    if mixed_phase and WRITE_PATH in solo and READ_PATH in solo:
+        w, r = (ep.ok / mixed_phase.seconds for ep in mixed_phase.endpoints)
+        reads_needed = (MIX_WRITE_EVERY - 1) * solo[WRITE_PATH] / 2
+        verdict = (
+            "above the read phase's own rate: no server meets both halves with this mix"
+            if reads_needed > solo[READ_PATH]
+            else "within the read phase's own rate"
+        )
+        lines.append(
+            f"mixed: each connection sends 1 write per {MIX_WRITE_EVERY - 1} reads and waits for "
+            f"each answer, so writes/s = reads/s / {MIX_WRITE_EVERY - 1} ({w:,.0f} and "
+            f"{r:,.0f} here). Writes at half their solo rate ({solo[WRITE_PATH] / 2:,.0f}/s) "
+            f"need {reads_needed:,.0f} reads/s, {verdict} ({solo[READ_PATH]:,.0f}/s)"
+        )
+    return lines
 
 
 def log_summary(server: Server, requests: float) -> str:
