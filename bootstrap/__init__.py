@@ -244,7 +244,12 @@ def build_services(
         outbox = Outbox(cases, store, orgs, signing_key)
         directory = StaffDirectory(store, keep_days=settings.staff_directory_keep_days)
         mail = mail_outbox(settings, cases, store, orgs, clock, directory)
-        supervisor = Supervisor(cases, store=store, processes=[policy, outbox, mail])
+        supervisor = Supervisor(
+            cases,
+            store=store,
+            processes=[policy, outbox, mail],
+            gather=settings.projection_gather_seconds,
+        )
         access_log, sessions = AccessLog(store), WebSessions(store)
         notification_settings = NotificationSettings(store)
     if start_projections is None:

@@ -36,6 +36,11 @@ from workers.projections import (
 
 log = structlog.get_logger("staffel.projections")
 
+# A round that applied at least this many events (and did not fill its batch) was one of a
+# steady stream of writes: the next round gathers (``Supervisor.gather``). Fewer: the next
+# round starts when woken, as soon as an event is written.
+GATHER_FROM = 50
+
 
 class Process(Protocol):
     """A follower of the log that is not a projection (the handover policy, the outbox): it
@@ -47,14 +52,19 @@ class Process(Protocol):
 
 
 class Waker:
-    """Wakes the runner when new events are recorded; on PostgreSQL through LISTEN/NOTIFY."""
+    """Wakes the runner when new events are recorded; on PostgreSQL through LISTEN/NOTIFY.
+    ``hurry``: set when a reader waits for a position (in this process, or in another one on
+    PostgreSQL through a second channel), so a gathering round starts at once."""
 
     def __init__(self, app: StaffelApplication) -> None:
         self.event = threading.Event()
+        self.hurry = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._recorder: PostgresApplicationRecorder | None = None
         recorder = app.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
+            self._recorder = recorder
             self._thread = threading.Thread(
                 target=self._listen,
                 args=(app, recorder.channel_name),
@@ -62,6 +72,23 @@ class Waker:
                 name="staffel-listen",
             )
             self._thread.start()
+
+    @staticmethod
+    def _hurry_channel(channel: str) -> str:
+        return f"{channel}_hurry"
+
+    def ask_to_hurry(self, elsewhere: bool) -> None:
+        """A reader waits for a position: this process's runner starts its next round at once;
+        ``elsewhere`` (another process leads), on PostgreSQL, the leader's too (a ``NOTIFY``)."""
+        self.hurry.set()
+        if self._recorder is None or not elsewhere:
+            return
+        channel = self._hurry_channel(self._recorder.channel_name)
+        try:
+            with self._recorder.datastore.get_connection() as conn:
+                conn.execute(psycopg.sql.SQL("NOTIFY {}").format(psycopg.sql.Identifier(channel)))
+        except Exception as e:  # a hint only: the reader waits as before, a gathering longer
+            log.warning("hurry_not_sent", error_type=type(e).__name__)
 
     def _listen(self, app: StaffelApplication, channel: str) -> None:
         env = app.env
@@ -75,13 +102,15 @@ class Waker:
         while not self._stopped.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True) as conn:
-                    conn.execute(
-                        psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel))
-                    )
+                    hurry = self._hurry_channel(channel)
+                    for name in (channel, hurry):
+                        conn.execute(
+                            psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(name))
+                        )
                     self.event.set()  # pull once: something may have arrived while disconnected
                     while not self._stopped.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.event.set()
+                        for notice in conn.notifies(timeout=0.5, stop_after=1):
+                            (self.hurry if notice.channel == hurry else self.event).set()
             except psycopg.Error as e:
                 log.warning("listen_connection_lost", error_type=type(e).__name__)
                 self.event.set()
@@ -120,16 +149,20 @@ class Supervisor:
         store: ViewStoreMixin | None = None,
         processes: Sequence[Process] = (),
         lead: Lead | None = None,
+        gather: float = 0.0,
     ) -> None:
         """``processes``: the followers of the log that are not projections, stepped each round
         after the projections. ``lead``: this process's claim to lead (default: on the
-        application's database, ``lead_for``)."""
+        application's database, ``lead_for``). ``gather``: seconds from the start of a round
+        that applied ``GATHER_FROM`` events or more, without filling its batch, to the start of
+        the next; a reader of this process waiting for its write starts the next at once."""
         self.app, self.projections = app, projections
         self.store = store or build_view_store(app)
         self._names = [p.name for p in projections]
         self._reached = Reached()
         self.processes = processes
-        self.poll_interval, self.batch_size = poll_interval, batch_size
+        self.poll_interval, self.batch_size, self.gather = poll_interval, batch_size, gather
+        self._largest = 0  # the largest batch a worker applied in the round under way
         self.lead = lead or lead_for(app)
         self.leading = False  # this process holds the lead and runs the workers
         # False: this process runs no workers by configuration (``staffel serve --no-workers``)
@@ -155,6 +188,7 @@ class Supervisor:
 
     def stop(self) -> None:
         self._stopped.set()
+        self.waker.hurry.set()
         self.waker.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -226,9 +260,12 @@ class Supervisor:
         while not self._stopped.is_set():
             if not self.lead.held():
                 raise LeadLostError()
+            started, self._largest = time.monotonic(), 0
             busy = self._step(workers) + sum(p.step() for p in self.processes)
             self._failures = 0
             self._end_round()
+            if GATHER_FROM <= self._largest < self.batch_size:
+                self._gather(started + self.gather)
             if not busy:
                 rebuilt = [w for w in workers if self._is_rebuild(w) and self._activate(w)]
                 if rebuilt or (self._generations_due() and self._generations_changed(workers)):
@@ -237,7 +274,22 @@ class Supervisor:
 
     def _step(self, workers: list[ProjectionWorker]) -> int:
         """One batch for each worker, each batch read once (``step_together``)."""
-        return step_together(self.app, workers, self.batch_size)
+        return step_together(self.app, workers, self.batch_size, self._applied)
+
+    def _applied(self, worker: ProjectionWorker, events: int, seconds: float) -> None:
+        self._largest = max(self._largest, events)
+
+    def _gather(self, until: float) -> None:
+        """Under a steady stream of writes, let events gather until ``until`` before the next
+        round. Each round pays the same fixed work, whatever it finds: a read of the log and
+        a tracking row per follower, a transaction per projection. Back to back, rounds found
+        about a hundred events each at 700 writes/s (issue 16). A reader of this process
+        waiting for a position ends the wait (``wait_for``; from another process through
+        PostgreSQL's ``NOTIFY``). A backlog (a full batch) is never held up."""
+        left = until - time.monotonic()
+        if left > 0 and not self._stopped.is_set():
+            self.waker.hurry.wait(left)
+        self.waker.hurry.clear()
 
     def _workers(self) -> list[ProjectionWorker]:
         self._plan: dict[str, int] = {}
@@ -281,7 +333,10 @@ class Supervisor:
 
     def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
         """Read-your-writes: block until the projections (all, or ``names``) have processed
-        ``position``; at once, without a query, when this process already saw them there."""
+        ``position``; at once, without a query, when this process already saw them there. A
+        round gathering events starts at once (``_gather``)."""
+        if self.gather and not self._reached.at_least(names or self._names, position):
+            self.waker.ask_to_hurry(elsewhere=not self.leading)
         return wait_for(self.store, position, timeout, names or self._names, self._reached)
 
     def has_reached(self, position: int) -> bool:
@@ -297,5 +352,6 @@ class Supervisor:
             return True
         with self._round_ended:
             seen = self.rounds
+            self.waker.hurry.set()  # a gathering round starts now
             self.wake()
             return self._round_ended.wait_for(lambda: self.rounds > seen, timeout)
