@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -22,25 +21,13 @@ from domain.application import StaffelApplication
 from domain.values import LegalStatus, NoteCategory, Person
 from projections.registry import PROJECTIONS
 from tests.conftest import create_database
-from tests.support.projections import build_app, fresh_database_url
+from tests.support.projections import build_app
 from workers.projections import build_view_store, wait_for
 from workers.supervisor import GATHER_FROM, Supervisor
 
 GATHER = 10.0  # seconds: far longer than any look below
 NAMES = [p.name for p in PROJECTIONS]
 ACTOR = Actor(id="cw-1", org="agentur-aachen-dueren")
-
-
-@pytest.fixture
-def url(backend: str, tmp_path: Path) -> str:
-    return fresh_database_url(backend, tmp_path)
-
-
-@pytest.fixture
-def app(url: str) -> Iterator[StaffelApplication]:
-    app = build_app(url)
-    yield app
-    app.close()
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +37,6 @@ from tests.support.projections import (
 from workers.leader import AlwaysLead, holder, is_held
 from workers.projections import ProjectionWorker, build_view_store, ensure_generation, read_batch
 from workers.supervisor import Supervisor
-
-
-@pytest.fixture
-def url(backend: str, tmp_path: Path) -> str:
-    return fresh_database_url(backend, tmp_path)
-
-
-@pytest.fixture
-def app(url: str) -> Iterator[StaffelApplication]:
-    app = build_app(url)
-    yield app
-    app.close()
 
 
 def _positions(store: ViewStoreMixin) -> set[int]:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
@@ -31,24 +30,11 @@ from tests.support.projections import (
     assert_active_views_equal_fold,
     build_app,
     catch_up_active,
-    fresh_database_url,
     save_random_cases,
     table_names,
 )
 from workers.projections import build_view_store, lag, wait_for
 from workers.supervisor import Supervisor
-
-
-@pytest.fixture
-def url(backend: str, tmp_path: Path) -> str:
-    return fresh_database_url(backend, tmp_path)
-
-
-@pytest.fixture
-def app(url: str) -> Iterator[StaffelApplication]:
-    app = build_app(url)
-    yield app
-    app.close()
 
 
 @contextmanager
