@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # HTTP worker processes of ``staffel serve`` (ADR 0013); unset: one per core
     http_workers: int | None = Field(default=None, ge=1, le=64)
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
-    # under a steady stream of writes (rounds of 50 events or more), the projections' rounds
+    # under a steady stream of writes (rounds of 8 events or more), the projections' rounds
     # start this many seconds apart, so each round's fixed work is shared by more events; a
     # reader waiting for its own write in the leading process cuts the wait short (ADR 0004)
     projection_gather_seconds: float = Field(default=0.5, ge=0, le=5)

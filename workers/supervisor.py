@@ -39,7 +39,7 @@ log = structlog.get_logger("staffel.projections")
 # A round that applied at least this many events (and did not fill its batch) was one of a
 # steady stream of writes: the next round gathers (``Supervisor.gather``). Fewer: the next
 # round starts when woken, as soon as an event is written.
-GATHER_FROM = 50
+GATHER_FROM = 8
 
 
 class Process(Protocol):
