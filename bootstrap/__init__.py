@@ -25,6 +25,7 @@ from adapters.mailer import SmtpConfig, SmtpMailer
 from adapters.oidc_client import StarletteOAuth2App, web_client
 from adapters.orgs import Organisations
 from adapters.provider_keys import ProviderKeys, ProviderTokenVerifier
+from adapters.runtime import cache_protocol_members
 from adapters.schema_lock import schema_lock
 from adapters.sessions import WebSessions
 from adapters.settings import Settings, library_env
@@ -54,6 +55,7 @@ def build_case_application(
     """The case application with employers, offers and volunteers (one store), sealing
     personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0010)."""
     settings = settings or Settings()
+    cache_protocol_members()  # the library's isinstance checks of every event (ADR 0021)
     private_dir(settings.data_dir)  # keys, the SQLite store, bundles: this account's only
     master = master_key(settings)
     with schema_lock(settings):  # its tables: one process at a time (concurrent starts)
