@@ -12,7 +12,6 @@ they share transactions instead of paying one commit each."""
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import TopicError, resolve_topic
 
 from adapters.views.store import ViewStoreMixin
 from domain.actor import Actor, acting_as
@@ -30,7 +28,7 @@ from domain.application import StaffelApplication
 from domain.errors import VersionConflictError
 from domain.handover_policy import POLICY_ACTOR, TRIGGERS, decide
 from domain.writes import IdempotencyKey, IdempotencyRecord
-from workers.tracked import Tracked
+from workers.tracked import Tracked, decodes_to
 
 log = structlog.get_logger("staffel.policy")
 TRACKING_KEY = "handover_policy"
@@ -66,7 +64,7 @@ class PolicyWorker:
             )
             by_case: dict[UUID, list[Any]] = defaultdict(list)
             for n in notifications:
-                if not _may_trigger(n.topic):
+                if not decodes_to(n.topic, TRIGGERS):
                     continue  # decoded only to be dropped: most of the log triggers nothing
                 event = self.app.mapper.to_domain_event(n)
                 if isinstance(event, TRIGGERS):
@@ -180,18 +178,6 @@ class PolicyWorker:
         log.info(
             "policy_offered", case_id=str(case.id), to_org=offer.to_org, version=recorded.version
         )
-
-
-@functools.cache
-def _may_trigger(topic: str) -> bool:
-    """Whether an event stored under ``topic`` may be a trigger: the class the mapper decodes it
-    to (``resolve_topic``, old topics too) is one of ``TRIGGERS``. A topic nothing resolves is
-    decoded, and fails there, as before."""
-    try:
-        cls = resolve_topic(topic)
-    except TopicError:
-        return True
-    return isinstance(cls, type) and issubclass(cls, TRIGGERS)
 
 
 def _key(trigger: Any) -> IdempotencyKey:

@@ -18,7 +18,7 @@ sends that mail again after the restart: at least once. ADR 0018."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import structlog
@@ -32,7 +32,7 @@ from domain.errors import CaseNotFoundError
 from domain.notifications import MailKind, handover_mail, is_overdue, reminder_day
 from workers.mail_digest import Digests
 from workers.mail_sending import Mailer, MailSender, stamp
-from workers.tracked import Tracked
+from workers.tracked import Tracked, decodes_to
 
 log = structlog.get_logger("staffel.mail")
 TRACKING_KEY = "mail_outbox"
@@ -77,11 +77,17 @@ class MailOutbox:
         with self.tracked.following("mail_batch_refused") as position:
             notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
             if notifications:
-                events = [self.app.mapper.to_domain_event(n) for n in notifications]
+                # decoded are only the offers and the closings: the rest writes no mail rows
+                # (and without a mailer, nothing is written but the position)
+                wanted = (ev.HandoverOffered, *CLOSING) if self.mailer is not None else ()
+                events = [
+                    cast(ev.CaseEvent, self.app.mapper.to_domain_event(n))
+                    for n in notifications
+                    if wanted and decodes_to(n.topic, wanted)
+                ]
                 with self.store.cursor(commit=True) as curs:
                     self.store.advance_tracking(curs, TRACKING_KEY, position, notifications[-1].id)
-                    if self.mailer is not None:
-                        self._follow(curs, [e for e in events if isinstance(e, ev.CaseEvent)])
+                    self._follow(curs, events)
                 self.tracked.moved(notifications[-1].id)
         if self.mailer is None:
             return len(notifications)

@@ -13,20 +13,21 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import Notification
 
 from adapters.federation.bundle import BundleError, build_bundle
 from adapters.orgs import Organisations
 from adapters.views.store import ViewStoreMixin
 from domain.aggregates import case_events as ev
 from domain.application import StaffelApplication
-from workers.tracked import Tracked
+from workers.tracked import Tracked, decodes_to
 
 log = structlog.get_logger("staffel.outbox")
 TRACKING_KEY = "outbox"
@@ -70,21 +71,22 @@ class Outbox:
     def step(self) -> int:
         with self.tracked.following("outbox_batch_refused") as position:
             notifications = self.app.recorder.select_notifications(start=position + 1, limit=200)
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
-            case_events = [e for e in events if isinstance(e, ev.CaseEvent)]
             if notifications:
                 with self.store.cursor(commit=True) as curs:
                     # tracking first: on SQLite a transaction that reads before it writes cannot
                     # upgrade its lock when another process wrote meanwhile ("database is
                     # locked"); a compare-and-set, so an overlapping batch enqueues nothing
                     self.store.advance_tracking(curs, TRACKING_KEY, position, notifications[-1].id)
-                    self._enqueue(curs, case_events)
+                    self._enqueue(curs, notifications)
                 self.tracked.moved(notifications[-1].id)
         return len(notifications) + self.deliver_due()
 
-    def _enqueue(self, curs: Any, events: list[ev.CaseEvent]) -> None:
+    def _enqueue(self, curs: Any, notifications: Sequence[Notification]) -> None:
+        """The jobs of these events. Decoded are only the events of cases with an offer open to
+        a peer, before or in this batch: the others' jobs are none, whatever they say."""
         sql = self.store.sql
-        ids = sorted({str(e.originator_id) for e in events})
+        stored = [n for n in notifications if decodes_to(n.topic, (ev.CaseEvent,))]
+        ids = sorted({str(n.originator_id) for n in stored})
         open_offers: dict[str, str] = {}
         if ids:
             curs.execute(
@@ -93,6 +95,11 @@ class Outbox:
                 ids,
             )  # fmt: skip
             open_offers = {row["case_id"]: row["peer"] for row in curs.fetchall()}
+        cases = open_offers.keys() | {
+            str(n.originator_id) for n in stored if decodes_to(n.topic, (ev.HandoverOffered,))
+        }
+        wanted = [n for n in stored if str(n.originator_id) in cases]
+        events = [cast(ev.CaseEvent, self.app.mapper.to_domain_event(n)) for n in wanted]
         for event in events:
             case_id = str(event.originator_id)
             if isinstance(event, ev.HandoverOffered) and self._remote(event.to_org):

@@ -1,11 +1,14 @@
-"""Where a follower of the log stands, without asking the store every round."""
+"""Where a follower of the log stands, without asking the store every round; which of the
+log's events a follower needs to decode at all."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import structlog
+from eventsourcing.utils import TopicError, resolve_topic
 
 from adapters.views.store import OverlappingBatchError, ViewStoreMixin
 
@@ -48,3 +51,16 @@ class Tracked:
         except BaseException:
             self.forget()
             raise
+
+
+@functools.cache
+def decodes_to(topic: str, classes: tuple[type, ...]) -> bool:
+    """Whether an event stored under ``topic`` is one of ``classes``: the class the mapper
+    decodes it to (``resolve_topic``, old topics too). A follower decodes only those: most of
+    the log is notes and assessments that it only steps over. A topic nothing resolves counts
+    as one of them: it is decoded, and fails there, as any read of it does."""
+    try:
+        cls = resolve_topic(topic)
+    except TopicError:
+        return True
+    return isinstance(cls, type) and issubclass(cls, classes)

@@ -1,0 +1,62 @@
+"""The outbox follows the whole log but decodes only the events of cases with an offer open to a
+peer (issue 16: the runner decoded every note three times, once per follower); what it ships is
+unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.actor import Actor, acting_as
+from domain.values import NoteCategory
+from tests.handover.test_cross_deployment_answers import offered_at_b
+from tests.support.federation import SAARLAND, Federation, open_federation, register, stored_events
+
+SENDER = Actor("cw-saarland", SAARLAND)
+
+
+@pytest.fixture
+def federation(tmp_path: Path) -> Iterator[Federation]:
+    federation = open_federation(tmp_path)
+    yield federation
+    federation.close()
+
+
+def notes(federation: Federation, case_id: UUID, n: int) -> None:
+    with acting_as(SENDER):
+        for i in range(n):
+            federation.a.app.record(
+                case_id, "NoteRecorded", {"text": f"Notiz {i}", "category": NoteCategory.GENERAL}
+            )
+
+
+def test_the_outbox_decodes_only_the_events_of_cases_offered_to_a_peer(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = federation.a
+    offered = offered_at_b(federation)  # its offer is open at the peer
+    local = register(a.app, SENDER, "Tholey").id  # no offer: nothing of it goes anywhere
+    notes(federation, local, 3)
+    notes(federation, offered, 2)
+    notes(federation, local, 3)
+    decoded: list[UUID] = []
+    decode = a.app.mapper.to_domain_event
+
+    def counted(stored: Any) -> Any:
+        decoded.append(stored.originator_id)
+        return decode(stored)
+
+    monkeypatch.setattr(a.app.mapper, "to_domain_event", counted)
+    while a.outbox.step():
+        pass
+    monkeypatch.undo()
+
+    # the offered case's notes (and its stream, for the bundles); none of the other's 7 events
+    assert offered in decoded
+    assert local not in decoded
+    assert stored_events(federation.b.app, offered) == stored_events(a.app, offered)
+    assert stored_events(federation.b.app, local) == []
