@@ -277,13 +277,25 @@ class FollowUpWriter(Protocol):
         ...
 
 
+# The events ``_apply`` acts on; any other one changes nothing but the state's version, so a
+# batch without any of these loads and saves no state (a note, an assessment, a recognition).
+# tests/projections/test_follow_up_rules.py folds every other type to check it.
+FOLLOWED: tuple[type[ev.CaseEvent], ...] = (
+    ev.CaseRegistered, ev.CaseAssigned, ev.StepAgreed, ev.StepCompleted, ev.MeasureStarted,
+    ev.MeasureEnded, ev.ConsentGiven, ev.ConsentWithdrawn, ev.LegalStatusChanged,
+    ev.HandoverOffered, ev.HandoverAccepted, ev.HandoverRejected, ev.HandoverWithdrawn,
+    ev.JurisdictionChanged, ev.FollowUpCreated, ev.FollowUpCompleted, ev.FollowUpCancelled,
+    ev.FollowUpPostponed, ev.CaseClosed, ev.CaseReopened, ev.PersonalDataErased,
+)  # fmt: skip
+
+
 class FollowUpProjection:
     name: ClassVar[str] = "follow_ups"
     version: ClassVar[int] = 3  # 2: first meetings and consents' expiry (rebuilt on start);
     # 3: days are German days
 
     def process(self, batch: Batch, writer: FollowUpWriter) -> None:
-        events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]
+        events = [e for e, _ in batch if isinstance(e, FOLLOWED)]
         if not events:
             return
         if any(isinstance(e, ev.PersonalDataErased) for e in events):
