@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import create_database
-from tests.support.federation import Deployment, open_deployment
+from tests.support.federation import Deployment, Federation, open_deployment, open_federation_on
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -30,3 +30,12 @@ def deployment(backend: str, tmp_path: Path) -> Iterator[Deployment]:
     deployment = open_deployment(backend, tmp_path / "data")
     yield deployment
     deployment.close()
+
+
+@pytest.fixture
+def federation(backend: str, tmp_path: Path) -> Iterator[Federation]:
+    """Deployments A and B, each other's peers, A on the test's fresh database (B on another of
+    the same kind)."""
+    federation = open_federation_on(backend, tmp_path)
+    yield federation
+    federation.close()

@@ -3,8 +3,6 @@ imported bundles (ADR 0006, "Who may author which event in a bundle")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from adapters.federation.authority import SentReceipt, check_authority
 from adapters.federation.bundle import BundleError, VerifiedEvent, build_bundle
 from domain.actor import Actor, acting_as
-from tests.support.federation import PROBLEM, Federation, open_federation_on, register
+from tests.support.federation import PROBLEM, Federation, register
 
 SENDER, US, THIRD = "agentur-saarland", "jobcenter-st-wendel", "jobcenter-heinsberg"
 
@@ -153,13 +151,6 @@ def test_a_bundle_for_another_deployment_is_refused() -> None:
 
 
 # -- through the inbox: a peer's signed bundle with an acceptance in our name -------------------
-
-
-@pytest.fixture
-def federation(backend: str, tmp_path: Path) -> Iterator[Federation]:
-    federation = open_federation_on(backend, tmp_path)
-    yield federation
-    federation.close()
 
 
 def test_a_signed_bundle_with_an_acceptance_we_never_gave_is_refused(

@@ -4,34 +4,13 @@ unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from domain.actor import Actor, acting_as
-from domain.values import NoteCategory
-from tests.handover.test_cross_deployment_answers import offered_at_b
-from tests.support.federation import SAARLAND, Federation, open_federation, register, stored_events
-
-SENDER = Actor("cw-saarland", SAARLAND)
-
-
-@pytest.fixture
-def federation(tmp_path: Path) -> Iterator[Federation]:
-    federation = open_federation(tmp_path)
-    yield federation
-    federation.close()
-
-
-def notes(federation: Federation, case_id: UUID, n: int) -> None:
-    with acting_as(SENDER):
-        for i in range(n):
-            federation.a.app.record(
-                case_id, "NoteRecorded", {"text": f"Notiz {i}", "category": NoteCategory.GENERAL}
-            )
+from tests.handover.test_cross_deployment_answers import SENDER, note, offered_at_b
+from tests.support.federation import Federation, register, stored_events
 
 
 def test_the_outbox_decodes_only_the_events_of_cases_offered_to_a_peer(
@@ -40,9 +19,9 @@ def test_the_outbox_decodes_only_the_events_of_cases_offered_to_a_peer(
     a = federation.a
     offered = offered_at_b(federation)  # its offer is open at the peer
     local = register(a.app, SENDER, "Tholey").id  # no offer: nothing of it goes anywhere
-    notes(federation, local, 3)
-    notes(federation, offered, 2)
-    notes(federation, local, 3)
+    for case_id, text in [(local, "a"), (local, "b"), (local, "c"), (offered, "d"), (offered, "e"),
+                          (local, "f"), (local, "g"), (local, "h")]:  # fmt: skip
+        note(federation, case_id, text)
     decoded: list[UUID] = []
     decode = a.app.mapper.to_domain_event
 

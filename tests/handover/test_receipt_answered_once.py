@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,20 +28,12 @@ from tests.support.federation import (
     Federation,
     count_of,
     open_deployment,
-    open_federation_on,
     register,
     stored_events,
 )
 
 SENDER = Actor("cw-saarland", SAARLAND)
 LEAD = ("tl-saarland", SAARLAND, "team_lead")
-
-
-@pytest.fixture
-def federation(backend: str, tmp_path: Path) -> Iterator[Federation]:
-    federation = open_federation_on(backend, tmp_path)
-    yield federation
-    federation.close()
 
 
 def offered_at_b(federation: Federation) -> UUID:
