@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
@@ -13,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from adapters.auth import TokenError
+from adapters.views.freshness import wait_before_reading
 from api.identity import authenticate
 from api.problems import PROBLEMS, ApiError, problem_response
 from bootstrap import Services
@@ -130,14 +132,18 @@ async def read_your_writes(
     """Reads wait for ``min_position`` and for the caller's own last write: a caseworker always
     sees what they just recorded, and nobody waits for anybody else's writes. The HTTP workers
     of one ``staffel serve`` share their callers' write positions (``adapters/write_positions``,
-    ADR 0013). Nothing to wait for, or already seen processed: no thread, no query."""
+    ADR 0013). Nothing to wait for, or already seen processed: no thread, no query.
+
+    The wait itself runs at the route's first read of a read model (``adapters.views.freshness``),
+    after the service layer's checks that need none: a request refused on the caller's role
+    answers 403 at once, not 503 because the read models it would never read are behind."""
     principal = await get_principal(request)
     own = request.app.state.last_writes.get((principal.org, principal.sub))
     position = max(min_position or 0, own)
     services = services_of(request)
     if not position or (own >= (min_position or 0) and services.supervisor.has_reached(own)):
         return
-    await run_in_threadpool(wait_for_reads, request, services, principal, min_position)
+    wait_before_reading(partial(wait_for_reads, request, services, principal, min_position))
 
 
 def wait_for_reads(

@@ -18,6 +18,7 @@ from psycopg.rows import tuple_row
 from adapters.views import schema
 from adapters.views.batch_writer import BatchWriter
 from adapters.views.follow_up_writer import SqlFollowUpWriter
+from adapters.views.freshness import reads_current
 from adapters.views.history_writer import PostgresHistoryWriter, SqlHistoryWriter
 from adapters.views.matching_writer import SqlMatchingWriter
 from adapters.views.summary_writer import SqlSummaryWriter
@@ -59,6 +60,8 @@ class ViewStoreMixin:
 
     @contextmanager
     def cursor(self, *, commit: bool = False) -> Iterator[Any]:
+        if not commit:  # a read: this request's read-your-writes wait first (``freshness``)
+            reads_current()
         with self.datastore.transaction(commit=commit) as curs:
             yield curs
 
@@ -291,10 +294,12 @@ class PostgresViewStore(ViewStoreMixin, PostgresTrackingRecorder):
     def rows(self, statement: str, params: tuple[Any, ...] | list[Any]) -> list[dict[str, Any]]:
         """One statement is its own snapshot: sent without BEGIN and ROLLBACK around it, one
         round trip instead of three."""
+        reads_current()
         with self.datastore.get_connection() as conn:
             return [dict(row) for row in conn.execute(statement, params).fetchall()]
 
     def tuples(self, statement: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
+        reads_current()
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             rows: list[tuple[Any, ...]] = curs.execute(statement, params).fetchall()
             return rows

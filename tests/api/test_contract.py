@@ -15,6 +15,8 @@ from tests.support.api import (
     JOBCENTER,
     RECOGNIZED,
     Api,
+    an_employer,
+    an_offer,
     auth,
     note,
     person,
@@ -393,6 +395,27 @@ def test_min_position_behind_the_read_models_is_503(make_api: Callable[..., Api]
     r = api.client.get(f"/cases/{case_id}", headers=auditor)
     assert r.status_code == 200
     assert r.json()["version"] == 1
+
+
+def test_a_read_refused_on_the_callers_role_answers_403_however_far_behind(
+    make_api: Callable[..., Api],
+) -> None:
+    """Read-your-writes waits at the route's first read of a read model: the service layer
+    refuses an employer the volunteer list before any, so it neither waits nor answers 503."""
+    api = make_api(read_wait_seconds=1.0)
+    account, employer_id = an_employer(api)
+    employer = auth("h", account, "employer")
+    api.settle()
+    api.services.supervisor.stop()  # the read models stop here
+    an_offer(api, employer_id, employer)  # the employer's own write: never projected now
+    for params in ({}, {"min_position": api.head()}):
+        started = time.monotonic()
+        problem_of(api.client.get("/volunteers", params=params, headers=employer), 403)
+        assert time.monotonic() - started < 0.5, params
+    # what the employer may read still waits for its own write, and says it could not
+    started = time.monotonic()
+    problem_of(api.client.get("/offers", headers=employer), 503)
+    assert time.monotonic() - started >= 0.9
 
 
 def test_health_readiness_and_metrics(api: Api) -> None:
