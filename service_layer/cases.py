@@ -6,6 +6,7 @@ the data whichever entry point (JSON API, web pages, CLI) the call came through.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -263,16 +264,24 @@ def search(
 
 
 def with_people(
-    services: Services, principal: Principal, items: list[dict[str, Any]], endpoint: str
+    services: Services,
+    principal: Principal,
+    items: list[dict[str, Any]],
+    endpoint: str,
+    also: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Each item (a handover of the queues) with the person it is about, where the caller may
-    read the case, else None; a read of personal data: logged under ``endpoint``."""
+    read the case, else None; a read of personal data: logged under ``endpoint``. ``also``:
+    more of the case for a readable item, from the item and the summary as the disclosure
+    table lets the caller see it."""
     shown = []
     for item in items:
         doc = services.queries.summary(item["case_id"])
-        shown.append(
-            {**item, "person": doc["person"] if doc and readable(principal, doc) else None}
-        )
+        if doc is None or not readable(principal, doc):
+            shown.append({**item, "person": None})
+            continue
+        more = also(item, disclosed(principal, doc)) if also is not None else {}
+        shown.append({**item, "person": doc["person"], **more})
     log_reads(services, principal, [i["case_id"] for i in shown if i["person"]], endpoint)
     return shown
 

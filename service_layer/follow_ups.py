@@ -10,7 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from adapters.views.queries import Page
+from domain import follow_ups as fu
 from domain.principal import Principal, Role
+from domain.values import Redacted
 from domain.writes import IdempotencyKey, Recorded
 from service_layer import access, cases
 from service_layer.ports import Services
@@ -80,7 +82,22 @@ def listing(
         limit=limit,
         cursor=cursor,
     )
-    return Page(cases.with_people(services, principal, page.items, endpoint), page.next_cursor)
+    shown = cases.with_people(services, principal, page.items, endpoint, also=step_agreed)
+    return Page(shown, page.next_cursor)
+
+
+def step_agreed(item: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """A step's follow-up with the step as agreed (``step``: its description), where the reader
+    may see it: the follow-ups view keeps no personal data, so its text names only the step's
+    id ("Vereinbarter Schritt s1 fällig"), which tells a caseworker nothing."""
+    if item.get("source") != "step":
+        return {}
+    for step in summary.get("steps", []):
+        if fu.step(step["step_id"]) == item["follow_up_id"]:
+            described = step.get("description")
+            if isinstance(described, str) and described not in {r.value for r in Redacted}:
+                return {"step": described}
+    return {}
 
 
 def open_count(services: Services, principal: Principal) -> int:

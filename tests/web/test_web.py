@@ -294,6 +294,26 @@ def test_the_case_page_names_organisations_and_entries_not_their_ids(api: Api) -
         assert expected in words, (expected, words)
 
 
+def test_a_steps_follow_up_names_the_step_as_agreed(api: Api) -> None:
+    """The follow-ups view keeps no personal data: its text names only the step's id. The page
+    names the step by its description, as the case page does, for a reader of the case."""
+    case_id = api.register()["case_id"]
+    step = {"type": "StepAgreed", "step_id": "st-79", "description": "Lebenslauf schreiben",
+            "due_on": "2027-01-15", "plan": "kooperationsplan"}  # fmt: skip
+    api.record(case_id, step)
+    api.settle()
+    page = signed_in(api, "cw-agentur", AGENTUR).get("/ui/follow-ups")  # the caseworker
+    assert page.status_code == 200
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    assert "15.01.2027" in shown
+    assert "Schritt „Lebenslauf schreiben“ fällig" in shown
+    assert "st-79" not in shown
+    listed = api.client.get("/follow-ups", headers=api.agentur).json()["items"]
+    assert [f["text"] for f in listed if f["case_id"] == case_id] == [
+        "Vereinbarter Schritt st-79 fällig"
+    ]  # the view as stored: no description
+
+
 def test_the_audit_view_names_entries_and_organisations(api: Api) -> None:
     case_id = api.offered_case()
     step = {"type": "StepAgreed", "step_id": "st-78", "description": "Bewerbung schreiben",
