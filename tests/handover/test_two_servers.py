@@ -210,6 +210,7 @@ def test_a_handover_between_two_servers_survives_killing_the_sender(
 
     # -- A is down when B's caseworker accepts: B's outbox holds the receipt and retries ---------
     a.kill()
+    killed = time.monotonic()
     accepted = b.http.post(
         f"/cases/{case_id}/handover/accept",
         json={"version": read["version"], "digest": read["digest"]},
@@ -222,7 +223,12 @@ def test_a_handover_between_two_servers_survives_killing_the_sender(
     def switched_at_both() -> bool | None:
         return True if a.version_of(case_id) == b.version_of(case_id) == n + 2 else None
 
-    eventually(switched_at_both, 40, "the receipt to reach A and its answer to reach B")
+    # B's outbox backs off while A is down (doubling, workers/outbox.py): its next try can come
+    # as long after A is back as A was down (a slow restart under load: 84 s in all, seen)
+    outage = time.monotonic() - killed
+    eventually(
+        switched_at_both, 40 + 2 * outage, "the receipt to reach A and its answer to reach B"
+    )
 
     # -- late duplicates: the bundle again into B, the receipt again into A -------------------
     head_a, head_b = a.app.recorder.max_notification_id(), b.app.recorder.max_notification_id()
