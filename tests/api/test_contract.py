@@ -354,7 +354,7 @@ def test_search_filters_and_cursor_pagination(api: Api) -> None:
 
 
 def test_min_position_waits_for_the_read_models(make_api: Callable[..., Api]) -> None:
-    api = make_api(read_wait_seconds=1.0)
+    api = make_api(read_wait_seconds=5.0)
     case_id = api.register()["case_id"]
     recorded = api.record(case_id, note())
     auditor = auth("auditor", AUDIT, "auditor")  # never wrote: only min_position makes it wait
@@ -372,7 +372,7 @@ def test_min_position_waits_for_the_read_models(make_api: Callable[..., Api]) ->
         f"/cases/{case_id}", params={"min_position": api.head() + 1000}, headers=auditor
     )
     assert problem_of(r, 422)["errors"][0]["field"] == "min_position"
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 4.0  # not the read wait (5 s), with room for a slow host
     problem_of(api.client.get("/cases", params={"min_position": -1}, headers=auditor), 422)
 
 
@@ -408,10 +408,10 @@ def test_a_read_refused_on_the_callers_role_answers_403_however_far_behind(
     api.settle()
     api.services.supervisor.stop()  # the read models stop here
     an_offer(api, employer_id, employer)  # the employer's own write: never projected now
+    # had the request waited, it would have answered 503: the read models never catch up now
+    # (no bound on its time here: a slow machine took 0.8 s for the 403 alone)
     for params in ({}, {"min_position": api.head()}):
-        started = time.monotonic()
         problem_of(api.client.get("/volunteers", params=params, headers=employer), 403)
-        assert time.monotonic() - started < 0.5, params
     # what the employer may read still waits for its own write, and says it could not
     started = time.monotonic()
     problem_of(api.client.get("/offers", headers=employer), 503)
