@@ -34,6 +34,7 @@ from adapters.views.queries import CaseQueries
 from adapters.views.staff_directory import StaffDirectory
 from adapters.views.store import ViewStoreMixin
 from domain.application import StaffelApplication
+from domain.policy import today_in_germany
 from service_layer.federation import import_confirmation
 from workers.handover_policy import PolicyWorker
 from workers.mail_digest import Digests
@@ -50,7 +51,7 @@ def master_key(settings: Settings) -> MasterKey:
 
 
 def build_case_application(
-    settings: Settings | None = None, today: Callable[[], date] = date.today
+    settings: Settings | None = None, today: Callable[[], date] = today_in_germany
 ) -> StaffelApplication:
     """The case application with employers, offers and volunteers (one store), sealing
     personal fields with per-case keys (ADR 0008), its BAMF index keyed (ADR 0010)."""
@@ -223,7 +224,7 @@ def build_services(
     serves HTTP only and a ``staffel project`` elsewhere keeps the read models current; with
     them on it leads or stands by (ADR 0004). ``clock``: what the mail outbox reads."""
     clock = clock or SystemClock()
-    today = today or date.today
+    today = today or today_in_germany
     orgs = Organisations.load(settings.orgs_file)
     public_key = (
         Path(settings.jwt_public_key_file).read_text("utf-8")

@@ -23,6 +23,7 @@ from adapters.progress import Progress
 from adapters.settings import Settings
 from bootstrap import build_case_application
 from cli.mail import add_commands as mail_commands
+from domain.policy import today_in_germany
 from domain.principal import Role
 from domain.values import ErasureGround
 from projections.registry import PROJECTIONS
@@ -457,7 +458,7 @@ def _retention_run(args: argparse.Namespace) -> int:
     from service_layer import retention
     from workers.projections import newest_worker
 
-    real_today = date.today()
+    real_today = today_in_germany()
     today = args.today or real_today
     if today > real_today and not args.dry_run:
         print("staffel: --today after today would erase before the due date; add --dry-run",

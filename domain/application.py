@@ -100,7 +100,7 @@ class StaffelApplication(Application[UUID]):
     def __init__(
         self,
         env: dict[str, str] | None = None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = policy.today_in_germany,
         index_id: IndexId | None = None,
     ) -> None:
         super().__init__(env)

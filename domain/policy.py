@@ -7,7 +7,7 @@ AsylbLG ends at the end of the month of recognition, SGB II starts on the first 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.values import LegalBasis, LegalStatus
@@ -48,6 +48,13 @@ def day_in_germany(moment: datetime) -> date:
     """The German calendar day of ``moment`` (an event's timestamp is UTC: at 00:30 on the 1st
     in Berlin it is still the last day of the month before in UTC)."""
     return moment.astimezone(GERMANY).date()
+
+
+def today_in_germany() -> date:
+    """Today's German calendar day: the default "today" of every date Staffel records or checks
+    (registration, acceptance, deadlines, "not in the future"). A server's own calendar is UTC
+    or anything else; between midnight in Germany and midnight UTC it is still yesterday."""
+    return day_in_germany(datetime.now(UTC))
 
 
 def working_days_after(start: date, working_days: int) -> date:

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import corrections
+from domain.policy import today_in_germany
 from domain.values import Cefr
 from projections import cldr
 from service_layer.errors import InvalidInputError
@@ -55,7 +56,7 @@ def stored_value(kind: str, value: str, field: str = "value") -> str:
             day = date.fromisoformat(text)
         except ValueError:
             raise InvalidInputError("value", "not a date (YYYY-MM-DD)") from None
-        if day > date.today() or day.year < 1900:
+        if day > today_in_germany() or day.year < 1900:
             raise InvalidInputError("value", "a date between 1900 and today")
         return day.isoformat()
     if kind == "country":

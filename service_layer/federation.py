@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -210,7 +209,7 @@ def prepare_answer(
     digest = case.digest if digest is None else digest
     with acting_as(actor):
         if decision == "accepted":
-            case.accept_handover(version=version, digest=digest, accepted_on=date.today())
+            case.accept_handover(version=version, digest=digest, accepted_on=services.cases.today())
         else:
             case.reject_handover(reason=reason or "abgelehnt")
     receipt = build_receipt(

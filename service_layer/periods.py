@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from domain.policy import today_in_germany
 from service_layer.errors import InvalidInputError
 
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
@@ -29,7 +30,7 @@ class Period:
 
     @staticmethod
     def this_week(today: date | None = None) -> str:
-        year, week, _ = (today or date.today()).isocalendar()
+        year, week, _ = (today or today_in_germany()).isocalendar()
         return f"{year}-W{week:02d}"
 
     @property

@@ -10,11 +10,12 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from domain.policy import today_in_germany
 from domain.values import WageSubsidy
 
 
 def _not_in_future(value: date) -> date:
-    if value > date.today():
+    if value > today_in_germany():
         raise ValueError("must not lie in the future")
     return value
 

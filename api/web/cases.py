@@ -29,6 +29,7 @@ from api.web.core import (
 from api.web.text import HANDOVER_STATES, colleague, day, domain_error, person_name
 from api.web.text import legal_status as legal_status_label
 from domain.aggregates.case_errors import DuplicateBamfFileNumberError
+from domain.policy import today_in_germany
 from domain.principal import STAFF_ROLES
 from domain.values import LegalStatus
 from projections import cldr
@@ -109,7 +110,7 @@ def caseload_export(
     wait_for_reads(request, services, principal)
     filters = caseload_filters(principal, q, office, legal_status, handover, holder)
     scope = filters.pop("holder", None)
-    today, rows, cursor = date.today(), [], None
+    today, rows, cursor = today_in_germany(), [], None
     while True:
         page = operations.search(
             services, principal, scope, CASELOAD_EXPORT_ENDPOINT, **filters, limit=200,
@@ -180,7 +181,7 @@ def caseload(
         services, principal, scope or None, "GET /ui/cases", **searched, limit=PAGE_SIZE,
         cursor=cursor,
     )  # fmt: skip
-    today = date.today()
+    today = today_in_germany()
     rows = [row_of(d, today) for d in page.items]
     status, state = searched["legal_status"], searched["handover"]
     filters = {"q": q, "office": office, "legal_status": status, "handover": state}

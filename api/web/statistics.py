@@ -18,6 +18,7 @@ from api.web import statistics_report
 from api.web.charts import number
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, finish, render
 from api.web.text import day
+from domain.policy import today_in_germany
 from service_layer import periods, statistics
 from service_layer.periods import Period
 
@@ -37,7 +38,7 @@ def chosen_period(
 
 def quarters(today: date | None = None, count: int = 8) -> list[tuple[str, str]]:
     """The current quarter and those before it, as (``YYYY-Qn``, German label)."""
-    today = today or date.today()
+    today = today or today_in_germany()
     year, q = today.year, (today.month - 1) // 3 + 1
     shown = []
     for _ in range(count):

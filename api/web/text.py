@@ -25,6 +25,7 @@ from domain.errors import (
     ReferenceMismatchError,
     VersionConflictError,
 )
+from domain.policy import today_in_germany
 from domain.principal import Role
 from domain.values import (
     ConsentPurpose,
@@ -294,7 +295,7 @@ def install_filters(env: Environment) -> None:
         calendar_week=german.calendar_week,
         country=german.country_name,
         language=german.language_name,
-        starting=lambda v: german.starting(v, date.today()),
+        starting=lambda v: german.starting(v, today_in_germany()),
     )
     env.globals.update(org_name=org_name, markers=MARKERS)
 

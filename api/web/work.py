@@ -15,6 +15,7 @@ from api.deps import wait_for_reads
 from api.responses import after_write
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
+from domain.policy import today_in_germany
 from service_layer import cases, follow_ups
 from service_layer.errors import InvalidInputError
 
@@ -65,7 +66,7 @@ def my_follow_ups(
         "follow_ups.html",
         title="Meine Wiedervorlagen",
         nav="follow-ups",
-        groups=grouped(page.items, date.today()),
+        groups=grouped(page.items, today_in_germany()),
         more=page.next_cursor is not None,
         saved=SAVED.get(saved or ""),
     )

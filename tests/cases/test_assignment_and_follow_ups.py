@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from domain.policy import today_in_germany
 from tests.support.api import (
     AGENTUR,
     JOBCENTER,
@@ -149,7 +150,7 @@ def test_a_follow_up_is_created_postponed_done_or_cancelled_and_each_is_in_the_h
     assert open_ids(api, api.agentur, case_id) == []
     done = of_case(get(api, "/follow-ups?assignee=all&state=done", api.agentur)["items"], case_id)
     assert [(i["follow_up_id"], i["settled_on"]) for i in done] == [
-        (first, date.today().isoformat())
+        (first, today_in_germany().isoformat())
     ]
     again = api.client.post(f"{base}/{first}/done", headers=api.agentur)
     assert problem_of(again, 409)["type"].endswith("unknown-follow-up")

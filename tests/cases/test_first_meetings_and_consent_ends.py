@@ -4,10 +4,10 @@ through HTTP: what the list shows, what settles or replaces them, what is refuse
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from domain import policy
+from domain.policy import today_in_germany
 from tests.support.api import AGENTUR, DRK, JOBCENTER, Api, auth, get, new_id, problem_of
 
 LEAD = auth("tl-agentur", AGENTUR, "team_lead")
@@ -40,7 +40,7 @@ def colleague(api: Api, org: str = AGENTUR) -> tuple[str, dict[str, str]]:
 def test_a_new_caseworker_gets_an_erstgespraech_that_a_reassignment_replaces(api: Api) -> None:
     case_id = str(api.register()["case_id"])
     (first, first_h), (second, second_h) = colleague(api), colleague(api)
-    due = policy.working_days_after(date.today(), 5).isoformat()
+    due = policy.working_days_after(today_in_germany(), 5).isoformat()
 
     v1 = api.record(case_id, assigned(first), headers=LEAD)["version"]
     meeting = f"erstgespraech-{v1}"
@@ -75,7 +75,7 @@ def test_the_first_meeting_is_postponed_done_or_cancelled_like_the_others(api: A
     assert listed(api, headers, case_id) == []
     done = listed(api, headers, case_id, assignee="all", state="done")
     assert [(i["follow_up_id"], i["settled_on"]) for i in done] == [
-        (meeting, date.today().isoformat())
+        (meeting, today_in_germany().isoformat())
     ]
 
     api.record(case_id, assigned(None), headers=LEAD)  # nobody, then someone new: a new one

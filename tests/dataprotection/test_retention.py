@@ -22,6 +22,7 @@ from domain.actor import Actor, acting_as
 from domain.aggregates.case_errors import CaseErasedError
 from domain.aggregates.case_events import CaseEvent, PersonalDataErased
 from domain.application import StaffelApplication
+from domain.policy import today_in_germany
 from domain.retention import DEFAULT_YEARS, CaseState, add_years, due_cases, due_date
 from domain.values import (
     ErasureGround,
@@ -352,7 +353,7 @@ def test_exit_codes_and_help(
     assert "--dry-run" in run(capsys, "retention", "run", "--help")[1]
     assert run(capsys, "retention")[0] == 2
     assert run(capsys, "retention", "run", "--today", "30.06.2025")[0] == 2
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (today_in_germany() + timedelta(days=1)).isoformat()
     code, _, err = run(capsys, "retention", "run", "--today", tomorrow)
     assert code == 2
     assert "--dry-run" in err

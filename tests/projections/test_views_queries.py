@@ -17,6 +17,7 @@ import pytest
 from adapters.views.queries import BadCursorError, CaseQueries, encode_cursor
 from domain.actor import Actor, acting_as
 from domain.application import StaffelApplication
+from domain.policy import today_in_germany
 from domain.values import (
     Cefr,
     ErasureGround,
@@ -32,7 +33,7 @@ from domain.writes import Recorded
 from tests.support.projections import build_app, catch_up_active, fresh_database_url
 from workers.projections import build_view_store
 
-TODAY = datetime.now(UTC).date()  # the day events are recorded (UTC)
+TODAY = today_in_germany()  # the application's today: the German day the events are recorded on
 
 
 @dataclass
@@ -423,5 +424,5 @@ def test_statistics_of_an_organisation(world: World) -> None:
 
 
 def _weeks_of_today(n: int) -> dict[tuple[int, int], int]:
-    year, week, _ = date.today().isocalendar()  # the application's default registration day
+    year, week, _ = today_in_germany().isocalendar()  # the application's default registration day
     return {(year, week): n}

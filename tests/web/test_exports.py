@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from adapters.auth import mint
 from api import exports
 from domain.aggregates.case_events import CaseEvent
+from domain.policy import today_in_germany
 from domain.principal import Principal, Role
 from service_layer import statistics
 from service_layer.periods import between
@@ -269,7 +270,7 @@ def test_the_days_from_recognition_to_acceptance_are_exported(api: Api) -> None:
     )
     assert r.status_code == 201, r.text
     api.settle()
-    today = date.today()
+    today = today_in_germany()
     days = (today - date(2026, 4, 20)).days
     period = {"from": f"{today:%Y-%m}-01", "to": today.isoformat()}
     r = api.client.get(

@@ -5,12 +5,12 @@ the page shows (openpyxl opens the file as Excel would)."""
 from __future__ import annotations
 
 import io
-from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
+from domain.policy import today_in_germany
 from tests.support.browser import Browser
 
 TEAM_LEAD = "c.kraemer"
@@ -27,7 +27,7 @@ def page_table(page: Page, key: str) -> list[tuple[str, int]]:
 
 def test_the_team_lead_downloads_the_quarter_as_xlsx(browser: Browser) -> None:
     page = browser.page
-    today = date.today()
+    today = today_in_germany()
     quarter = f"{(today.month - 1) // 3 + 1}. Quartal {today.year}"
     browser.sign_in(TEAM_LEAD)
     page.get_by_role("link", name="Statistik").click()

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from domain.policy import working_days_after
+from domain.policy import today_in_germany, working_days_after
 from tests.support.browser import Browser
 
 AGENTUR_CASEWORKER, TEAM_LEAD, COLLEAGUE = "a.schmitz", "k.becker", "j.hoffmann"
@@ -43,7 +43,7 @@ def register_and_recognise(browser: Browser, family: str) -> None:
     page.locator("#form-AsylumRecognized summary").click()
     form = page.locator("#form-AsylumRecognized")
     form.get_by_label("Schutzstatus").select_option(label="Flüchtlingseigenschaft")
-    form.get_by_label("Bescheid vom").fill(german(date.today() - timedelta(days=2)))
+    form.get_by_label("Bescheid vom").fill(german(today_in_germany() - timedelta(days=2)))
     form.get_by_role("button", name="Speichern").click()
     expect(page.get_by_role("status")).to_contain_text("Asyl anerkannt: gespeichert")
     for _ in range(50):  # the policy offers in the background: read again until it shows
@@ -91,7 +91,7 @@ def test_a_team_lead_accepts_for_a_colleague_who_finds_the_case_and_the_first_me
     expect(page.get_by_role("heading", level=1)).to_have_text("Meine Wiedervorlagen")
     meeting = page.get_by_role("row").filter(has_text=person)
     expect(meeting).to_have_count(1)
-    due = working_days_after(date.today(), 5)
+    due = working_days_after(today_in_germany(), 5)
     for text in ("Erstgespräch führen", "mich", german(due)):
         expect(meeting).to_contain_text(text)
     browser.shot("meine-wiedervorlagen")

@@ -15,6 +15,7 @@ from datetime import date
 from playwright.sync_api import expect
 
 from demo.partners import DAHMEN_JOB, MENTOR
+from domain.policy import today_in_germany
 from tests.support.browser import Browser
 
 AGENTUR_CASEWORKER, EMPLOYER, VOLUNTEER = "a.schmitz", "h.dahmen", "p.lang"
@@ -26,7 +27,7 @@ def german(day: date) -> str:
 
 def test_scenario_2_placement_and_continued_mentoring(browser: Browser) -> None:
     page = browser.page
-    today = german(date.today())
+    today = german(today_in_germany())
 
     # -- the Agentur caseworker finds the offer and its ranked candidates ----------------------
     browser.sign_in(AGENTUR_CASEWORKER)

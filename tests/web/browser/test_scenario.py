@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
+from domain.policy import today_in_germany
 from tests.support.browser import Browser
 
 AGENTUR_CASEWORKER = "a.schmitz"
@@ -26,7 +27,10 @@ def test_scenario_2_handover_from_agentur_to_jobcenter(browser: Browser) -> None
     page = browser.page
     family = f"Tesfaye-{secrets.token_hex(3)}"
     bamf = f"{secrets.randbelow(9 * 10**6) + 10**6}-224"
-    assessed_on, decided_on = date.today() - timedelta(days=40), date.today() - timedelta(days=3)
+    assessed_on, decided_on = (
+        today_in_germany() - timedelta(days=40),
+        today_in_germany() - timedelta(days=3),
+    )
 
     # -- the Agentur caseworker registers the person ------------------------------------------
     browser.go("/ui/sign-in")
