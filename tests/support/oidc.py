@@ -21,7 +21,7 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from tests.support.processes import free_port
+from tests.support.processes import free_port, http_status
 
 HERE = Path(__file__).resolve().parent.parent / "oidc"
 SCRIPT = HERE / "provider.js"
@@ -144,11 +144,7 @@ class OidcProvider:
         return self
 
     def _ready(self) -> bool:
-        try:
-            url = self.issuer + "/.well-known/openid-configuration"
-            return httpx.get(url, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_status(self.issuer + "/.well-known/openid-configuration", timeout=1) == 200
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
