@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DataObject
 
 from domain import follow_ups as fu
+from domain import policy
 from domain.aggregates import case_events as ev
 from domain.aggregates.case import Case
 from domain.application import StaffelApplication
@@ -188,7 +189,7 @@ def test_a_new_caseworker_has_one_first_meeting_and_a_consent_s_end_its_follow_u
             isinstance(e, ev.FollowUpPostponed) and e.follow_up_id == row["follow_up_id"]
             for e in events
         ):
-            assigned_on = meeting.timestamp.date()
+            assigned_on = policy.day_in_germany(meeting.timestamp)  # a German working day
             assert (working_days_between(assigned_on, due), due.weekday() < 5) == (5, True)
 
     # a consent's end: for a consent in force, 14 days before its last day
