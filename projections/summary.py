@@ -48,6 +48,7 @@ def _registered(data: Doc, event: ev.CaseEvent) -> Doc:
         "legal_status": data["legal_status"],
         "legal_basis": data["legal_basis"],
         "holder": data["holder"],
+        "registered_by": data["holder"],
         "office": data["office"],
         "caseworker": event.actor,
         "responsible": [
@@ -108,9 +109,10 @@ class CaseSummaryProjection:
     """The current summary of each case, and its handover offers (the handover queues)."""
 
     name: ClassVar[str] = "case_summary"
-    version: ClassVar[int] = 7  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
+    version: ClassVar[int] = 8  # 3: CaseAssigned, no caseworker after a handover; 4: corrections;
     # 5: search_key; 6: responsible (who was responsible since when, ADR 0020); 7: its days
-    # and handover_accepted_on are German days, not UTC ones
+    # and handover_accepted_on are German days, not UTC ones; 8: registered_by (the intake of
+    # a case handed over on the day it was registered stays with its registrar)
 
     def process(self, batch: Batch, writer: SummaryWriter) -> None:
         events = [e for e, _ in batch if isinstance(e, ev.CaseEvent)]

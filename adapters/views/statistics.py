@@ -72,8 +72,11 @@ def responsible_on(doc: Doc, day: date | None) -> Doc:
 
 
 def registrar(doc: Doc) -> str | None:
-    """The organisation that registered the case: the first responsible one (a summary of
-    before version 6, without the history: its holder)."""
+    """The organisation that registered the case (``registered_by``). A summary of before
+    version 8 has none: the first responsible one, which a handover on the day of registration
+    replaced (the day counts who was responsible at its end); before version 6, its holder."""
+    if registered_by := doc.get("registered_by"):
+        return str(registered_by)
     history: list[Doc] = doc.get("responsible") or []
     return history[0]["holder"] if history else doc.get("holder")
 
