@@ -146,6 +146,14 @@ async def read_your_writes(
     wait_before_reading(partial(wait_for_reads, request, services, principal, min_position))
 
 
+def read_your_writes_at_first_read(
+    request: Request, services: Services, principal: Principal
+) -> None:
+    """A web page's read-your-writes, as ``read_your_writes`` for the JSON routes: the page's
+    first read of a read model waits for the caller's own last write (``wait_for_reads``)."""
+    wait_before_reading(partial(wait_for_reads, request, services, principal))
+
+
 def wait_for_reads(
     request: Request, services: Services, principal: Principal, min_position: int | None = None
 ) -> None:
@@ -221,9 +229,21 @@ def scoped_key(principal: Principal, key: str) -> str:
     return "u1:" + hashlib.sha256(scope.encode()).hexdigest()
 
 
-def consents_current(services: ServicesDep) -> None:
+async def consents_current(services: ServicesDep) -> None:
     """Reads gated by consent wait until the matching view has every event recorded so far: a
-    consent withdrawn before the read began hides the person from it."""
+    consent withdrawn before the read began hides the person from it (``wait_for_consents``)."""
+    wait_for_consents(services)
+
+
+def wait_for_consents(services: Services) -> None:
+    """The consent wait, at the request's first read of a read model (``wait_before_reading``):
+    after the service layer's checks that need none, so a caller refused on the role alone
+    answers 403 however far behind the matching view is. The head it waits for is read then,
+    no earlier than the request began."""
+    wait_before_reading(partial(_consents_current, services))
+
+
+def _consents_current(services: Services) -> None:
     head = services.cases.recorder.max_notification_id() or 0
     if head and not services.supervisor.wait_for(
         head, services.settings.read_wait_seconds, ["matching"]

@@ -23,8 +23,17 @@ _pending: ContextVar[Callable[[], None] | None] = ContextVar("staffel_reads_wait
 
 def wait_before_reading(wait: Callable[[], None]) -> None:
     """``wait`` (bounded; it raises when the read models are still behind) runs before this
-    request's first read of a read model."""
-    _pending.set(wait)
+    request's first read of a read model, after any wait named before it."""
+    earlier = _pending.get()
+    if earlier is None:
+        _pending.set(wait)
+        return
+
+    def both() -> None:
+        earlier()
+        wait()
+
+    _pending.set(both)
 
 
 def reads_current() -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from api.deps import idempotency_key, wait_for_reads
+from api.deps import idempotency_key, read_your_writes_at_first_read
 from api.problems import status_of
 from api.responses import after_write
 from api.schemas.cases import EventIn
@@ -255,7 +255,7 @@ def show_case(
     principal: WebPrincipal,
     saved: str | None = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     return case_page(request, services, principal, case_id, saved=saved)
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import exports
-from api.deps import idempotency_key, wait_for_reads
+from api.deps import idempotency_key, read_your_writes_at_first_read
 from api.responses import after_write
 from api.schemas.cases import RegisterCase
 from api.web import forms
@@ -107,7 +107,7 @@ def caseload_export(
 ) -> Response:
     """Every case of the list with its filters (not only one page), in the columns the page
     shows; each exported case is access-logged ("Fallliste exportiert")."""
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     filters = caseload_filters(principal, q, office, legal_status, handover, holder)
     scope = filters.pop("holder", None)
     today, rows, cursor = today_in_germany(), [], None
@@ -173,7 +173,7 @@ def caseload(
     holder: Text = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     staff = principal.has(*STAFF_ROLES)
     searched = caseload_filters(principal, q, office, legal_status, handover, holder)
     scope = searched.pop("holder", None)

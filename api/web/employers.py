@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import idempotency_key, wait_for_reads
+from api.deps import idempotency_key, read_your_writes_at_first_read
 from api.responses import after_write
 from api.schemas.offers import PublishOffer
 from api.web import forms
@@ -38,7 +38,7 @@ def employer_list(
     active: Annotated[str | None, Query(max_length=5)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     filters = {
         "q": q or None,
         "municipality": municipality or None,
@@ -101,7 +101,7 @@ def employer_page(
 def show_employer(
     employer_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     return employer_page(request, services, principal, employer_id)
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from weasyprint import HTML
 
-from api.deps import wait_for_reads
+from api.deps import read_your_writes_at_first_read
 from api.web.core import HERE, ServicesDep, WebPrincipal, WebRoute, finish, templates
 from bootstrap import Services
 from domain.principal import Principal
@@ -66,7 +66,7 @@ def pdf_response(sheet: dict[str, Any]) -> Response:
 
 @router.get("/cases/{case_id}/uebergabebogen")
 def page(case_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal) -> Any:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     sheet = build(services, principal, case_id, PAGE_ENDPOINT)
     offer = sheet["handover"]
     decides = offer is not None and offer["to"]["id"] == principal.org
@@ -82,5 +82,5 @@ def page(case_id: UUID, request: Request, services: ServicesDep, principal: WebP
 def page_pdf(
     case_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Any:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     return finish(request, pdf_response(build(services, principal, case_id, PDF_ENDPOINT)))

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import wait_for_reads
+from api.deps import read_your_writes_at_first_read
 from api.web.case_page import SAVED
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, render
 from service_layer import cases
@@ -33,7 +33,7 @@ def handovers(
     state: Annotated[str | None, Query(max_length=20)] = None,
     saved: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     chosen = state if state in STATES else None
     if direction == "incoming" and chosen == "receiver_unknown":
         chosen = None

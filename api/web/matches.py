@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import idempotency_key, wait_for_reads
+from api.deps import idempotency_key, read_your_writes_at_first_read
 from api.responses import after_write
 from api.schemas.offers import PlaceCase
 from api.web import forms
@@ -70,7 +70,7 @@ def matches_page(
 def show_matches(
     case_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     return matches_page(request, services, principal, case_id)
 
 

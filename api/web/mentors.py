@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import consents_current, wait_for_reads
+from api.deps import read_your_writes_at_first_read, wait_for_consents
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, next_page, render
 from api.web.offers import LIMIT
 from domain.values import VolunteerState
@@ -38,7 +38,7 @@ def volunteer_list(
     with_capacity: Annotated[str | None, Query(max_length=5)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     filters = {
         "q": q or None,
         "organisation": organisation or None,
@@ -72,7 +72,7 @@ def volunteer_list(
 def show_volunteer(
     volunteer_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     volunteer = partners.volunteer(services, principal, volunteer_id)
     return render(
         request,
@@ -87,14 +87,14 @@ def show_volunteer(
 @router.get("/mentoring")
 def mentoring(request: Request, services: ServicesDep, principal: WebPrincipal) -> Response:
     """The signed-in volunteer's mentees, each with only the fields shared with the mentor."""
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     own = access.volunteer_of(principal)
     if own is None:
         raise forbidden("only volunteers have mentees")
     me = partners.me(services, principal)
     left = me["state"] == VolunteerState.LEFT.value
     if not left:
-        consents_current(services)  # as the JSON endpoint waits
+        wait_for_consents(services)  # as the JSON endpoint waits
     return render(
         request,
         "mentoring.html",

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from api.deps import consents_current, wait_for_reads
+from api.deps import read_your_writes_at_first_read, wait_for_consents
 from api.responses import after_write
 from api.schemas.common import Reason
 from api.web import forms
@@ -63,7 +63,7 @@ def offer_list(
     occupation: Text = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     filters = {
         "municipality": municipality or None,
         "kind": kind if kind in {k for k, _ in KINDS} else None,
@@ -122,7 +122,7 @@ def offer_page(
     sees_candidates = principal.has(*STAFF_ROLES, Role.EMPLOYER)
     candidates = []
     if sees_candidates:
-        consents_current(services)  # as the JSON endpoint waits
+        wait_for_consents(services)  # as the JSON endpoint waits
         candidates = matching.candidates(services, principal, offer_id)
     placeable = staff and offer["state"] == OfferState.OPEN.value
     return render(
@@ -155,7 +155,7 @@ def show_offer(
     principal: WebPrincipal,
     saved: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     return offer_page(request, services, principal, offer_id, saved=saved)
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import exports
-from api.deps import wait_for_reads
+from api.deps import read_your_writes_at_first_read
 from api.web import statistics_report
 from api.web.charts import number
 from api.web.core import ServicesDep, WebPrincipal, WebRoute, finish, render
@@ -64,7 +64,7 @@ def statistics_page(
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     period = chosen_period(month, quarter, start, end)
     shown = statistics.figures(services, principal, org or None, period)
     query = {**({"org": shown.org} if shown.may_choose else {}), **period.query()}
@@ -102,7 +102,7 @@ def export(
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
     """The page's figures as CSV or XLSX (``GET /statistics/export`` for a signed-in user)."""
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     figures = statistics.figures(services, principal, org or None, periods.between(start, end))
     statistics.log_export(services, principal, statistics.WEB_EXPORT_ENDPOINT)
     return finish(request, exports.statistics_file(figures, format))
@@ -118,7 +118,7 @@ def report(
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
 ) -> Response:
     """The page's figures and charts as a printable report (PDF)."""
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     figures = statistics.figures(services, principal, org or None, periods.between(start, end))
     statistics.log_export(services, principal, statistics.WEB_REPORT_ENDPOINT)
     return finish(request, statistics_report.pdf_response(figures))

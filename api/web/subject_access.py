@@ -17,7 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import wait_for_reads
+from api.deps import read_your_writes_at_first_read
 from api.web.core import SECURITY_HEADERS, ServicesDep, WebPrincipal, WebRoute, templates
 from bootstrap import Services
 from projections import labels as de
@@ -128,6 +128,6 @@ def render_report(request: Request, services: Services, report: dict[str, Any]) 
 def show_report(
     case_id: UUID, request: Request, services: ServicesDep, principal: WebPrincipal
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     report = data_protection.report(services, principal, case_id, WEB_ENDPOINT)
     return render_report(request, services, report)

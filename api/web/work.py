@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.deps import wait_for_reads
+from api.deps import read_your_writes_at_first_read
 from api.responses import after_write
 from api.web import forms
 from api.web.core import FormDep, ServicesDep, WebPrincipal, WebRoute, redirect, render
@@ -59,7 +59,7 @@ def my_follow_ups(
     principal: WebPrincipal,
     saved: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     page = follow_ups.listing(services, principal, "GET /ui/follow-ups", limit=200)
     return render(
         request,
@@ -103,7 +103,7 @@ def team(
     principal: WebPrincipal,
     saved: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    wait_for_reads(request, services, principal)
+    read_your_writes_at_first_read(request, services, principal)
     view = follow_ups.team(services, principal, "GET /ui/team")
     incoming = sorted(view.incoming, key=lambda h: -h["age_days"])  # the oldest first
     org = services.orgs.get(principal.org)

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Any
+from uuid import uuid4
 
 from tests.support.api import (
     AGENTUR,
@@ -412,6 +413,10 @@ def test_a_read_refused_on_the_callers_role_answers_403_however_far_behind(
     # (no bound on its time here: a slow machine took 0.8 s for the 403 alone)
     for params in ({}, {"min_position": api.head()}):
         problem_of(api.client.get("/volunteers", params=params, headers=employer), 403)
+    # a route gated by consent waits for the matching view at its first read too: refused on
+    # the role, the employer's look at a volunteer's mentees is 403 (the consent wait: 503)
+    mentees = f"/volunteers/{uuid4()}/mentees"
+    problem_of(api.client.get(mentees, headers=employer), 403)
     # what the employer may read still waits for its own write, and says it could not
     started = time.monotonic()
     problem_of(api.client.get("/offers", headers=employer), 503)

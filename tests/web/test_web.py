@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.support.api import AGENTUR, DRK, JOBCENTER, Api, auth, note, token
+from tests.support.api import (
+    AGENTUR,
+    DRK,
+    JOBCENTER,
+    Api,
+    an_employer,
+    an_offer,
+    auth,
+    note,
+    token,
+)
 from tests.support.web import csrf_of, signed_in
 
 PAGE = "text/html"
@@ -325,3 +336,21 @@ def test_the_audit_view_names_entries_and_organisations(api: Api) -> None:
     assert page.status_code == 200
     assert "Übergabe an Jobcenter Kreis Heinsberg angeboten" in page.text
     assert "Schritt „Bewerbung schreiben“ erledigt am 02.05.2026" in page.text
+
+
+def test_a_page_refused_on_the_callers_role_answers_403_however_far_behind(
+    make_api: Callable[..., Api],
+) -> None:
+    """As the JSON routes: a page waits for the caller's own last write at its first read of a
+    read model, after the checks that need none. An employer is refused the mentees' page at
+    once (with the wait first: 503 after the read wait); its offers' page still waits."""
+    api = make_api(read_wait_seconds=1.0)
+    account, employer_id = an_employer(api)
+    api.settle()
+    web = signed_in(api, "h", account, "employer")
+    api.services.supervisor.stop()  # the read models stop here
+    an_offer(api, employer_id, auth("h", account, "employer"))  # never projected now
+    refused = web.get("/ui/mentoring")
+    assert refused.status_code == 403, refused.text[:300]
+    behind = web.get("/ui/offers")
+    assert behind.status_code == 503, behind.text[:300]
