@@ -129,6 +129,8 @@ def candidates(
     """The best candidates for the offer, best first. Staff: among the open cases their
     organisation holds, in full. The offer's employer: only people who consented to share with
     it, ranked on and showing only the consented fields (withdrawing hides them at once)."""
+    if not principal.has(*STAFF_ROLES, Role.EMPLOYER):  # before any read: 403 however far behind
+        raise access.forbidden("only staff and the offer's employer see candidates")
     q = views(services)
     offer = offer_doc(q, offer_id)
     if principal.has(*STAFF_ROLES):

@@ -23,6 +23,7 @@ from adapters.views.follow_up_queries import FollowUpQueries
 from adapters.views.history_writer import entry
 from adapters.views.statistics import case_statistics
 from adapters.views.store import ViewStoreMixin
+from domain import policy
 from domain.bamf_number import normalise_or_none
 from domain.search_terms import terms
 from projections.history import SHOWN_SINCE
@@ -334,7 +335,7 @@ class CaseQueries(FollowUpQueries):
             where.append("state = %s")
             params.append(state)
         if overdue_only:
-            today = (now or datetime.now(UTC)).date().isoformat()
+            today = policy.day_in_germany(now or datetime.now(UTC)).isoformat()  # ADR 0022
             where.append("state = 'offered' AND due_on < %s")
             params.append(today)
         if cursor:
@@ -395,7 +396,8 @@ class CaseQueries(FollowUpQueries):
 def with_age(handover: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     offered_at = datetime.fromisoformat(handover["offered_at"])
-    overdue = handover["state"] == "offered" and date.fromisoformat(handover["due_on"]) < now.date()
+    today = policy.day_in_germany(now)  # due_on is a German day (ADR 0022)
+    overdue = handover["state"] == "offered" and date.fromisoformat(handover["due_on"]) < today
     return {**handover, "age_days": (now - offered_at).days, "overdue": overdue}
 
 

@@ -417,6 +417,8 @@ def test_a_read_refused_on_the_callers_role_answers_403_however_far_behind(
     # the role, the employer's look at a volunteer's mentees is 403 (the consent wait: 503)
     mentees = f"/volunteers/{uuid4()}/mentees"
     problem_of(api.client.get(mentees, headers=employer), 403)
+    auditor = auth("auditor", AUDIT, "auditor")  # candidates are for staff and the employer
+    problem_of(api.client.get(f"/offers/{uuid4()}/candidates", headers=auditor), 403)
     # what the employer may read still waits for its own write, and says it could not
     started = time.monotonic()
     problem_of(api.client.get("/offers", headers=employer), 503)

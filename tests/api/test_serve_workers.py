@@ -124,7 +124,9 @@ def get_all(served: Served, path: str, n: int, parallel: int = 8) -> dict[str, i
         # each connection after its answer, once read a socket another thread had closed (EBADF
         # in httpcore); a client per request cost 30 ms of CPU each (its TLS context)
         url = served.process.base_url + path
-        return http_status(url, timeout=20, headers={"X-Request-Id": request_id}) or 0
+        status = http_status(url, timeout=20, headers={"X-Request-Id": request_id})
+        assert status is not None, f"no answer to GET {path} ({request_id})"
+        return status
 
     with ThreadPoolExecutor(parallel) as pool:
         return dict(zip(ids, pool.map(one, ids), strict=True))

@@ -7,7 +7,7 @@ import base64
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,7 +17,7 @@ import pytest
 from adapters.views.queries import BadCursorError, CaseQueries, encode_cursor
 from domain.actor import Actor, acting_as
 from domain.application import StaffelApplication
-from domain.policy import today_in_germany
+from domain.policy import GERMANY, today_in_germany
 from domain.values import (
     Cefr,
     ErasureGround,
@@ -377,6 +377,23 @@ def test_handover_queues_by_direction_and_state_with_age_and_overdue(world: Worl
     overdue = q.handovers(org=o.jobcenter.org, direction="incoming", overdue_only=True, now=later)
     assert _ids(overdue.items) == {ids["offered"]}
     assert q.handovers(org=o.jobcenter.org, direction="incoming", overdue_only=True).items == []
+
+
+def test_a_handover_is_overdue_from_midnight_in_germany_after_its_due_day(world: World) -> None:
+    """``due_on`` is a German day (ADR 0022): at 00:30 in Germany on the next day (still the
+    due day in UTC) the offer is overdue, at 23:30 on the due day it is not."""
+    q, o, ids = world.queries, world.orgs, {k: str(v) for k, v in world.ids.items()}
+    [offer] = q.handovers(org=o.jobcenter.org, direction="incoming", state="offered").items
+    due = date.fromisoformat(offer["due_on"])
+    # instants in UTC, as the server's clock gives them
+    after = datetime.combine(due + timedelta(days=1), time(0, 30), tzinfo=GERMANY).astimezone(UTC)
+    before = datetime.combine(due, time(23, 30), tzinfo=GERMANY).astimezone(UTC)
+    assert after.date() == due  # the UTC calendar: still the due day
+    for now, overdue in ((after, True), (before, False)):
+        listed = q.handovers(org=o.jobcenter.org, direction="incoming", state="offered", now=now)
+        assert [h["overdue"] for h in listed.items] == [overdue], now
+        only = q.handovers(org=o.jobcenter.org, direction="incoming", overdue_only=True, now=now)
+        assert _ids(only.items) == ({ids["offered"]} if overdue else set()), now
 
     outgoing = q.handovers(org=o.agency.org, direction="outgoing", now=now).items
     assert _ids(outgoing) == {
