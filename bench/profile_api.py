@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "profiles")
-    parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--client", nargs=4, help=argparse.SUPPRESS)  # the paths on stdin
     args = parser.parse_args(argv)
     if args.client:
-        port, token, method, paths, body = args.client
-        client(int(port), token, method, json.loads(paths), body)
+        port, token, method, body = args.client
+        client(int(port), token, method, json.loads(sys.stdin.read()), body)
         return 0
 
     import uvicorn
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         server = uvicorn.Server(config)
         profiler = Profiler(interval=0.0005, async_mode="disabled")
         results: dict[str, str] = {}
+        failure: list[str] = []  # the driver's error: stderr is the server's log, deleted after
 
         def drive() -> None:
             try:
@@ -142,13 +144,16 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 for label, token, method, tail, body_text in phases:
                     paths = [f"/cases/{ids[i % CASES]}/{tail}" for i in range(args.requests)]
+                    # the paths on stdin: as one argument, 3,000 of them passed Linux's limit
+                    # for one argument (128 KiB: "Argument list too long")
                     warm = [sys.executable, __file__, "--client", str(port), token, method]
-                    subprocess.run([*warm, json.dumps(paths[:100]), body_text], check=True)
+                    warm += [body_text]
+                    subprocess.run(warm, input=json.dumps(paths[:100]).encode(), check=True)
                     time.sleep(2)  # the projections catch up with the warm-up's writes
                     server_loop.call_soon_threadsafe(profiler.start)
                     started = time.perf_counter()
                     done = subprocess.run(
-                        [*warm, json.dumps(paths), body_text], check=True, capture_output=True
+                        warm, input=json.dumps(paths).encode(), check=True, capture_output=True
                     )
                     seconds = time.perf_counter() - started
                     stopped = threading.Event()
@@ -171,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"-- call tree --\n{_head(tree, 45)}"
                     )
                     profiler.reset()  # type: ignore[no-untyped-call]
+            except BaseException:
+                failure.append(traceback.format_exc())
             finally:
                 server.should_exit = True
 
@@ -181,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     for text in results.values():
         print(text)
         print()
+    if failure:
+        print(f"profile_api: the run stopped early:\n{failure[0]}", file=sys.stdout)
+        return 1
     print(f"(HTML profiles in {args.out})")
     return 0
 
